@@ -1,0 +1,279 @@
+"""The `gateway` command: serve, seed-demo, keys, tenants, numbers, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from gateway.app import create_app
+from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
+from gateway.errors import BadUserInput, GatewayError, NotFound
+from gateway.providers.native import SqliteStore
+from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
+from gateway.providers.native.tenancy import Tenancy
+from gateway.schema import build_schema
+from gateway.settings import Settings
+
+__all__ = ["main"]
+
+Command = Callable[[argparse.Namespace], Awaitable[int]]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(args, name)
+        for name in ("host", "port", "data_dir", "database", "demo", "graphiql")
+        if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+async def _with_store(args: argparse.Namespace) -> SqliteStore:
+    return await SqliteStore.open(_settings(args).database_path)
+
+
+async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
+    """Seed demo data into an empty store; fresh demo keys whenever the demo tenant exists."""
+    tenancy = Tenancy(store)
+    if await tenancy.is_empty():
+        print("empty store: seeding demo data ...", file=sys.stderr, flush=True)
+        count = await seed_demo(store, datetime.now(UTC))
+        print(f"seeded {count} demo messages", file=sys.stderr, flush=True)
+    if await tenancy.tenant_name(DEMO_TENANT) is None:
+        return None
+    return await issue_demo_keys(store)
+
+
+def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
+    lines = [f"analytics-gateway on {url}/graphql (GraphiQL in a browser)",
+             f"store: {settings.database_path}"]
+    if keys is not None:
+        query = '{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }'
+        lines += [
+            f'demo keys for tenant "{keys.tenant_id}" (new at each start, old ones revoked):',
+            f"  number-scoped key  {keys.number_key}   ({keys.number})",
+            f"  tenant-scoped key  {keys.tenant_key}",
+            'in GraphiQL, set the header {"x-api-key": "<key>"}; or with curl:',
+            f"  curl -s {url}/graphql -H 'x-api-key: {keys.number_key}' "
+            f"-H 'content-type: application/json' -d '{json.dumps({'query': query})}'",
+        ]
+    return "\n".join(lines)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    keys = None
+    if settings.demo:
+        store = await SqliteStore.open(settings.database_path)
+        try:
+            keys = await ensure_demo(store)
+        finally:
+            await store.close()
+    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    print(_banner(url, settings, keys), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    # runner.cleanup() stops accepting, lets in-flight requests finish, then closes the store.
+    await runner.cleanup()
+    return 0
+
+
+async def seed_demo_command(args: argparse.Namespace) -> int:
+    store = await _with_store(args)
+    try:
+        keys = await ensure_demo(store)
+    finally:
+        await store.close()
+    if keys is None:
+        raise NotFound("the store has data but no demo tenant; use an empty --data-dir")
+    if args.json:
+        print(json.dumps({"tenant": keys.tenant_id, "tenantKey": keys.tenant_key,
+                          "numberKey": keys.number_key, "number": keys.number}))
+    else:
+        print(f"tenant-scoped key: {keys.tenant_key}\n"
+              f"number-scoped key: {keys.number_key} ({keys.number})")
+    return 0
+
+
+async def keys_create(args: argparse.Namespace) -> int:
+    kind = KeyKind(args.kind) if args.kind else (KeyKind.NUMBER if args.number else KeyKind.TENANT)
+    if kind is KeyKind.TENANT and args.number:
+        raise BadUserInput("a tenant-scoped key cannot be linked to a number")
+    scopes = frozenset(args.scope) if args.scope else default_scopes(kind)
+    if unknown := scopes - ALL_SCOPES:
+        raise BadUserInput(f"unknown scope(s) {sorted(unknown)}; known: {sorted(ALL_SCOPES)}")
+    store = await _with_store(args)
+    try:
+        tenancy = Tenancy(store)
+        number_id = None
+        if args.number:
+            number = await tenancy.find_number(args.tenant, args.number)
+            if number is None:
+                raise NotFound(f"tenant {args.tenant!r} has no number {args.number!r}")
+            number_id = number.id
+        issued = await tenancy.create_key(
+            args.tenant, kind, scopes, number_id=number_id, label=args.label
+        )
+    finally:
+        await store.close()
+    shown = {"handle": issued.handle, "key": issued.key, "keyId": issued.key_id,
+             "tenant": args.tenant, "kind": kind.value, "number": args.number,
+             "scopes": sorted(scopes)}
+    if args.json:
+        print(json.dumps(shown))
+    else:
+        print("\n".join(f"{name}: {value}" for name, value in shown.items()))
+        print("the key and key id are shown only now; store them safely", file=sys.stderr)
+    return 0
+
+
+async def keys_revoke(args: argparse.Namespace) -> int:
+    store = await _with_store(args)
+    try:
+        record = await Tenancy(store).revoke_key(args.key)
+    finally:
+        await store.close()
+    print(f"revoked {record.handle} (tenant {record.tenant_id})")
+    return 0
+
+
+async def keys_list(args: argparse.Namespace) -> int:
+    store = await _with_store(args)
+    try:
+        records = await Tenancy(store).list_keys(args.tenant)
+    finally:
+        await store.close()
+    for r in records:
+        state = "revoked" if r.revoked_at else "active"
+        print(f"{r.handle}  {r.kind.value:6}  {state:7}  number={r.number_id}  "
+              f"scopes={' '.join(sorted(r.scopes))}  label={r.label or ''}")
+    return 0
+
+
+async def tenants_create(args: argparse.Namespace) -> int:
+    store = await _with_store(args)
+    try:
+        await Tenancy(store).create_tenant(args.tenant_id, args.name or args.tenant_id)
+    finally:
+        await store.close()
+    print(f"tenant {args.tenant_id} ready")
+    return 0
+
+
+async def numbers_add(args: argparse.Namespace) -> int:
+    store = await _with_store(args)
+    try:
+        record = await Tenancy(store).add_number(args.tenant, args.phone, args.name)
+    finally:
+        await store.close()
+    print(f"number {record.phone_number} (id {record.id}) for tenant {record.tenant_id}")
+    return 0
+
+
+async def export_schema(args: argparse.Namespace) -> int:
+    print(build_schema().as_str())
+    return 0
+
+
+def _store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (GATEWAY_DATA_DIR)")
+    parser.add_argument("--database", type=Path, help="SQLite file (GATEWAY_DATABASE)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Command, help: str, store: bool = True,
+                parent: argparse._SubParsersAction[argparse.ArgumentParser] = commands,
+                ) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        if store:
+            _store_options(sub)
+        return sub
+
+    run = command("serve", serve, "Serve the graph at /graphql (seeds demo data if empty).")
+    run.add_argument("--host", help="address to listen on (GATEWAY_HOST)")
+    run.add_argument("--port", type=int, help="port, 0 for any free one (GATEWAY_PORT)")
+    run.add_argument("--no-demo", dest="demo", action="store_false", default=None,
+                     help="neither seed demo data nor print demo keys")
+    run.add_argument("--no-graphiql", dest="graphiql", action="store_false", default=None,
+                     help="do not serve GraphiQL to browsers")
+
+    seed = command("seed-demo", seed_demo_command,
+                   "Seed demo data into an empty store and print fresh demo keys.")
+    seed.add_argument("--json", action="store_true", help="print the keys as JSON")
+
+    keys = commands.add_parser("keys", help="Create, list and revoke API keys.")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    create = command("create", keys_create, "Create a key; it is printed once.",
+                     parent=key_commands)
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--number", help="phone number or id: makes a number-scoped key")
+    create.add_argument("--kind", choices=[k.value for k in KeyKind],
+                        help="default: number with --number, else tenant")
+    create.add_argument("--scope", action="append",
+                        help=f"repeatable; one of {', '.join(sorted(ALL_SCOPES))}")
+    create.add_argument("--label")
+    create.add_argument("--json", action="store_true")
+    revoke = command("revoke", keys_revoke, "Revoke a key by handle, key or key id.",
+                     parent=key_commands)
+    revoke.add_argument("key")
+    listing = command("list", keys_list, "List a tenant's keys (never the secrets).",
+                      parent=key_commands)
+    listing.add_argument("--tenant", required=True)
+
+    tenants = commands.add_parser("tenants", help="Create tenants.")
+    tenant_commands = tenants.add_subparsers(dest="tenants_command", required=True,
+                                             metavar="ACTION")
+    new_tenant = command("create", tenants_create, "Create (or rename) a tenant.",
+                         parent=tenant_commands)
+    new_tenant.add_argument("tenant_id")
+    new_tenant.add_argument("--name")
+
+    numbers = commands.add_parser("numbers", help="Register WhatsApp numbers.")
+    number_commands = numbers.add_subparsers(dest="numbers_command", required=True,
+                                             metavar="ACTION")
+    add = command("add", numbers_add, "Register a tenant's WhatsApp number.",
+                  parent=number_commands)
+    add.add_argument("--tenant", required=True)
+    add.add_argument("phone")
+    add.add_argument("--name")
+
+    command("export-schema", export_schema, "Print the schema as SDL.", store=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(args.handler(args))
+    except GatewayError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

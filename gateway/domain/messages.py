@@ -1,0 +1,121 @@
+"""Outbound messages, their statuses, and the delivery counters computed from them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
+
+__all__ = [
+    "DailyDelivery",
+    "DeliveryCounts",
+    "MessageStatus",
+    "OutboundMessage",
+    "StatusUpdate",
+    "rate",
+]
+
+
+class MessageStatus(enum.IntEnum):
+    """A message's status; the value is its rank, and a message's final status is its highest.
+
+    A failure reported after `sent` turns the message into failed; one reported after delivered
+    or read is ignored. `read` exists only on WhatsApp, and only with read receipts on.
+    """
+
+    QUEUED = 0
+    SENT = 1
+    FAILED = 2
+    DELIVERED = 3
+    READ = 4
+
+    @classmethod
+    def parse(cls, name: str) -> MessageStatus:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            allowed = ", ".join(s.name.lower() for s in cls)
+            raise ValueError(f"unknown status {name!r}; expected one of {allowed}") from None
+
+
+def rate(part: int, whole: int) -> float:
+    """A percentage rounded to 2 places; 0.0 over a zero denominator."""
+    return round(part / whole * 100, 2) if whole else 0.0
+
+
+class DeliveryCounts(BaseModel):
+    """Messages counted by final status, in the counters of ARCHITECTURE.md."""
+
+    model_config = ConfigDict(frozen=True)
+
+    queued: int = 0
+    sent_only: int = Field(0, description="final status sent: no delivery receipt yet")
+    failed: int = 0
+    delivered_only: int = Field(0, description="final status delivered, not read")
+    read: int = 0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total(self) -> int:
+        return self.queued + self.sent_only + self.failed + self.delivered_only + self.read
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sent(self) -> int:
+        return self.sent_only + self.delivered_only + self.read
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def delivered(self) -> int:
+        return self.delivered_only + self.read
+
+    @property
+    def delivery_rate(self) -> float:
+        return rate(self.delivered, self.total)
+
+    @property
+    def read_rate(self) -> float:
+        return rate(self.read, self.delivered)
+
+    def __add__(self, other: DeliveryCounts) -> DeliveryCounts:
+        return DeliveryCounts(
+            queued=self.queued + other.queued,
+            sent_only=self.sent_only + other.sent_only,
+            failed=self.failed + other.failed,
+            delivered_only=self.delivered_only + other.delivered_only,
+            read=self.read + other.read,
+        )
+
+
+class DailyDelivery(BaseModel):
+    """One local day's delivery counters."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    counts: DeliveryCounts
+
+
+class OutboundMessage(BaseModel):
+    """A message the business sent, as ingest hands it to the store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    number_id: int
+    external_id: str = Field(min_length=1, max_length=200)
+    sent_at: AwareDatetime
+    status: MessageStatus = MessageStatus.QUEUED
+    is_test: bool = False
+
+
+class StatusUpdate(BaseModel):
+    """A status event for a message, possibly before the message itself is known."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    external_id: str = Field(min_length=1, max_length=200)
+    status: MessageStatus
+    occurred_at: datetime | None = None

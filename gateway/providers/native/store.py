@@ -1,0 +1,92 @@
+"""SqliteStore: one database file, WAL mode, a writer connection and a reader connection."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from gateway.providers.native.migrations import apply_migrations
+
+__all__ = ["Params", "SqliteStore"]
+
+Params = Sequence[object]
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    # isolation_level=None leaves transactions to us: BEGIN IMMEDIATE ... COMMIT in write().
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
+    # loss can take the last ones back.
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class SqliteStore:
+    """The native store's database.
+
+    Writes go through one connection under an asyncio lock, each in a BEGIN IMMEDIATE
+    transaction; reads use a second connection, which in WAL mode sees only committed data and
+    never waits for a writer.
+    """
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._write_lock = asyncio.Lock()
+        self.read_count = 0
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SqliteStore:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _connect(path)
+        try:
+            await apply_migrations(writer)
+            reader = await _connect(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(path, writer, reader)
+
+    async def close(self) -> None:
+        await self._reader.close()
+        await self._writer.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        self.read_count += 1
+        async with self._reader.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+        self.read_count += 1
+        async with self._reader.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def pragma(self, name: str) -> list[tuple[object, ...]]:
+        async with self._reader.execute(f"PRAGMA {name}") as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+
+def placeholders(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)

@@ -1,0 +1,1 @@
+"""Upstream REST adapters, one module per platform."""

@@ -1,0 +1,53 @@
+"""The one place where exceptions become `extensions.code`, and internal errors are masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
+
+__all__ = ["GatewayErrors"]
+
+log = logging.getLogger("gateway.errors")
+
+
+class GatewayErrors(SchemaExtension):
+    """Give every error a code; replace anything unexpected by a masked, logged one."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+
+    def _coded(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            # Parse, validation and variable-coercion errors: the document itself is wrong.
+            return _with(error, error.message, {"code": BadUserInput.code})
+        if isinstance(original, GatewayError):
+            return _with(error, original.message, original.extensions)
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        log.error(
+            "internal error in %s (request %s)",
+            ".".join(str(p) for p in error.path or ()) or "operation",
+            request_id,
+            exc_info=original,
+        )
+        extensions = {"code": INTERNAL_CODE, "requestId": request_id}
+        return _with(error, "Internal server error", extensions)
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )

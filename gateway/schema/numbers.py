@@ -1,0 +1,164 @@
+"""WhatsApp numbers and their dashboards in the graph (Pilot Status's analytics dashboard, and more)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from gateway.auth import ANALYTICS_READ, KeyKind
+from gateway.context import GatewayContext
+from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.errors import NotFound, NumberNotLinked
+from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
+from gateway.schema.ids import decode_id, encode_id
+from gateway.timewindows import Period, parse_timezone
+
+__all__ = ["NumberQueries", "PeriodEnum", "WhatsAppNumberType"]
+
+Info = strawberry.Info[GatewayContext, None]
+
+PeriodEnum = strawberry.enum(
+    Period,
+    name="Period",
+    description="A dashboard window: the 7, 30 or 90 local days ending with today, today"
+    " included (Pilot Status's period 7d, 30d, 90d).",
+)
+
+TimezoneArg = Annotated[
+    str | None,
+    strawberry.argument(description="IANA timezone of the local days, such as"
+                        " 'America/Sao_Paulo'; default UTC."),
+]
+TzArg = Annotated[str | None, strawberry.argument(description="Alias of timezone.")]
+
+
+@strawberry.type(name="NumberDashboard", description="A WhatsApp number's send metrics over"
+                 " a period: totals and a chart-ready daily series with every local day present.")
+class NumberDashboardType:
+    model: strawberry.Private[NumberDashboard]
+
+    @strawberry.field(description="The window the dashboard covers.")
+    def period(self) -> PeriodEnum:  # type: ignore[valid-type]
+        return self.model.request.period
+
+    @strawberry.field(description="The IANA timezone the local days are counted in.")
+    def timezone(self) -> str:
+        return self.model.request.timezone
+
+    @strawberry.field(description="The first local day of the window.")
+    def start_date(self) -> date:
+        return self.model.series[0].day
+
+    @strawberry.field(description="The last local day of the window (today), included.")
+    def end_date(self) -> date:
+        return self.model.series[-1].day
+
+    @strawberry.field(description="Counters summed over the window.")
+    def totals(self) -> DeliveryTotals:
+        return delivery_totals(self.model.totals)
+
+    @strawberry.field(description="One point per local day, oldest first, zeros included.")
+    def series(self) -> list[DeliveryDay]:
+        return [delivery_day(point.day, point.counts) for point in self.model.series]
+
+
+async def load_dashboard(
+    info: Info, ref: NumberRef, period: Period, timezone: str | None, tz: str | None
+) -> NumberDashboardType:
+    context = info.context
+    context.principal.require_scope(ANALYTICS_READ)
+    zone = parse_timezone(timezone, tz)
+    today = context.clock().astimezone(zone).date()
+    request = DashboardRequest(number=ref, period=period, timezone=zone.key, today=today)
+    return NumberDashboardType(model=await context.loaders.dashboards.get(request))
+
+
+@strawberry.type(name="WhatsAppNumber", description="A WhatsApp sender number of the tenant.")
+class WhatsAppNumberType:
+    model: strawberry.Private[WhatsAppNumber]
+
+    @strawberry.field(description="Global ID of the number.")
+    def id(self) -> strawberry.ID:
+        ref = self.model.ref
+        return strawberry.ID(encode_id("WhatsAppNumber", ref.source, ref.number_id))
+
+    @strawberry.field(description="The number in E.164 form, such as +5511999990000.")
+    def phone_number(self) -> str:
+        return self.model.phone_number
+
+    @strawberry.field(description="The name the tenant gave the number, if any.")
+    def display_name(self) -> str | None:
+        return self.model.display_name
+
+    @strawberry.field(description="Send metrics of this number (needs analytics:read).")
+    async def dashboard(
+        self,
+        info: Info,
+        period: PeriodEnum = Period.DAYS_30,  # type: ignore[valid-type]
+        timezone: TimezoneArg = None,
+        tz: TzArg = None,
+    ) -> NumberDashboardType | None:
+        return await load_dashboard(info, self.model.ref, period, timezone, tz)
+
+
+async def linked_number(info: Info) -> WhatsAppNumberType:
+    principal = info.context.principal
+    ref = NumberRef(source="native", tenant_id=principal.tenant_id,
+                    number_id=principal.linked_number())
+    number = await info.context.loaders.numbers.get(ref)
+    if number is None:
+        raise NumberNotLinked("the number this key was linked to no longer exists")
+    return WhatsAppNumberType(model=number)
+
+
+@strawberry.type
+class NumberQueries:
+    @strawberry.field(description="The tenant's WhatsApp numbers; a number-scoped key sees only"
+                      " its own. Needs analytics:read.")
+    async def numbers(self, info: Info) -> list[WhatsAppNumberType]:
+        context = info.context
+        principal = context.principal
+        principal.require_scope(ANALYTICS_READ)
+        if principal.kind is KeyKind.NUMBER:
+            if principal.number_id is None:
+                return []
+            return [await linked_number(info)]
+        found = await context.registry.numbers().list_numbers(principal.tenant_id)
+        for number in found:
+            context.loaders.numbers.prime(number.ref, number)
+        return [WhatsAppNumberType(model=number) for number in found]
+
+    @strawberry.field(description="One of the tenant's numbers by id; NOT_FOUND for a number"
+                      " the key cannot see. Needs analytics:read.")
+    async def number(self, info: Info, id: strawberry.ID) -> WhatsAppNumberType | None:
+        principal = info.context.principal
+        principal.require_scope(ANALYTICS_READ)
+        source, local_id = decode_id(id, "WhatsAppNumber")
+        if not local_id.isdigit() or not principal.can_see_number(int(local_id)):
+            raise NotFound("no such number", argument="id")
+        ref = NumberRef(source=source, tenant_id=principal.tenant_id, number_id=int(local_id))
+        number = await info.context.loaders.numbers.get(ref)
+        if number is None:
+            raise NotFound("no such number", argument="id")
+        return WhatsAppNumberType(model=number)
+
+    @strawberry.field(description="The number linked to the calling number-scoped key."
+                      " TENANT_SCOPE_NOT_ALLOWED for tenant-scoped keys, NUMBER_NOT_LINKED for"
+                      " a key with no number.")
+    async def linked_number(self, info: Info) -> WhatsAppNumberType | None:
+        return await linked_number(info)
+
+    @strawberry.field(description="The dashboard of the calling key's linked number, as Pilot"
+                      " Status's GET /v1/analytics/dashboard answers it; needs a number-scoped"
+                      " key with analytics:read.")
+    async def dashboard(
+        self,
+        info: Info,
+        period: PeriodEnum = Period.DAYS_30,  # type: ignore[valid-type]
+        timezone: TimezoneArg = None,
+        tz: TzArg = None,
+    ) -> NumberDashboardType | None:
+        number = await linked_number(info)
+        return await load_dashboard(info, number.model.ref, period, timezone, tz)

@@ -1,0 +1,33 @@
+"""Settings from GATEWAY_* environment variables, overridden by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Everything the gateway can be told; CLI flags are passed as keyword arguments."""
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
+    data_dir: Path = Field(Path("data"), description="Where the embedded store lives.")
+    database: Path | None = Field(
+        None, description="The SQLite database file; default DATA_DIR/gateway.sqlite3."
+    )
+    demo: bool = Field(
+        True,
+        description="Seed demo data into an empty store at start-up and print demo keys.",
+    )
+    graphiql: bool = Field(True, description="Serve GraphiQL at /graphql to browsers.")
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "gateway.sqlite3"
