@@ -8,7 +8,7 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from gateway.settings import Settings
 
 __all__ = ["main"]
 
-Command = Callable[[argparse.Namespace], Awaitable[int]]
+Command = Callable[[argparse.Namespace], Coroutine[None, None, int]]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -54,10 +54,12 @@ async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
 
 
 def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
-    lines = [f"analytics-gateway on {url}/graphql (GraphiQL in a browser)",
-             f"store: {settings.database_path}"]
+    lines = [
+        f"analytics-gateway on {url}/graphql (GraphiQL in a browser)",
+        f"store: {settings.database_path}",
+    ]
     if keys is not None:
-        query = '{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }'
+        query = "{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }"
         lines += [
             f'demo keys for tenant "{keys.tenant_id}" (new at each start, old ones revoked):',
             f"  number-scoped key  {keys.number_key}   ({keys.number})",
@@ -71,8 +73,9 @@ def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
 
 async def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     keys = None
     if settings.demo:
         store = await SqliteStore.open(settings.database_path)
@@ -106,11 +109,21 @@ async def seed_demo_command(args: argparse.Namespace) -> int:
     if keys is None:
         raise NotFound("the store has data but no demo tenant; use an empty --data-dir")
     if args.json:
-        print(json.dumps({"tenant": keys.tenant_id, "tenantKey": keys.tenant_key,
-                          "numberKey": keys.number_key, "number": keys.number}))
+        print(
+            json.dumps(
+                {
+                    "tenant": keys.tenant_id,
+                    "tenantKey": keys.tenant_key,
+                    "numberKey": keys.number_key,
+                    "number": keys.number,
+                }
+            )
+        )
     else:
-        print(f"tenant-scoped key: {keys.tenant_key}\n"
-              f"number-scoped key: {keys.number_key} ({keys.number})")
+        print(
+            f"tenant-scoped key: {keys.tenant_key}\n"
+            f"number-scoped key: {keys.number_key} ({keys.number})"
+        )
     return 0
 
 
@@ -135,9 +148,15 @@ async def keys_create(args: argparse.Namespace) -> int:
         )
     finally:
         await store.close()
-    shown = {"handle": issued.handle, "key": issued.key, "keyId": issued.key_id,
-             "tenant": args.tenant, "kind": kind.value, "number": args.number,
-             "scopes": sorted(scopes)}
+    shown = {
+        "handle": issued.handle,
+        "key": issued.key,
+        "keyId": issued.key_id,
+        "tenant": args.tenant,
+        "kind": kind.value,
+        "number": args.number,
+        "scopes": sorted(scopes),
+    }
     if args.json:
         print(json.dumps(shown))
     else:
@@ -164,8 +183,10 @@ async def keys_list(args: argparse.Namespace) -> int:
         await store.close()
     for r in records:
         state = "revoked" if r.revoked_at else "active"
-        print(f"{r.handle}  {r.kind.value:6}  {state:7}  number={r.number_id}  "
-              f"scopes={' '.join(sorted(r.scopes))}  label={r.label or ''}")
+        print(
+            f"{r.handle}  {r.kind.value:6}  {state:7}  number={r.number_id}  "
+            f"scopes={' '.join(sorted(r.scopes))}  label={r.label or ''}"
+        )
     return 0
 
 
@@ -203,9 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Command, help: str, store: bool = True,
-                parent: argparse._SubParsersAction[argparse.ArgumentParser] = commands,
-                ) -> argparse.ArgumentParser:
+    def command(
+        name: str,
+        handler: Command,
+        help: str,
+        store: bool = True,
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] = commands,
+    ) -> argparse.ArgumentParser:
         sub = parent.add_parser(name, help=help, description=help)
         sub.set_defaults(handler=handler)
         if store:
@@ -215,47 +240,71 @@ def build_parser() -> argparse.ArgumentParser:
     run = command("serve", serve, "Serve the graph at /graphql (seeds demo data if empty).")
     run.add_argument("--host", help="address to listen on (GATEWAY_HOST)")
     run.add_argument("--port", type=int, help="port, 0 for any free one (GATEWAY_PORT)")
-    run.add_argument("--no-demo", dest="demo", action="store_false", default=None,
-                     help="neither seed demo data nor print demo keys")
-    run.add_argument("--no-graphiql", dest="graphiql", action="store_false", default=None,
-                     help="do not serve GraphiQL to browsers")
+    run.add_argument(
+        "--no-demo",
+        dest="demo",
+        action="store_false",
+        default=None,
+        help="neither seed demo data nor print demo keys",
+    )
+    run.add_argument(
+        "--no-graphiql",
+        dest="graphiql",
+        action="store_false",
+        default=None,
+        help="do not serve GraphiQL to browsers",
+    )
 
-    seed = command("seed-demo", seed_demo_command,
-                   "Seed demo data into an empty store and print fresh demo keys.")
+    seed = command(
+        "seed-demo",
+        seed_demo_command,
+        "Seed demo data into an empty store and print fresh demo keys.",
+    )
     seed.add_argument("--json", action="store_true", help="print the keys as JSON")
 
     keys = commands.add_parser("keys", help="Create, list and revoke API keys.")
     key_commands = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    create = command("create", keys_create, "Create a key; it is printed once.",
-                     parent=key_commands)
+    create = command(
+        "create", keys_create, "Create a key; it is printed once.", parent=key_commands
+    )
     create.add_argument("--tenant", required=True)
     create.add_argument("--number", help="phone number or id: makes a number-scoped key")
-    create.add_argument("--kind", choices=[k.value for k in KeyKind],
-                        help="default: number with --number, else tenant")
-    create.add_argument("--scope", action="append",
-                        help=f"repeatable; one of {', '.join(sorted(ALL_SCOPES))}")
+    create.add_argument(
+        "--kind",
+        choices=[k.value for k in KeyKind],
+        help="default: number with --number, else tenant",
+    )
+    create.add_argument(
+        "--scope", action="append", help=f"repeatable; one of {', '.join(sorted(ALL_SCOPES))}"
+    )
     create.add_argument("--label")
     create.add_argument("--json", action="store_true")
-    revoke = command("revoke", keys_revoke, "Revoke a key by handle, key or key id.",
-                     parent=key_commands)
+    revoke = command(
+        "revoke", keys_revoke, "Revoke a key by handle, key or key id.", parent=key_commands
+    )
     revoke.add_argument("key")
-    listing = command("list", keys_list, "List a tenant's keys (never the secrets).",
-                      parent=key_commands)
+    listing = command(
+        "list", keys_list, "List a tenant's keys (never the secrets).", parent=key_commands
+    )
     listing.add_argument("--tenant", required=True)
 
     tenants = commands.add_parser("tenants", help="Create tenants.")
-    tenant_commands = tenants.add_subparsers(dest="tenants_command", required=True,
-                                             metavar="ACTION")
-    new_tenant = command("create", tenants_create, "Create (or rename) a tenant.",
-                         parent=tenant_commands)
+    tenant_commands = tenants.add_subparsers(
+        dest="tenants_command", required=True, metavar="ACTION"
+    )
+    new_tenant = command(
+        "create", tenants_create, "Create (or rename) a tenant.", parent=tenant_commands
+    )
     new_tenant.add_argument("tenant_id")
     new_tenant.add_argument("--name")
 
     numbers = commands.add_parser("numbers", help="Register WhatsApp numbers.")
-    number_commands = numbers.add_subparsers(dest="numbers_command", required=True,
-                                             metavar="ACTION")
-    add = command("add", numbers_add, "Register a tenant's WhatsApp number.",
-                  parent=number_commands)
+    number_commands = numbers.add_subparsers(
+        dest="numbers_command", required=True, metavar="ACTION"
+    )
+    add = command(
+        "add", numbers_add, "Register a tenant's WhatsApp number.", parent=number_commands
+    )
     add.add_argument("--tenant", required=True)
     add.add_argument("phone")
     add.add_argument("--name")
@@ -266,8 +315,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    handler: Command = args.handler
     try:
-        return asyncio.run(args.handler(args))
+        return asyncio.run(handler(args))
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

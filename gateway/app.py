@@ -12,8 +12,8 @@ from aiohttp import web
 from gateway.context import Clock, system_clock
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
-from gateway.settings import Settings
 from gateway.providers.native.tenancy import Tenancy
+from gateway.settings import Settings
 from gateway.view import CLOCK, KEYS, REGISTRY, REQUEST_ID, GatewayView
 
 __all__ = ["STORE", "create_app"]

@@ -120,4 +120,3 @@ async def authenticate(headers: Mapping[str, str], keys: KeyLookup) -> Principal
     if principal is None:
         raise Unauthenticated("unknown or revoked API key")
     return principal
-

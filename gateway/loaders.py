@@ -19,8 +19,10 @@ V = TypeVar("V")
 
 BatchResult = list[V | GatewayError]
 
+_MISSING = GatewayError("the source gave no answer for this key")
 
-class SourceLoader(DataLoader, Generic[K, V]):  # type: ignore[misc]
+
+class SourceLoader(DataLoader[K, V | GatewayError], Generic[K, V]):
     """A DataLoader that splits each batch by source and calls each source's batch method once."""
 
     def __init__(
@@ -36,7 +38,7 @@ class SourceLoader(DataLoader, Generic[K, V]):  # type: ignore[misc]
         by_source: dict[str, list[int]] = defaultdict(list)
         for index, key in enumerate(keys):
             by_source[self._source_of(key)].append(index)
-        results: list[V | GatewayError | None] = [None] * len(keys)
+        results: list[V | GatewayError] = [_MISSING] * len(keys)
         for source, indexes in by_source.items():
             try:
                 answers = await self._call(source, [keys[i] for i in indexes])
@@ -44,10 +46,12 @@ class SourceLoader(DataLoader, Generic[K, V]):  # type: ignore[misc]
                 answers = [error] * len(indexes)
             for i, answer in zip(indexes, answers, strict=True):
                 results[i] = answer
-        return results  # type: ignore[return-value]
+        return results
 
     async def get(self, key: K) -> V:
-        value: V = await self.load(key)
+        # aiodataloader raises the GatewayError answered for this key instead of returning it.
+        value = await self.load(key)
+        assert not isinstance(value, GatewayError)
         return value
 
 

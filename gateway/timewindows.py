@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from gateway.errors import BadUserInput
 
 __all__ = [
-    "DEFAULT_TIMEZONE",
     "BUCKET_SECONDS",
+    "DEFAULT_TIMEZONE",
     "DayWindow",
     "Period",
     "last_local_days",
@@ -105,4 +105,3 @@ class DayWindow:
 
     def is_bucket_aligned(self) -> bool:
         return all(edge % BUCKET_SECONDS == 0 for edge in self.boundaries())
-

@@ -22,7 +22,7 @@ __all__ = ["CLOCK", "KEYS", "REGISTRY", "REQUEST_ID", "GatewayView", "error_resp
 
 REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
-CLOCK = web.AppKey("clock", Clock)  # type: ignore[arg-type]
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
 
@@ -83,14 +83,17 @@ class GatewayView(GraphQLView[GatewayContext, None]):
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:
     errors = response.get("errors") or []
-    return response.get("data") is None and bool(errors) and all(
-        "path" not in error for error in errors
+    return (
+        response.get("data") is None
+        and bool(errors)
+        and all("path" not in error for error in errors)
     )
 
 
 async def _is_introspection_only(request: web.Request) -> bool:
+    query: object
     if request.method == "GET":
-        query = request.query.get("query", "")
+        query = request.query.get("query")
     else:
         try:
             payload = json.loads(await request.read())

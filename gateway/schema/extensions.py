@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -26,8 +26,8 @@ class GatewayErrors(SchemaExtension):
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None:
-            # Parse, validation and variable-coercion errors: the document itself is wrong.
+        if original is None or isinstance(original, GraphQLError):
+            # Parse, validation and variable-coercion errors: the request itself is wrong.
             return _with(error, error.message, {"code": BadUserInput.code})
         if isinstance(original, GatewayError):
             return _with(error, original.message, original.extensions)
@@ -42,12 +42,12 @@ class GatewayErrors(SchemaExtension):
         return _with(error, "Internal server error", extensions)
 
 
-def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -> GraphQLError:
     return GraphQLError(
         message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions=extensions,
+        extensions=dict(extensions),
     )

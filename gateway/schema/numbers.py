@@ -1,4 +1,4 @@
-"""WhatsApp numbers and their dashboards in the graph (Pilot Status's analytics dashboard, and more)."""
+"""WhatsApp numbers and their dashboards: Pilot Status's analytics dashboard, and more."""
 
 from __future__ import annotations
 
@@ -28,14 +28,18 @@ PeriodEnum = strawberry.enum(
 
 TimezoneArg = Annotated[
     str | None,
-    strawberry.argument(description="IANA timezone of the local days, such as"
-                        " 'America/Sao_Paulo'; default UTC."),
+    strawberry.argument(
+        description="IANA timezone of the local days, such as 'America/Sao_Paulo'; default UTC."
+    ),
 ]
 TzArg = Annotated[str | None, strawberry.argument(description="Alias of timezone.")]
 
 
-@strawberry.type(name="NumberDashboard", description="A WhatsApp number's send metrics over"
-                 " a period: totals and a chart-ready daily series with every local day present.")
+@strawberry.type(
+    name="NumberDashboard",
+    description="A WhatsApp number's send metrics over"
+    " a period: totals and a chart-ready daily series with every local day present.",
+)
 class NumberDashboardType:
     model: strawberry.Private[NumberDashboard]
 
@@ -105,8 +109,9 @@ class WhatsAppNumberType:
 
 async def linked_number(info: Info) -> WhatsAppNumberType:
     principal = info.context.principal
-    ref = NumberRef(source="native", tenant_id=principal.tenant_id,
-                    number_id=principal.linked_number())
+    ref = NumberRef(
+        source="native", tenant_id=principal.tenant_id, number_id=principal.linked_number()
+    )
     number = await info.context.loaders.numbers.get(ref)
     if number is None:
         raise NumberNotLinked("the number this key was linked to no longer exists")
@@ -115,8 +120,10 @@ async def linked_number(info: Info) -> WhatsAppNumberType:
 
 @strawberry.type
 class NumberQueries:
-    @strawberry.field(description="The tenant's WhatsApp numbers; a number-scoped key sees only"
-                      " its own. Needs analytics:read.")
+    @strawberry.field(
+        description="The tenant's WhatsApp numbers; a number-scoped key sees only"
+        " its own. Needs analytics:read."
+    )
     async def numbers(self, info: Info) -> list[WhatsAppNumberType]:
         context = info.context
         principal = context.principal
@@ -130,8 +137,10 @@ class NumberQueries:
             context.loaders.numbers.prime(number.ref, number)
         return [WhatsAppNumberType(model=number) for number in found]
 
-    @strawberry.field(description="One of the tenant's numbers by id; NOT_FOUND for a number"
-                      " the key cannot see. Needs analytics:read.")
+    @strawberry.field(
+        description="One of the tenant's numbers by id; NOT_FOUND for a number"
+        " the key cannot see. Needs analytics:read."
+    )
     async def number(self, info: Info, id: strawberry.ID) -> WhatsAppNumberType | None:
         principal = info.context.principal
         principal.require_scope(ANALYTICS_READ)
@@ -144,15 +153,19 @@ class NumberQueries:
             raise NotFound("no such number", argument="id")
         return WhatsAppNumberType(model=number)
 
-    @strawberry.field(description="The number linked to the calling number-scoped key."
-                      " TENANT_SCOPE_NOT_ALLOWED for tenant-scoped keys, NUMBER_NOT_LINKED for"
-                      " a key with no number.")
+    @strawberry.field(
+        description="The number linked to the calling number-scoped key."
+        " TENANT_SCOPE_NOT_ALLOWED for tenant-scoped keys, NUMBER_NOT_LINKED for"
+        " a key with no number."
+    )
     async def linked_number(self, info: Info) -> WhatsAppNumberType | None:
         return await linked_number(info)
 
-    @strawberry.field(description="The dashboard of the calling key's linked number, as Pilot"
-                      " Status's GET /v1/analytics/dashboard answers it; needs a number-scoped"
-                      " key with analytics:read.")
+    @strawberry.field(
+        description="The dashboard of the calling key's linked number, as Pilot"
+        " Status's GET /v1/analytics/dashboard answers it; needs a number-scoped"
+        " key with analytics:read."
+    )
     async def dashboard(
         self,
         info: Info,

@@ -65,8 +65,7 @@ async def seed_demo(store: SqliteStore, now: datetime, *, seed: int = 7) -> int:
             record = await tenancy.add_number(tenant_id, spec.phone, spec.name)
             batch: list[OutboundMessage] = []
             for sent_at in _send_times(spec, now, rng):
-                batch.append(_message(tenant_id, record.id, len(batch) + stored, sent_at,
-                                      now, rng))
+                batch.append(_message(tenant_id, record.id, len(batch) + stored, sent_at, now, rng))
                 if len(batch) == 5000:
                     await record_messages(store, batch)
                     stored += len(batch)
@@ -82,8 +81,9 @@ def _send_times(spec: DemoNumber, now: datetime, rng: random.Random) -> list[dat
     times = []
     for back in range(DAYS - 1, -1, -1):
         day = today - timedelta(days=back)
-        volume = spec.per_day * WEEKDAY_FACTORS[day.weekday()] * (0.85 + 0.25 * (DAYS - back)
-                                                                  / DAYS)
+        volume = (
+            spec.per_day * WEEKDAY_FACTORS[day.weekday()] * (0.85 + 0.25 * (DAYS - back) / DAYS)
+        )
         if rng.random() < 0.06:  # a campaign day
             volume *= 2.5
         count = max(0, int(rng.gauss(volume, volume * 0.12)))
@@ -98,7 +98,11 @@ def _send_times(spec: DemoNumber, now: datetime, rng: random.Random) -> list[dat
 
 
 def _message(
-    tenant_id: str, number_id: int, serial: int, sent_at: datetime, now: datetime,
+    tenant_id: str,
+    number_id: int,
+    serial: int,
+    sent_at: datetime,
+    now: datetime,
     rng: random.Random,
 ) -> OutboundMessage:
     age = (now - sent_at).total_seconds()
@@ -134,8 +138,10 @@ async def issue_demo_keys(store: SqliteStore) -> DemoKeys:
         DEMO_TENANT, KeyKind.TENANT, default_scopes(KeyKind.TENANT), label=DEMO_LABEL
     )
     number_key = await tenancy.create_key(
-        DEMO_TENANT, KeyKind.NUMBER, frozenset({ANALYTICS_READ}), number_id=number.id,
+        DEMO_TENANT,
+        KeyKind.NUMBER,
+        frozenset({ANALYTICS_READ}),
+        number_id=number.id,
         label=DEMO_LABEL,
     )
     return DemoKeys(DEMO_TENANT, tenant_key.key, number_key.key, first.phone)
-

@@ -96,7 +96,7 @@ async def _known_ids(
                 f"WHERE tenant_id = ? AND external_id IN ({placeholders(chunk)})",
                 (tenant_id, *chunk),
             ) as cursor:
-                known.update((tenant_id, row[0]) async for row in cursor)
+                known.update((tenant_id, row[0]) for row in await cursor.fetchall())
     return known
 
 
@@ -118,5 +118,5 @@ async def _take_pending(
             "RETURNING tenant_id, external_id, status",
             params,
         ) as cursor:
-            found.update(((row[0], row[1]), row[2]) async for row in cursor)
+            found.update(((row[0], row[1]), row[2]) for row in await cursor.fetchall())
     return found

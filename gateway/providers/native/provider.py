@@ -29,18 +29,15 @@ class NativeProvider:
 
     async def load_numbers(
         self, refs: Sequence[NumberRef]
-    ) -> list[WhatsAppNumber | None | GatewayError]:
+    ) -> list[WhatsAppNumber | GatewayError | None]:
         by_tenant: dict[str, list[int]] = defaultdict(list)
         for ref in refs:
             by_tenant[ref.tenant_id].append(ref.number_id)
-        found: dict[tuple[str, int], NumberRecord] = {}
+        found: dict[tuple[str, int], WhatsAppNumber] = {}
         for tenant_id, ids in by_tenant.items():
             for number_id, record in (await self.tenancy.numbers_by_id(tenant_id, ids)).items():
-                found[tenant_id, number_id] = record
-        return [
-            _number(record) if (record := found.get((r.tenant_id, r.number_id))) else None
-            for r in refs
-        ]
+                found[tenant_id, number_id] = _number(record)
+        return [found.get((r.tenant_id, r.number_id)) for r in refs]
 
     async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
         return [_number(record) for record in await self.tenancy.list_numbers(tenant_id)]

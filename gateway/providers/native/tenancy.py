@@ -173,8 +173,7 @@ class Tenancy:
 
     async def find_active_key(self, secret_hash: str) -> Principal | None:
         row = await self.store.fetch_one(
-            "SELECT * FROM api_keys WHERE (key_hash = ? OR key_id_hash = ?) "
-            "AND revoked_at IS NULL",
+            "SELECT * FROM api_keys WHERE (key_hash = ? OR key_id_hash = ?) AND revoked_at IS NULL",
             (secret_hash, secret_hash),
         )
         if row is None:

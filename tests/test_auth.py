@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.auth import KeyKind, authenticate, default_scopes, hash_secret
+from gateway.errors import NotFound, Unauthenticated
+from gateway.providers.native import SqliteStore
+from gateway.providers.native.tenancy import Tenancy
+from tests.conftest import Gateway, World
+
+
+async def test_keys_are_stored_only_as_hashes(store: SqliteStore) -> None:
+    tenancy = Tenancy(store)
+    await tenancy.create_tenant("acme", "Acme")
+    issued = await tenancy.create_key("acme", KeyKind.TENANT, default_scopes(KeyKind.TENANT))
+    raw = store.path.read_bytes() + store.path.with_name(store.path.name + "-wal").read_bytes()
+    assert issued.key.encode() not in raw and issued.key_id.encode() not in raw
+    assert hash_secret(issued.key).encode() in raw
+
+
+async def test_key_and_key_id_both_authenticate(store: SqliteStore) -> None:
+    tenancy = Tenancy(store)
+    await tenancy.create_tenant("acme", "Acme")
+    number = await tenancy.add_number("acme", "+100")
+    issued = await tenancy.create_key(
+        "acme", KeyKind.NUMBER, frozenset({"analytics:read"}), number_id=number.id
+    )
+    by_key = await authenticate({"x-api-key": issued.key}, tenancy)
+    by_id = await authenticate({"x-api-key-id": issued.key_id}, tenancy)
+    assert by_key == by_id
+    assert (by_key.tenant_id, by_key.kind, by_key.number_id) == ("acme", KeyKind.NUMBER, number.id)
+    # A key id is not a key: each header takes its own kind of secret.
+    with pytest.raises(Unauthenticated):
+        await authenticate({"x-api-key": issued.key_id}, tenancy)
+
+
+async def test_revoked_keys_stop_working(store: SqliteStore) -> None:
+    tenancy = Tenancy(store)
+    await tenancy.create_tenant("acme", "Acme")
+    issued = await tenancy.create_key("acme", KeyKind.TENANT, frozenset())
+    record = await tenancy.revoke_key(issued.handle)
+    assert record.revoked_at is not None
+    with pytest.raises(Unauthenticated, match="revoked"):
+        await authenticate({"x-api-key": issued.key}, tenancy)
+    with pytest.raises(NotFound):
+        await tenancy.revoke_key("key_doesnotexist")
+
+
+async def test_keys_need_an_existing_tenant(store: SqliteStore) -> None:
+    with pytest.raises(NotFound, match="tenants create"):
+        await Tenancy(store).create_key("nobody", KeyKind.TENANT, frozenset())
+
+
+async def test_key_id_header_works_over_http(gateway: Gateway, world: World) -> None:
+    tenancy = Tenancy(world.store)
+    issued = await tenancy.create_key("acme", KeyKind.TENANT, frozenset())
+    answer = await gateway.query(
+        issued.key_id, "{ viewer { tenantId keyHandle keyKind } }", header="x-api-key-id"
+    )
+    assert answer.data == {
+        "viewer": {"tenantId": "acme", "keyHandle": issued.handle, "keyKind": "TENANT"}
+    }
+
+
+async def test_revocation_takes_effect_on_the_next_request(gateway: Gateway, world: World) -> None:
+    key = world.keys["acme_tenant"]
+    assert (await gateway.query(key, "{ viewer { tenantId } }")).status == 200
+    await Tenancy(world.store).revoke_key(key)
+    answer = await gateway.query(key, "{ viewer { tenantId } }")
+    assert answer.status == 401 and answer.codes == ["UNAUTHENTICATED"]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.schema import build_schema
+
+SCHEMA_FILE = Path(__file__).parent.parent / "schema.graphql"
+
+
+def test_schema_file_matches_the_code() -> None:
+    assert SCHEMA_FILE.read_text() == build_schema().as_str() + "\n", (
+        "schema.graphql is stale: run `gateway export-schema > schema.graphql`"
+    )
+
+
+def test_every_type_and_field_is_described() -> None:
+    schema = build_schema()._schema
+    missing = []
+    for name, graphql_type in schema.type_map.items():
+        if name.startswith("__") or name in {"String", "Int", "Float", "Boolean", "ID"}:
+            continue
+        if not graphql_type.description:
+            missing.append(name)
+        for field_name, field in getattr(graphql_type, "fields", {}).items():
+            if not field.description:
+                missing.append(f"{name}.{field_name}")
+    assert missing == []
