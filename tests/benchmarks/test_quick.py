@@ -1,0 +1,16 @@
+"""The benchmarks in CI-sized quick mode: each runs and prints well-formed figures."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.benchmarks import store_scaling
+
+
+def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    store_scaling.main(["--sizes", "500,5000", "--runs", "3", "--warmup", "1"])
+    out = capsys.readouterr().out
+    assert re.search(r"messages=500 +median_ms=\d+\.\d+ p90_ms=\d+\.\d+", out), out
+    assert re.search(r"ratio 5000/500 = \d+\.\d+ \(target <= 1\.5\)", out), out

@@ -1,0 +1,68 @@
+"""Every example runs as it is: the queries validate against the schema, the client works."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from graphql import parse, validate
+
+from gateway.schema import build_schema
+from tests.conftest import Gateway, World
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((EXAMPLES / "queries").glob("*.graphql")), ids=lambda p: p.name
+)
+def test_example_queries_are_valid(path: Path) -> None:
+    assert validate(build_schema()._schema, parse(path.read_text())) == []
+
+
+async def test_example_queries_run(gateway: Gateway, world: World) -> None:
+    for path, key in [
+        ("number_dashboard.graphql", "acme_sales"),
+        ("all_numbers.graphql", "acme_tenant"),
+    ]:
+        answer = await gateway.query(world.keys[key], (EXAMPLES / "queries" / path).read_text())
+        assert answer.status == 200 and "errors" not in answer.body, path
+
+
+async def test_client_prints_a_dashboard(gateway: Gateway, world: World) -> None:
+    await world.send("sales", "m1", datetime(2026, 11, 22, 9, tzinfo=UTC))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / "client.py"),
+        "--url",
+        gateway.url,
+        "--key",
+        world.keys["acme_sales"],
+        "--timezone",
+        "Asia/Kathmandu",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    text = out.decode()
+    assert "(Asia/Kathmandu)" in text and "2026-11-22       1  " in text
+
+
+async def test_client_reports_errors_by_code(gateway: Gateway, world: World) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / "client.py"),
+        "--url",
+        gateway.url,
+        "--key",
+        world.keys["acme_tenant"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _, err = await process.communicate()
+    assert process.returncode == 1 and "TENANT_SCOPE_NOT_ALLOWED" in err.decode()
