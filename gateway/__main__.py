@@ -8,7 +8,8 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,8 +38,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(**overrides)
 
 
-async def _with_store(args: argparse.Namespace) -> SqliteStore:
-    return await SqliteStore.open(_settings(args).database_path)
+@asynccontextmanager
+async def _store(args: argparse.Namespace) -> AsyncIterator[SqliteStore]:
+    store = await SqliteStore.open(_settings(args).database_path)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
@@ -78,11 +84,8 @@ async def serve(args: argparse.Namespace) -> int:
     )
     keys = None
     if settings.demo:
-        store = await SqliteStore.open(settings.database_path)
-        try:
+        async with _store(args) as store:
             keys = await ensure_demo(store)
-        finally:
-            await store.close()
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
@@ -101,11 +104,8 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 async def seed_demo_command(args: argparse.Namespace) -> int:
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         keys = await ensure_demo(store)
-    finally:
-        await store.close()
     if keys is None:
         raise NotFound("the store has data but no demo tenant; use an empty --data-dir")
     if args.json:
@@ -134,8 +134,7 @@ async def keys_create(args: argparse.Namespace) -> int:
     scopes = frozenset(args.scope) if args.scope else default_scopes(kind)
     if unknown := scopes - ALL_SCOPES:
         raise BadUserInput(f"unknown scope(s) {sorted(unknown)}; known: {sorted(ALL_SCOPES)}")
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         tenancy = Tenancy(store)
         number_id = None
         if args.number:
@@ -146,8 +145,6 @@ async def keys_create(args: argparse.Namespace) -> int:
         issued = await tenancy.create_key(
             args.tenant, kind, scopes, number_id=number_id, label=args.label
         )
-    finally:
-        await store.close()
     shown = {
         "handle": issued.handle,
         "key": issued.key,
@@ -166,21 +163,15 @@ async def keys_create(args: argparse.Namespace) -> int:
 
 
 async def keys_revoke(args: argparse.Namespace) -> int:
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         record = await Tenancy(store).revoke_key(args.key)
-    finally:
-        await store.close()
     print(f"revoked {record.handle} (tenant {record.tenant_id})")
     return 0
 
 
 async def keys_list(args: argparse.Namespace) -> int:
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         records = await Tenancy(store).list_keys(args.tenant)
-    finally:
-        await store.close()
     for r in records:
         state = "revoked" if r.revoked_at else "active"
         print(
@@ -191,21 +182,15 @@ async def keys_list(args: argparse.Namespace) -> int:
 
 
 async def tenants_create(args: argparse.Namespace) -> int:
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         await Tenancy(store).create_tenant(args.tenant_id, args.name or args.tenant_id)
-    finally:
-        await store.close()
     print(f"tenant {args.tenant_id} ready")
     return 0
 
 
 async def numbers_add(args: argparse.Namespace) -> int:
-    store = await _with_store(args)
-    try:
+    async with _store(args) as store:
         record = await Tenancy(store).add_number(args.tenant, args.phone, args.name)
-    finally:
-        await store.close()
     print(f"number {record.phone_number} (id {record.id}) for tenant {record.tenant_id}")
     return 0
 

@@ -32,6 +32,10 @@ TimezoneArg = Annotated[
         description="IANA timezone of the local days, such as 'America/Sao_Paulo'; default UTC."
     ),
 ]
+PeriodArg = Annotated[
+    PeriodEnum,  # type: ignore[valid-type]
+    strawberry.argument(description="The window: 7, 30 or 90 local days ending today."),
+]
 TzArg = Annotated[str | None, strawberry.argument(description="Alias of timezone.")]
 
 
@@ -100,7 +104,7 @@ class WhatsAppNumberType:
     async def dashboard(
         self,
         info: Info,
-        period: PeriodEnum = Period.DAYS_30,  # type: ignore[valid-type]
+        period: PeriodArg = Period.DAYS_30,
         timezone: TimezoneArg = None,
         tz: TzArg = None,
     ) -> NumberDashboardType | None:
@@ -169,7 +173,7 @@ class NumberQueries:
     async def dashboard(
         self,
         info: Info,
-        period: PeriodEnum = Period.DAYS_30,  # type: ignore[valid-type]
+        period: PeriodArg = Period.DAYS_30,
         timezone: TimezoneArg = None,
         tz: TzArg = None,
     ) -> NumberDashboardType | None:
