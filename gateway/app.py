@@ -59,7 +59,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     async def open_store(app: web.Application) -> AsyncIterator[None]:
         store = await SqliteStore.open(settings.database_path)
         app[STORE] = store
-        app[REGISTRY] = ProviderRegistry(numbers={"native": NativeProvider(store)})
+        app[REGISTRY] = ProviderRegistry({"native": NativeProvider(store)})
         app[KEYS] = Tenancy(store)
         log.info("store open at %s", settings.database_path)
         yield

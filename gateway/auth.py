@@ -61,6 +61,14 @@ class Principal:
         if scope not in self.scopes:
             raise Forbidden(f"this key lacks the {scope} scope", scope=scope)
 
+    def require_tenant_scope(self, scope: str) -> None:
+        """For tenant-wide areas: a number-scoped key sees only its own number."""
+        if self.kind is KeyKind.NUMBER:
+            raise Forbidden(
+                "number-scoped keys see only their number; use a tenant-scoped key", scope=scope
+            )
+        self.require_scope(scope)
+
     def linked_number(self) -> int:
         """The number a number-scoped key is linked to, for fields that need one."""
         if self.kind is KeyKind.TENANT:

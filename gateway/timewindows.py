@@ -14,9 +14,14 @@ __all__ = [
     "DEFAULT_TIMEZONE",
     "DayWindow",
     "Period",
+    "TimeRange",
     "last_local_days",
     "local_day_start",
+    "parse_instant",
+    "parse_range",
     "parse_timezone",
+    "past_days",
+    "percent_diff",
 ]
 
 DEFAULT_TIMEZONE = "UTC"
@@ -105,3 +110,80 @@ class DayWindow:
 
     def is_bucket_aligned(self) -> bool:
         return all(edge % BUCKET_SECONDS == 0 for edge in self.boundaries())
+
+
+MAX_RANGE = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A half-open range of instants [start, end), both in UTC, seen from a zone."""
+
+    start: datetime
+    end: datetime
+    zone: ZoneInfo
+
+    def local_days(self) -> list[date]:
+        """Every local day the range touches, first to last."""
+        first = self.start.astimezone(self.zone).date()
+        last = (self.end - timedelta(microseconds=1)).astimezone(self.zone).date()
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def day_edges(self) -> list[int]:
+        """Unix seconds cutting the range at local midnights: one interval per local day, the
+        first and last clipped to the range."""
+        inner = [local_day_start(day, self.zone) for day in self.local_days()[1:]]
+        return [int(moment.timestamp()) for moment in (self.start, *inner, self.end)]
+
+    @property
+    def edges(self) -> list[int]:
+        return [int(self.start.timestamp()), int(self.end.timestamp())]
+
+
+def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:
+    """An ISO 8601 date (local midnight in `zone`) or datetime (local in `zone` without an
+    offset), in UTC."""
+    try:
+        if "T" not in value and " " not in value.strip():
+            return local_day_start(date.fromisoformat(value), zone)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadUserInput(
+            f"{argument} {value!r} is not an ISO 8601 date or datetime", argument=argument
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
+def parse_range(
+    start: str | None, end: str | None, zone: ZoneInfo, now: datetime, default_days: int = 30
+) -> TimeRange:
+    """startDate/endDate as the MessageSender documents take them: end defaults to now, start to
+    `default_days` before end; at most 366 days."""
+    end_at = now.astimezone(UTC) if end is None else parse_instant(end, zone, "endDate")
+    start_at = (
+        end_at - timedelta(days=default_days)
+        if start is None
+        else parse_instant(start, zone, "startDate")
+    )
+    if start_at >= end_at:
+        raise BadUserInput("startDate must be before endDate", argument="startDate")
+    if end_at - start_at > MAX_RANGE:
+        raise BadUserInput("the range may span at most 366 days", argument="startDate")
+    return TimeRange(start_at, end_at, zone)
+
+
+def past_days(count: int, zone: ZoneInfo, now: datetime) -> tuple[DayWindow, DayWindow]:
+    """The `count` local days ending today, and the `count` days before them."""
+    if not 1 <= count <= 90:
+        raise BadUserInput("pastDays must be between 1 and 90", argument="pastDays")
+    current = DayWindow.ending_today(count, zone, now)
+    first = current.days[0]
+    previous = DayWindow.from_dates(first - timedelta(days=count), first - timedelta(days=1), zone)
+    return current, previous
+
+
+def percent_diff(current: float, previous: float) -> float | None:
+    """Change against the preceding window in percent; None when there was nothing before."""
+    return None if previous == 0 else round((current - previous) / previous * 100, 2)

@@ -6,10 +6,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from gateway.domain.billing import BillingStatus
+from gateway.domain.campaigns import (
+    Campaign,
+    CampaignRef,
+    CampaignStatus,
+    Channel,
+    SmsCampaignPerformance,
+)
+from gateway.domain.email import (
+    EmailCampaignReport,
+    EmailDashboard,
+    EmailPoint,
+    EngagementRequest,
+    PastDaysRequest,
+)
+from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, NotFound
 
-__all__ = ["NumberProvider", "ProviderRegistry"]
+__all__ = [
+    "BillingProvider",
+    "CampaignProvider",
+    "EmailProvider",
+    "NumberProvider",
+    "Provider",
+    "ProviderRegistry",
+    "SmsProvider",
+]
 
 
 class NumberProvider(Protocol):
@@ -25,17 +50,105 @@ class NumberProvider(Protocol):
         self, requests: Sequence[DashboardRequest]
     ) -> list[NumberDashboard | GatewayError]: ...
 
+    async def load_whatsapp_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]: ...
+
+
+class SmsProvider(Protocol):
+    """MessageSender's organization analytics."""
+
+    async def load_sms_overviews(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[SmsOverview | GatewayError]: ...
+
+    async def load_sms_trends(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[TrendDay] | GatewayError]: ...
+
+    async def load_top_campaigns(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]: ...
+
+    async def load_best_send_times(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[BestSendTimes | GatewayError]: ...
+
+    async def load_campaign_exports(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]: ...
+
+
+class CampaignProvider(Protocol):
+    """Campaigns of both channels: by id, by page, and SMS counts."""
+
+    async def load_campaigns(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[Campaign | GatewayError | None]: ...
+
+    async def page_campaigns(
+        self,
+        tenant_id: str,
+        channel: Channel | None,
+        status: CampaignStatus | None,
+        first: int,
+        after: tuple[int, int] | None,
+    ) -> tuple[list[Campaign], bool]: ...
+
+    async def load_sms_counts(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[DeliveryCounts | GatewayError]: ...
+
+
+class EmailProvider(Protocol):
+    """The email platform's reports."""
+
+    async def load_email_dashboards(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailDashboard | GatewayError]: ...
+
+    async def load_email_histograms(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[list[EmailPoint] | GatewayError]: ...
+
+    async def load_email_reports(
+        self, campaigns: Sequence[Campaign]
+    ) -> list[EmailCampaignReport | GatewayError]: ...
+
+    async def load_engagements(
+        self, requests: Sequence[EngagementRequest]
+    ) -> list[list[EmailPoint] | GatewayError]: ...
+
+    async def load_email_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]: ...
+
+
+class BillingProvider(Protocol):
+    """MessageSender's billing status and credit balance."""
+
+    async def load_billing(self, tenant_ids: Sequence[str]) -> list[BillingStatus | None]: ...
+
+
+class Provider(
+    NumberProvider, SmsProvider, CampaignProvider, EmailProvider, BillingProvider, Protocol
+):
+    """A source that can be asked anything; one that cannot answer an area raises
+    UnsupportedBySource from it."""
+
 
 class ProviderRegistry:
     """The providers by source name; a source named in an id but not configured is not found."""
 
-    def __init__(self, numbers: dict[str, NumberProvider], default_source: str = "native"):
-        self._numbers = numbers
+    def __init__(self, sources: dict[str, Provider], default_source: str = "native") -> None:
+        self._sources = sources
         self.default_source = default_source
 
-    def numbers(self, source: str | None = None) -> NumberProvider:
+    def get(self, source: str | None = None) -> Provider:
         name = source or self.default_source
         try:
-            return self._numbers[name]
+            return self._sources[name]
         except KeyError:
             raise NotFound(f"no source named {name!r}") from None
+
+    numbers = get

@@ -8,16 +8,29 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from gateway.schema.billing import BillingQueries
+from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
+from gateway.schema.channels import ChannelQueries
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
+from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import GatewayErrors
 from gateway.schema.numbers import NumberQueries
+from gateway.schema.sms import SmsQueries
 from gateway.schema.viewer import ViewerQueries
 
 __all__ = ["build_schema"]
 
 
 @strawberry.type(description="Messaging analytics across WhatsApp, SMS and email.")
-class Query(ViewerQueries, NumberQueries):
+class Query(
+    ViewerQueries,
+    NumberQueries,
+    ChannelQueries,
+    SmsQueries,
+    EmailQueries,
+    CampaignQueries,
+    BillingQueries,
+):
     pass
 
 
@@ -33,7 +46,7 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(**options: Any) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
-        types=[DeliveryTotals, DeliveryDay],
+        types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],
         extensions=[GatewayErrors],
         **options,
     )

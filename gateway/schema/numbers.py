@@ -3,40 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
 
 import strawberry
 
 from gateway.auth import ANALYTICS_READ, KeyKind
-from gateway.context import GatewayContext
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.errors import NotFound, NumberNotLinked
+from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
 from gateway.schema.ids import decode_id, encode_id
 from gateway.timewindows import Period, parse_timezone
 
-__all__ = ["NumberQueries", "PeriodEnum", "WhatsAppNumberType"]
-
-Info = strawberry.Info[GatewayContext, None]
-
-PeriodEnum = strawberry.enum(
-    Period,
-    name="Period",
-    description="A dashboard window: the 7, 30 or 90 local days ending with today, today"
-    " included (Pilot Status's period 7d, 30d, 90d).",
-)
-
-TimezoneArg = Annotated[
-    str | None,
-    strawberry.argument(
-        description="IANA timezone of the local days, such as 'America/Sao_Paulo'; default UTC."
-    ),
-]
-PeriodArg = Annotated[
-    PeriodEnum,  # type: ignore[valid-type]
-    strawberry.argument(description="The window: 7, 30 or 90 local days ending today."),
-]
-TzArg = Annotated[str | None, strawberry.argument(description="Alias of timezone.")]
+__all__ = ["NumberQueries", "WhatsAppNumberType"]
 
 
 @strawberry.type(

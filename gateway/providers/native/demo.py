@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.auth import ANALYTICS_READ, KeyKind, default_scopes
 from gateway.domain.messages import MessageStatus, OutboundMessage
+from gateway.providers.native.demo_reports import seed_reports
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.store import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
@@ -72,6 +73,7 @@ async def seed_demo(store: SqliteStore, now: datetime, *, seed: int = 7) -> int:
                     batch = []
             await record_messages(store, batch)
             stored += len(batch)
+    await seed_reports(store, DEMO_TENANT, now)
     return stored
 
 

@@ -1,15 +1,35 @@
-"""NativeProvider: the provider Protocols answered from the native store."""
+"""NativeProvider: every provider Protocol answered from the native store."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from gateway.domain.messages import DeliveryCounts
+from gateway.domain.billing import BillingStatus
+from gateway.domain.campaigns import (
+    Campaign,
+    CampaignRef,
+    CampaignStatus,
+    Channel,
+    SmsCampaignPerformance,
+)
+from gateway.domain.email import (
+    EmailCampaignReport,
+    EmailDashboard,
+    EmailPoint,
+    EngagementRequest,
+    PastDaysRequest,
+)
+from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
-from gateway.errors import GatewayError
+from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
+from gateway.errors import GatewayError, NotFound
+from gateway.providers.native import campaigns, email, sms
+from gateway.providers.native.billing import billing_statuses
+from gateway.providers.native.channels import email_daily, whatsapp_daily
 from gateway.providers.native.dashboards import daily_delivery
 from gateway.providers.native.store import SqliteStore
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
@@ -19,6 +39,20 @@ __all__ = ["NativeProvider"]
 
 SOURCE = "native"
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V | GatewayError]:
+    """Answer keys one by one, a GatewayError for one key standing as that key's answer."""
+    results: list[V | GatewayError] = []
+    for key in keys:
+        try:
+            results.append(await answer(key))
+        except GatewayError as error:
+            results.append(error)
+    return results
+
 
 class NativeProvider:
     source = SOURCE
@@ -26,6 +60,8 @@ class NativeProvider:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self.tenancy = Tenancy(store)
+
+    # WhatsApp numbers
 
     async def load_numbers(
         self, refs: Sequence[NumberRef]
@@ -64,6 +100,103 @@ class NativeProvider:
                     request=request, totals=totals, series=tuple(points)
                 )
         return [answers[request] for request in requests]
+
+    async def load_whatsapp_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]:
+        return await each(requests, lambda r: whatsapp_daily(self.store, r))
+
+    # SMS analytics
+
+    async def load_sms_overviews(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[SmsOverview | GatewayError]:
+        return await each(requests, lambda r: sms.overview(self.store, r))
+
+    async def load_sms_trends(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[TrendDay] | GatewayError]:
+        return await each(requests, lambda r: sms.trends(self.store, r))
+
+    async def load_top_campaigns(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]:
+        return await each(requests, lambda r: sms.top_campaigns(self.store, r))
+
+    async def load_best_send_times(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[BestSendTimes | GatewayError]:
+        return await each(requests, lambda r: sms.best_send_times(self.store, r))
+
+    async def load_campaign_exports(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]:
+        return await each(
+            requests,
+            lambda r: campaigns.sms_performance_created(self.store, r.tenant_id, sms.time_range(r)),
+        )
+
+    # Campaigns
+
+    async def load_campaigns(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[Campaign | GatewayError | None]:
+        return list(await campaigns.campaigns_by_id(self.store, refs))
+
+    async def page_campaigns(
+        self,
+        tenant_id: str,
+        channel: Channel | None,
+        status: CampaignStatus | None,
+        first: int,
+        after: tuple[int, int] | None,
+    ) -> tuple[list[Campaign], bool]:
+        return await campaigns.campaigns_page(self.store, tenant_id, channel, status, first, after)
+
+    async def load_sms_counts(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[DeliveryCounts | GatewayError]:
+        found = await campaigns.sms_counts_by_campaign(self.store, [r.campaign_id for r in refs])
+        return [found.get(r.campaign_id, DeliveryCounts()) for r in refs]
+
+    # Email reports
+
+    async def load_email_dashboards(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailDashboard | GatewayError]:
+        return await each(requests, lambda r: email.dashboard(self.store, r))
+
+    async def load_email_histograms(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[list[EmailPoint] | GatewayError]:
+        return await each(requests, lambda r: email.histogram(self.store, r))
+
+    async def load_email_reports(
+        self, campaigns: Sequence[Campaign]
+    ) -> list[EmailCampaignReport | GatewayError]:
+        return list(await email.campaign_reports(self.store, campaigns))
+
+    async def load_engagements(
+        self, requests: Sequence[EngagementRequest]
+    ) -> list[list[EmailPoint] | GatewayError]:
+        async def one(request: EngagementRequest) -> list[EmailPoint]:
+            [campaign] = await campaigns.campaigns_by_id(self.store, [request.campaign])
+            if campaign is None:
+                raise NotFound("no such campaign")
+            return await email.engagement(self.store, request, campaign)
+
+        return await each(requests, one)
+
+    async def load_email_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]:
+        return await each(requests, lambda r: email_daily(self.store, r))
+
+    # Billing
+
+    async def load_billing(self, tenant_ids: Sequence[str]) -> list[BillingStatus | None]:
+        found = await billing_statuses(self.store, tenant_ids)
+        return [found.get(tenant_id) for tenant_id in tenant_ids]
 
 
 def _number(record: NumberRecord) -> WhatsAppNumber:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from gateway.providers.native.migrations import apply_migrations
 
 __all__ = ["Params", "SqliteStore"]
 
-Params = Sequence[object]
+Params = Sequence[object] | Mapping[str, object]
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -1,0 +1,133 @@
+"""Email reports as the email platform's reports API describes them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from gateway.domain.campaigns import Campaign, CampaignRef
+from gateway.domain.messages import rate
+
+__all__ = [
+    "EmailCampaignReport",
+    "EmailCounts",
+    "EmailDashboard",
+    "EmailDashboardFigures",
+    "EmailPoint",
+    "EngagementPeriod",
+    "EngagementRequest",
+    "LinkActivity",
+    "PastDaysRequest",
+]
+
+
+class EmailCounts(BaseModel):
+    """Recipients counted once each (sent, opened, clicked, bounced, unsubscribed) and events
+    counted every time (opens, clicks)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sent: int = 0
+    opened: int = 0
+    clicked: int = 0
+    opens: int = 0
+    clicks: int = 0
+    soft_bounced: int = 0
+    hard_bounced: int = 0
+    unsubscribed: int = 0
+
+    @property
+    def bounced(self) -> int:
+        return self.soft_bounced + self.hard_bounced
+
+    @property
+    def delivered(self) -> int:
+        return max(self.sent - self.bounced, 0)
+
+    @property
+    def open_rate(self) -> float:
+        return rate(self.opened, self.delivered)
+
+    @property
+    def click_rate(self) -> float:
+        return rate(self.clicked, self.delivered)
+
+    def __add__(self, other: EmailCounts) -> EmailCounts:
+        return EmailCounts(
+            **{
+                name: getattr(self, name) + getattr(other, name)
+                for name in EmailCounts.model_fields
+            }
+        )
+
+
+class LinkActivity(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    url: str
+    clicks: int
+    unique_clicks: int
+
+
+class EmailCampaignReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    campaign: Campaign
+    counts: EmailCounts
+    links: tuple[LinkActivity, ...]
+
+
+class EmailPoint(BaseModel):
+    """One bucket of a histogram: each event counted at its own time, recipients at their first."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    day: date
+    counts: EmailCounts
+
+
+class PastDaysRequest(BaseModel):
+    """The `past_days` local days ending `today` in `timezone`, and the same span before."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    tenant_id: str
+    past_days: int
+    timezone: str
+    today: date
+
+
+class EmailDashboardFigures(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    counts: EmailCounts
+    campaigns_sent: int
+    new_contacts: int
+
+
+class EmailDashboard(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    request: PastDaysRequest
+    current: EmailDashboardFigures
+    previous: EmailDashboardFigures
+
+
+class EngagementPeriod(enum.Enum):
+    """A campaign's engagement window, from its send time: 24 local hours, 7 or 30 local days."""
+
+    HOURS_24 = "24hours"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class EngagementRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    campaign: CampaignRef
+    period: EngagementPeriod
+    timezone: str

@@ -1,0 +1,144 @@
+"""Campaigns of both channels in the native store: by id, by page, by creation window."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from gateway.domain.campaigns import (
+    Campaign,
+    CampaignRef,
+    CampaignStatus,
+    Channel,
+    SmsCampaignPerformance,
+)
+from gateway.domain.messages import DeliveryCounts
+from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.timewindows import TimeRange
+
+__all__ = [
+    "campaigns_by_id",
+    "campaigns_page",
+    "sms_campaigns_created",
+    "sms_counts_by_campaign",
+    "sms_performance_created",
+]
+
+SOURCE = "native"
+
+
+def _time(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def campaign_from_row(row: sqlite3.Row) -> Campaign:
+    return Campaign(
+        ref=CampaignRef(
+            source=SOURCE,
+            tenant_id=row["tenant_id"],
+            channel=Channel(row["channel"]),
+            campaign_id=row["id"],
+        ),
+        external_id=row["external_id"],
+        name=row["name"],
+        status=CampaignStatus(row["status"]),
+        created_at=datetime.fromtimestamp(row["created_at"], UTC),
+        sent_at=_time(row["sent_at"]),
+        completed_at=_time(row["completed_at"]),
+    )
+
+
+def sms_counts_from_row(row: sqlite3.Row) -> DeliveryCounts:
+    return DeliveryCounts(
+        queued=row["queued"] or 0,
+        sent_only=row["sent"] or 0,
+        failed=row["failed"] or 0,
+        delivered_only=row["delivered"] or 0,
+    )
+
+
+async def campaigns_by_id(store: SqliteStore, refs: Sequence[CampaignRef]) -> list[Campaign | None]:
+    """Each ref's campaign, or None where the tenant or channel does not match."""
+    ids = sorted({r.campaign_id for r in refs})
+    rows = (
+        await store.fetch_all(f"SELECT * FROM campaigns WHERE id IN ({placeholders(ids)})", ids)
+        if ids
+        else []
+    )
+    found = {row["id"]: campaign_from_row(row) for row in rows}
+    answers: list[Campaign | None] = []
+    for ref in refs:
+        campaign = found.get(ref.campaign_id)
+        visible = campaign is not None and campaign.ref == ref
+        answers.append(campaign if visible else None)
+    return answers
+
+
+async def campaigns_page(
+    store: SqliteStore,
+    tenant_id: str,
+    channel: Channel | None,
+    status: CampaignStatus | None,
+    first: int,
+    after: tuple[int, int] | None,
+) -> tuple[list[Campaign], bool]:
+    """Newest first; `after` is the (created_at, id) of the last campaign already seen."""
+    conditions: list[str] = ["tenant_id = ?"]
+    params: list[object] = [tenant_id]
+    if channel is not None:
+        conditions.append("channel = ?")
+        params.append(channel.value)
+    if status is not None:
+        conditions.append("status = ?")
+        params.append(status.value)
+    if after is not None:
+        conditions.append("(created_at, id) < (?, ?)")
+        params += [*after]
+    rows = await store.fetch_all(
+        f"SELECT * FROM campaigns WHERE {' AND '.join(conditions)} "
+        "ORDER BY created_at DESC, id DESC LIMIT ?",
+        [*params, first + 1],
+    )
+    return [campaign_from_row(row) for row in rows[:first]], len(rows) > first
+
+
+async def sms_campaigns_created(
+    store: SqliteStore, tenant_id: str, window: TimeRange
+) -> list[Campaign]:
+    rows = await store.fetch_all(
+        "SELECT * FROM campaigns WHERE tenant_id = ? AND channel = 'sms' "
+        "AND created_at >= ? AND created_at < ?",
+        (tenant_id, *window.edges),
+    )
+    return [campaign_from_row(row) for row in rows]
+
+
+async def sms_performance_created(
+    store: SqliteStore, tenant_id: str, window: TimeRange
+) -> list[SmsCampaignPerformance]:
+    rows = await store.fetch_all(
+        "SELECT c.*, n.queued, n.sent, n.failed, n.delivered FROM campaigns AS c "
+        "LEFT JOIN campaign_counts AS n ON n.campaign_id = c.id "
+        "WHERE c.tenant_id = ? AND c.channel = 'sms' AND c.created_at >= ? AND c.created_at < ? "
+        "ORDER BY c.created_at, c.id",
+        (tenant_id, *window.edges),
+    )
+    return [
+        SmsCampaignPerformance(campaign=campaign_from_row(row), counts=sms_counts_from_row(row))
+        for row in rows
+    ]
+
+
+async def sms_counts_by_campaign(
+    store: SqliteStore, campaign_ids: Sequence[int]
+) -> dict[int, DeliveryCounts]:
+    ids = sorted(set(campaign_ids))
+    rows = (
+        await store.fetch_all(
+            f"SELECT * FROM campaign_counts WHERE campaign_id IN ({placeholders(ids)})", ids
+        )
+        if ids
+        else []
+    )
+    return {row["campaign_id"]: sms_counts_from_row(row) for row in rows}

@@ -1,0 +1,52 @@
+"""Daily delivery of a tenant's WhatsApp numbers and email sends, by send time, for the
+channel comparison (SMS comes from the trends)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.sms import RangeRequest
+from gateway.providers.native.dashboards import counts as whatsapp_counts
+from gateway.providers.native.dashboards import whatsapp_rollup
+from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.sms import time_range
+from gateway.providers.native.store import SqliteStore
+
+__all__ = ["email_daily", "whatsapp_daily"]
+
+TENANT_NUMBERS = whatsapp_rollup("number_id IN (SELECT id FROM numbers WHERE tenant_id = ?)")
+EMAIL_COHORT = Rollup(
+    buckets="email_buckets", bucket_sums=("sent", "cohort_bounced"), where="tenant_id = ?"
+)
+
+
+def _email_counts(sums: Sequence[int]) -> DeliveryCounts:
+    sent, bounced = sums
+    return DeliveryCounts(failed=bounced, delivered_only=max(sent - bounced, 0))
+
+
+async def _daily(
+    store: SqliteStore,
+    request: RangeRequest,
+    rollup: Rollup,
+    to_counts: Callable[[Sequence[int]], DeliveryCounts],
+) -> list[DailyDelivery]:
+    window = time_range(request)
+    days = window.local_days()
+    sums = (await sum_intervals(store, rollup, [request.tenant_id], window.day_edges())).get(
+        0, [(0,) * len(rollup.bucket_sums)] * len(days)
+    )
+    return [
+        DailyDelivery(day=day, counts=to_counts(values))
+        for day, values in zip(days, sums, strict=True)
+    ]
+
+
+async def whatsapp_daily(store: SqliteStore, request: RangeRequest) -> list[DailyDelivery]:
+    return await _daily(store, request, TENANT_NUMBERS, whatsapp_counts)
+
+
+async def email_daily(store: SqliteStore, request: RangeRequest) -> list[DailyDelivery]:
+    """Email sends by send day: total is sent, failed is bounced, delivered the rest."""
+    return await _daily(store, request, EMAIL_COHORT, _email_counts)

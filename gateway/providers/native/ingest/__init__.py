@@ -1,0 +1,250 @@
+"""Ingest into the native store: batches of events applied once each, committed before the
+caller acknowledges them."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from gateway.domain.events import (
+    BillingAccountEvent,
+    CampaignEvent,
+    ContactEvent,
+    CreditsEvent,
+    EmailEvent,
+    Event,
+    SmsMessageEvent,
+    SmsStatusEvent,
+    WhatsAppMessageEvent,
+    WhatsAppStatusEvent,
+    event_id,
+    sms_credits,
+)
+from gateway.domain.messages import OutboundMessage, StatusUpdate
+from gateway.providers.native.ingest.email import apply_email_events
+from gateway.providers.native.ingest.entities import (
+    apply_billing_accounts,
+    apply_campaigns,
+    apply_contacts,
+    apply_credits,
+    campaign_ids,
+    number_ids,
+)
+from gateway.providers.native.ingest.messages import (
+    CHUNK,
+    SMS,
+    WHATSAPP,
+    MessageRow,
+    StatusRow,
+    raise_statuses,
+    upsert_messages,
+)
+from gateway.providers.native.store import SqliteStore, placeholders
+
+__all__ = ["IngestResult", "apply_events", "record_messages", "record_statuses"]
+
+log = logging.getLogger("gateway.ingest")
+
+
+@dataclass
+class IngestResult:
+    """What became of a batch: applied now, seen before, or refused (index, reason)."""
+
+    applied: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestResult:
+    """Apply a batch in one transaction. If the database refuses the batch, each event is tried
+    on its own, so one bad event never costs the good ones."""
+    result = IngestResult()
+    tenants = await _known_tenants(store, {e.tenant for e in events})
+    good: list[tuple[int, Event]] = []
+    for index, event in enumerate(events):
+        if event.tenant in tenants:
+            good.append((index, event))
+        else:
+            result.rejected.append((index, f"unknown tenant {event.tenant!r}"))
+    try:
+        async with store.write() as db:
+            fresh = await _claim(db, [e for _, e in good])
+            await _apply(db, fresh)
+        result.applied, result.duplicates = len(fresh), len(good) - len(fresh)
+    except sqlite3.DatabaseError as batch_error:
+        log.warning("batch of %d refused (%s); applying one by one", len(good), batch_error)
+        for index, event in good:
+            try:
+                async with store.write() as db:
+                    fresh = await _claim(db, [event])
+                    await _apply(db, fresh)
+                result.applied += len(fresh)
+                result.duplicates += 1 - len(fresh)
+            except sqlite3.DatabaseError as error:
+                result.rejected.append((index, f"refused by the store: {error}"))
+    result.rejected.sort()
+    return result
+
+
+async def _known_tenants(store: SqliteStore, wanted: set[str]) -> set[str]:
+    names = sorted(wanted)
+    rows = (
+        await store.fetch_all(f"SELECT id FROM tenants WHERE id IN ({placeholders(names)})", names)
+        if names
+        else []
+    )
+    return {row[0] for row in rows}
+
+
+async def _claim(db: aiosqlite.Connection, events: Sequence[Event]) -> list[Event]:
+    """The events not applied before (nor earlier in this batch), now marked as applied."""
+    keyed = {(e.tenant, event_id(e)): e for e in reversed(events)}
+    by_tenant: dict[str, list[str]] = defaultdict(list)
+    for tenant, key in keyed:
+        by_tenant[tenant].append(key)
+    seen: set[tuple[str, str]] = set()
+    for tenant, keys in by_tenant.items():
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            async with db.execute(
+                "SELECT event_id FROM ingested_events "
+                f"WHERE tenant_id = ? AND event_id IN ({placeholders(chunk)})",
+                (tenant, *chunk),
+            ) as cursor:
+                seen.update((tenant, row[0]) for row in await cursor.fetchall())
+    fresh_keys = [key for key in keyed if key not in seen]
+    await db.executemany(
+        "INSERT INTO ingested_events (tenant_id, event_id) VALUES (?, ?)", fresh_keys
+    )
+    order = {id(e): i for i, e in enumerate(events)}
+    return sorted((keyed[key] for key in fresh_keys), key=lambda e: order[id(e)])
+
+
+async def _apply(db: aiosqlite.Connection, events: Sequence[Event]) -> None:
+    by_type: dict[type, list[Event]] = defaultdict(list)
+    for event in events:
+        by_type[type(event)].append(event)
+
+    def of(kind: type[Event]) -> list[Event]:
+        return by_type.get(kind, [])
+
+    # Entities first, so that the messages and events below find their campaigns and accounts.
+    await apply_campaigns(db, of(CampaignEvent))  # type: ignore[arg-type]
+    await apply_contacts(db, of(ContactEvent))  # type: ignore[arg-type]
+    await apply_billing_accounts(db, of(BillingAccountEvent))  # type: ignore[arg-type]
+    await apply_credits(db, of(CreditsEvent))  # type: ignore[arg-type]
+    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent))  # type: ignore[arg-type]
+    await _sms(db, of(SmsMessageEvent), of(SmsStatusEvent))  # type: ignore[arg-type]
+    await apply_email_events(db, of(EmailEvent))  # type: ignore[arg-type]
+
+
+async def _whatsapp(
+    db: aiosqlite.Connection,
+    messages: Sequence[WhatsAppMessageEvent],
+    statuses: Sequence[WhatsAppStatusEvent],
+) -> None:
+    # A status event that names its number and send time stands for the message itself.
+    standalone = [s for s in statuses if s.number is not None and s.sent_at is not None]
+    numbers = await number_ids(
+        db,
+        {(m.tenant, m.number) for m in messages}
+        | {(s.tenant, s.number) for s in standalone if s.number},
+    )
+    rows = [
+        MessageRow(
+            m.tenant,
+            m.message_id,
+            int(m.sent_at.timestamp()),
+            int(m.status),
+            m.test,
+            (numbers[m.tenant, m.number],),
+        )
+        for m in messages
+    ]
+    rows += [
+        MessageRow(
+            s.tenant,
+            s.message_id,
+            int(s.sent_at.timestamp()),
+            int(s.status),
+            False,
+            (numbers[s.tenant, s.number],),
+        )
+        for s in standalone
+        if s.number and s.sent_at
+    ]
+    await upsert_messages(db, WHATSAPP, rows)
+    alone = {id(s) for s in standalone}
+    await raise_statuses(
+        db,
+        WHATSAPP,
+        [StatusRow(s.tenant, s.message_id, int(s.status)) for s in statuses if id(s) not in alone],
+    )
+
+
+async def _sms(
+    db: aiosqlite.Connection,
+    messages: Sequence[SmsMessageEvent],
+    statuses: Sequence[SmsStatusEvent],
+) -> None:
+    first_seen: dict[tuple[str, str], int] = {}
+    for m in messages:
+        if m.campaign_id is not None:
+            key, at = (m.tenant, m.campaign_id), int(m.sent_at.timestamp())
+            first_seen[key] = min(first_seen.get(key, at), at)
+    campaigns = await campaign_ids(db, "sms", first_seen)
+    rows = [
+        MessageRow(
+            m.tenant,
+            m.message_id,
+            int(m.sent_at.timestamp()),
+            int(m.status),
+            m.test,
+            (
+                None if m.campaign_id is None else campaigns[m.tenant, m.campaign_id],
+                sms_credits(m.kind, m.length),
+            ),
+        )
+        for m in messages
+    ]
+    await upsert_messages(db, SMS, rows)
+    await raise_statuses(
+        db, SMS, [StatusRow(s.tenant, s.message_id, int(s.status)) for s in statuses]
+    )
+
+
+async def record_messages(store: SqliteStore, messages: Sequence[OutboundMessage]) -> None:
+    """Store WhatsApp messages of known numbers in one transaction (demo data, benchmarks)."""
+    if not messages:
+        return
+    async with store.write() as db:
+        await upsert_messages(
+            db,
+            WHATSAPP,
+            [
+                MessageRow(
+                    m.tenant_id,
+                    m.external_id,
+                    int(m.sent_at.timestamp()),
+                    int(m.status),
+                    m.is_test,
+                    (m.number_id,),
+                )
+                for m in messages
+            ],
+        )
+
+
+async def record_statuses(store: SqliteStore, updates: Sequence[StatusUpdate]) -> int:
+    """Apply WhatsApp status events in one transaction; returns how many wait for a message."""
+    if not updates:
+        return 0
+    async with store.write() as db:
+        return await raise_statuses(
+            db, WHATSAPP, [StatusRow(u.tenant_id, u.external_id, int(u.status)) for u in updates]
+        )

@@ -1,0 +1,180 @@
+"""Numbers, campaigns, contacts and billing accounts as ingest events create or change them."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from gateway.domain.events import (
+    BillingAccountEvent,
+    CampaignEvent,
+    ContactEvent,
+    CreditsEvent,
+)
+from gateway.providers.native.ingest.messages import CHUNK
+from gateway.providers.native.store import placeholders
+
+__all__ = [
+    "apply_billing_accounts",
+    "apply_campaigns",
+    "apply_contacts",
+    "apply_credits",
+    "campaign_ids",
+    "number_ids",
+]
+
+_RANK = "(CASE {0} WHEN 'draft' THEN 0 WHEN 'scheduled' THEN 1 WHEN 'sending' THEN 2 ELSE 3 END)"
+
+
+def _ts(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
+
+
+async def number_ids(
+    db: aiosqlite.Connection, wanted: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Ids of (tenant, phone) numbers, registering those seen for the first time."""
+    if not wanted:
+        return {}
+    now = int(time.time())
+    await db.executemany(
+        "INSERT INTO numbers (tenant_id, phone_number, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (tenant_id, phone_number) DO NOTHING",
+        [(tenant, phone, now) for tenant, phone in wanted],
+    )
+    found: dict[tuple[str, str], int] = {}
+    for tenant in {t for t, _ in wanted}:
+        phones = [p for t, p in wanted if t == tenant]
+        for start in range(0, len(phones), CHUNK):
+            chunk = phones[start : start + CHUNK]
+            async with db.execute(
+                "SELECT phone_number, id FROM numbers "
+                f"WHERE tenant_id = ? AND phone_number IN ({placeholders(chunk)})",
+                (tenant, *chunk),
+            ) as cursor:
+                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
+    return found
+
+
+async def campaign_ids(
+    db: aiosqlite.Connection, channel: str, wanted: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """Ids of (tenant, external id) campaigns; one not seen yet gets a stub, named by its id,
+    created at `wanted`'s time, that its own campaign event fills in later."""
+    if not wanted:
+        return {}
+    await db.executemany(
+        "INSERT INTO campaigns (tenant_id, channel, external_id, name, status, created_at, "
+        "sent_at) VALUES (?, ?, ?, ?, 'sending', ?, ?) "
+        "ON CONFLICT (tenant_id, channel, external_id) DO NOTHING",
+        [(tenant, channel, ext, ext, at, at) for (tenant, ext), at in wanted.items()],
+    )
+    found: dict[tuple[str, str], int] = {}
+    for tenant in {t for t, _ in wanted}:
+        ids = [e for t, e in wanted if t == tenant]
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            async with db.execute(
+                "SELECT external_id, id FROM campaigns WHERE tenant_id = ? AND channel = ? "
+                f"AND external_id IN ({placeholders(chunk)})",
+                (tenant, channel, *chunk),
+            ) as cursor:
+                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
+    return found
+
+
+async def apply_campaigns(db: aiosqlite.Connection, events: Sequence[CampaignEvent]) -> None:
+    await db.executemany(
+        "INSERT INTO campaigns (tenant_id, channel, external_id, name, status, created_at, "
+        "sent_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id, channel, external_id) DO UPDATE SET "
+        "name = excluded.name, created_at = excluded.created_at, "
+        "sent_at = coalesce(excluded.sent_at, sent_at), "
+        "completed_at = coalesce(excluded.completed_at, completed_at), "
+        f"status = CASE WHEN {_RANK.format('excluded.status')} >= {_RANK.format('status')} "
+        "THEN excluded.status ELSE status END",
+        [
+            (
+                e.tenant,
+                e.channel,
+                e.campaign_id,
+                e.name,
+                e.status,
+                _ts(e.created_at),
+                _ts(e.sent_at),
+                _ts(e.completed_at),
+            )
+            for e in events
+        ],
+    )
+
+
+async def apply_contacts(db: aiosqlite.Connection, events: Sequence[ContactEvent]) -> None:
+    now = int(time.time())
+    await db.executemany(
+        "INSERT INTO contacts (tenant_id, external_id, phone, email, is_textable, is_opted_in, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+        "phone = coalesce(excluded.phone, phone), email = coalesce(excluded.email, email), "
+        "is_textable = excluded.is_textable, is_opted_in = excluded.is_opted_in",
+        [
+            (
+                e.tenant,
+                e.contact_id,
+                e.phone,
+                e.email,
+                int(e.textable),
+                int(e.opted_in),
+                _ts(e.created_at) or now,
+            )
+            for e in events
+        ],
+    )
+
+
+async def apply_billing_accounts(
+    db: aiosqlite.Connection, events: Sequence[BillingAccountEvent]
+) -> None:
+    now = int(time.time())
+    await db.executemany(
+        "INSERT INTO billing_accounts (tenant_id, organization_id, brand, billing_status, "
+        "pricing_model, subscription, portal_urls, credit_products, available_credits, "
+        "included_credits, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET organization_id = excluded.organization_id, "
+        "brand = excluded.brand, billing_status = excluded.billing_status, "
+        "pricing_model = excluded.pricing_model, subscription = excluded.subscription, "
+        "portal_urls = excluded.portal_urls, credit_products = excluded.credit_products, "
+        "available_credits = excluded.available_credits, "
+        "included_credits = excluded.included_credits, updated_at = excluded.updated_at",
+        [
+            (
+                e.tenant,
+                e.organization_id,
+                e.brand,
+                e.billing_status,
+                e.pricing_model,
+                None if e.subscription is None else e.subscription.model_dump_json(),
+                json.dumps(e.portal_urls),
+                json.dumps([p.model_dump(by_alias=True) for p in e.credit_products]),
+                e.available,
+                e.included,
+                now,
+            )
+            for e in events
+        ],
+    )
+
+
+async def apply_credits(db: aiosqlite.Connection, events: Sequence[CreditsEvent]) -> None:
+    now = int(time.time())
+    for pool in ("purchased", "included"):
+        column = "available_credits" if pool == "purchased" else "included_credits"
+        await db.executemany(
+            f"UPDATE billing_accounts SET {column} = max({column} + ?, 0), updated_at = ? "
+            "WHERE tenant_id = ?",
+            [(e.delta, now, e.tenant) for e in events if e.pool == pool],
+        )

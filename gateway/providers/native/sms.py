@@ -1,0 +1,139 @@
+"""SMS analytics from the native store: overview, trends, top campaigns, best send times."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from gateway.domain.campaigns import CampaignStatusCounts, SmsCampaignPerformance
+from gateway.domain.messages import DeliveryCounts
+from gateway.domain.sms import (
+    BestSendTimes,
+    ContactTotals,
+    RangeRequest,
+    SendTimeSlot,
+    SmsOverview,
+    TrendDay,
+)
+from gateway.providers.native.campaigns import sms_campaigns_created, sms_performance_created
+from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.store import SqliteStore
+from gateway.timewindows import BUCKET_SECONDS, TimeRange
+
+__all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
+
+SMS_ROLLUP = Rollup(
+    buckets="sms_buckets",
+    bucket_sums=("queued", "sent", "failed", "delivered"),
+    where="tenant_id = ?",
+    rows="sms_messages",
+    row_sums=("status = 0", "status = 1", "status = 2", "status = 3"),
+    row_where="is_test = 0",
+)
+
+
+def sms_counts(sums: Sequence[int]) -> DeliveryCounts:
+    queued, sent, failed, delivered = sums
+    return DeliveryCounts(queued=queued, sent_only=sent, failed=failed, delivered_only=delivered)
+
+
+def time_range(request: RangeRequest) -> TimeRange:
+    return TimeRange(request.start, request.end, ZoneInfo(request.timezone))
+
+
+async def overview(store: SqliteStore, request: RangeRequest) -> SmsOverview:
+    window = time_range(request)
+    sums = await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.edges)
+    campaigns = await sms_campaigns_created(store, request.tenant_id, window)
+    by_status: dict[str, int] = {}
+    for campaign in campaigns:
+        by_status[campaign.status.value] = by_status.get(campaign.status.value, 0) + 1
+    row = await store.fetch_one(
+        "SELECT total, textable, opted_out FROM contact_totals WHERE tenant_id = ?",
+        (request.tenant_id,),
+    )
+    contacts = (
+        ContactTotals()
+        if row is None
+        else ContactTotals(total=row[0], textable=row[1], opted_out=row[2])
+    )
+    return SmsOverview(
+        request=request,
+        campaigns=CampaignStatusCounts(**by_status),
+        messages=sms_counts(sums.get(0, [(0, 0, 0, 0)])[0]),
+        contacts=contacts,
+    )
+
+
+async def trends(store: SqliteStore, request: RangeRequest) -> list[TrendDay]:
+    window = time_range(request)
+    days = window.local_days()
+    sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
+        0, [(0, 0, 0, 0)] * len(days)
+    )
+    per_day: dict[object, dict[str, int]] = {day: {} for day in days}
+    for campaign in await sms_campaigns_created(store, request.tenant_id, window):
+        counts = per_day[campaign.created_at.astimezone(window.zone).date()]
+        counts[campaign.status.value] = counts.get(campaign.status.value, 0) + 1
+    return [
+        TrendDay(
+            day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**per_day[day])
+        )
+        for day, values in zip(days, sums, strict=True)
+    ]
+
+
+async def top_campaigns(store: SqliteStore, request: RangeRequest) -> list[SmsCampaignPerformance]:
+    """Completed campaigns created in the range: by delivery rate, then size, then newest."""
+    window = time_range(request)
+    completed = [
+        c
+        for c in await sms_performance_created(store, request.tenant_id, window)
+        if c.campaign.status.value == "completed"
+    ]
+    completed.sort(
+        key=lambda c: (c.counts.delivery_rate, c.counts.total, c.campaign.created_at), reverse=True
+    )
+    return completed[: request.limit]
+
+
+async def best_send_times(store: SqliteStore, request: RangeRequest) -> BestSendTimes:
+    window = time_range(request)
+    zone = window.zone
+    hours = [[0] * 4 for _ in range(24)]
+    weekdays = [[0] * 4 for _ in range(7)]
+
+    def add(moment: int, values: Sequence[int]) -> None:
+        local = datetime.fromtimestamp(moment, UTC).astimezone(zone)
+        day = (local.weekday() + 1) % 7  # 0 = Sunday
+        for i, value in enumerate(values):
+            hours[local.hour][i] += value
+            weekdays[day][i] += value
+
+    start, end = (int(t.timestamp()) for t in (window.start, window.end))
+    first, last = -(-start // BUCKET_SECONDS), end // BUCKET_SECONDS
+    slivers = [(start, end)]
+    if first < last:
+        # A 15-minute bucket lies within one local hour: offsets and DST jumps are whole quarters.
+        for row in await store.fetch_all(
+            "SELECT bucket, queued, sent, failed, delivered FROM sms_buckets "
+            "WHERE tenant_id = ? AND bucket >= ? AND bucket < ?",
+            (request.tenant_id, first, last),
+        ):
+            add(row[0] * BUCKET_SECONDS, row[1:])
+        slivers = [(start, first * BUCKET_SECONDS), (last * BUCKET_SECONDS, end)]
+    for lo, hi in slivers:
+        if lo < hi:
+            for row in await store.fetch_all(
+                "SELECT sent_at, status FROM sms_messages WHERE tenant_id = ? AND is_test = 0 "
+                "AND sent_at >= ? AND sent_at < ?",
+                (request.tenant_id, lo, hi),
+            ):
+                add(row[0], [int(row[1] == s) for s in (0, 1, 2, 3)])
+    return BestSendTimes(
+        by_hour=tuple(SendTimeSlot(slot=h, counts=sms_counts(v)) for h, v in enumerate(hours)),
+        by_day_of_week=tuple(
+            SendTimeSlot(slot=d, counts=sms_counts(v)) for d, v in enumerate(weekdays)
+        ),
+    )

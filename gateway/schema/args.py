@@ -1,0 +1,121 @@
+"""Arguments shared by many fields, and turning them into provider requests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from gateway.context import GatewayContext
+from gateway.domain.email import PastDaysRequest
+from gateway.domain.sms import RangeRequest
+from gateway.timewindows import DayWindow, Period, parse_range, parse_timezone, past_days
+
+__all__ = [
+    "EndDateArg",
+    "Info",
+    "PastDaysArg",
+    "PeriodArg",
+    "PeriodEnum",
+    "StartDateArg",
+    "TimezoneArg",
+    "TzArg",
+    "past_days_request",
+    "period_request",
+    "range_request",
+]
+
+Info = strawberry.Info[GatewayContext, None]
+
+PeriodEnum = strawberry.enum(
+    Period,
+    name="Period",
+    description="A dashboard window: the 7, 30 or 90 local days ending with today, today"
+    " included (Pilot Status's period 7d, 30d, 90d).",
+)
+
+TimezoneArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="IANA timezone of the local days, such as 'America/Sao_Paulo'; default UTC."
+    ),
+]
+TzArg = Annotated[str | None, strawberry.argument(description="Alias of timezone.")]
+PeriodArg = Annotated[
+    PeriodEnum,  # type: ignore[valid-type]
+    strawberry.argument(description="The window: 7, 30 or 90 local days ending today."),
+]
+StartDateArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Start of the range, included: an ISO 8601 date (local midnight) or"
+        " datetime. Default: 30 days before endDate (90 for best send times)."
+    ),
+]
+EndDateArg = Annotated[
+    str | None,
+    strawberry.argument(
+        description="End of the range, excluded: an ISO 8601 date or datetime. Default: now."
+    ),
+]
+PastDaysArg = Annotated[
+    int,
+    strawberry.argument(
+        description="The window: this many local days ending today (1 to 90); diffs compare"
+        " with the same number of days before it."
+    ),
+]
+
+
+def range_request(
+    info: Info,
+    start: str | None,
+    end: str | None,
+    timezone: str | None,
+    tz: str | None,
+    *,
+    default_days: int = 30,
+    limit: int = 0,
+) -> RangeRequest:
+    context = info.context
+    zone = parse_timezone(timezone, tz)
+    window = parse_range(start, end, zone, context.clock(), default_days)
+    return RangeRequest(
+        source=context.registry.default_source,
+        tenant_id=context.principal.tenant_id,
+        start=window.start,
+        end=window.end,
+        timezone=zone.key,
+        limit=limit,
+    )
+
+
+def period_request(
+    info: Info, period: Period, timezone: str | None, tz: str | None
+) -> RangeRequest:
+    """The local days of a period as a range: from the first day's midnight to tomorrow's."""
+    context = info.context
+    zone = parse_timezone(timezone, tz)
+    window = DayWindow.ending_today(period.days, zone, context.clock())
+    return RangeRequest(
+        source=context.registry.default_source,
+        tenant_id=context.principal.tenant_id,
+        start=window.start,
+        end=window.end,
+        timezone=zone.key,
+    )
+
+
+def past_days_request(
+    info: Info, days: int, timezone: str | None, tz: str | None
+) -> PastDaysRequest:
+    context = info.context
+    zone = parse_timezone(timezone, tz)
+    current, _ = past_days(days, zone, context.clock())
+    return PastDaysRequest(
+        source=context.registry.default_source,
+        tenant_id=context.principal.tenant_id,
+        past_days=days,
+        timezone=zone.key,
+        today=current.days[-1],
+    )

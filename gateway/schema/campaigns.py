@@ -1,0 +1,219 @@
+"""Campaigns in the graph: one interface, SMS and email kinds, a cursor connection."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+
+from gateway.auth import REPORTS_READ
+from gateway.domain.campaigns import (
+    Campaign,
+    CampaignRef,
+    CampaignStatus,
+    Channel,
+    SmsCampaignPerformance,
+)
+from gateway.domain.email import EngagementPeriod, EngagementRequest
+from gateway.errors import BadUserInput, NotFound
+from gateway.schema.args import Info, TimezoneArg, TzArg
+from gateway.schema.delivery import DeliveryTotals, delivery_totals
+from gateway.schema.email import EmailCampaignReportType, EngagementPoint, engagement_point
+from gateway.schema.ids import decode_id, encode_id
+from gateway.timewindows import parse_timezone
+
+__all__ = ["CampaignQueries", "EmailCampaignType", "SmsCampaignType", "campaign_view"]
+
+ChannelEnum = strawberry.enum(Channel, name="Channel", description="A messaging channel.")
+CampaignStatusEnum = strawberry.enum(
+    CampaignStatus,
+    name="CampaignStatus",
+    description="draft < scheduled < sending < completed | failed | canceled.",
+)
+EngagementPeriodEnum = strawberry.enum(
+    EngagementPeriod,
+    name="EngagementPeriod",
+    description="From the campaign's send time: HOURS_24 is 24 local hours, WEEK 7 local days,"
+    " MONTH 30 local days.",
+)
+
+TYPE_NAMES = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}
+MAX_PAGE = 100
+
+
+@strawberry.interface(name="Campaign", description="A campaign of any channel.")
+class CampaignInterface:
+    model: strawberry.Private[Campaign]
+
+    @strawberry.field(description="Global ID of the campaign.")
+    def id(self) -> strawberry.ID:
+        ref = self.model.ref
+        return strawberry.ID(encode_id(TYPE_NAMES[ref.channel], ref.source, ref.campaign_id))
+
+    @strawberry.field(description="The campaign's name.")
+    def name(self) -> str:
+        return self.model.name
+
+    @strawberry.field(description="The campaign's status.")
+    def status(self) -> CampaignStatusEnum:  # type: ignore[valid-type]
+        return self.model.status
+
+    @strawberry.field(description="SMS or EMAIL.")
+    def channel(self) -> ChannelEnum:  # type: ignore[valid-type]
+        return self.model.ref.channel
+
+    @strawberry.field(description="When the campaign was created.")
+    def created_at(self) -> datetime:
+        return self.model.created_at
+
+
+@strawberry.type(
+    name="SmsCampaign", description="An SMS campaign with its messages counted by final status."
+)
+class SmsCampaignType(CampaignInterface):
+    counts_hint: strawberry.Private[SmsCampaignPerformance | None] = None
+
+    @strawberry.field(description="When the campaign completed, if it has.")
+    def completed_at(self) -> datetime | None:
+        return self.model.completed_at
+
+    @strawberry.field(description="Its messages by final status (read is always 0 for SMS).")
+    async def messages(self, info: Info) -> DeliveryTotals:
+        if self.counts_hint is not None:
+            return delivery_totals(self.counts_hint.counts)
+        return delivery_totals(await info.context.loaders.sms_counts.get(self.model.ref))
+
+
+@strawberry.type(name="EmailCampaign", description="An email campaign and its reports.")
+class EmailCampaignType(CampaignInterface):
+    @strawberry.field(description="When the campaign was sent, if it has been.")
+    def sent_at(self) -> datetime | None:
+        return self.model.sent_at
+
+    @strawberry.field(
+        description="Sent, delivered, opens, clicks, bounces and link activity"
+        " (needs reports:read)."
+    )
+    async def report(self, info: Info) -> EmailCampaignReportType:
+        info.context.principal.require_tenant_scope(REPORTS_READ)
+        return EmailCampaignReportType(
+            model=await info.context.loaders.email_reports.get(self.model)
+        )
+
+    @strawberry.field(
+        description="Opens and clicks from the send time on, per local hour or"
+        " day (needs reports:read)."
+    )
+    async def engagement(
+        self,
+        info: Info,
+        period: EngagementPeriodEnum = EngagementPeriod.HOURS_24,  # type: ignore[valid-type]
+        timezone: TimezoneArg = None,
+        tz: TzArg = None,
+    ) -> list[EngagementPoint]:
+        info.context.principal.require_tenant_scope(REPORTS_READ)
+        zone = parse_timezone(timezone, tz)
+        request = EngagementRequest(campaign=self.model.ref, period=period, timezone=zone.key)
+        points = await info.context.loaders.engagements.get(request)
+        return [engagement_point(point) for point in points]
+
+
+def campaign_view(campaign: Campaign) -> CampaignInterface:
+    if campaign.ref.channel is Channel.SMS:
+        return SmsCampaignType(model=campaign)
+    return EmailCampaignType(model=campaign)
+
+
+@strawberry.type(description="A campaign and where it stands in the list.")
+class CampaignEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this one.")
+    node: CampaignInterface = strawberry.field(description="The campaign.")
+
+
+@strawberry.type(description="Whether there is more after this page.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="True if another page follows.")
+    end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
+
+
+@strawberry.type(description="A page of campaigns, newest first.")
+class CampaignConnection:
+    edges: list[CampaignEdge] = strawberry.field(description="The campaigns of this page.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends.")
+
+
+def _cursor(campaign: Campaign) -> str:
+    raw = f"{int(campaign.created_at.timestamp())}:{campaign.ref.campaign_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _after(cursor: str | None) -> tuple[int, int] | None:
+    if cursor is None:
+        return None
+    try:
+        created, campaign_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        return int(created), int(campaign_id)
+    except (ValueError, UnicodeError):
+        raise BadUserInput("after is not a cursor from this list", argument="after") from None
+
+
+FirstArg = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")]
+
+
+@strawberry.type
+class CampaignQueries:
+    @strawberry.field(
+        description="The tenant's campaigns, newest first, a page at a time (needs reports:read)."
+    )
+    async def campaigns(
+        self,
+        info: Info,
+        channel: ChannelEnum | None = None,  # type: ignore[valid-type]
+        status: CampaignStatusEnum | None = None,  # type: ignore[valid-type]
+        first: FirstArg = 20,
+        after: str | None = None,
+    ) -> CampaignConnection:
+        principal = info.context.principal
+        principal.require_tenant_scope(REPORTS_READ)
+        if not 1 <= first <= MAX_PAGE:
+            raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", argument="first")
+        if channel is Channel.WHATSAPP:
+            raise BadUserInput("WhatsApp has no campaigns here", argument="channel")
+        provider = info.context.registry.get()
+        found, more = await provider.page_campaigns(
+            principal.tenant_id, channel, status, first, _after(after)
+        )
+        for campaign in found:
+            info.context.loaders.campaigns.prime(campaign.ref, campaign)
+        edges = [CampaignEdge(cursor=_cursor(c), node=campaign_view(c)) for c in found]
+        return CampaignConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(
+        description="One campaign by id; NOT_FOUND for another tenant's (needs reports:read)."
+    )
+    async def campaign(self, info: Info, id: strawberry.ID) -> CampaignInterface | None:
+        principal = info.context.principal
+        principal.require_tenant_scope(REPORTS_READ)
+        for channel, type_name in TYPE_NAMES.items():
+            try:
+                source, local_id = decode_id(id, type_name)
+            except BadUserInput:
+                continue
+            if not local_id.isdigit():
+                break
+            ref = CampaignRef(
+                source=source,
+                tenant_id=principal.tenant_id,
+                channel=channel,
+                campaign_id=int(local_id),
+            )
+            campaign = await info.context.loaders.campaigns.get(ref)
+            if campaign is None:
+                raise NotFound("no such campaign", argument="id")
+            return campaign_view(campaign)
+        raise BadUserInput(f"{id!r} is not a campaign id", argument="id")

@@ -1,0 +1,239 @@
+"""Email reports in the graph: dashboard with diffs, overall performance, histograms,
+campaign reports and engagement."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from gateway.auth import REPORTS_READ
+from gateway.domain.email import EmailCampaignReport, EmailCounts, EmailDashboard, EmailPoint
+from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
+from gateway.timewindows import percent_diff
+
+__all__ = ["EmailCampaignReportType", "EmailQueries", "EngagementPoint", "engagement_point"]
+
+
+@strawberry.type(description="Unique recipients and their rate, and every event counted.")
+class Engagement:
+    unique: int = strawberry.field(description="Distinct recipients with at least one.")
+    total: int = strawberry.field(description="Every event, repeats included.")
+    rate: float = strawberry.field(description="unique / delivered * 100, rounded to 2 places.")
+
+
+@strawberry.type(description="Bounces: hard (permanent) plus soft (temporary) make the total.")
+class Bounces:
+    hard: int = strawberry.field(description="Recipients whose address failed for good.")
+    soft: int = strawberry.field(description="Recipients with a temporary failure only.")
+    total: int = strawberry.field(description="hard + soft.")
+
+
+@strawberry.type(description="Email performance: sent, delivered, opens, clicks, bounces.")
+class EmailPerformance:
+    sent: int = strawberry.field(description="Emails dispatched.")
+    delivered: int = strawberry.field(description="sent - bounces.")
+    opens: Engagement = strawberry.field(description="Opens.")
+    clicks: Engagement = strawberry.field(description="Clicks.")
+    bounces: Bounces = strawberry.field(description="Bounces.")
+    unsubscribes: int = strawberry.field(description="Recipients who unsubscribed.")
+
+
+def performance(counts: EmailCounts) -> EmailPerformance:
+    return EmailPerformance(
+        sent=counts.sent,
+        delivered=counts.delivered,
+        opens=Engagement(unique=counts.opened, total=counts.opens, rate=counts.open_rate),
+        clicks=Engagement(unique=counts.clicked, total=counts.clicks, rate=counts.click_rate),
+        bounces=Bounces(hard=counts.hard_bounced, soft=counts.soft_bounced, total=counts.bounced),
+        unsubscribes=counts.unsubscribed,
+    )
+
+
+@strawberry.type(description="Clicks on one link of a campaign.")
+class LinkActivityType:
+    url: str = strawberry.field(description="The link.")
+    clicks: int = strawberry.field(description="Every click on it.")
+    unique_clicks: int = strawberry.field(description="Distinct recipients who clicked it.")
+
+
+@strawberry.type(
+    name="EmailCampaignReport",
+    description="A campaign's report, as the email"
+    " platform's GET /api/reports/email/:id answers it.",
+)
+class EmailCampaignReportType:
+    model: strawberry.Private[EmailCampaignReport]
+
+    @strawberry.field(description="Sent, delivered, opens, clicks, bounces, unsubscribes.")
+    def performance(self) -> EmailPerformance:
+        return performance(self.model.counts)
+
+    @strawberry.field(description="Clicks per link, most clicked first.")
+    def link_activity(self) -> list[LinkActivityType]:
+        return [
+            LinkActivityType(url=link.url, clicks=link.clicks, unique_clicks=link.unique_clicks)
+            for link in self.model.links
+        ]
+
+
+@strawberry.type(description="One bucket of a campaign's engagement.")
+class EngagementPoint:
+    start: datetime = strawberry.field(description="When the bucket starts.")
+    date: date = strawberry.field(description="The local day it starts on.")
+    opens: int = strawberry.field(description="Opens in the bucket.")
+    unique_opens: int = strawberry.field(description="Recipients whose first open it holds.")
+    clicks: int = strawberry.field(description="Clicks in the bucket.")
+    unique_clicks: int = strawberry.field(description="Recipients whose first click it holds.")
+
+
+def engagement_point(point: EmailPoint) -> EngagementPoint:
+    c = point.counts
+    return EngagementPoint(
+        start=point.start,
+        date=point.day,
+        opens=c.opens,
+        unique_opens=c.opened,
+        clicks=c.clicks,
+        unique_clicks=c.clicked,
+    )
+
+
+@strawberry.type(description="One local day of email activity, each event on its own day.")
+class EmailHistogramDay:
+    date: date = strawberry.field(description="The local day.")
+    sent: int = strawberry.field(description="Emails sent that day.")
+    opens: int = strawberry.field(description="Opens that day.")
+    unique_opens: int = strawberry.field(description="Recipients whose first open was that day.")
+    clicks: int = strawberry.field(description="Clicks that day.")
+    unique_clicks: int = strawberry.field(description="Recipients whose first click was then.")
+    hard_bounces: int = strawberry.field(description="Hard bounces that day.")
+    soft_bounces: int = strawberry.field(description="Soft bounces that day.")
+    unsubscribes: int = strawberry.field(description="Unsubscribes that day.")
+
+
+@strawberry.type(description="A figure now, in the preceding window, and the change.")
+class DashboardFigure:
+    value: float = strawberry.field(description="In the current window.")
+    previous: float = strawberry.field(description="In the preceding window of the same length.")
+    diff: float | None = strawberry.field(
+        description="(value - previous) / previous * 100, rounded to 2 places; null when"
+        " previous is 0."
+    )
+
+
+def _figure(now: float, before: float) -> DashboardFigure:
+    return DashboardFigure(value=now, previous=before, diff=percent_diff(now, before))
+
+
+@strawberry.type(
+    name="EmailDashboard",
+    description="A snapshot of email and contact"
+    " performance with changes against the preceding window.",
+)
+class EmailDashboardType:
+    model: strawberry.Private[EmailDashboard]
+
+    def _pair(self, name: str) -> DashboardFigure:
+        now, before = self.model.current, self.model.previous
+        if hasattr(now, name):
+            return _figure(getattr(now, name), getattr(before, name))
+        return _figure(getattr(now.counts, name), getattr(before.counts, name))
+
+    @strawberry.field(description="Local days in each window.")
+    def past_days(self) -> int:
+        return self.model.request.past_days
+
+    @strawberry.field(description="Email campaigns sent.")
+    def campaigns_sent(self) -> DashboardFigure:
+        return self._pair("campaigns_sent")
+
+    @strawberry.field(description="Emails sent.")
+    def emails_sent(self) -> DashboardFigure:
+        return self._pair("sent")
+
+    @strawberry.field(description="Emails delivered: sent - bounces.")
+    def delivered(self) -> DashboardFigure:
+        return self._pair("delivered")
+
+    @strawberry.field(description="Recipients who opened for the first time.")
+    def unique_opens(self) -> DashboardFigure:
+        return self._pair("opened")
+
+    @strawberry.field(description="Recipients who clicked for the first time.")
+    def unique_clicks(self) -> DashboardFigure:
+        return self._pair("clicked")
+
+    @strawberry.field(description="Open rate in percent of delivered.")
+    def open_rate(self) -> DashboardFigure:
+        return self._pair("open_rate")
+
+    @strawberry.field(description="Click rate in percent of delivered.")
+    def click_rate(self) -> DashboardFigure:
+        return self._pair("click_rate")
+
+    @strawberry.field(description="Hard and soft bounces.")
+    def bounces(self) -> DashboardFigure:
+        return self._pair("bounced")
+
+    @strawberry.field(description="Unsubscribes.")
+    def unsubscribes(self) -> DashboardFigure:
+        return self._pair("unsubscribed")
+
+    @strawberry.field(description="Contacts created.")
+    def new_contacts(self) -> DashboardFigure:
+        return self._pair("new_contacts")
+
+
+@strawberry.type(description="The email platform's reports (all need reports:read).")
+class EmailReports:
+    @strawberry.field(description="Dashboard snapshot with diffs (GET /api/reports/dashboard).")
+    async def dashboard(
+        self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
+    ) -> EmailDashboardType | None:
+        request = past_days_request(info, past_days, timezone, tz)
+        return EmailDashboardType(model=await info.context.loaders.email_dashboards.get(request))
+
+    @strawberry.field(
+        description="Email performance over the window (GET /api/reports/email/overall)."
+    )
+    async def overall(
+        self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
+    ) -> EmailPerformance | None:
+        request = past_days_request(info, past_days, timezone, tz)
+        board = await info.context.loaders.email_dashboards.get(request)
+        return performance(board.current.counts)
+
+    @strawberry.field(
+        description="Email activity per local day (GET /api/reports/email/overall/histogram)."
+    )
+    async def histogram(
+        self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
+    ) -> list[EmailHistogramDay] | None:
+        request = past_days_request(info, past_days, timezone, tz)
+        points = await info.context.loaders.email_histograms.get(request)
+        return [
+            EmailHistogramDay(
+                date=p.day,
+                sent=p.counts.sent,
+                opens=p.counts.opens,
+                unique_opens=p.counts.opened,
+                clicks=p.counts.clicks,
+                unique_clicks=p.counts.clicked,
+                hard_bounces=p.counts.hard_bounced,
+                soft_bounces=p.counts.soft_bounced,
+                unsubscribes=p.counts.unsubscribed,
+            )
+            for p in points
+        ]
+
+
+@strawberry.type
+class EmailQueries:
+    @strawberry.field(
+        description="Email reports: dashboard, overall performance, histogram."
+        " Campaign reports are on EmailCampaign."
+    )
+    def email(self, info: Info) -> EmailReports | None:
+        info.context.principal.require_tenant_scope(REPORTS_READ)
+        return EmailReports()
