@@ -1,4 +1,5 @@
-"""The `gateway` command: serve, seed-demo, keys, tenants, numbers, export-schema."""
+"""The `gateway` command: serve, seed-demo, import, keys, tenants, numbers, webhooks,
+export-schema."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from aiohttp import web
 
 from gateway.app import create_app
 from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
+from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, GatewayError, NotFound
+from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
 from gateway.providers.native.tenancy import Tenancy
+from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
 from gateway.settings import Settings
+from gateway.webhooks import SIGNATURE_HEADER
 
 __all__ = ["main"]
 
@@ -195,6 +200,48 @@ async def numbers_add(args: argparse.Namespace) -> int:
     return 0
 
 
+async def import_command(args: argparse.Namespace) -> int:
+    source: Path = args.file
+    if not source.is_file():
+        raise NotFound(f"no file {source}")
+    rejected_to: Path = args.rejects or rejects_path(source)
+
+    def progress(summary: ImportSummary) -> None:
+        print(f"\r{summary.lines} lines, {summary.applied} applied, {summary.rejected} rejected"
+              f" ({summary.rate:,.0f} lines/s)", end="", file=sys.stderr, flush=True)
+
+    async with _store(args) as store:
+        with source.open(encoding="utf-8") as lines, rejected_to.open("w") as rejects:
+            summary = await import_lines(store, lines, rejects, progress)
+    print(file=sys.stderr)
+    if summary.rejected == 0:
+        rejected_to.unlink()
+    report = {"lines": summary.lines, "applied": summary.applied,
+              "duplicates": summary.duplicates, "rejected": summary.rejected,
+              "rejectedTo": str(rejected_to) if summary.rejected else None,
+              "seconds": round(summary.seconds, 3), "linesPerSecond": round(summary.rate)}
+    print(json.dumps(report))
+    return 0
+
+
+async def webhooks_create(args: argparse.Namespace) -> int:
+    async with _store(args) as store:
+        source = await WebhookSources(store).create(args.tenant, args.platform, args.name)
+    print(json.dumps({"name": source.name, "url": f"/webhooks/{source.name}",
+                      "platform": source.platform, "tenant": source.tenant_id,
+                      "secret": source.secret,
+                      "signatureHeader": f"{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the"
+                                         " body with the secret>"}))
+    return 0
+
+
+async def webhooks_revoke(args: argparse.Namespace) -> int:
+    async with _store(args) as store:
+        await WebhookSources(store).revoke(args.name)
+    print(f"revoked webhook source {args.name}")
+    return 0
+
+
 async def export_schema(args: argparse.Namespace) -> int:
     print(build_schema().as_str())
     return 0
@@ -293,6 +340,25 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--tenant", required=True)
     add.add_argument("phone")
     add.add_argument("--name")
+
+    importing = command("import", import_command,
+                        "Import a JSON Lines file of events; bad lines are set aside.")
+    importing.add_argument("file", type=Path)
+    importing.add_argument("--rejects", type=Path,
+                           help="where rejected lines go (default FILE.rejected.jsonl)")
+
+    webhooks = commands.add_parser("webhooks", help="Create and revoke webhook sources.")
+    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True,
+                                               metavar="ACTION")
+    hook = command("create", webhooks_create,
+                   "Create a webhook source; prints its URL path and signing secret.",
+                   parent=webhook_commands)
+    hook.add_argument("--tenant", required=True)
+    hook.add_argument("--platform", required=True, choices=list(PLATFORMS))
+    hook.add_argument("--name")
+    unhook = command("revoke", webhooks_revoke, "Revoke a webhook source.",
+                     parent=webhook_commands)
+    unhook.add_argument("name")
 
     command("export-schema", export_schema, "Print the schema as SDL.", store=False)
     return parser

@@ -9,18 +9,20 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from gateway.appkeys import CLOCK, KEYS, REGISTRY, REQUEST_ID, STORE
 from gateway.context import Clock, system_clock
+from gateway.export import export_campaigns
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
-from gateway.view import CLOCK, KEYS, REGISTRY, REQUEST_ID, GatewayView
+from gateway.view import GatewayView
+from gateway.webhooks import receive_webhook
 
 __all__ = ["STORE", "create_app"]
 
 log = logging.getLogger("gateway.app")
 
-STORE = web.AppKey("store", SqliteStore)
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -69,6 +71,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     view = GatewayView(graphiql=settings.graphiql)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
+    app.router.add_post("/webhooks/{source}", receive_webhook)
+    app.router.add_get("/export/campaigns.csv", export_campaigns)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", to_graphql)
     return app

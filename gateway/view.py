@@ -12,19 +12,13 @@ from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, pars
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 
-from gateway.auth import KeyLookup, Principal, authenticate
-from gateway.context import Clock, GatewayContext
+from gateway.appkeys import CLOCK, KEYS, PRINCIPAL, REGISTRY, REQUEST_ID
+from gateway.auth import authenticate
+from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
-from gateway.providers.base import ProviderRegistry
 from gateway.schema import build_schema
 
-__all__ = ["CLOCK", "KEYS", "REGISTRY", "REQUEST_ID", "GatewayView", "error_response"]
-
-REGISTRY = web.AppKey("registry", ProviderRegistry)
-KEYS = web.AppKey("keys", KeyLookup)
-CLOCK: web.AppKey[Clock] = web.AppKey("clock")
-REQUEST_ID = web.RequestKey("request_id", str)
-PRINCIPAL = web.RequestKey("principal", Principal)
+__all__ = ["GatewayView", "error_response"]
 
 
 def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:

@@ -1,0 +1,19 @@
+"""The typed keys under which the application and each request keep their state."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gateway.auth import KeyLookup, Principal
+from gateway.context import Clock
+from gateway.providers.base import ProviderRegistry
+from gateway.providers.native import SqliteStore
+
+__all__ = ["CLOCK", "KEYS", "PRINCIPAL", "REGISTRY", "REQUEST_ID", "STORE"]
+
+STORE = web.AppKey("store", SqliteStore)
+REGISTRY = web.AppKey("registry", ProviderRegistry)
+KEYS = web.AppKey("keys", KeyLookup)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", Principal)

@@ -1,0 +1,79 @@
+"""GET /export/campaigns.csv: MessageSender's campaign export, streamed as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from gateway.appkeys import CLOCK, KEYS, REGISTRY
+from gateway.auth import REPORTS_READ, authenticate
+from gateway.domain.campaigns import SmsCampaignPerformance
+from gateway.domain.sms import RangeRequest
+from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound, Unauthenticated
+from gateway.timewindows import parse_range, parse_timezone
+from gateway.view import error_response
+
+__all__ = ["COLUMNS", "export_campaigns"]
+
+COLUMNS = ("Campaign Name", "Status", "Total Recipients", "Sent", "Delivered", "Failed",
+           "Created At", "Completed At")
+_STATUS = {Unauthenticated: 401, Forbidden: 403, BadUserInput: 400, NotFound: 404}
+
+
+def _status(error: GatewayError) -> int:
+    return next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 502)
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return "" if moment is None else moment.astimezone(zone).isoformat()
+
+
+def csv_row(row: SmsCampaignPerformance, zone: ZoneInfo) -> list[object]:
+    c, campaign = row.counts, row.campaign
+    return [campaign.name, campaign.status.value, c.total, c.sent, c.delivered, c.failed,
+            _local(campaign.created_at, zone), _local(campaign.completed_at, zone)]
+
+
+async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], ZoneInfo]:
+    principal = await authenticate(request.headers, request.app[KEYS])
+    principal.require_tenant_scope(REPORTS_READ)
+    query = request.query
+    if query.get("type", "campaigns") != "campaigns":
+        raise BadUserInput("type must be campaigns, the only export there is", argument="type")
+    zone = parse_timezone(query.get("timezone"), query.get("tz"))
+    window = parse_range(query.get("startDate"), query.get("endDate"), zone,
+                         request.app[CLOCK]())
+    registry = request.app[REGISTRY]
+    export = RangeRequest(source=registry.default_source, tenant_id=principal.tenant_id,
+                          start=window.start, end=window.end, timezone=zone.key)
+    [answer] = await registry.get().load_campaign_exports([export])
+    if isinstance(answer, GatewayError):
+        raise answer
+    return answer, zone
+
+
+async def export_campaigns(request: web.Request) -> web.StreamResponse:
+    try:
+        rows, zone = await _rows(request)
+    except GatewayError as error:
+        return error_response(error, _status(error), request)
+    response = web.StreamResponse(headers={
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": 'attachment; filename="campaigns.csv"',
+    })
+    await response.prepare(request)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for start in range(0, len(rows), 500):
+        writer.writerows(csv_row(row, zone) for row in rows[start : start + 500])
+        await response.write(buffer.getvalue().encode())
+        buffer.seek(0)
+        buffer.truncate()
+    await response.write(buffer.getvalue().encode())
+    await response.write_eof()
+    return response

@@ -1,0 +1,64 @@
+"""Webhook sources: named endpoints, each for one tenant and platform, with a signing secret."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from gateway.domain.platform_events import PLATFORMS
+from gateway.errors import BadUserInput, NotFound
+from gateway.providers.native.store import SqliteStore
+
+__all__ = ["WebhookSource", "WebhookSources"]
+
+
+@dataclass(frozen=True)
+class WebhookSource:
+    name: str
+    tenant_id: str
+    platform: str
+    secret: str
+
+
+class WebhookSources:
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    async def create(self, tenant_id: str, platform: str, name: str | None = None
+                     ) -> WebhookSource:
+        if platform not in PLATFORMS:
+            raise BadUserInput(f"platform must be one of {', '.join(PLATFORMS)}")
+        if await self.store.fetch_one("SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)) is None:
+            raise NotFound(f"no tenant {tenant_id!r}")
+        name = name or f"{platform}-{tenant_id}-{secrets.token_hex(3)}"
+        if not name.replace("-", "").replace("_", "").isalnum():
+            raise BadUserInput("a source name is letters, digits, - and _")
+        source = WebhookSource(name, tenant_id, platform, "whsec_" + secrets.token_urlsafe(32))
+        async with self.store.write() as db:
+            if await (await db.execute("SELECT 1 FROM webhook_sources WHERE name = ?",
+                                       (name,))).fetchone():
+                raise BadUserInput(f"a webhook source named {name!r} exists already")
+            await db.execute(
+                "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (source.name, tenant_id, platform, source.secret, int(time.time())),
+            )
+        return source
+
+    async def find(self, name: str) -> WebhookSource | None:
+        row = await self.store.fetch_one(
+            "SELECT * FROM webhook_sources WHERE name = ? AND revoked_at IS NULL", (name,)
+        )
+        if row is None:
+            return None
+        return WebhookSource(row["name"], row["tenant_id"], row["platform"], row["secret"])
+
+    async def revoke(self, name: str) -> None:
+        async with self.store.write() as db:
+            cursor = await db.execute(
+                "UPDATE webhook_sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                (int(time.time()), name),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound(f"no active webhook source {name!r}")

@@ -1,0 +1,78 @@
+"""POST /webhooks/{source}: signed platform events, committed before they are acknowledged."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from gateway.appkeys import STORE
+from gateway.domain.events import Event, parse_event
+from gateway.domain.platform_events import translate
+from gateway.providers.native.ingest import apply_events
+from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
+
+__all__ = ["SIGNATURE_HEADER", "receive_webhook", "sign"]
+
+SIGNATURE_HEADER = "x-gateway-signature"
+MAX_EVENTS = 1000
+
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header's value: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, "code": code, **extra}, status=status)
+
+
+def describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors()
+    )
+
+
+def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[str]]:
+    items = payload if isinstance(payload, list) else [payload]
+    events, problems = [], []
+    for index, item in enumerate(items[:MAX_EVENTS]):
+        try:
+            raw = translate(source.platform, item)
+            if raw.setdefault("tenant", source.tenant_id) != source.tenant_id:
+                raise ValueError("tenant does not match the webhook source")
+            events.append(parse_event(raw))
+        except ValidationError as error:
+            problems.append(f"event {index}: {describe(error)}")
+        except ValueError as error:
+            problems.append(f"event {index}: {error}")
+    if len(items) > MAX_EVENTS:
+        problems.append(f"at most {MAX_EVENTS} events per request")
+    return events, problems
+
+
+async def receive_webhook(request: web.Request) -> web.Response:
+    store = request.app[STORE]
+    source = await WebhookSources(store).find(request.match_info["source"])
+    body = await request.read()
+    signature = request.headers.get(SIGNATURE_HEADER, "")
+    if source is None or not hmac.compare_digest(signature, sign(source.secret, body)):
+        return _refuse(401, "UNAUTHENTICATED", "unknown webhook source or bad signature")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _refuse(400, "BAD_USER_INPUT", "the body is not JSON")
+    events, problems = _events(source, payload)
+    if problems:
+        # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
+        return _refuse(400, "BAD_USER_INPUT", "; ".join(problems[:20]))
+    result = await apply_events(store, events)
+    if result.rejected:
+        reasons = "; ".join(f"event {i}: {why}" for i, why in result.rejected[:20])
+        return _refuse(400, "BAD_USER_INPUT", reasons, accepted=result.applied)
+    return web.json_response({"accepted": result.applied, "duplicates": result.duplicates})
