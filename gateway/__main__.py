@@ -207,8 +207,13 @@ async def import_command(args: argparse.Namespace) -> int:
     rejected_to: Path = args.rejects or rejects_path(source)
 
     def progress(summary: ImportSummary) -> None:
-        print(f"\r{summary.lines} lines, {summary.applied} applied, {summary.rejected} rejected"
-              f" ({summary.rate:,.0f} lines/s)", end="", file=sys.stderr, flush=True)
+        print(
+            f"\r{summary.lines} lines, {summary.applied} applied, {summary.rejected} rejected"
+            f" ({summary.rate:,.0f} lines/s)",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     async with _store(args) as store:
         with source.open(encoding="utf-8") as lines, rejected_to.open("w") as rejects:
@@ -216,10 +221,15 @@ async def import_command(args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     if summary.rejected == 0:
         rejected_to.unlink()
-    report = {"lines": summary.lines, "applied": summary.applied,
-              "duplicates": summary.duplicates, "rejected": summary.rejected,
-              "rejectedTo": str(rejected_to) if summary.rejected else None,
-              "seconds": round(summary.seconds, 3), "linesPerSecond": round(summary.rate)}
+    report = {
+        "lines": summary.lines,
+        "applied": summary.applied,
+        "duplicates": summary.duplicates,
+        "rejected": summary.rejected,
+        "rejectedTo": str(rejected_to) if summary.rejected else None,
+        "seconds": round(summary.seconds, 3),
+        "linesPerSecond": round(summary.rate),
+    }
     print(json.dumps(report))
     return 0
 
@@ -227,11 +237,19 @@ async def import_command(args: argparse.Namespace) -> int:
 async def webhooks_create(args: argparse.Namespace) -> int:
     async with _store(args) as store:
         source = await WebhookSources(store).create(args.tenant, args.platform, args.name)
-    print(json.dumps({"name": source.name, "url": f"/webhooks/{source.name}",
-                      "platform": source.platform, "tenant": source.tenant_id,
-                      "secret": source.secret,
-                      "signatureHeader": f"{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the"
-                                         " body with the secret>"}))
+    print(
+        json.dumps(
+            {
+                "name": source.name,
+                "url": f"/webhooks/{source.name}",
+                "platform": source.platform,
+                "tenant": source.tenant_id,
+                "secret": source.secret,
+                "signatureHeader": f"{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the"
+                " body with the secret>",
+            }
+        )
+    )
     return 0
 
 
@@ -341,23 +359,28 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("phone")
     add.add_argument("--name")
 
-    importing = command("import", import_command,
-                        "Import a JSON Lines file of events; bad lines are set aside.")
+    importing = command(
+        "import", import_command, "Import a JSON Lines file of events; bad lines are set aside."
+    )
     importing.add_argument("file", type=Path)
-    importing.add_argument("--rejects", type=Path,
-                           help="where rejected lines go (default FILE.rejected.jsonl)")
+    importing.add_argument(
+        "--rejects", type=Path, help="where rejected lines go (default FILE.rejected.jsonl)"
+    )
 
     webhooks = commands.add_parser("webhooks", help="Create and revoke webhook sources.")
-    webhook_commands = webhooks.add_subparsers(dest="webhooks_command", required=True,
-                                               metavar="ACTION")
-    hook = command("create", webhooks_create,
-                   "Create a webhook source; prints its URL path and signing secret.",
-                   parent=webhook_commands)
+    webhook_commands = webhooks.add_subparsers(
+        dest="webhooks_command", required=True, metavar="ACTION"
+    )
+    hook = command(
+        "create",
+        webhooks_create,
+        "Create a webhook source; prints its URL path and signing secret.",
+        parent=webhook_commands,
+    )
     hook.add_argument("--tenant", required=True)
     hook.add_argument("--platform", required=True, choices=list(PLATFORMS))
     hook.add_argument("--name")
-    unhook = command("revoke", webhooks_revoke, "Revoke a webhook source.",
-                     parent=webhook_commands)
+    unhook = command("revoke", webhooks_revoke, "Revoke a webhook source.", parent=webhook_commands)
     unhook.add_argument("name")
 
     command("export-schema", export_schema, "Print the schema as SDL.", store=False)

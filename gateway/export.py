@@ -19,8 +19,16 @@ from gateway.view import error_response
 
 __all__ = ["COLUMNS", "export_campaigns"]
 
-COLUMNS = ("Campaign Name", "Status", "Total Recipients", "Sent", "Delivered", "Failed",
-           "Created At", "Completed At")
+COLUMNS = (
+    "Campaign Name",
+    "Status",
+    "Total Recipients",
+    "Sent",
+    "Delivered",
+    "Failed",
+    "Created At",
+    "Completed At",
+)
 _STATUS = {Unauthenticated: 401, Forbidden: 403, BadUserInput: 400, NotFound: 404}
 
 
@@ -34,8 +42,16 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
 
 def csv_row(row: SmsCampaignPerformance, zone: ZoneInfo) -> list[object]:
     c, campaign = row.counts, row.campaign
-    return [campaign.name, campaign.status.value, c.total, c.sent, c.delivered, c.failed,
-            _local(campaign.created_at, zone), _local(campaign.completed_at, zone)]
+    return [
+        campaign.name,
+        campaign.status.value,
+        c.total,
+        c.sent,
+        c.delivered,
+        c.failed,
+        _local(campaign.created_at, zone),
+        _local(campaign.completed_at, zone),
+    ]
 
 
 async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], ZoneInfo]:
@@ -45,11 +61,15 @@ async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], Zon
     if query.get("type", "campaigns") != "campaigns":
         raise BadUserInput("type must be campaigns, the only export there is", argument="type")
     zone = parse_timezone(query.get("timezone"), query.get("tz"))
-    window = parse_range(query.get("startDate"), query.get("endDate"), zone,
-                         request.app[CLOCK]())
+    window = parse_range(query.get("startDate"), query.get("endDate"), zone, request.app[CLOCK]())
     registry = request.app[REGISTRY]
-    export = RangeRequest(source=registry.default_source, tenant_id=principal.tenant_id,
-                          start=window.start, end=window.end, timezone=zone.key)
+    export = RangeRequest(
+        source=registry.default_source,
+        tenant_id=principal.tenant_id,
+        start=window.start,
+        end=window.end,
+        timezone=zone.key,
+    )
     [answer] = await registry.get().load_campaign_exports([export])
     if isinstance(answer, GatewayError):
         raise answer
@@ -61,10 +81,12 @@ async def export_campaigns(request: web.Request) -> web.StreamResponse:
         rows, zone = await _rows(request)
     except GatewayError as error:
         return error_response(error, _status(error), request)
-    response = web.StreamResponse(headers={
-        "content-type": "text/csv; charset=utf-8",
-        "content-disposition": 'attachment; filename="campaigns.csv"',
-    })
+    response = web.StreamResponse(
+        headers={
+            "content-type": "text/csv; charset=utf-8",
+            "content-disposition": 'attachment; filename="campaigns.csv"',
+        }
+    )
     await response.prepare(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

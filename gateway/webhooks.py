@@ -22,7 +22,6 @@ SIGNATURE_HEADER = "x-gateway-signature"
 MAX_EVENTS = 1000
 
 
-
 def sign(secret: str, body: bytes) -> str:
     """The signature header's value: sha256=<hex HMAC-SHA256 of the raw body>."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

@@ -16,9 +16,10 @@ from multidict import CIMultiDict
 
 from gateway.app import create_app
 from gateway.auth import KeyKind, default_scopes
+from gateway.domain.events import parse_event
 from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native import SqliteStore
-from gateway.providers.native.ingest import record_messages
+from gateway.providers.native.ingest import IngestResult, apply_events, record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
 
@@ -158,3 +159,10 @@ async def gateway(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
 
 def ids(rows: Sequence[dict[str, Any]], field: str = "phoneNumber") -> list[Any]:
     return [row[field] for row in rows]
+
+
+async def ingest(store: SqliteStore, *raw: dict[str, Any]) -> IngestResult:
+    """Feed gateway events through the real ingest path; every event must be accepted."""
+    result = await apply_events(store, [parse_event(r) for r in raw])
+    assert result.rejected == [], result.rejected
+    return result

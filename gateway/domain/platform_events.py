@@ -27,8 +27,13 @@ PLATFORMS = ("pilotstatus", "messagesender", "email")
 
 Raw = dict[str, Any]
 
-_EMAIL_KINDS = {"email.sent": "sent", "email.delivered": "delivered", "email.opened": "open",
-                "email.clicked": "click", "email.unsubscribed": "unsubscribe"}
+_EMAIL_KINDS = {
+    "email.sent": "sent",
+    "email.delivered": "delivered",
+    "email.opened": "open",
+    "email.clicked": "click",
+    "email.unsubscribed": "unsubscribe",
+}
 
 
 def _need(body: Raw, *names: str) -> None:
@@ -43,8 +48,13 @@ def _pilotstatus(body: Raw) -> Raw:
         raise ValueError(f"unknown Pilot Status event {event!r}")
     _need(body, "messageId", "timestamp")
     status = event.removeprefix("message.")
-    out: Raw = {"type": "whatsapp.status", "id": body.get("eventId"),
-                "messageId": body["messageId"], "status": status, "at": body["timestamp"]}
+    out: Raw = {
+        "type": "whatsapp.status",
+        "id": body.get("eventId"),
+        "messageId": body["messageId"],
+        "status": status,
+        "at": body["timestamp"],
+    }
     number = body.get("from") or body.get("number")
     sent_at = body.get("sentAt") or (body["timestamp"] if status == "sent" else None)
     if number and sent_at:
@@ -56,24 +66,44 @@ def _messagesender(body: Raw) -> Raw:
     event = str(body.get("event", ""))
     if event.startswith("campaign."):
         campaign = dict(body.get("campaign") or {})
-        return {"type": "campaign", "id": body.get("eventId"), "channel": "sms",
-                "campaignId": campaign.pop("id", None), **campaign}
+        return {
+            "type": "campaign",
+            "id": body.get("eventId"),
+            "channel": "sms",
+            "campaignId": campaign.pop("id", None),
+            **campaign,
+        }
     if event.startswith("contact."):
         contact = dict(body.get("contact") or {})
-        return {"type": "contact", "id": body.get("eventId"),
-                "contactId": contact.pop("id", None), **contact}
+        return {
+            "type": "contact",
+            "id": body.get("eventId"),
+            "contactId": contact.pop("id", None),
+            **contact,
+        }
     if not event.startswith("message."):
         raise ValueError(f"unknown MessageSender event {event!r}")
     _need(body, "messageId", "timestamp")
     status = event.removeprefix("message.")
     if status == "queued" or body.get("sentAt") or body.get("campaignId"):
-        return {"type": "sms.message", "id": body.get("eventId"), "messageId": body["messageId"],
-                "campaignId": body.get("campaignId"), "status": status,
-                "sentAt": body.get("sentAt") or body["timestamp"],
-                "kind": body.get("type", "sms"), "length": body.get("length", 1),
-                "test": bool(body.get("test", False))}
-    return {"type": "sms.status", "id": body.get("eventId"), "messageId": body["messageId"],
-            "status": status, "at": body["timestamp"]}
+        return {
+            "type": "sms.message",
+            "id": body.get("eventId"),
+            "messageId": body["messageId"],
+            "campaignId": body.get("campaignId"),
+            "status": status,
+            "sentAt": body.get("sentAt") or body["timestamp"],
+            "kind": body.get("type", "sms"),
+            "length": body.get("length", 1),
+            "test": bool(body.get("test", False)),
+        }
+    return {
+        "type": "sms.status",
+        "id": body.get("eventId"),
+        "messageId": body["messageId"],
+        "status": status,
+        "at": body["timestamp"],
+    }
 
 
 def _email(body: Raw) -> Raw:
@@ -87,9 +117,14 @@ def _email(body: Raw) -> Raw:
     else:
         raise ValueError(f"unknown email event {event!r}")
     _need(body, "campaignId", "email", "timestamp")
-    out: Raw = {"type": "email", "id": body.get("eventId"), "event": kind,
-                "campaignId": body["campaignId"], "recipient": body["email"],
-                "at": body["timestamp"]}
+    out: Raw = {
+        "type": "email",
+        "id": body.get("eventId"),
+        "event": kind,
+        "campaignId": body["campaignId"],
+        "recipient": body["email"],
+        "at": body["timestamp"],
+    }
     if body.get("url"):
         out["url"] = body["url"]
     return out

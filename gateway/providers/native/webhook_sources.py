@@ -25,8 +25,7 @@ class WebhookSources:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
 
-    async def create(self, tenant_id: str, platform: str, name: str | None = None
-                     ) -> WebhookSource:
+    async def create(self, tenant_id: str, platform: str, name: str | None = None) -> WebhookSource:
         if platform not in PLATFORMS:
             raise BadUserInput(f"platform must be one of {', '.join(PLATFORMS)}")
         if await self.store.fetch_one("SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)) is None:
@@ -36,8 +35,9 @@ class WebhookSources:
             raise BadUserInput("a source name is letters, digits, - and _")
         source = WebhookSource(name, tenant_id, platform, "whsec_" + secrets.token_urlsafe(32))
         async with self.store.write() as db:
-            if await (await db.execute("SELECT 1 FROM webhook_sources WHERE name = ?",
-                                       (name,))).fetchone():
+            if await (
+                await db.execute("SELECT 1 FROM webhook_sources WHERE name = ?", (name,))
+            ).fetchone():
                 raise BadUserInput(f"a webhook source named {name!r} exists already")
             await db.execute(
                 "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at) "

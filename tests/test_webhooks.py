@@ -1,0 +1,183 @@
+"""Webhooks: signed per source, translated per platform, stored before the 200."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
+from gateway.webhooks import SIGNATURE_HEADER, sign
+from tests.conftest import Answer, Gateway, World
+
+
+async def post(
+    gateway: Gateway,
+    source: WebhookSource,
+    body: Any,
+    *,
+    secret: str | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, dict[str, Any]]:
+    data = raw if raw is not None else json.dumps(body).encode()
+    headers = {
+        SIGNATURE_HEADER: sign(secret or source.secret, data),
+        "content-type": "application/json",
+    }
+    async with gateway.session.post(
+        gateway.server.make_url(f"/webhooks/{source.name}"), data=data, headers=headers
+    ) as response:
+        return response.status, await response.json()
+
+
+async def totals(gateway: Gateway, world: World) -> Answer:
+    return await gateway.query(
+        world.keys["acme_sales"],
+        "{ dashboard(period: DAYS_7) { totals { total sent delivered read failed } } }",
+    )
+
+
+async def test_pilot_status_events_build_the_dashboard(gateway: Gateway, world: World) -> None:
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    base = {"messageId": "wamid.1", "from": "+5511900000001"}
+    status, body = await post(
+        gateway,
+        source,
+        [
+            {**base, "event": "message.read", "timestamp": "2026-11-21T10:05:00Z", "eventId": "e3"},
+            {**base, "event": "message.sent", "timestamp": "2026-11-21T10:00:00Z", "eventId": "e1"},
+        ],
+    )
+    assert (status, body) == (200, {"accepted": 2, "duplicates": 0})
+    # Retried, and a late delivered: nothing changes.
+    status, body = await post(
+        gateway,
+        source,
+        [
+            {**base, "event": "message.read", "timestamp": "2026-11-21T10:05:00Z", "eventId": "e3"},
+            {**base, "event": "message.delivered", "timestamp": "2026-11-21T10:01:00Z"},
+        ],
+    )
+    assert (status, body) == (200, {"accepted": 1, "duplicates": 1})
+    answer = await totals(gateway, world)
+    assert answer.data["dashboard"]["totals"] == {
+        "total": 1,
+        "sent": 1,
+        "delivered": 1,
+        "read": 1,
+        "failed": 0,
+    }
+
+
+async def test_messagesender_and_email_events(gateway: Gateway, world: World) -> None:
+    sms = await WebhookSources(world.store).create("acme", "messagesender", "ms-acme")
+    status, _ = await post(
+        gateway,
+        sms,
+        [
+            {
+                "event": "campaign.created",
+                "campaign": {
+                    "id": "c1",
+                    "name": "Launch",
+                    "status": "sending",
+                    "createdAt": "2026-11-20T09:00:00Z",
+                },
+            },
+            {
+                "event": "message.queued",
+                "messageId": "s1",
+                "campaignId": "c1",
+                "timestamp": "2026-11-20T09:30:00Z",
+            },
+            {"event": "message.delivered", "messageId": "s1", "timestamp": "2026-11-20T09:31:00Z"},
+            {"event": "contact.created", "contact": {"id": "p1", "isTextable": True}},
+        ],
+    )
+    assert status == 200
+    mail = await WebhookSources(world.store).create("acme", "email")
+    status, _ = await post(
+        gateway,
+        mail,
+        [
+            {
+                "event": "email.sent",
+                "campaignId": "n1",
+                "email": "a@x.io",
+                "timestamp": "2026-11-20T09:00:00Z",
+            },
+            {
+                "event": "email.bounced",
+                "bounceType": "soft",
+                "campaignId": "n1",
+                "email": "a@x.io",
+                "timestamp": "2026-11-20T09:01:00Z",
+            },
+        ],
+    )
+    assert status == 200
+    answer = await gateway.query(
+        world.keys["acme_tenant"],
+        """{ sms { overview { messages {
+      total delivered } contacts { total } campaigns { sending } } } email { overall(pastDays: 7)
+      { sent delivered bounces { soft } } } }""",
+    )
+    assert answer.data == {
+        "sms": {
+            "overview": {
+                "messages": {"total": 1, "delivered": 1},
+                "contacts": {"total": 1},
+                "campaigns": {"sending": 1},
+            }
+        },
+        "email": {"overall": {"sent": 1, "delivered": 0, "bounces": {"soft": 1}}},
+    }
+
+
+async def test_bad_signature_or_unknown_source_is_401(gateway: Gateway, world: World) -> None:
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    event = {
+        "event": "message.sent",
+        "messageId": "m",
+        "from": "+5511900000001",
+        "timestamp": "2026-11-21T10:00:00Z",
+    }
+    status, body = await post(gateway, source, event, secret="whsec_wrong")
+    assert status == 401 and body["code"] == "UNAUTHENTICATED"
+    ghost = WebhookSource("ghost", "acme", "pilotstatus", source.secret)
+    assert (await post(gateway, ghost, event))[0] == 401
+    await WebhookSources(world.store).revoke(source.name)
+    assert (await post(gateway, source, event))[0] == 401
+    assert (await totals(gateway, world)).data["dashboard"]["totals"]["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (b"{not json", "not JSON"),
+        (b'{"event": "message.sent"}', "missing messageId"),
+        (
+            b'{"event": "message.exploded", "messageId": "m", "timestamp": "2026-11-21T10:00:00Z"}',
+            "status must be one of",
+        ),
+        (b'{"event": "sms.whatever"}', "unknown Pilot Status event"),
+        (
+            b'[{"type": "whatsapp.status", "messageId": "m", "status": "read"}, 7]',
+            "must be a JSON object",
+        ),
+        (
+            b'{"type": "whatsapp.status", "tenant": "globex", "messageId": "m", "status": "read"}',
+            "tenant does not match",
+        ),
+    ],
+)
+async def test_malformed_bodies_are_400_and_store_nothing(
+    gateway: Gateway, world: World, body: bytes, fragment: str
+) -> None:
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    status, answer = await post(gateway, source, None, raw=body)
+    assert status == 400 and answer["code"] == "BAD_USER_INPUT"
+    assert fragment in answer["error"], answer
+    rows = await world.store.fetch_all("SELECT * FROM pending_statuses")
+    assert rows == []
