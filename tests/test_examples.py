@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -66,3 +67,27 @@ async def test_client_reports_errors_by_code(gateway: Gateway, world: World) -> 
     )
     _, err = await process.communicate()
     assert process.returncode == 1 and "TENANT_SCOPE_NOT_ALLOWED" in err.decode()
+
+
+def readme_queries() -> list[str]:
+    text = (EXAMPLES.parent / "README.md").read_text()
+    return re.findall(r"```graphql\n(.*?)```", text, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("query", readme_queries())
+def test_readme_queries_are_valid(query: str) -> None:
+    assert validate(build_schema()._schema, parse(query)) == []
+
+
+def test_readme_has_example_queries_for_every_area() -> None:
+    text = "\n".join(readme_queries())
+    for field in (
+        "dashboard",
+        "numbers",
+        "sms",
+        "email",
+        "campaigns",
+        "billing",
+        "deliveryByChannel",
+    ):
+        assert re.search(rf"\b{field}\b", text), field

@@ -24,4 +24,7 @@ def test_every_type_and_field_is_described() -> None:
         for field_name, field in getattr(graphql_type, "fields", {}).items():
             if not field.description:
                 missing.append(f"{name}.{field_name}")
+            for arg_name, arg in getattr(field, "args", {}).items():
+                if not arg.description:
+                    missing.append(f"{name}.{field_name}({arg_name})")
     assert missing == []

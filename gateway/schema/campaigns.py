@@ -43,6 +43,26 @@ TYPE_NAMES = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}
 MAX_PAGE = 100
 
 
+FirstArg = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")]
+AfterArg = Annotated[
+    str | None,
+    strawberry.argument(description="The endCursor of the page before; none for the first page."),
+]
+ChannelArg = Annotated[
+    ChannelEnum | None,  # type: ignore[valid-type]
+    strawberry.argument(description="Only this channel's campaigns (SMS or EMAIL)."),
+]
+StatusArg = Annotated[
+    CampaignStatusEnum | None,  # type: ignore[valid-type]
+    strawberry.argument(description="Only campaigns with this status."),
+]
+CampaignIdArg = Annotated[strawberry.ID, strawberry.argument(description="A campaign's id.")]
+EngagementPeriodArg = Annotated[
+    EngagementPeriodEnum,  # type: ignore[valid-type]
+    strawberry.argument(description="24 local hours, 7 or 30 local days from the send."),
+]
+
+
 @strawberry.interface(name="Campaign", description="A campaign of any channel.")
 class CampaignInterface:
     model: strawberry.Private[Campaign]
@@ -109,7 +129,7 @@ class EmailCampaignType(CampaignInterface):
     async def engagement(
         self,
         info: Info,
-        period: EngagementPeriodEnum = EngagementPeriod.HOURS_24,  # type: ignore[valid-type]
+        period: EngagementPeriodArg = EngagementPeriod.HOURS_24,
         timezone: TimezoneArg = None,
         tz: TzArg = None,
     ) -> list[EngagementPoint]:
@@ -159,9 +179,6 @@ def _after(cursor: str | None) -> tuple[int, int] | None:
         raise BadUserInput("after is not a cursor from this list", argument="after") from None
 
 
-FirstArg = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")]
-
-
 @strawberry.type
 class CampaignQueries:
     @strawberry.field(
@@ -170,10 +187,10 @@ class CampaignQueries:
     async def campaigns(
         self,
         info: Info,
-        channel: ChannelEnum | None = None,  # type: ignore[valid-type]
-        status: CampaignStatusEnum | None = None,  # type: ignore[valid-type]
+        channel: ChannelArg = None,
+        status: StatusArg = None,
         first: FirstArg = 20,
-        after: str | None = None,
+        after: AfterArg = None,
     ) -> CampaignConnection:
         principal = info.context.principal
         principal.require_tenant_scope(REPORTS_READ)
@@ -196,7 +213,7 @@ class CampaignQueries:
     @strawberry.field(
         description="One campaign by id; NOT_FOUND for another tenant's (needs reports:read)."
     )
-    async def campaign(self, info: Info, id: strawberry.ID) -> CampaignInterface | None:
+    async def campaign(self, info: Info, id: CampaignIdArg) -> CampaignInterface | None:
         principal = info.context.principal
         principal.require_tenant_scope(REPORTS_READ)
         for channel, type_name in TYPE_NAMES.items():

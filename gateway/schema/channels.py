@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -64,7 +65,10 @@ class ChannelQueries:
     async def delivery_by_channel(
         self,
         info: Info,
-        period: PeriodEnum | None = None,  # type: ignore[valid-type]
+        period: Annotated[
+            PeriodEnum | None,  # type: ignore[valid-type]
+            strawberry.argument(description="7, 30 or 90 local days ending today."),
+        ] = None,
         start_date: StartDateArg = None,
         end_date: EndDateArg = None,
         timezone: TimezoneArg = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
@@ -123,7 +124,11 @@ class NumberQueries:
         description="One of the tenant's numbers by id; NOT_FOUND for a number"
         " the key cannot see. Needs analytics:read."
     )
-    async def number(self, info: Info, id: strawberry.ID) -> WhatsAppNumberType | None:
+    async def number(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A number's id.")],
+    ) -> WhatsAppNumberType | None:
         principal = info.context.principal
         principal.require_scope(ANALYTICS_READ)
         source, local_id = decode_id(id, "WhatsAppNumber")

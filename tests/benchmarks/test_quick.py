@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.benchmarks import store_scaling
+from tests.benchmarks import ingest, store_scaling
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -14,3 +14,9 @@ def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert re.search(r"messages=500 +median_ms=\d+\.\d+ p90_ms=\d+\.\d+", out), out
     assert re.search(r"ratio 5000/500 = \d+\.\d+ \(target <= 1\.5\)", out), out
+
+
+def test_ingest_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    ingest.main(["--events", "3000", "--runs", "1"])
+    out = capsys.readouterr().out
+    assert re.search(r"import events_per_s median=[\d,]+ min=[\d,]+ max=[\d,]+", out), out

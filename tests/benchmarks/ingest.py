@@ -1,0 +1,115 @@
+"""Ingest throughput: events per second through `gateway import`'s code path, on a real store.
+
+    python -m tests.benchmarks.ingest                 # 200,000 mixed events, 3 runs
+    python -m tests.benchmarks.ingest --events 5000 --runs 1    # quick
+
+The events mix WhatsApp messages and statuses, SMS messages and statuses, and email events,
+with a share of replays and late statuses, as webhooks deliver them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import random
+import statistics
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from gateway.importer import import_lines
+from gateway.providers.native import SqliteStore
+from gateway.providers.native.tenancy import Tenancy
+
+START = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def events(count: int, seed: int = 1) -> Iterator[str]:
+    rng = random.Random(seed)
+    for i in range(count):
+        at = (START + timedelta(seconds=rng.randrange(60 * 86400))).isoformat()
+        roll = rng.random()
+        event: dict[str, object]
+        if roll < 0.25:
+            event = {
+                "type": "whatsapp.message",
+                "tenant": "bench",
+                "number": "+5511900000000",
+                "messageId": f"w{i}",
+                "sentAt": at,
+            }
+        elif roll < 0.4:
+            event = {
+                "type": "whatsapp.status",
+                "tenant": "bench",
+                "messageId": f"w{rng.randrange(i + 1)}",
+                "status": rng.choice(["delivered", "read", "failed"]),
+            }
+        elif roll < 0.6:
+            event = {
+                "type": "sms.message",
+                "tenant": "bench",
+                "messageId": f"s{i}",
+                "campaignId": f"c{rng.randrange(40)}",
+                "sentAt": at,
+                "status": "sent",
+                "length": rng.choice([90, 600]),
+            }
+        elif roll < 0.7:
+            event = {
+                "type": "sms.status",
+                "tenant": "bench",
+                "messageId": f"s{rng.randrange(i + 1)}",
+                "status": rng.choice(["delivered", "failed"]),
+            }
+        else:
+            kind = rng.choice(["sent", "sent", "open", "open", "click", "soft_bounce"])
+            event = {
+                "type": "email",
+                "tenant": "bench",
+                "event": kind,
+                "campaignId": f"e{rng.randrange(20)}",
+                "recipient": f"r{rng.randrange(count // 4 + 1)}@x.io",
+                "at": at,
+            }
+            if kind == "click":
+                event["url"] = f"https://x.io/{rng.randrange(5)}"
+        if rng.random() < 0.5:
+            event["id"] = f"evt{i}"
+        yield json.dumps(event)
+
+
+async def run_once(lines: Sequence[str]) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = await SqliteStore.open(Path(tmp) / "bench.sqlite3")
+        try:
+            await Tenancy(store).create_tenant("bench", "Bench")
+            summary = await import_lines(store, lines, io.StringIO())
+            assert summary.rejected == 0 and summary.applied + summary.duplicates == len(lines)
+            return summary.rate
+        finally:
+            await store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--target", type=float, default=20_000)
+    args = parser.parse_args(argv)
+    lines = list(events(args.events))
+    rates = [asyncio.run(run_once(lines)) for _ in range(args.runs)]
+    median = statistics.median(rates)
+    verdict = "ok" if median >= args.target else "under target"
+    print(f"ingest: {args.events} mixed events through import, {args.runs} runs, fresh store each")
+    print(f"  import events_per_s median={median:,.0f} min={min(rates):,.0f} max={max(rates):,.0f}")
+    print(f"  target >= {args.target:,.0f} events/s: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
