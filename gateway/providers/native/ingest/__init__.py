@@ -35,8 +35,8 @@ from gateway.providers.native.ingest.entities import (
     campaign_ids,
     number_ids,
 )
+from gateway.providers.native.ingest.lookup import lookup
 from gateway.providers.native.ingest.messages import (
-    CHUNK,
     SMS,
     WHATSAPP,
     MessageRow,
@@ -104,19 +104,11 @@ async def _known_tenants(store: SqliteStore, wanted: set[str]) -> set[str]:
 async def _claim(db: aiosqlite.Connection, events: Sequence[Event]) -> list[Event]:
     """The events not applied before (nor earlier in this batch), now marked as applied."""
     keyed = {(e.tenant, event_id(e)): e for e in reversed(events)}
-    by_tenant: dict[str, list[str]] = defaultdict(list)
-    for tenant, key in keyed:
-        by_tenant[tenant].append(key)
-    seen: set[tuple[str, str]] = set()
-    for tenant, keys in by_tenant.items():
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            async with db.execute(
-                "SELECT event_id FROM ingested_events "
-                f"WHERE tenant_id = ? AND event_id IN ({placeholders(chunk)})",
-                (tenant, *chunk),
-            ) as cursor:
-                seen.update((tenant, row[0]) for row in await cursor.fetchall())
+    seen = await lookup(
+        db,
+        "SELECT event_id, 1 FROM ingested_events WHERE tenant_id = ? AND event_id IN ({keys})",
+        keyed,
+    )
     fresh_keys = [key for key in keyed if key not in seen]
     await db.executemany(
         "INSERT INTO ingested_events (tenant_id, event_id) VALUES (?, ?)", fresh_keys

@@ -15,8 +15,7 @@ from gateway.domain.events import (
     ContactEvent,
     CreditsEvent,
 )
-from gateway.providers.native.ingest.messages import CHUNK
-from gateway.providers.native.store import placeholders
+from gateway.providers.native.ingest.lookup import lookup
 
 __all__ = [
     "apply_billing_accounts",
@@ -46,18 +45,11 @@ async def number_ids(
         "ON CONFLICT (tenant_id, phone_number) DO NOTHING",
         [(tenant, phone, now) for tenant, phone in wanted],
     )
-    found: dict[tuple[str, str], int] = {}
-    for tenant in {t for t, _ in wanted}:
-        phones = [p for t, p in wanted if t == tenant]
-        for start in range(0, len(phones), CHUNK):
-            chunk = phones[start : start + CHUNK]
-            async with db.execute(
-                "SELECT phone_number, id FROM numbers "
-                f"WHERE tenant_id = ? AND phone_number IN ({placeholders(chunk)})",
-                (tenant, *chunk),
-            ) as cursor:
-                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
-    return found
+    return await lookup(
+        db,
+        "SELECT phone_number, id FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
+        wanted,
+    )
 
 
 async def campaign_ids(
@@ -73,18 +65,13 @@ async def campaign_ids(
         "ON CONFLICT (tenant_id, channel, external_id) DO NOTHING",
         [(tenant, channel, ext, ext, at, at) for (tenant, ext), at in wanted.items()],
     )
-    found: dict[tuple[str, str], int] = {}
-    for tenant in {t for t, _ in wanted}:
-        ids = [e for t, e in wanted if t == tenant]
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            async with db.execute(
-                "SELECT external_id, id FROM campaigns WHERE tenant_id = ? AND channel = ? "
-                f"AND external_id IN ({placeholders(chunk)})",
-                (tenant, channel, *chunk),
-            ) as cursor:
-                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
-    return found
+    return await lookup(
+        db,
+        "SELECT external_id, id FROM campaigns WHERE tenant_id = ? AND channel = ? "
+        "AND external_id IN ({keys})",
+        wanted,
+        (channel,),
+    )
 
 
 async def apply_campaigns(db: aiosqlite.Connection, events: Sequence[CampaignEvent]) -> None:

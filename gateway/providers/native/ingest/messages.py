@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from gateway.providers.native.ingest.lookup import CHUNK, lookup
 from gateway.providers.native.store import placeholders
 
 __all__ = [
@@ -25,9 +26,6 @@ __all__ = [
     "raise_statuses",
     "upsert_messages",
 ]
-
-# SQLite allows 32766 bound parameters; IN lists stay well below.
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -114,20 +112,13 @@ async def raise_statuses(
 async def _known(
     db: aiosqlite.Connection, table: MessageTable, rows: Sequence[StatusRow]
 ) -> set[tuple[str, str]]:
-    by_tenant: dict[str, list[str]] = {}
-    for r in rows:
-        by_tenant.setdefault(r.tenant_id, []).append(r.external_id)
-    known: set[tuple[str, str]] = set()
-    for tenant_id, ids in by_tenant.items():
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
-            async with db.execute(
-                f"SELECT external_id FROM {table.table} "
-                f"WHERE tenant_id = ? AND external_id IN ({placeholders(chunk)})",
-                (tenant_id, *chunk),
-            ) as cursor:
-                known.update((tenant_id, row[0]) for row in await cursor.fetchall())
-    return known
+    found = await lookup(
+        db,
+        f"SELECT external_id, 1 FROM {table.table} WHERE tenant_id = ? "
+        "AND external_id IN ({keys})",
+        [(r.tenant_id, r.external_id) for r in rows],
+    )
+    return set(found)
 
 
 async def _take_pending(

@@ -1,0 +1,37 @@
+"""Looking up many (tenant, key) pairs at once, a tenant and a chunk of keys per query."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+import aiosqlite
+
+from gateway.providers.native.store import placeholders
+
+__all__ = ["CHUNK", "lookup"]
+
+# SQLite allows 32766 bound parameters; IN lists stay well below.
+CHUNK = 500
+
+
+async def lookup(
+    db: aiosqlite.Connection,
+    sql: str,
+    keys: Iterable[tuple[str, str]],
+    extra: tuple[object, ...] = (),
+) -> dict[tuple[str, str], int]:
+    """Run `sql` for each tenant's keys; it selects (key, integer) with the parameters
+    (tenant, *extra, *keys) and has `{keys}` where the IN list of keys goes."""
+    by_tenant: dict[str, list[str]] = defaultdict(list)
+    for tenant, key in keys:
+        by_tenant[tenant].append(key)
+    found: dict[tuple[str, str], int] = {}
+    for tenant, wanted in by_tenant.items():
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            async with db.execute(
+                sql.format(keys=placeholders(chunk)), (tenant, *extra, *chunk)
+            ) as cursor:
+                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
+    return found
