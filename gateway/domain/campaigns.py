@@ -42,7 +42,7 @@ class CampaignRef(BaseModel):
     source: str
     tenant_id: str
     channel: Channel
-    campaign_id: int
+    campaign_id: str
 
 
 class Campaign(BaseModel):

@@ -221,13 +221,11 @@ class CampaignQueries:
                 source, local_id = decode_id(id, type_name)
             except BadUserInput:
                 continue
-            if not local_id.isdigit():
-                break
             ref = CampaignRef(
                 source=source,
                 tenant_id=principal.tenant_id,
                 channel=channel,
-                campaign_id=int(local_id),
+                campaign_id=local_id,
             )
             campaign = await info.context.loaders.campaigns.get(ref)
             if campaign is None:

@@ -38,7 +38,7 @@ def campaign_from_row(row: sqlite3.Row) -> Campaign:
             source=SOURCE,
             tenant_id=row["tenant_id"],
             channel=Channel(row["channel"]),
-            campaign_id=row["id"],
+            campaign_id=str(row["id"]),
         ),
         external_id=row["external_id"],
         name=row["name"],
@@ -60,13 +60,13 @@ def sms_counts_from_row(row: sqlite3.Row) -> DeliveryCounts:
 
 async def campaigns_by_id(store: SqliteStore, refs: Sequence[CampaignRef]) -> list[Campaign | None]:
     """Each ref's campaign, or None where the tenant or channel does not match."""
-    ids = sorted({r.campaign_id for r in refs})
+    ids = sorted({int(r.campaign_id) for r in refs if r.campaign_id.isdigit()})
     rows = (
         await store.fetch_all(f"SELECT * FROM campaigns WHERE id IN ({placeholders(ids)})", ids)
         if ids
         else []
     )
-    found = {row["id"]: campaign_from_row(row) for row in rows}
+    found = {str(row["id"]): campaign_from_row(row) for row in rows}
     answers: list[Campaign | None] = []
     for ref in refs:
         campaign = found.get(ref.campaign_id)
@@ -131,9 +131,9 @@ async def sms_performance_created(
 
 
 async def sms_counts_by_campaign(
-    store: SqliteStore, campaign_ids: Sequence[int]
-) -> dict[int, DeliveryCounts]:
-    ids = sorted(set(campaign_ids))
+    store: SqliteStore, campaign_ids: Sequence[str]
+) -> dict[str, DeliveryCounts]:
+    ids = sorted({int(c) for c in campaign_ids if c.isdigit()})
     rows = (
         await store.fetch_all(
             f"SELECT * FROM campaign_counts WHERE campaign_id IN ({placeholders(ids)})", ids
@@ -141,4 +141,4 @@ async def sms_counts_by_campaign(
         if ids
         else []
     )
-    return {row["campaign_id"]: sms_counts_from_row(row) for row in rows}
+    return {str(row["campaign_id"]): sms_counts_from_row(row) for row in rows}

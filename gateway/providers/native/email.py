@@ -126,7 +126,7 @@ async def engagement(
 ) -> list[EmailPoint]:
     zone = ZoneInfo(request.timezone)
     edges = engagement_edges(campaign.sent_at or campaign.created_at, request.period, zone)
-    series = await _series(store, "campaign_id = ?", [campaign.ref.campaign_id], edges)
+    series = await _series(store, "campaign_id = ?", [int(campaign.ref.campaign_id)], edges)
     points = []
     for edge, counts in zip(edges, series, strict=False):
         start = datetime.fromtimestamp(edge, UTC)
@@ -138,21 +138,21 @@ async def campaign_reports(
     store: SqliteStore, campaigns: Sequence[Campaign]
 ) -> list[EmailCampaignReport]:
     """Reports of many campaigns in two queries: counts, then link activity."""
-    ids = sorted({c.ref.campaign_id for c in campaigns})
+    ids = sorted({int(c.ref.campaign_id) for c in campaigns})
     marks = placeholders(ids)
     counts = {
-        row["campaign_id"]: _counts_from_row(row)
+        str(row["campaign_id"]): _counts_from_row(row)
         for row in await store.fetch_all(
             f"SELECT * FROM email_counts WHERE campaign_id IN ({marks})", ids
         )
     }
-    links: dict[int, list[LinkActivity]] = {}
+    links: dict[str, list[LinkActivity]] = {}
     for row in await store.fetch_all(
         f"SELECT * FROM email_links WHERE campaign_id IN ({marks}) "
         "ORDER BY clicks DESC, unique_clicks DESC, url",
         ids,
     ):
-        links.setdefault(row["campaign_id"], []).append(
+        links.setdefault(str(row["campaign_id"]), []).append(
             LinkActivity(url=row["url"], clicks=row["clicks"], unique_clicks=row["unique_clicks"])
         )
     return [
