@@ -64,13 +64,13 @@ async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], Zon
     window = parse_range(query.get("startDate"), query.get("endDate"), zone, request.app[CLOCK]())
     registry = request.app[REGISTRY]
     export = RangeRequest(
-        source=registry.default_source,
+        source=registry.source_for(principal.tenant_id, "sms"),
         tenant_id=principal.tenant_id,
         start=window.start,
         end=window.end,
         timezone=zone.key,
     )
-    [answer] = await registry.get().load_campaign_exports([export])
+    [answer] = await registry.get(export.source).load_campaign_exports([export])
     if isinstance(answer, GatewayError):
         raise answer
     return answer, zone

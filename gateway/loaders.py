@@ -12,6 +12,7 @@ from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import Campaign, CampaignRef, SmsCampaignPerformance
 from gateway.domain.email import (
     EmailCampaignReport,
+    EmailCounts,
     EmailDashboard,
     EmailPoint,
     EngagementRequest,
@@ -21,7 +22,7 @@ from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError
-from gateway.providers.base import ProviderRegistry
+from gateway.providers.base import NATIVE, ProviderRegistry
 
 __all__ = ["Loaders", "SourceLoader"]
 
@@ -77,8 +78,9 @@ class Loaders:
 
     def __init__(self, registry: ProviderRegistry) -> None:
         get = registry.get
+        # Numbers are the gateway's own, wherever their data lives: the native store knows them.
         self.numbers: SourceLoader[NumberRef, WhatsAppNumber | None] = SourceLoader(
-            _source, lambda s, keys: get(s).load_numbers(keys)
+            lambda _: NATIVE, lambda s, keys: get(s).load_numbers(keys)
         )
         self.dashboards: SourceLoader[DashboardRequest, NumberDashboard] = SourceLoader(
             lambda r: r.number.source, lambda s, keys: get(s).load_dashboards(keys)
@@ -110,6 +112,9 @@ class Loaders:
         self.email_dashboards: SourceLoader[PastDaysRequest, EmailDashboard] = SourceLoader(
             _source, lambda s, keys: get(s).load_email_dashboards(keys)
         )
+        self.email_overall: SourceLoader[PastDaysRequest, EmailCounts] = SourceLoader(
+            _source, lambda s, keys: get(s).load_email_overall(keys)
+        )
         self.email_histograms: SourceLoader[PastDaysRequest, list[EmailPoint]] = SourceLoader(
             _source, lambda s, keys: get(s).load_email_histograms(keys)
         )
@@ -123,5 +128,6 @@ class Loaders:
             _source, lambda s, keys: get(s).load_email_daily(keys)
         )
         self.billing: SourceLoader[str, BillingStatus | None] = SourceLoader(
-            lambda _: registry.default_source, lambda s, keys: get(s).load_billing(keys)
+            lambda tenant: registry.source_for(tenant, "sms"),
+            lambda s, keys: get(s).load_billing(keys),
         )

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         description="Seed demo data into an empty store at start-up and print demo keys.",
     )
     graphiql: bool = Field(True, description="Serve GraphiQL at /graphql to browsers.")
+    sources_file: Path | None = Field(
+        None, description="TOML file of upstream sources and where each tenant's data lives."
+    )
+    request_deadline_seconds: float = Field(
+        15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
 
     @property

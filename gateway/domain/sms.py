@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.campaigns import CampaignStatusCounts
 from gateway.domain.messages import DeliveryCounts
+from gateway.timewindows import Period
 
 __all__ = [
     "BestSendTimes",
@@ -30,6 +31,8 @@ class RangeRequest(BaseModel):
     end: datetime
     timezone: str
     limit: int = 0
+    period: Period | None = None  # when the range is a dashboard period, for sources that
+    # can only answer periods
 
 
 class ContactTotals(BaseModel):

@@ -16,6 +16,7 @@ from gateway.domain.campaigns import (
 )
 from gateway.domain.email import (
     EmailCampaignReport,
+    EmailCounts,
     EmailDashboard,
     EmailPoint,
     EngagementRequest,
@@ -27,6 +28,7 @@ from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDa
 from gateway.errors import GatewayError, NotFound
 
 __all__ = [
+    "NATIVE",
     "BillingProvider",
     "CampaignProvider",
     "EmailProvider",
@@ -107,6 +109,10 @@ class EmailProvider(Protocol):
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailDashboard | GatewayError]: ...
 
+    async def load_email_overall(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailCounts | GatewayError]: ...
+
     async def load_email_histograms(
         self, requests: Sequence[PastDaysRequest]
     ) -> list[list[EmailPoint] | GatewayError]: ...
@@ -127,7 +133,9 @@ class EmailProvider(Protocol):
 class BillingProvider(Protocol):
     """MessageSender's billing status and credit balance."""
 
-    async def load_billing(self, tenant_ids: Sequence[str]) -> list[BillingStatus | None]: ...
+    async def load_billing(
+        self, tenant_ids: Sequence[str]
+    ) -> list[BillingStatus | GatewayError | None]: ...
 
 
 class Provider(
@@ -137,12 +145,30 @@ class Provider(
     UnsupportedBySource from it."""
 
 
-class ProviderRegistry:
-    """The providers by source name; a source named in an id but not configured is not found."""
+NATIVE = "native"
 
-    def __init__(self, sources: dict[str, Provider], default_source: str = "native") -> None:
+
+class ProviderRegistry:
+    """The providers by source name, and which source answers each tenant's areas ("sms" for
+    SMS analytics, SMS campaigns and billing; "email" for email reports). A source named in an
+    id but not configured is not found."""
+
+    def __init__(
+        self,
+        sources: dict[str, Provider],
+        routes: dict[str, dict[str, str]] | None = None,
+        default_source: str = NATIVE,
+    ) -> None:
         self._sources = sources
+        self._routes = routes or {}
         self.default_source = default_source
+
+    def source_for(self, tenant_id: str, area: str) -> str:
+        return self._routes.get(tenant_id, {}).get(area, self.default_source)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._sources)
 
     def get(self, source: str | None = None) -> Provider:
         name = source or self.default_source

@@ -76,12 +76,14 @@ def range_request(
     *,
     default_days: int = 30,
     limit: int = 0,
+    area: str = "sms",
 ) -> RangeRequest:
     context = info.context
     zone = parse_timezone(timezone, tz)
     window = parse_range(start, end, zone, context.clock(), default_days)
+    tenant_id = context.principal.tenant_id
     return RangeRequest(
-        source=context.registry.default_source,
+        source=context.registry.source_for(tenant_id, area),
         tenant_id=context.principal.tenant_id,
         start=window.start,
         end=window.end,
@@ -103,6 +105,7 @@ def period_request(
         start=window.start,
         end=window.end,
         timezone=zone.key,
+        period=period,
     )
 
 
@@ -112,9 +115,10 @@ def past_days_request(
     context = info.context
     zone = parse_timezone(timezone, tz)
     current, _ = past_days(days, zone, context.clock())
+    tenant_id = context.principal.tenant_id
     return PastDaysRequest(
-        source=context.registry.default_source,
-        tenant_id=context.principal.tenant_id,
+        source=context.registry.source_for(tenant_id, "email"),
+        tenant_id=tenant_id,
         past_days=days,
         timezone=zone.key,
         today=current.days[-1],

@@ -201,8 +201,7 @@ class EmailReports:
         self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
     ) -> EmailPerformance | None:
         request = past_days_request(info, past_days, timezone, tz)
-        board = await info.context.loaders.email_dashboards.get(request)
-        return performance(board.current.counts)
+        return performance(await info.context.loaders.email_overall.get(request))
 
     @strawberry.field(
         description="Email activity per local day (GET /api/reports/email/overall/histogram)."

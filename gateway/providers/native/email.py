@@ -23,7 +23,7 @@ from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import SqliteStore, placeholders
 from gateway.timewindows import DayWindow, local_day_start
 
-__all__ = ["campaign_reports", "dashboard", "engagement", "histogram", "windows"]
+__all__ = ["campaign_reports", "dashboard", "engagement", "histogram", "overall", "windows"]
 
 _SUMS = (
     "sent",
@@ -96,6 +96,13 @@ async def dashboard(store: SqliteStore, request: PastDaysRequest) -> EmailDashbo
         current=EmailDashboardFigures(counts=now, campaigns_sent=row[1], new_contacts=row[3]),
         previous=EmailDashboardFigures(counts=before, campaigns_sent=row[0], new_contacts=row[2]),
     )
+
+
+async def overall(store: SqliteStore, request: PastDaysRequest) -> EmailCounts:
+    current, _ = windows(request)
+    edges = [int(current.start.timestamp()), int(current.end.timestamp())]
+    [counts] = await _series(store, "tenant_id = ?", [request.tenant_id], edges)
+    return counts
 
 
 async def histogram(store: SqliteStore, request: PastDaysRequest) -> list[EmailPoint]:

@@ -18,6 +18,7 @@ from gateway.domain.campaigns import (
 )
 from gateway.domain.email import (
     EmailCampaignReport,
+    EmailCounts,
     EmailDashboard,
     EmailPoint,
     EngagementRequest,
@@ -73,7 +74,13 @@ class NativeProvider:
         for tenant_id, ids in by_tenant.items():
             for number_id, record in (await self.tenancy.numbers_by_id(tenant_id, ids)).items():
                 found[tenant_id, number_id] = _number(record)
-        return [found.get((r.tenant_id, r.number_id)) for r in refs]
+        # An id naming another source than the number's own names no number.
+        return [
+            number
+            if (number := found.get((r.tenant_id, r.number_id))) and number.ref == r
+            else None
+            for r in refs
+        ]
 
     async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
         return [_number(record) for record in await self.tenancy.list_numbers(tenant_id)]
@@ -166,6 +173,11 @@ class NativeProvider:
     ) -> list[EmailDashboard | GatewayError]:
         return await each(requests, lambda r: email.dashboard(self.store, r))
 
+    async def load_email_overall(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailCounts | GatewayError]:
+        return await each(requests, lambda r: email.overall(self.store, r))
+
     async def load_email_histograms(
         self, requests: Sequence[PastDaysRequest]
     ) -> list[list[EmailPoint] | GatewayError]:
@@ -194,14 +206,16 @@ class NativeProvider:
 
     # Billing
 
-    async def load_billing(self, tenant_ids: Sequence[str]) -> list[BillingStatus | None]:
+    async def load_billing(
+        self, tenant_ids: Sequence[str]
+    ) -> list[BillingStatus | GatewayError | None]:
         found = await billing_statuses(self.store, tenant_ids)
         return [found.get(tenant_id) for tenant_id in tenant_ids]
 
 
 def _number(record: NumberRecord) -> WhatsAppNumber:
     return WhatsAppNumber(
-        ref=NumberRef(source=SOURCE, tenant_id=record.tenant_id, number_id=record.id),
+        ref=NumberRef(source=record.source, tenant_id=record.tenant_id, number_id=record.id),
         phone_number=record.phone_number,
         display_name=record.display_name,
     )

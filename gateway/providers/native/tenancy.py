@@ -20,6 +20,7 @@ class NumberRecord:
     tenant_id: str
     phone_number: str
     display_name: str | None
+    source: str = "native"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,9 @@ class KeyRecord:
 
 
 def _number(row: sqlite3.Row) -> NumberRecord:
-    return NumberRecord(row["id"], row["tenant_id"], row["phone_number"], row["display_name"])
+    return NumberRecord(
+        row["id"], row["tenant_id"], row["phone_number"], row["display_name"], row["source"]
+    )
 
 
 def _key(row: sqlite3.Row) -> KeyRecord:
@@ -75,15 +78,21 @@ class Tenancy:
         return await self.store.fetch_one("SELECT 1 FROM tenants LIMIT 1") is None
 
     async def add_number(
-        self, tenant_id: str, phone_number: str, display_name: str | None = None
+        self,
+        tenant_id: str,
+        phone_number: str,
+        display_name: str | None = None,
+        source: str = "native",
     ) -> NumberRecord:
+        """Register a number, or update its name and the source its data lives at."""
         await self._require_tenant(tenant_id)
         async with self.store.write() as db:
             await db.execute(
-                "INSERT INTO numbers (tenant_id, phone_number, display_name, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, phone_number) "
-                "DO UPDATE SET display_name = coalesce(excluded.display_name, display_name)",
-                (tenant_id, phone_number, display_name, int(time.time())),
+                "INSERT INTO numbers (tenant_id, phone_number, display_name, created_at, source) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, phone_number) "
+                "DO UPDATE SET display_name = coalesce(excluded.display_name, display_name), "
+                "source = excluded.source",
+                (tenant_id, phone_number, display_name, int(time.time()), source),
             )
         found = await self.find_number(tenant_id, phone_number)
         assert found is not None

@@ -1,0 +1,169 @@
+"""UpstreamProvider: what every upstream adapter shares. A method its platform cannot answer
+answers UNSUPPORTED_BY_SOURCE for each key; adapters override the ones their platform can."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from gateway.domain.billing import BillingStatus
+from gateway.domain.campaigns import (
+    Campaign,
+    CampaignRef,
+    CampaignStatus,
+    Channel,
+    SmsCampaignPerformance,
+)
+from gateway.domain.email import (
+    EmailCampaignReport,
+    EmailCounts,
+    EmailDashboard,
+    EmailPoint,
+    EngagementRequest,
+    PastDaysRequest,
+)
+from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
+from gateway.errors import GatewayError, UnsupportedBySource
+from gateway.providers.upstream.http import UpstreamClient
+
+__all__ = ["UpstreamProvider", "each"]
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V | GatewayError]:
+    """Answer keys concurrently (under the client's concurrency limit), one error per key."""
+    results = await asyncio.gather(*(answer(key) for key in keys), return_exceptions=True)
+    answers: list[V | GatewayError] = []
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, GatewayError):
+            raise result
+        answers.append(result)
+    return answers
+
+
+class UpstreamProvider:
+    """A source at an upstream platform; `secrets` maps (tenant, source or phone) to its key."""
+
+    platform = "upstream"
+
+    def __init__(self, client: UpstreamClient, secrets: dict[tuple[str, str], str]) -> None:
+        self.client = client
+        self.name = client.name
+        self.secrets = secrets
+
+    def unsupported(self, what: str) -> UnsupportedBySource:
+        return UnsupportedBySource(
+            f"{self.name} ({self.platform}) cannot answer {what}", source=self.name
+        )
+
+    def _none(self, keys: Sequence[object], what: str) -> list[GatewayError]:
+        return [self.unsupported(what)] * len(keys)
+
+    def credential(self, tenant_id: str) -> str:
+        try:
+            return self.secrets[tenant_id, self.name]
+        except KeyError:
+            raise self.unsupported(f"tenant {tenant_id}: no credentials configured") from None
+
+    async def load_numbers(
+        self, refs: Sequence[NumberRef]
+    ) -> list[WhatsAppNumber | GatewayError | None]:
+        return list(self._none(refs, "numbers"))
+
+    async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
+        return []
+
+    async def load_dashboards(
+        self, requests: Sequence[DashboardRequest]
+    ) -> list[NumberDashboard | GatewayError]:
+        return list(self._none(requests, "WhatsApp dashboards"))
+
+    async def load_whatsapp_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]:
+        return list(self._none(requests, "WhatsApp delivery for a date range"))
+
+    async def load_sms_overviews(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[SmsOverview | GatewayError]:
+        return list(self._none(requests, "SMS analytics"))
+
+    async def load_sms_trends(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[TrendDay] | GatewayError]:
+        return list(self._none(requests, "SMS trends"))
+
+    async def load_top_campaigns(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]:
+        return list(self._none(requests, "top campaigns"))
+
+    async def load_best_send_times(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[BestSendTimes | GatewayError]:
+        return list(self._none(requests, "best send times"))
+
+    async def load_campaign_exports(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[SmsCampaignPerformance] | GatewayError]:
+        return list(self._none(requests, "the campaign export"))
+
+    async def load_campaigns(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[Campaign | GatewayError | None]:
+        return list(self._none(refs, "campaigns by id"))
+
+    async def page_campaigns(
+        self,
+        tenant_id: str,
+        channel: Channel | None,
+        status: CampaignStatus | None,
+        first: int,
+        after: tuple[int, int] | None,
+    ) -> tuple[list[Campaign], bool]:
+        raise self.unsupported("campaign lists")
+
+    async def load_sms_counts(
+        self, refs: Sequence[CampaignRef]
+    ) -> list[DeliveryCounts | GatewayError]:
+        return list(self._none(refs, "an SMS campaign's counts by id"))
+
+    async def load_email_dashboards(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailDashboard | GatewayError]:
+        return list(self._none(requests, "email reports"))
+
+    async def load_email_overall(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailCounts | GatewayError]:
+        return list(self._none(requests, "email reports"))
+
+    async def load_email_histograms(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[list[EmailPoint] | GatewayError]:
+        return list(self._none(requests, "email reports"))
+
+    async def load_email_reports(
+        self, campaigns: Sequence[Campaign]
+    ) -> list[EmailCampaignReport | GatewayError]:
+        return list(self._none(campaigns, "email campaign reports"))
+
+    async def load_engagements(
+        self, requests: Sequence[EngagementRequest]
+    ) -> list[list[EmailPoint] | GatewayError]:
+        return list(self._none(requests, "email engagement"))
+
+    async def load_email_daily(
+        self, requests: Sequence[RangeRequest]
+    ) -> list[list[DailyDelivery] | GatewayError]:
+        return list(self._none(requests, "email delivery by send day"))
+
+    async def load_billing(
+        self, tenant_ids: Sequence[str]
+    ) -> list[BillingStatus | GatewayError | None]:
+        return list(self._none(tenant_ids, "billing"))

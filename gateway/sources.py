@@ -1,0 +1,162 @@
+"""The sources file: which upstream platforms exist, and which tenant's data lives where.
+
+    [sources.ps]                       # a source: one platform endpoint
+    platform = "pilotstatus"           # pilotstatus, messagesender or emailreports
+    base_url = "https://pilotstatus.com.br"
+    timeout_seconds = 10               # per call
+    max_concurrency = 8                # calls in flight at once
+    retries = 2                        # on connection errors, 5xx and 429
+
+    [tenants.acme]
+    sms = "ms"                         # SMS analytics, SMS campaigns, billing; default native
+    email = "er"                       # email reports; default native
+    credentials = { ms = "ACME_MS_KEY", er = "ACME_ER_KEY" }   # env vars holding the keys
+
+    [[tenants.acme.numbers]]           # WhatsApp numbers whose dashboards live upstream
+    source = "ps"
+    phone = "+5511955550101"
+    name = "Sales"
+    key_env = "ACME_PS_SALES_KEY"      # the number-scoped ps_ key (or key_id_env)
+
+Secrets never appear in the file: only the names of the environment variables holding them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+__all__ = [
+    "SourceConfig",
+    "SourcesConfig",
+    "SourcesError",
+    "TenantSources",
+    "UpstreamNumber",
+    "load_sources",
+]
+
+NATIVE = "native"
+Platform = Literal["pilotstatus", "messagesender", "emailreports"]
+
+
+class SourcesError(Exception):
+    """The sources file cannot be used as it is; the message says why."""
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    platform: Platform
+    base_url: str = Field(pattern=r"^https?://")
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    max_concurrency: int = Field(8, ge=1, le=256)
+    retries: int = Field(2, ge=0, le=10)
+    backoff_seconds: float = Field(0.2, ge=0, le=30)
+    breaker_failures: int = Field(5, ge=1, le=1000)
+    breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
+    # The documents do not say how MessageSender and the email API take their key; these say.
+    auth_header: str | None = None
+    auth_scheme: str | None = None
+
+    def auth(self) -> tuple[str, str]:
+        """(header, scheme) for this platform's key; scheme '' sends the key bare."""
+        defaults = {
+            "pilotstatus": ("x-api-key", ""),
+            "messagesender": ("x-api-key", ""),
+            "emailreports": ("authorization", "Bearer"),
+        }
+        header, scheme = defaults[self.platform]
+        return (
+            self.auth_header or header,
+            scheme if self.auth_scheme is None else self.auth_scheme,
+        )
+
+
+class UpstreamNumber(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    phone: str = Field(min_length=2, max_length=32)
+    name: str | None = None
+    key_env: str | None = None
+    key_id_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> UpstreamNumber:
+        if (self.key_env is None) == (self.key_id_env is None):
+            raise ValueError("give exactly one of key_env and key_id_env")
+        return self
+
+
+class TenantSources(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sms: str = NATIVE
+    email: str = NATIVE
+    credentials: dict[str, str] = Field(default_factory=dict)
+    numbers: list[UpstreamNumber] = Field(default_factory=list)
+
+
+class SourcesConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    tenants: dict[str, TenantSources] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> SourcesConfig:
+        expected = {"sms": "messagesender", "email": "emailreports"}
+        for tenant, spec in self.tenants.items():
+            for area, platform in expected.items():
+                name = getattr(spec, area)
+                if name != NATIVE and self.platform(name) != platform:
+                    raise ValueError(
+                        f"tenant {tenant}: {area} needs a {platform} source, not {name!r}"
+                    )
+            for number in spec.numbers:
+                if self.platform(number.source) != "pilotstatus":
+                    raise ValueError(
+                        f"tenant {tenant}: number {number.phone} needs a "
+                        f"pilotstatus source, not {number.source!r}"
+                    )
+        return self
+
+    def platform(self, name: str) -> str | None:
+        source = self.sources.get(name)
+        return None if source is None else source.platform
+
+
+def load_sources(
+    path: Path | None, env: Mapping[str, str] | None = None
+) -> tuple[SourcesConfig, dict[tuple[str, str], str]]:
+    """The sources file and the credentials it names, as {(tenant, source or phone): secret}."""
+    if path is None:
+        return SourcesConfig(), {}
+    env = os.environ if env is None else env
+    try:
+        config = SourcesConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise SourcesError(f"cannot read the sources file {path}: {error.strerror}") from None
+    except (tomllib.TOMLDecodeError, ValidationError) as error:
+        raise SourcesError(f"sources file {path}: {error}") from None
+    secrets: dict[tuple[str, str], str] = {}
+    missing = []
+    for tenant, spec in config.tenants.items():
+        wanted = [((tenant, source), var) for source, var in spec.credentials.items()]
+        wanted += [((tenant, n.phone), n.key_env or n.key_id_env or "") for n in spec.numbers]
+        for key, var in wanted:
+            if env.get(var):
+                secrets[key] = env[var]
+            else:
+                missing.append(var)
+    if missing:
+        raise SourcesError(
+            "the sources file names environment variables that are not set: "
+            + ", ".join(sorted(set(missing)))
+        )
+    return config, secrets
