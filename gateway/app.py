@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from gateway.appkeys import CLOCK, KEYS, REGISTRY, REQUEST_ID, STORE
+from gateway.appkeys import CLOCK, KEYS, REGISTRY, REQUEST_ID, SETTINGS, STORE
 from gateway.context import Clock, system_clock
 from gateway.export import export_campaigns
-from gateway.providers.base import ProviderRegistry
+from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import Tenancy
+from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.settings import Settings
+from gateway.sources import SourcesConfig, load_sources
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
 
@@ -54,20 +56,52 @@ async def to_graphql(request: web.Request) -> web.Response:
     raise web.HTTPFound("/graphql")
 
 
+async def sync_upstream_numbers(
+    tenancy: Tenancy, config: SourcesConfig, secrets: dict[tuple[str, str], str]
+) -> NumberKeys:
+    """Register the numbers the sources file puts upstream, so that ids, keys and lists treat
+    them like any other; answer each one's credentials by source."""
+    keys: NumberKeys = {}
+    for tenant, spec in config.tenants.items():
+        if await tenancy.tenant_name(tenant) is None:
+            await tenancy.create_tenant(tenant, tenant)
+        for number in spec.numbers:
+            record = await tenancy.add_number(tenant, number.phone, number.name, number.source)
+            keys.setdefault(number.source, {})[tenant, record.id] = (
+                secrets[tenant, number.phone],
+                number.key_id_env is not None,
+            )
+    return keys
+
+
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
+    """The gateway as an aiohttp application. A sources file that cannot be used fails here,
+    before anything is served."""
+    config, secrets = load_sources(settings.sources_file)
     app = web.Application(middlewares=[request_ids])
     app[CLOCK] = clock
+    app[SETTINGS] = settings
 
-    async def open_store(app: web.Application) -> AsyncIterator[None]:
+    async def open_resources(app: web.Application) -> AsyncIterator[None]:
         store = await SqliteStore.open(settings.database_path)
-        app[STORE] = store
-        app[REGISTRY] = ProviderRegistry({"native": NativeProvider(store)})
-        app[KEYS] = Tenancy(store)
-        log.info("store open at %s", settings.database_path)
-        yield
-        await store.close()
+        try:
+            number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
+            async with upstream_providers(config, secrets, number_keys) as upstream:
+                sources: dict[str, Provider] = {"native": NativeProvider(store), **upstream}
+                routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
+                app[STORE] = store
+                app[REGISTRY] = ProviderRegistry(sources, routes)
+                app[KEYS] = Tenancy(store)
+                log.info(
+                    "store open at %s; sources: %s",
+                    settings.database_path,
+                    ", ".join(sorted(sources)),
+                )
+                yield
+        finally:
+            await store.close()
 
-    app.cleanup_ctx.append(open_store)
+    app.cleanup_ctx.append(open_resources)
     view = GatewayView(graphiql=settings.graphiql)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)

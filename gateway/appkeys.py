@@ -8,12 +8,14 @@ from gateway.auth import KeyLookup, Principal
 from gateway.context import Clock
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
+from gateway.settings import Settings
 
-__all__ = ["CLOCK", "KEYS", "PRINCIPAL", "REGISTRY", "REQUEST_ID", "STORE"]
+__all__ = ["CLOCK", "KEYS", "PRINCIPAL", "REGISTRY", "REQUEST_ID", "SETTINGS", "STORE"]
 
 STORE = web.AppKey("store", SqliteStore)
 REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+SETTINGS = web.AppKey("settings", Settings)
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,10 +13,11 @@ from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, pars
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 
-from gateway.appkeys import CLOCK, KEYS, PRINCIPAL, REGISTRY, REQUEST_ID
+from gateway.appkeys import CLOCK, KEYS, PRINCIPAL, REGISTRY, REQUEST_ID, SETTINGS
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
+from gateway.providers.upstream.http import DEADLINE, MEMO
 from gateway.schema import build_schema
 
 __all__ = ["GatewayView", "error_response"]
@@ -56,6 +58,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> GatewayContext:
+        # Upstream calls made for this request share its deadline and send identical GETs once.
+        DEADLINE.set(time.monotonic() + request.app[SETTINGS].request_deadline_seconds)
+        MEMO.set({})
         return GatewayContext(
             caller=request.get(PRINCIPAL),
             registry=request.app[REGISTRY],

@@ -99,9 +99,12 @@ class _Figure(BaseModel):
     previous: float = 0
 
 
+Day = date  # the field below is named date too
+
+
 class _Point(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    date: date | None = None
+    date: Day | None = None
     start: datetime | None = None
     sent: int = 0
     opens: int = 0

@@ -186,8 +186,9 @@ class UpstreamClient:
         try:
             async with self._slots:
                 self.calls += 1
+                url = self.config.base_url.rstrip("/") + path
                 async with self.session.get(
-                    path, params=params, headers=headers, timeout=timeout
+                    url, params=params, headers=headers, timeout=timeout
                 ) as raw:
                     response = UpstreamResponse(
                         raw.status, await raw.read(), {k.lower(): v for k, v in raw.headers.items()}
