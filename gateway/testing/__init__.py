@@ -1,0 +1,1 @@
+"""Fakes of the upstream platforms, for tests and for trying the gateway without them."""

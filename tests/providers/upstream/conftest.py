@@ -1,0 +1,67 @@
+"""The three fake platforms on loopback ports, and a gateway whose tenant acme lives there."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.testing.fakes import (
+    FAKE_KEYS,
+    FakeState,
+    emailreports_app,
+    fake_states,
+    messagesender_app,
+    pilotstatus_app,
+    sources_toml,
+)
+from tests.conftest import Gateway, World, fixed_clock, serve
+
+FAST = """timeout_seconds = 1.0
+retries = 2
+backoff_seconds = 0.05
+breaker_failures = 4
+breaker_reset_seconds = 0.5"""
+
+
+@dataclass
+class Platforms:
+    states: dict[str, FakeState]
+    ports: dict[str, int]
+
+
+@pytest.fixture
+async def platforms() -> AsyncIterator[Platforms]:
+    states = fake_states()
+    apps = {"ps": pilotstatus_app, "ms": messagesender_app, "er": emailreports_app}
+    servers = {}
+    for name, state in states.items():
+        state.now = fixed_clock
+        servers[name] = TestServer(apps[name](state), host="127.0.0.1")
+        await servers[name].start_server()
+    yield Platforms(states, {name: int(server.port or 0) for name, server in servers.items()})
+    for server in servers.values():
+        await server.close()
+
+
+@pytest.fixture
+async def upstream(
+    world: World, platforms: Platforms, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Gateway]:
+    path = tmp_path / "sources.toml"
+    path.write_text(sources_toml(platforms.ports, tenant="acme", options=FAST))
+    monkeypatch.setenv("FAKE_PS_KEY", FAKE_KEYS["ps"])
+    monkeypatch.setenv("FAKE_MS_KEY", FAKE_KEYS["ms"])
+    monkeypatch.setenv("FAKE_ER_KEY", FAKE_KEYS["er"])
+    platforms.states["ms"].keys = {FAKE_KEYS["ms"]: "acme"}
+    platforms.states["er"].keys = {FAKE_KEYS["er"]: "acme"}
+    settings = Settings(
+        database=world.store.path, demo=False, sources_file=path, request_deadline_seconds=3.0
+    )
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        yield running
