@@ -27,6 +27,7 @@ from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
 from gateway.settings import Settings
+from gateway.sources import SourcesError
 from gateway.webhooks import SIGNATURE_HEADER
 
 __all__ = ["main"]
@@ -37,7 +38,7 @@ Command = Callable[[argparse.Namespace], Coroutine[None, None, int]]
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: getattr(args, name)
-        for name in ("host", "port", "data_dir", "database", "demo", "graphiql")
+        for name in ("host", "port", "data_dir", "database", "demo", "graphiql", "sources_file")
         if getattr(args, name, None) is not None
     }
     return Settings(**overrides)
@@ -304,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="do not serve GraphiQL to browsers",
     )
+    run.add_argument(
+        "--sources-file", type=Path, help="TOML file of upstream sources (GATEWAY_SOURCES_FILE)"
+    )
 
     seed = command(
         "seed-demo",
@@ -394,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(handler(args))
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except SourcesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -532,7 +532,7 @@ key_env = "FAKE_PS_KEY"
 """
 
 
-async def _serve(base_port: int) -> None:
+async def _serve(base_port: int, write_sources: str | None) -> None:
     apps = {"ps": pilotstatus_app, "ms": messagesender_app, "er": emailreports_app}
     runners, ports = [], {}
     for offset, (name, state) in enumerate(fake_states().items()):
@@ -543,14 +543,19 @@ async def _serve(base_port: int) -> None:
         runners.append(runner)
         ports[name] = base_port + offset
     print("# fake Pilot Status, MessageSender and email reports on", ports, flush=True)
-    print("# save this as sources.toml, export the keys, and run:", flush=True)
+    print("# with the sources file as sources.toml and these keys exported, run:", flush=True)
     print("#   GATEWAY_SOURCES_FILE=sources.toml gateway serve", flush=True)
     print(
         f"# export FAKE_PS_KEY={FAKE_KEYS['ps']} FAKE_MS_KEY={FAKE_KEYS['ms']} "
         f"FAKE_ER_KEY={FAKE_KEYS['er']}",
         flush=True,
     )
-    print(sources_toml(ports), flush=True)
+    if write_sources:
+        with open(write_sources, "w", encoding="utf-8") as out:  # noqa: ASYNC230
+            out.write(sources_toml(ports))
+        print(f"# wrote {write_sources}", flush=True)
+    else:
+        print(sources_toml(ports), flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -563,9 +568,14 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Serve the three fake platforms on loopback.")
     parser.add_argument("--port", type=int, default=9101, help="first of three ports")
+    parser.add_argument(
+        "--write-sources",
+        metavar="PATH",
+        help="write the sources file there instead of printing it",
+    )
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.port))
+        asyncio.run(_serve(args.port, args.write_sources))
 
 
 if __name__ == "__main__":

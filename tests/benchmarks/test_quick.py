@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.benchmarks import ingest, store_scaling
+from tests.benchmarks import fanout, ingest, store_scaling
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,3 +20,10 @@ def test_ingest_quick(capsys: pytest.CaptureFixture[str]) -> None:
     ingest.main(["--events", "3000", "--runs", "1"])
     out = capsys.readouterr().out
     assert re.search(r"import events_per_s median=[\d,]+ min=[\d,]+ max=[\d,]+", out), out
+
+
+def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    fanout.main(["--reports", "5", "--runs", "1", "--latency", "0.01"])
+    out = capsys.readouterr().out
+    assert re.search(r"upstream_requests=5 max_in_flight=\d+", out), out
+    assert re.search(r"ratio 5 reports / one = \d+\.\d+", out), out
