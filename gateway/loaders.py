@@ -131,3 +131,7 @@ class Loaders:
             lambda tenant: registry.source_for(tenant, "sms"),
             lambda s, keys: get(s).load_billing(keys),
         )
+        self.credit_balances: SourceLoader[str, int | None] = SourceLoader(
+            lambda tenant: registry.source_for(tenant, "sms"),
+            lambda s, keys: get(s).load_credit_balances(keys),
+        )

@@ -137,6 +137,10 @@ class BillingProvider(Protocol):
         self, tenant_ids: Sequence[str]
     ) -> list[BillingStatus | GatewayError | None]: ...
 
+    async def load_credit_balances(
+        self, tenant_ids: Sequence[str]
+    ) -> list[int | GatewayError | None]: ...
+
 
 class Provider(
     NumberProvider, SmsProvider, CampaignProvider, EmailProvider, BillingProvider, Protocol

@@ -106,5 +106,5 @@ class BillingQueries:
     async def credit_balance(self, info: Info) -> CreditBalance | None:
         principal = info.context.principal
         principal.require_tenant_scope(BILLING_READ)
-        status = await info.context.loaders.billing.get(principal.tenant_id)
-        return None if status is None else CreditBalance(balance=status.credits.available)
+        balance = await info.context.loaders.credit_balances.get(principal.tenant_id)
+        return None if balance is None else CreditBalance(balance=balance)

@@ -212,6 +212,12 @@ class NativeProvider:
         found = await billing_statuses(self.store, tenant_ids)
         return [found.get(tenant_id) for tenant_id in tenant_ids]
 
+    async def load_credit_balances(
+        self, tenant_ids: Sequence[str]
+    ) -> list[int | GatewayError | None]:
+        found = await billing_statuses(self.store, tenant_ids)
+        return [s.credits.available if (s := found.get(t)) else None for t in tenant_ids]
+
 
 def _number(record: NumberRecord) -> WhatsAppNumber:
     return WhatsAppNumber(

@@ -167,3 +167,8 @@ class UpstreamProvider:
         self, tenant_ids: Sequence[str]
     ) -> list[BillingStatus | GatewayError | None]:
         return list(self._none(tenant_ids, "billing"))
+
+    async def load_credit_balances(
+        self, tenant_ids: Sequence[str]
+    ) -> list[int | GatewayError | None]:
+        return list(self._none(tenant_ids, "the credit balance"))

@@ -358,3 +358,18 @@ class MessageSenderProvider(UpstreamProvider):
             )
 
         return await each(tenant_ids, one)
+
+    async def load_credit_balances(
+        self, tenant_ids: Sequence[str]
+    ) -> list[int | GatewayError | None]:
+        async def one(tenant_id: str) -> int:
+            body = await self._json("/api/credits/balance", {}, tenant_id)
+            if not isinstance(body, dict) or not isinstance(body.get("balance"), int):
+                raise UpstreamError(
+                    f"{self.name} answered a balance of an unexpected shape",
+                    source=self.name,
+                    upstreamStatus=200,
+                )
+            return int(body["balance"])
+
+        return await each(tenant_ids, one)
