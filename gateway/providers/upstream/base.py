@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from pydantic import TypeAdapter, ValidationError
+
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
@@ -26,12 +28,13 @@ from gateway.domain.email import (
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
-from gateway.errors import GatewayError, UnsupportedBySource
+from gateway.errors import GatewayError, UnsupportedBySource, UpstreamError
 from gateway.providers.upstream.http import UpstreamClient
 
 __all__ = ["UpstreamProvider", "each"]
 
 K = TypeVar("K")
+M = TypeVar("M")
 V = TypeVar("V")
 
 
@@ -63,6 +66,20 @@ class UpstreamProvider:
 
     def _none(self, keys: Sequence[object], what: str) -> list[GatewayError]:
         return [self.unsupported(what)] * len(keys)
+
+    async def fetch(
+        self, path: str, params: dict[str, str], tenant_id: str, shape: TypeAdapter[M]
+    ) -> M:
+        """GET `path` with the tenant's key and validate the JSON it answers as `shape`."""
+        response = await self.client.get(path, params, self.credential(tenant_id))
+        try:
+            return shape.validate_python(response.json(self.name))
+        except ValidationError:
+            raise UpstreamError(
+                f"{self.name} answered {path} in an unexpected shape",
+                source=self.name,
+                upstreamStatus=response.status,
+            ) from None
 
     def credential(self, tenant_id: str) -> str:
         try:

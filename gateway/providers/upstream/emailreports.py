@@ -23,7 +23,7 @@ from typing import TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from gateway.domain.campaigns import Campaign, CampaignRef, CampaignStatus, Channel
 from gateway.domain.email import (
@@ -129,24 +129,13 @@ class _Point(BaseModel):
 
 
 _POINTS: TypeAdapter[list[_Point]] = TypeAdapter(list[_Point])
+PERFORMANCE = TypeAdapter(_Performance)
+REPORT = TypeAdapter(_Report)
 _FIGURES: TypeAdapter[dict[str, _Figure]] = TypeAdapter(dict[str, _Figure])
 
 
 class EmailReportsProvider(UpstreamProvider):
     platform = "emailreports"
-
-    async def _get(
-        self, path: str, params: dict[str, str], tenant_id: str, shape: TypeAdapter[M]
-    ) -> M:
-        response = await self.client.get(path, params, self.credential(tenant_id))
-        try:
-            return shape.validate_python(response.json(self.name))
-        except ValidationError:
-            raise UpstreamError(
-                f"{self.name} answered {path} in an unexpected shape",
-                source=self.name,
-                upstreamStatus=response.status,
-            ) from None
 
     @staticmethod
     def _window(request: PastDaysRequest) -> dict[str, str]:
@@ -156,7 +145,7 @@ class EmailReportsProvider(UpstreamProvider):
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailDashboard | GatewayError]:
         async def one(request: PastDaysRequest) -> EmailDashboard:
-            figures = await self._get(
+            figures = await self.fetch(
                 "/api/reports/dashboard", self._window(request), request.tenant_id, _FIGURES
             )
 
@@ -187,11 +176,11 @@ class EmailReportsProvider(UpstreamProvider):
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailCounts | GatewayError]:
         async def one(request: PastDaysRequest) -> EmailCounts:
-            body = await self._get(
+            body = await self.fetch(
                 "/api/reports/email/overall",
                 self._window(request),
                 request.tenant_id,
-                TypeAdapter(_Performance),
+                PERFORMANCE,
             )
             return body.counts()
 
@@ -201,7 +190,7 @@ class EmailReportsProvider(UpstreamProvider):
         self, requests: Sequence[PastDaysRequest]
     ) -> list[list[EmailPoint] | GatewayError]:
         async def one(request: PastDaysRequest) -> list[EmailPoint]:
-            points = await self._get(
+            points = await self.fetch(
                 "/api/reports/email/overall/histogram",
                 self._window(request),
                 request.tenant_id,
@@ -222,8 +211,8 @@ class EmailReportsProvider(UpstreamProvider):
         return await each(requests, one)
 
     async def _report(self, tenant_id: str, campaign_id: str) -> _Report:
-        return await self._get(
-            f"/api/reports/email/{quote(campaign_id, safe='')}", {}, tenant_id, TypeAdapter(_Report)
+        return await self.fetch(
+            f"/api/reports/email/{quote(campaign_id, safe='')}", {}, tenant_id, REPORT
         )
 
     def _campaign(self, tenant_id: str, info: _CampaignInfo) -> Campaign:
@@ -268,7 +257,7 @@ class EmailReportsProvider(UpstreamProvider):
     ) -> list[list[EmailPoint] | GatewayError]:
         async def one(request: EngagementRequest) -> list[EmailPoint]:
             ref = request.campaign
-            points = await self._get(
+            points = await self.fetch(
                 f"/api/reports/email/{quote(ref.campaign_id, safe='')}/engagement",
                 {"period": request.period.value, "timezone": request.timezone},
                 ref.tenant_id,

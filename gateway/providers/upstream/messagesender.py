@@ -15,9 +15,8 @@ import hashlib
 import io
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from gateway.domain.billing import BillingStatus, CreditProduct, Credits, Subscription
 from gateway.domain.campaigns import (
@@ -125,28 +124,22 @@ class _Billing(BaseModel):
     available_credit_products: list[CreditProduct] = Field(default_factory=list)
 
 
+class _Balance(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    balance: int
+
+
+OVERVIEW = TypeAdapter(_Overview)
+MESSAGE_TRENDS = TypeAdapter(list[_TrendMessages])
+CAMPAIGN_TRENDS = TypeAdapter(list[_TrendCampaigns])
+TOP_CAMPAIGNS = TypeAdapter(list[_TopCampaign])
+BEST_TIMES = TypeAdapter(_BestTimes)
+BILLING = TypeAdapter(_Billing)
+BALANCE = TypeAdapter(_Balance)
+
+
 class MessageSenderProvider(UpstreamProvider):
     platform = "messagesender"
-
-    async def _json(
-        self,
-        path: str,
-        params: dict[str, str],
-        tenant_id: str,
-        shape: type[BaseModel] | None = None,
-    ) -> Any:
-        response = await self.client.get(path, params, self.credential(tenant_id))
-        body = response.json(self.name)
-        if shape is None:
-            return body
-        try:
-            return shape.model_validate(body)
-        except ValidationError:
-            raise UpstreamError(
-                f"{self.name} answered {path} in an unexpected shape",
-                source=self.name,
-                upstreamStatus=response.status,
-            ) from None
 
     def _utc_only(self, request: RangeRequest, what: str) -> None:
         if request.timezone != "UTC":
@@ -160,8 +153,8 @@ class MessageSenderProvider(UpstreamProvider):
         self, requests: Sequence[RangeRequest]
     ) -> list[SmsOverview | GatewayError]:
         async def one(request: RangeRequest) -> SmsOverview:
-            body = await self._json(
-                "/api/analytics/overview", self._range(request), request.tenant_id, _Overview
+            body = await self.fetch(
+                "/api/analytics/overview", self._range(request), request.tenant_id, OVERVIEW
             )
             m, c = body.messages, body.contacts
             statuses = {
@@ -186,21 +179,20 @@ class MessageSenderProvider(UpstreamProvider):
         async def one(request: RangeRequest) -> list[TrendDay]:
             self._utc_only(request, "daily trends")
             params = self._range(request)
-            messages = await self._json(
-                "/api/analytics/trends", {**params, "metric": "messages"}, request.tenant_id
+            messages = await self.fetch(
+                "/api/analytics/trends",
+                {**params, "metric": "messages"},
+                request.tenant_id,
+                MESSAGE_TRENDS,
             )
-            campaigns = await self._json(
-                "/api/analytics/trends", {**params, "metric": "campaigns"}, request.tenant_id
+            campaigns = await self.fetch(
+                "/api/analytics/trends",
+                {**params, "metric": "campaigns"},
+                request.tenant_id,
+                CAMPAIGN_TRENDS,
             )
-            try:
-                by_day = {p.date: p for p in map(_TrendMessages.model_validate, messages)}
-                made = {p.date: p for p in map(_TrendCampaigns.model_validate, campaigns)}
-            except (ValidationError, TypeError):
-                raise UpstreamError(
-                    f"{self.name} answered trends in an unexpected shape",
-                    source=self.name,
-                    upstreamStatus=200,
-                ) from None
+            by_day = {p.date: p for p in messages}
+            made = {p.date: p for p in campaigns}
             first = request.start.astimezone(UTC).date()
             last = (request.end - timedelta(microseconds=1)).astimezone(UTC).date()
             days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
@@ -227,19 +219,12 @@ class MessageSenderProvider(UpstreamProvider):
         self, requests: Sequence[RangeRequest]
     ) -> list[list[SmsCampaignPerformance] | GatewayError]:
         async def one(request: RangeRequest) -> list[SmsCampaignPerformance]:
-            body = await self._json(
+            rows = await self.fetch(
                 "/api/analytics/top-campaigns",
                 {**self._range(request), "limit": str(request.limit)},
                 request.tenant_id,
+                TOP_CAMPAIGNS,
             )
-            try:
-                rows = [_TopCampaign.model_validate(row) for row in body]
-            except (ValidationError, TypeError):
-                raise UpstreamError(
-                    f"{self.name} answered top campaigns in an unexpected shape",
-                    source=self.name,
-                    upstreamStatus=200,
-                ) from None
             return [
                 SmsCampaignPerformance(
                     campaign=Campaign(
@@ -266,11 +251,11 @@ class MessageSenderProvider(UpstreamProvider):
     ) -> list[BestSendTimes | GatewayError]:
         async def one(request: RangeRequest) -> BestSendTimes:
             self._utc_only(request, "best send times")
-            body = await self._json(
+            body = await self.fetch(
                 "/api/analytics/best-send-times",
                 self._range(request),
                 request.tenant_id,
-                _BestTimes,
+                BEST_TIMES,
             )
             hours = {s.hour: s for s in body.by_hour if s.hour is not None}
             days = {s.day_of_week: s for s in body.by_day_of_week if s.day_of_week is not None}
@@ -341,7 +326,7 @@ class MessageSenderProvider(UpstreamProvider):
         self, tenant_ids: Sequence[str]
     ) -> list[BillingStatus | GatewayError | None]:
         async def one(tenant_id: str) -> BillingStatus | None:
-            body = await self._json("/api/billing/status", {}, tenant_id, _Billing)
+            body = await self.fetch("/api/billing/status", {}, tenant_id, BILLING)
             credits = body.credits
             return BillingStatus(
                 organization_id=body.organization_id,
@@ -363,13 +348,6 @@ class MessageSenderProvider(UpstreamProvider):
         self, tenant_ids: Sequence[str]
     ) -> list[int | GatewayError | None]:
         async def one(tenant_id: str) -> int:
-            body = await self._json("/api/credits/balance", {}, tenant_id)
-            if not isinstance(body, dict) or not isinstance(body.get("balance"), int):
-                raise UpstreamError(
-                    f"{self.name} answered a balance of an unexpected shape",
-                    source=self.name,
-                    upstreamStatus=200,
-                )
-            return int(body["balance"])
+            return (await self.fetch("/api/credits/balance", {}, tenant_id, BALANCE)).balance
 
         return await each(tenant_ids, one)
