@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 
 from aiohttp import web
 
-from gateway.appkeys import CLOCK, KEYS, REGISTRY, REQUEST_ID, SETTINGS, STORE
+from gateway.appkeys import (
+    CACHE,
+    CLOCK,
+    KEYS,
+    REGISTRY,
+    REQUEST_ID,
+    SETTINGS,
+    SOURCE_TTLS,
+    STORE,
+)
+from gateway.cache import CachedKeyLookup, ResponseCache
 from gateway.context import Clock, system_clock
 from gateway.export import export_campaigns
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
-from gateway.providers.native.tenancy import Tenancy
+from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.settings import Settings
 from gateway.sources import SourcesConfig, load_sources
@@ -25,6 +37,9 @@ __all__ = ["STORE", "create_app"]
 
 log = logging.getLogger("gateway.app")
 
+
+# How often each process looks whether the store changed under its caches.
+WATCH_SECONDS = 0.1
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -74,6 +89,22 @@ async def sync_upstream_numbers(
     return keys
 
 
+async def watch_store(app: web.Application, store: SqliteStore, keys: CachedKeyLookup) -> None:
+    """Drop cached answers and keys as soon as the store says they changed, whichever process
+    changed them."""
+    while True:
+        await asyncio.sleep(WATCH_SECONDS)
+        try:
+            versions = await store.versions_if_changed()
+        except Exception:  # a busy or closing store must not end the watch
+            log.exception("could not read the store's versions")
+            continue
+        if versions is not None:
+            keys.observe(versions.get(KEYS_VERSION))
+            if CACHE in app:
+                app[CACHE].observe(versions)
+
+
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
@@ -91,18 +122,26 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
                 app[STORE] = store
                 app[REGISTRY] = ProviderRegistry(sources, routes)
-                app[KEYS] = Tenancy(store)
+                app[SOURCE_TTLS] = {n: s.cache_ttl_seconds for n, s in config.sources.items()}
+                keys = CachedKeyLookup(Tenancy(store))
+                app[KEYS] = keys if settings.fast_path else Tenancy(store)
+                if settings.fast_path and settings.cache_ttl_seconds > 0:
+                    app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20)
                 log.info(
                     "store open at %s; sources: %s",
                     settings.database_path,
                     ", ".join(sorted(sources)),
                 )
+                watcher = asyncio.create_task(watch_store(app, store, keys))
                 yield
+                watcher.cancel()
+                with suppress(asyncio.CancelledError):
+                    await watcher
         finally:
             await store.close()
 
     app.cleanup_ctx.append(open_resources)
-    view = GatewayView(graphiql=settings.graphiql)
+    view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_post("/webhooks/{source}", receive_webhook)

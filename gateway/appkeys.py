@@ -5,17 +5,30 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.auth import KeyLookup, Principal
+from gateway.cache import ResponseCache
 from gateway.context import Clock
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
 from gateway.settings import Settings
 
-__all__ = ["CLOCK", "KEYS", "PRINCIPAL", "REGISTRY", "REQUEST_ID", "SETTINGS", "STORE"]
+__all__ = [
+    "CACHE",
+    "CLOCK",
+    "KEYS",
+    "PRINCIPAL",
+    "REGISTRY",
+    "REQUEST_ID",
+    "SETTINGS",
+    "SOURCE_TTLS",
+    "STORE",
+]
 
 STORE = web.AppKey("store", SqliteStore)
 REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
+CACHE = web.AppKey("cache", ResponseCache)
+SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     sources_file: Path | None = Field(
         None, description="TOML file of upstream sources and where each tenant's data lives."
     )
+    fast_path: bool = Field(
+        True,
+        description="Parser and validation caches, the fast JSON encoder and the response"
+        " cache; off only to measure what they are worth.",
+    )
+    cache_ttl_seconds: float = Field(
+        30.0, ge=0, description="Longest life of a cached response; 0 turns the cache off."
+    )
+    cache_megabytes: int = Field(64, ge=1, description="Memory the response cache may hold.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
     request_deadline_seconds: float = Field(
         15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."
     )

@@ -59,6 +59,7 @@ class SourceConfig(BaseModel):
     backoff_seconds: float = Field(0.2, ge=0, le=30)
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
+    cache_ttl_seconds: float = Field(30.0, ge=0, le=86400)
     # The documents do not say how MessageSender and the email API take their key; these say.
     auth_header: str | None = None
     auth_scheme: str | None = None

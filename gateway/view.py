@@ -7,20 +7,32 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from aiohttp import web
 from cross_web import HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, parse
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse
 
-from gateway.appkeys import CLOCK, KEYS, PRINCIPAL, REGISTRY, REQUEST_ID, SETTINGS
+from gateway.appkeys import (
+    CACHE,
+    CLOCK,
+    KEYS,
+    PRINCIPAL,
+    REGISTRY,
+    REQUEST_ID,
+    SETTINGS,
+    SOURCE_TTLS,
+)
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
-from gateway.providers.upstream.http import DEADLINE, MEMO
+from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import build_schema
 
 __all__ = ["GatewayView", "error_response"]
+
+CACHEABLE = web.ResponseKey("cacheable", bool)
 
 
 def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:
@@ -30,12 +42,13 @@ def error_response(error: GatewayError, status: int, request: web.Request) -> we
 
 
 class GatewayView(GraphQLView[GatewayContext, None]):
-    def __init__(self, *, graphiql: bool) -> None:
+    def __init__(self, *, graphiql: bool, fast: bool = True) -> None:
         super().__init__(
-            schema=build_schema(),
+            schema=build_schema(fast=fast),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(),
         )
+        self.fast = fast
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if not self.should_render_graphql_ide(self.request_adapter_class(request)):
@@ -43,10 +56,30 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 await self._authenticate(request)
             except Unauthenticated as exc:
                 return error_response(exc, 401, request)
+        cache = request.app.get(CACHE)
+        key = await cache_key(request) if cache is not None else None
+        if cache is not None and key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return web.Response(
+                    body=hit, content_type="application/json", headers={"x-cache": "hit"}
+                )
+            version = cache.version(request[PRINCIPAL].tenant_id)
+            TOUCHED.set(set())
         try:
-            return await self.run(request=request)
+            response = await self.run(request=request)
         except HTTPException as exc:
             return error_response(BadUserInput(exc.reason), exc.status_code, request)
+        if cache is not None and key is not None and response.get(CACHEABLE):
+            assert isinstance(response, web.Response) and isinstance(response.body, bytes)
+            cache.put(
+                key,
+                request[PRINCIPAL].tenant_id,
+                version,
+                response.body,
+                _ttl(request, TOUCHED.get() or set()),
+            )
+        return response
 
     async def _authenticate(self, request: web.Request) -> None:
         has_key = "x-api-key" in request.headers or "x-api-key-id" in request.headers
@@ -75,9 +108,18 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     ) -> web.Response:
         # A document that failed to parse or validate has no data and no error paths: the
         # request as a whole is bad, so it answers 400 rather than 200.
-        if isinstance(response_data, Mapping) and _is_request_error(response_data):
-            sub_response.set_status(400)
-        return super().create_response(response_data, sub_response)
+        if isinstance(response_data, Mapping):
+            if _is_request_error(response_data):
+                sub_response.set_status(400)
+            # Only whole answers are kept: an error may be gone on the next try.
+            sub_response[CACHEABLE] = response_data.get(
+                "data"
+            ) is not None and not response_data.get("errors")
+        if not self.fast:
+            return super().create_response(response_data, sub_response)
+        sub_response.body = orjson.dumps(response_data)
+        sub_response.content_type = "application/json"
+        return sub_response
 
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:
@@ -111,3 +153,36 @@ async def _is_introspection_only(request: web.Request) -> bool:
         for operation in operations
         for selection in operation.selection_set.selections
     )
+
+
+async def cache_key(request: web.Request) -> tuple[object, ...] | None:
+    """What a POSTed query's answer depends on besides the tenant's data, or None when the
+    request is not one the cache takes (GET, a batch, a persisted query, no key)."""
+    principal = request.get(PRINCIPAL)
+    if request.method != "POST" or principal is None:
+        return None
+    try:
+        payload = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+        return None
+    variables, operation = payload.get("variables"), payload.get("operationName")
+    if payload.get("extensions") or not isinstance(variables, dict | None):
+        return None
+    return (
+        principal.tenant_id,
+        principal.key_handle,
+        principal.kind,
+        principal.number_id,
+        tuple(sorted(principal.scopes)),
+        payload["query"],
+        operation,
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+    )
+
+
+def _ttl(request: web.Request, sources: set[str]) -> float:
+    """As long as the settings allow, and no longer than any upstream source it used allows."""
+    ttls = request.app[SOURCE_TTLS]
+    return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])

@@ -152,7 +152,9 @@ async def serve(app: web.Application) -> AsyncIterator[Gateway]:
 
 @pytest.fixture
 async def gateway(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(database=world.store.path, demo=False)
+    # Most tests change the store and ask again at once: the response cache, whose staleness
+    # across connections is bounded by the watch, has tests of its own (test_cache.py).
+    settings = Settings(database=world.store.path, demo=False, cache_ttl_seconds=0)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
 

@@ -81,14 +81,15 @@ async def test_a_page_of_50_reports_costs_as_many_reads_as_a_page_of_5(
     gateway: Gateway, world: World
 ) -> None:
     await seed(world, 60)
+    await gateway.query(world.keys["acme_tenant"], PAGE, {"first": 1})  # the key is read once
     costs = {}
     for first in (5, 50):
         before = reads(gateway)
         answer = await gateway.query(world.keys["acme_tenant"], PAGE, {"first": first})
         assert "errors" not in answer.body and len(answer.data["campaigns"]["edges"]) == first
         costs[first] = reads(gateway) - before
-    # The key, the page, SMS counts, email counts and email links: five reads however long.
-    assert costs == {5: 5, 50: 5}
+    # The page, SMS counts, email counts and email links: four reads however long.
+    assert costs == {5: 4, 50: 4}
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ async def test_all_numbers_dashboards_make_one_store_call(
     assert answer.data["numbers"][0]["week"]["totals"]["total"] == 10
     # One call with each number once: the repeated field was de-duplicated by the loader.
     assert len(calls) == 1 and sorted(calls[0]) == sorted(set(calls[0])) and len(calls[0]) == 12
-    # The key, the list of numbers, and all twelve dashboards: three reads of the store in all.
+    # The key (first use), the list of numbers, and all twelve dashboards: three reads in all.
     assert _reads(gateway) - reads_before == 3
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
+from functools import lru_cache
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
 
-__all__ = ["GatewayErrors"]
+__all__ = ["DocumentCache", "GatewayErrors"]
 
 log = logging.getLogger("gateway.errors")
 
@@ -51,3 +53,21 @@ def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -
         path=error.path,
         extensions=dict(extensions),
     )
+
+
+@lru_cache(maxsize=512)
+def _parse(query: str) -> DocumentNode:
+    return parse(query)
+
+
+class DocumentCache(SchemaExtension):
+    """Parse each distinct document once. Unlike Strawberry's ParserCache, a document that fails
+    to parse is left to Strawberry, which reports it through the usual error path (and so with
+    its code)."""
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        if query is not None:
+            with suppress(GraphQLError):
+                self.execution_context.graphql_document = _parse(query)
+        yield

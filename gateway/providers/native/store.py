@@ -42,6 +42,7 @@ class SqliteStore:
         self._writer = writer
         self._reader = reader
         self._write_lock = asyncio.Lock()
+        self._data_version: int | None = None
         self.read_count = 0
 
     @classmethod
@@ -82,6 +83,26 @@ class SqliteStore:
         self.read_count += 1
         async with self._reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
+
+    async def bump_versions(self, db: aiosqlite.Connection, tenant_ids: Iterable[str]) -> None:
+        """Mark tenants' data as changed, inside the caller's write transaction."""
+        await db.executemany(
+            "INSERT INTO tenant_versions (tenant_id, version) VALUES (?, 1) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1",
+            [(tenant_id,) for tenant_id in sorted(set(tenant_ids))],
+        )
+
+    async def versions_if_changed(self) -> dict[str, int] | None:
+        """The tenant versions, when anything was committed since the last call; else None.
+        (PRAGMA data_version moves when another connection, in any process, commits.)"""
+        async with self._reader.execute("PRAGMA data_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row else 0
+        if version == self._data_version:
+            return None
+        self._data_version = version
+        async with self._reader.execute("SELECT tenant_id, version FROM tenant_versions") as c:
+            return {str(row[0]): int(row[1]) for row in await c.fetchall()}
 
     async def pragma(self, name: str) -> list[tuple[object, ...]]:
         async with self._reader.execute(f"PRAGMA {name}") as cursor:

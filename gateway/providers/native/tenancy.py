@@ -11,7 +11,10 @@ from gateway.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
 from gateway.errors import BadUserInput, NotFound
 from gateway.providers.native.store import SqliteStore, placeholders
 
-__all__ = ["KeyRecord", "NumberRecord", "Tenancy"]
+__all__ = ["KEYS_VERSION", "KeyRecord", "NumberRecord", "Tenancy"]
+
+# The tenant_versions row that moves whenever any key is created or revoked.
+KEYS_VERSION = "__keys__"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class Tenancy:
         if not tenant_id or not tenant_id.replace("-", "").replace("_", "").isalnum():
             raise BadUserInput(f"tenant id {tenant_id!r} must be letters, digits, - or _")
         async with self.store.write() as db:
+            await self.store.bump_versions(db, [tenant_id])
             await db.execute(
                 "INSERT INTO tenants (id, name, is_demo, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
@@ -87,6 +91,7 @@ class Tenancy:
         """Register a number, or update its name and the source its data lives at."""
         await self._require_tenant(tenant_id)
         async with self.store.write() as db:
+            await self.store.bump_versions(db, [tenant_id])
             await db.execute(
                 "INSERT INTO numbers (tenant_id, phone_number, display_name, created_at, source) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, phone_number) "
@@ -131,6 +136,7 @@ class Tenancy:
         await self._require_tenant(tenant_id)
         issued = issue_key()
         async with self.store.write() as db:
+            await self.store.bump_versions(db, [KEYS_VERSION])
             await db.execute(
                 "INSERT INTO api_keys (handle, tenant_id, key_hash, key_id_hash, kind, number_id,"
                 " scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,6 +158,7 @@ class Tenancy:
         """Revoke by public handle, or by the key or key id itself."""
         secret_hash = hash_secret(handle_or_secret)
         async with self.store.write() as db:
+            await self.store.bump_versions(db, [KEYS_VERSION])
             await db.execute(
                 "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
                 "WHERE handle = ? OR key_hash = ? OR key_id_hash = ?",
@@ -167,6 +174,7 @@ class Tenancy:
 
     async def revoke_labelled(self, tenant_id: str, label: str) -> int:
         async with self.store.write() as db:
+            await self.store.bump_versions(db, [KEYS_VERSION])
             cursor = await db.execute(
                 "UPDATE api_keys SET revoked_at = ? "
                 "WHERE tenant_id = ? AND label = ? AND revoked_at IS NULL",

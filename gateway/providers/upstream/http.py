@@ -33,12 +33,15 @@ from gateway.errors import (
 )
 from gateway.sources import SourceConfig
 
-__all__ = ["DEADLINE", "MEMO", "UpstreamClient", "UpstreamResponse"]
+__all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
 
 log = logging.getLogger("gateway.upstream")
 
 # When the GraphQL request being answered must be done (time.monotonic()); set by the view.
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+# The sources the GraphQL request being answered called, for its answer's cache lifetime.
+TOUCHED: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("touched", default=None)
 
 # The calls of the GraphQL request being answered, so that identical ones are made once.
 MEMO: contextvars.ContextVar[dict[tuple[object, ...], asyncio.Task[UpstreamResponse]] | None] = (
@@ -116,6 +119,9 @@ class UpstreamClient:
     ) -> UpstreamResponse:
         """GET with retries; answers 2xx responses and raises a GatewayError for the rest. The
         same GET twice in one GraphQL request is sent once."""
+        touched = TOUCHED.get()
+        if touched is not None:
+            touched.add(self.name)
         memo = MEMO.get()
         if memo is None:
             return await self._get(path, params, credential, credential_header)

@@ -26,7 +26,8 @@ FAST = """timeout_seconds = 1.0
 retries = 2
 backoff_seconds = 0.05
 breaker_failures = 4
-breaker_reset_seconds = 0.5"""
+breaker_reset_seconds = 0.5
+cache_ttl_seconds = 0.3"""
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -61,3 +62,17 @@ async def test_identical_requests_in_one_query_are_made_once(
     )
     assert "errors" not in both.body
     assert [p for p, _ in platforms.states["er"].calls].count("/api/reports/email/overall") == 1
+
+
+async def test_a_repeat_inside_the_sources_ttl_makes_no_upstream_call(
+    upstream: Gateway, world: World, platforms: Platforms
+) -> None:
+    query = reports_query([f"em-{i:03d}" for i in range(50)])
+    first = await upstream.query(world.keys["acme_tenant"], query)
+    calls = len(platforms.states["er"].calls)
+    again = await upstream.query(world.keys["acme_tenant"], query)
+    assert again.headers["x-cache"] == "hit" and again.body == first.body
+    assert len(platforms.states["er"].calls) == calls == 50
+    await asyncio.sleep(0.35)  # the fakes' sources keep answers 0.3 s
+    later = await upstream.query(world.keys["acme_tenant"], query)
+    assert "x-cache" not in later.headers and len(platforms.states["er"].calls) == 100

@@ -75,6 +75,7 @@ async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestRes
         async with store.write() as db:
             fresh = await _claim(db, [e for _, e in good])
             await _apply(db, fresh)
+            await store.bump_versions(db, (e.tenant for e in fresh))
         result.applied, result.duplicates = len(fresh), len(good) - len(fresh)
     except sqlite3.DatabaseError as batch_error:
         log.warning("batch of %d refused (%s); applying one by one", len(good), batch_error)
@@ -83,6 +84,7 @@ async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestRes
                 async with store.write() as db:
                     fresh = await _claim(db, [event])
                     await _apply(db, fresh)
+                    await store.bump_versions(db, (e.tenant for e in fresh))
                 result.applied += len(fresh)
                 result.duplicates += 1 - len(fresh)
             except sqlite3.DatabaseError as error:
@@ -215,6 +217,7 @@ async def record_messages(store: SqliteStore, messages: Sequence[OutboundMessage
     if not messages:
         return
     async with store.write() as db:
+        await store.bump_versions(db, (m.tenant_id for m in messages))
         await upsert_messages(
             db,
             WHATSAPP,
@@ -237,6 +240,7 @@ async def record_statuses(store: SqliteStore, updates: Sequence[StatusUpdate]) -
     if not updates:
         return 0
     async with store.write() as db:
+        await store.bump_versions(db, (u.tenant_id for u in updates))
         return await raise_statuses(
             db, WHATSAPP, [StatusRow(u.tenant_id, u.external_id, int(u.status)) for u in updates]
         )

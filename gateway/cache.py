@@ -1,0 +1,117 @@
+"""The response cache: whole GraphQL answers, per tenant and key visibility, bounded in bytes.
+
+An entry is served while it is younger than its TTL and its tenant's data version is the one it
+was built from. Ingest bumps a tenant's version in the store; every process watches the store
+for that (see StoreVersions) and so drops the tenant's entries, its own and those of the other
+workers alike. Upstream answers live no longer than their source's TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from gateway.auth import KeyLookup, Principal
+
+__all__ = ["CacheEntry", "CachedKeyLookup", "ResponseCache"]
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    body: bytes
+    tenant_id: str
+    version: int
+    expires: float
+
+
+class ResponseCache:
+    """LRU by bytes. Keys must hold everything an answer depends on besides the tenant's data:
+    the tenant, what the key may see, the document, its variables and operation."""
+
+    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, CacheEntry] = OrderedDict()
+        self._bytes = 0
+        self._versions: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def version(self, tenant_id: str) -> int:
+        return self._versions.get(tenant_id, 0)
+
+    def get(self, key: Hashable) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        if entry.expires <= self.clock() or entry.version != self.version(entry.tenant_id):
+            self._drop(key)
+            self.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.hits += 1
+        return entry.body
+
+    def put(self, key: Hashable, tenant_id: str, version: int, body: bytes, ttl: float) -> None:
+        """Keep an answer built while the tenant's data was at `version` (read before building,
+        so that an answer racing an invalidation is never kept as fresh)."""
+        if ttl <= 0 or len(body) > self.max_bytes // 4 or version != self.version(tenant_id):
+            return
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = CacheEntry(body, tenant_id, version, self.clock() + ttl)
+        self._bytes += len(body)
+        while self._bytes > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+
+    def invalidate(self, tenant_id: str) -> None:
+        self._versions[tenant_id] = self.version(tenant_id) + 1
+
+    def observe(self, versions: dict[str, int]) -> None:
+        """The store's tenant versions as last read: a tenant whose data moved is invalidated."""
+        for tenant_id, version in versions.items():
+            if self._seen.get(tenant_id) != version:
+                self.invalidate(tenant_id)
+                self._seen[tenant_id] = version
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key)
+        self._bytes -= len(entry.body)
+
+
+class CachedKeyLookup:
+    """Principals by key hash, kept until any key changes (the store's '__keys__' version), so
+    that an authenticated request costs no store read. Revocations reach every process within
+    the watcher's poll."""
+
+    def __init__(self, inner: KeyLookup, max_entries: int = 10_000) -> None:
+        self.inner = inner
+        self.max_entries = max_entries
+        self._found: dict[str, Principal | None] = {}
+        self._version: int | None = None
+
+    async def find_active_key(self, secret_hash: str) -> Principal | None:
+        if secret_hash in self._found:
+            return self._found[secret_hash]
+        principal = await self.inner.find_active_key(secret_hash)
+        if principal is not None:  # unknown keys are not kept: a flood of them must not grow it
+            if len(self._found) >= self.max_entries:
+                self._found.clear()
+            self._found[secret_hash] = principal
+        return principal
+
+    def observe(self, version: int | None) -> None:
+        if version != self._version:
+            self._version = version
+            self._found.clear()

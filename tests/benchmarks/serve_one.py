@@ -1,0 +1,66 @@
+"""One server for the throughput benchmark, in a process of its own.
+
+    python -m tests.benchmarks.serve_one gateway|default|plain --database DB --port N
+        [--body FILE] [--workers N]
+
+gateway: the gateway as configured by default; default: the same graph with every fast path
+turned off (stock Strawberry parsing, validation and JSON, no response cache); plain: an
+aiohttp handler answering FILE's bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from gateway.__main__ import main as gateway_main
+
+
+def plain_app(body: bytes) -> web.Application:
+    async def answer(request: web.Request) -> web.Response:
+        await request.read()
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post("/graphql", answer)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["gateway", "default", "plain"])
+    parser.add_argument("--database", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--body", type=Path)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    if args.kind == "plain":
+        assert args.body is not None
+        web.run_app(
+            plain_app(args.body.read_bytes()),
+            host="127.0.0.1",
+            port=args.port,
+            print=None,
+            access_log=None,
+        )
+        return
+    argv = [
+        "serve",
+        "--no-demo",
+        "--database",
+        str(args.database),
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+    ]
+    if args.kind == "default":
+        argv.append("--no-fast-path")
+    sys.exit(gateway_main(argv))
+
+
+if __name__ == "__main__":
+    main()
