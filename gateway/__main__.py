@@ -7,16 +7,12 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiohttp import web
-
-from gateway.app import create_app
 from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, GatewayError, NotFound
@@ -26,8 +22,9 @@ from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
+from gateway.serving import serve_once, supervise
 from gateway.settings import Settings
-from gateway.sources import SourcesError
+from gateway.sources import SourcesError, load_sources
 from gateway.webhooks import SIGNATURE_HEADER
 
 __all__ = ["main"]
@@ -38,7 +35,17 @@ Command = Callable[[argparse.Namespace], Coroutine[None, None, int]]
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {
         name: getattr(args, name)
-        for name in ("host", "port", "data_dir", "database", "demo", "graphiql", "sources_file")
+        for name in (
+            "host",
+            "port",
+            "data_dir",
+            "database",
+            "demo",
+            "graphiql",
+            "sources_file",
+            "workers",
+            "fast_path",
+        )
         if getattr(args, name, None) is not None
     }
     return Settings(**overrides)
@@ -88,24 +95,21 @@ async def serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    if args.worker:
+        await serve_once(settings, reuse_port=True)
+        return 0
     keys = None
     if settings.demo:
         async with _store(args) as store:
             keys = await ensure_demo(store)
-    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-    print(_banner(url, settings, keys), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    # runner.cleanup() stops accepting, lets in-flight requests finish, then closes the store.
-    await runner.cleanup()
+    load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
+
+    def ready(url: str) -> None:
+        print(_banner(url, settings, keys), flush=True)
+
+    if settings.workers > 1:
+        return await supervise(settings, ready)
+    await serve_once(settings, ready=ready)
     return 0
 
 
@@ -308,6 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--sources-file", type=Path, help="TOML file of upstream sources (GATEWAY_SOURCES_FILE)"
     )
+    run.add_argument(
+        "--workers", type=int, help="processes sharing the port (GATEWAY_WORKERS, default 1)"
+    )
+    run.add_argument(
+        "--no-fast-path",
+        dest="fast_path",
+        action="store_false",
+        default=None,
+        help="turn off the caches and the fast encoder (to measure what they are worth)",
+    )
+    run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
 
     seed = command(
         "seed-demo",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -62,9 +63,10 @@ async def request_ids(request: web.Request, handler: Handler) -> web.StreamRespo
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """The store answers, and which worker process this is."""
     store = request.app[STORE]
     await store.fetch_one("SELECT 1")
-    return web.json_response({"status": "ok", "store": "ok"})
+    return web.json_response({"status": "ok", "store": "ok", "worker": os.getpid()})
 
 
 async def to_graphql(request: web.Request) -> web.Response:
