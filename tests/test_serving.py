@@ -28,7 +28,7 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
         assert server.stdout is not None
         banner = server.stdout.readline()
         assert f":{port}/graphql" in banner, banner + server.stderr.read()  # type: ignore[union-attr]
-        workers = set()
+        workers: set[int] = set()
         deadline = time.monotonic() + 20
         while len(workers) < 2 and time.monotonic() < deadline:
             request = urllib.request.Request(
