@@ -21,8 +21,9 @@ from gateway.appkeys import (
     SETTINGS,
     SOURCE_TTLS,
     STORE,
+    VERSIONS,
 )
-from gateway.cache import CachedKeyLookup, ResponseCache
+from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.context import Clock, system_clock
 from gateway.export import export_campaigns
 from gateway.providers.base import Provider, ProviderRegistry
@@ -103,8 +104,7 @@ async def watch_store(app: web.Application, store: SqliteStore, keys: CachedKeyL
             continue
         if versions is not None:
             keys.observe(versions.get(KEYS_VERSION))
-            if CACHE in app:
-                app[CACHE].observe(versions)
+            app[VERSIONS].observe(versions)
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
@@ -120,7 +120,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         try:
             number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
             async with upstream_providers(config, secrets, number_keys) as upstream:
-                sources: dict[str, Provider] = {"native": NativeProvider(store), **upstream}
+                versions = app[VERSIONS] = TenantVersions()
+                # Known before the first request, so the first watch finds nothing to drop.
+                versions.observe(await store.versions_if_changed() or {})
+                memo = VersionedMemo[object, object](versions) if settings.fast_path else None
+                native = NativeProvider(store, memo=memo)
+                sources: dict[str, Provider] = {"native": native, **upstream}
                 routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
                 app[STORE] = store
                 app[REGISTRY] = ProviderRegistry(sources, routes)
@@ -128,7 +133,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 keys = CachedKeyLookup(Tenancy(store))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
                 if settings.fast_path and settings.cache_ttl_seconds > 0:
-                    app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20)
+                    app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20, versions)
                 log.info(
                     "store open at %s; sources: %s",
                     settings.database_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.auth import KeyLookup, Principal
-from gateway.cache import ResponseCache
+from gateway.cache import ResponseCache, TenantVersions
 from gateway.context import Clock
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
@@ -21,6 +21,7 @@ __all__ = [
     "SETTINGS",
     "SOURCE_TTLS",
     "STORE",
+    "VERSIONS",
 ]
 
 STORE = web.AppKey("store", SqliteStore)
@@ -29,6 +30,7 @@ KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
 CACHE = web.AppKey("cache", ResponseCache)
+VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -12,10 +12,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from gateway.auth import KeyLookup, Principal
 
-__all__ = ["CacheEntry", "CachedKeyLookup", "ResponseCache"]
+__all__ = ["CacheEntry", "CachedKeyLookup", "ResponseCache", "TenantVersions", "VersionedMemo"]
 
 
 @dataclass(frozen=True)
@@ -26,22 +27,48 @@ class CacheEntry:
     expires: float
 
 
+class TenantVersions:
+    """This process's view of each tenant's data version: moved at once by ingest in this
+    process, and by the store watch for ingest anywhere else."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, int] = {}
+        self._seen: dict[str, int] = {}
+
+    def version(self, tenant_id: str) -> int:
+        return self._versions.get(tenant_id, 0)
+
+    def invalidate(self, tenant_id: str) -> None:
+        self._versions[tenant_id] = self.version(tenant_id) + 1
+
+    def observe(self, versions: dict[str, int]) -> None:
+        """The store's tenant versions as last read: a tenant whose data moved is invalidated."""
+        for tenant_id, version in versions.items():
+            if self._seen.get(tenant_id) != version:
+                self.invalidate(tenant_id)
+                self._seen[tenant_id] = version
+
+
 class ResponseCache:
     """LRU by bytes. Keys must hold everything an answer depends on besides the tenant's data:
     the tenant, what the key may see, the document, its variables and operation."""
 
-    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_bytes: int,
+        versions: TenantVersions | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_bytes = max_bytes
+        self.versions = versions or TenantVersions()
         self.clock = clock
         self._entries: OrderedDict[Hashable, CacheEntry] = OrderedDict()
         self._bytes = 0
-        self._versions: dict[str, int] = {}
-        self._seen: dict[str, int] = {}
         self.hits = 0
         self.misses = 0
 
     def version(self, tenant_id: str) -> int:
-        return self._versions.get(tenant_id, 0)
+        return self.versions.version(tenant_id)
 
     def get(self, key: Hashable) -> bytes | None:
         entry = self._entries.get(key)
@@ -69,14 +96,7 @@ class ResponseCache:
             self._drop(next(iter(self._entries)))
 
     def invalidate(self, tenant_id: str) -> None:
-        self._versions[tenant_id] = self.version(tenant_id) + 1
-
-    def observe(self, versions: dict[str, int]) -> None:
-        """The store's tenant versions as last read: a tenant whose data moved is invalidated."""
-        for tenant_id, version in versions.items():
-            if self._seen.get(tenant_id) != version:
-                self.invalidate(tenant_id)
-                self._seen[tenant_id] = version
+        self.versions.invalidate(tenant_id)
 
     @property
     def size(self) -> int:
@@ -88,6 +108,36 @@ class ResponseCache:
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
         self._bytes -= len(entry.body)
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class VersionedMemo(Generic[K, V]):
+    """Computed values kept while their tenant's data version stands: a provider's answers,
+    shared by every query and key that asks the same thing (the response cache cannot share
+    across documents or keys)."""
+
+    def __init__(self, versions: TenantVersions, max_entries: int = 4096) -> None:
+        self.versions = versions
+        self.max_entries = max_entries
+        self._values: OrderedDict[K, tuple[int, V]] = OrderedDict()
+
+    def get(self, key: K, tenant_id: str) -> V | None:
+        found = self._values.get(key)
+        if found is None or found[0] != self.versions.version(tenant_id):
+            return None
+        self._values.move_to_end(key)
+        return found[1]
+
+    def put(self, key: K, tenant_id: str, version: int, value: V) -> None:
+        if version != self.versions.version(tenant_id):
+            return
+        self._values[key] = (version, value)
+        self._values.move_to_end(key)
+        while len(self._values) > self.max_entries:
+            self._values.popitem(last=False)
 
 
 class CachedKeyLookup:

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.appkeys import CACHE, STORE
+from gateway.appkeys import STORE, VERSIONS
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
 from gateway.providers.native.ingest import apply_events
@@ -71,8 +71,8 @@ async def receive_webhook(request: web.Request) -> web.Response:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
         return _refuse(400, "BAD_USER_INPUT", "; ".join(problems[:20]))
     result = await apply_events(store, events)
-    if CACHE in request.app:  # this process at once; the others when their watch sees it
-        request.app[CACHE].invalidate(source.tenant_id)
+    # This process's caches at once; the other workers' when their store watch sees it.
+    request.app[VERSIONS].invalidate(source.tenant_id)
     if result.rejected:
         reasons = "; ".join(f"event {i}: {why}" for i, why in result.rejected[:20])
         return _refuse(400, "BAD_USER_INPUT", reasons, accepted=result.applied)

@@ -121,3 +121,26 @@ def test_cache_evicts_least_recently_used_by_bytes_and_honours_ttl() -> None:
     assert cache.get("g") is None and len(cache) == 3
     cache.put("big", "t", 1, b"w" * 200, ttl=10)  # over a quarter of the cache: not kept
     assert cache.get("big") is None
+
+
+async def test_dashboards_are_reused_across_documents_until_the_data_moves(
+    gateway: Gateway, world: World
+) -> None:
+    from gateway.appkeys import STORE
+
+    app = gateway.server.app
+    assert app is not None
+    store = app[STORE]
+    key = world.keys["acme_sales"]
+    await gateway.query(key, "{ dashboard { totals { total } } }")
+    before = store.read_count
+    answer = await gateway.query(key, "{ dashboard { series { date sent } } }")
+    # One read, for the key's number; its dashboard came from the memo.
+    assert "errors" not in answer.body and store.read_count == before + 1
+    await world.send("sales", "late", datetime(2026, 11, 21, 10, tzinfo=UTC))
+    started = time.monotonic()
+    while (await gateway.query(key, "{ dashboard { totals { total } } }")).data["dashboard"][
+        "totals"
+    ]["total"] != 1:
+        assert time.monotonic() - started < 1.0, "a stale dashboard outlived the watch"
+        await asyncio.sleep(0.02)

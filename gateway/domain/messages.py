@@ -47,6 +47,19 @@ def rate(part: int, whole: int) -> float:
 class DeliveryCounts(BaseModel):
     """Messages counted by final status, in the counters of ARCHITECTURE.md."""
 
+    @classmethod
+    def of(
+        cls, queued: int, sent_only: int, failed: int, delivered_only: int, read: int
+    ) -> DeliveryCounts:
+        """Counts the store summed itself, so already valid: built without validation."""
+        return cls.model_construct(
+            queued=queued,
+            sent_only=sent_only,
+            failed=failed,
+            delivered_only=delivered_only,
+            read=read,
+        )
+
     model_config = ConfigDict(frozen=True)
 
     queued: int = 0
@@ -79,7 +92,8 @@ class DeliveryCounts(BaseModel):
         return rate(self.read, self.delivered)
 
     def __add__(self, other: DeliveryCounts) -> DeliveryCounts:
-        return DeliveryCounts(
+        # Sums of valid counts are valid: no need to validate them again (a hot path).
+        return DeliveryCounts.model_construct(
             queued=self.queued + other.queued,
             sent_only=self.sent_only + other.sent_only,
             failed=self.failed + other.failed,

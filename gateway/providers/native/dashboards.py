@@ -28,9 +28,7 @@ def whatsapp_rollup(where: str, group: str | None = None) -> Rollup:
 
 def counts(sums: Sequence[int]) -> DeliveryCounts:
     queued, sent, failed, delivered, read = sums
-    return DeliveryCounts(
-        queued=queued, sent_only=sent, failed=failed, delivered_only=delivered, read=read
-    )
+    return DeliveryCounts.of(queued, sent, failed, delivered, read)
 
 
 async def daily_delivery(
@@ -42,7 +40,7 @@ async def daily_delivery(
     zero = [(0,) * 5] * len(window.days)
     return {
         n: [
-            DailyDelivery(day=day, counts=counts(values))
+            DailyDelivery.model_construct(day=day, counts=counts(values))
             for day, values in zip(window.days, sums.get(n, zero), strict=True)
         ]
         for n in number_ids

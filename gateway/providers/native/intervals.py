@@ -22,7 +22,8 @@ class Rollup:
     """A rollup table and, where it has one, the table of rows it sums.
 
     `where` filters both tables (it may use `?` parameters); `group` names a column both share
-    to answer per group (a number, a campaign); the sums are SQL expressions over each table.
+    to answer per group (a number, a campaign), the parameters then being the groups' ids; the
+    sums are SQL expressions over each table.
     """
 
     buckets: str
@@ -54,15 +55,11 @@ async def sum_intervals(
     select_group = rollup.group or "0"
     group_by = f"{rollup.group}, iv.i" if rollup.group else "iv.i"
     if whole:
-        sql = (
-            f"WITH iv (i, lo, hi) AS (VALUES {', '.join('(?, ?, ?)' for _ in whole)}) "
-            f"SELECT {select_group}, iv.i, "
-            f"{', '.join(f'SUM({s})' for s in rollup.bucket_sums)} "
-            f"FROM iv JOIN {rollup.buckets} ON bucket >= iv.lo AND bucket < iv.hi "
-            f"WHERE {rollup.where} GROUP BY {group_by}"
-        )
-        for row in await store.fetch_all(sql, [*_flat(whole), *params]):
-            add(row[0], row[1], row[2:])
+        for group_id, index, packed in await store.fetch_all(
+            *_whole_buckets(rollup, params, whole)
+        ):
+            if packed is not None:
+                add(group_id, index, [int(v) for v in packed.split(",")])
     if slivers and rollup.rows:
         sql = (
             f"WITH iv (i, lo, hi) AS (VALUES {', '.join('(?, ?, ?)' for _ in slivers)}) "
@@ -74,6 +71,29 @@ async def sum_intervals(
         for row in await store.fetch_all(sql, [*_flat(slivers), *params]):
             add(row[0], row[1], row[2:])
     return totals
+
+
+def _whole_buckets(
+    rollup: Rollup, params: Sequence[object], whole: Sequence[tuple[int, int, int]]
+) -> tuple[str, list[object]]:
+    """One correlated subquery per interval (and group), each an index range scan whose sums
+    come back packed in one string: measured several times cheaper than a join that SQLite
+    groups through a temporary b-tree."""
+    packed = " || ',' || ".join(f"sum({s})" for s in rollup.bucket_sums)
+    intervals = f"iv (i, lo, hi) AS (VALUES {', '.join('(?, ?, ?)' for _ in whole)})"
+    if rollup.group:
+        groups = f", g (id) AS (VALUES {', '.join('(?)' for _ in params)})"
+        return (
+            f"WITH {intervals}{groups} SELECT g.id, iv.i, (SELECT {packed} FROM "
+            f"{rollup.buckets} WHERE {rollup.group} = g.id AND bucket >= iv.lo AND "
+            "bucket < iv.hi) FROM g, iv",
+            [*_flat(whole), *params],
+        )
+    return (
+        f"WITH {intervals} SELECT 0, iv.i, (SELECT {packed} FROM {rollup.buckets} WHERE "
+        f"{rollup.where} AND bucket >= iv.lo AND bucket < iv.hi) FROM iv",
+        [*_flat(whole), *params],
+    )
 
 
 def _split(edges: Sequence[int]) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from gateway.cache import VersionedMemo
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
@@ -58,9 +59,13 @@ async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V
 class NativeProvider:
     source = SOURCE
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(
+        self, store: SqliteStore, memo: VersionedMemo[object, object] | None = None
+    ) -> None:
         self.store = store
         self.tenancy = Tenancy(store)
+        # Dashboards already computed at the tenant's current data version.
+        self.memo = memo
 
     # WhatsApp numbers
 
@@ -88,11 +93,19 @@ class NativeProvider:
     async def load_dashboards(
         self, requests: Sequence[DashboardRequest]
     ) -> list[NumberDashboard | GatewayError]:
-        # Requests sharing a window (the usual case: one query, many numbers) become one query.
-        by_window: dict[tuple[int, str, object], list[DashboardRequest]] = defaultdict(list)
-        for request in requests:
-            by_window[request.period.days, request.timezone, request.today].append(request)
         answers: dict[DashboardRequest, NumberDashboard] = {}
+        by_window: dict[tuple[int, str, object], list[DashboardRequest]] = defaultdict(list)
+        versions = {}
+        for request in requests:
+            tenant_id = request.number.tenant_id
+            known = self.memo.get(request, tenant_id) if self.memo else None
+            if isinstance(known, NumberDashboard):
+                answers[request] = known
+                continue
+            if self.memo:
+                versions[request] = self.memo.versions.version(tenant_id)
+            # Requests sharing a window (the usual case: one query, many numbers): one query.
+            by_window[request.period.days, request.timezone, request.today].append(request)
         for (days, timezone, _), group in by_window.items():
             today = group[0].today
             window = DayWindow.from_dates(
@@ -106,6 +119,10 @@ class NativeProvider:
                 answers[request] = NumberDashboard(
                     request=request, totals=totals, series=tuple(points)
                 )
+                if self.memo:
+                    self.memo.put(
+                        request, request.number.tenant_id, versions[request], answers[request]
+                    )
         return [answers[request] for request in requests]
 
     async def load_whatsapp_daily(

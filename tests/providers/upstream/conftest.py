@@ -27,7 +27,7 @@ retries = 2
 backoff_seconds = 0.05
 breaker_failures = 4
 breaker_reset_seconds = 0.5
-cache_ttl_seconds = 0.3"""
+cache_ttl_seconds = 1.0"""
 
 
 @dataclass
