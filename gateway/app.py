@@ -123,7 +123,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 versions = app[VERSIONS] = TenantVersions()
                 # Known before the first request, so the first watch finds nothing to drop.
                 versions.observe(await store.versions_if_changed() or {})
-                memo = VersionedMemo[object, object](versions) if settings.fast_path else None
+                memo = (
+                    VersionedMemo[object, object](versions)
+                    if settings.fast_path and settings.dashboard_memo
+                    else None
+                )
                 native = NativeProvider(store, memo=memo)
                 sources: dict[str, Provider] = {"native": native, **upstream}
                 routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}

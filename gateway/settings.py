@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         30.0, ge=0, description="Longest life of a cached response; 0 turns the cache off."
     )
     cache_megabytes: int = Field(64, ge=1, description="Memory the response cache may hold.")
+    dashboard_memo: bool = Field(
+        True,
+        description="Keep computed dashboards until their tenant's data moves, across queries"
+        " and keys; off to measure the store itself.",
+    )
     workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
     request_deadline_seconds: float = Field(
         15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."

@@ -51,7 +51,10 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.fast = fast
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+        # Only a GET can be a browser asking for GraphiQL; a POST skips building the adapter.
+        if request.method == "POST" or not self.should_render_graphql_ide(
+            self.request_adapter_class(request)
+        ):
             try:
                 await self._authenticate(request)
             except Unauthenticated as exc:
@@ -170,15 +173,14 @@ async def cache_key(request: web.Request) -> tuple[object, ...] | None:
     variables, operation = payload.get("variables"), payload.get("operationName")
     if payload.get("extensions") or not isinstance(variables, dict | None):
         return None
+    # A key's tenant, kind, number and scopes never change, so its handle stands for all
+    # that it may see.
     return (
         principal.tenant_id,
         principal.key_handle,
-        principal.kind,
-        principal.number_id,
-        tuple(sorted(principal.scopes)),
         payload["query"],
         operation,
-        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS),
+        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else None,
     )
 
 

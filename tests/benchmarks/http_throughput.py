@@ -6,7 +6,9 @@
 Servers, each in its own process on loopback, all measured in one run, rounds interleaved:
   plain      an aiohttp handler answering the gateway's exact bytes
   hit        the gateway, the answer in its response cache
-  miss       the gateway with the response cache off (parser, validation caches, orjson on)
+  miss       the gateway with the response cache off (parser and validation caches, orjson and
+             the dashboard memo on)
+  cold       as miss, with the dashboard memo off too: every request reads the store
   default    the gateway with every fast path off: stock Strawberry parsing, validation, JSON
   workers2   as miss, with --workers 2
 The load generator is wrk (Debian's `wrk`) when present, else a Python aiohttp loop.
@@ -39,7 +41,7 @@ from gateway.providers.native.tenancy import Tenancy
 from tests.test_cli import _free_port
 
 QUERY = "{ dashboard(period: DAYS_30) { series { date sent delivered read failed } } }"
-KINDS = ("plain", "hit", "miss", "default", "workers2")
+KINDS = ("plain", "hit", "miss", "cold", "default", "workers2")
 
 
 async def build_store(path: Path, messages: int) -> str:
@@ -75,12 +77,15 @@ def start(kind: str, database: Path, port: int, body: Path) -> subprocess.Popen[
         "plain": ["plain", "--body", str(body)],
         "hit": ["gateway"],
         "miss": ["gateway"],
+        "cold": ["gateway"],
         "default": ["default"],
         "workers2": ["gateway", "--workers", "2"],
     }[kind]
     env = dict(os.environ, GATEWAY_LOG_LEVEL="WARNING")
-    if kind in ("miss", "workers2"):
+    if kind in ("miss", "cold", "workers2"):
         env["GATEWAY_CACHE_TTL_SECONDS"] = "0"
+    if kind == "cold":
+        env["GATEWAY_DASHBOARD_MEMO"] = "false"
     return subprocess.Popen(
         [
             sys.executable,
@@ -229,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ratio("hit", "plain", ">= 0.7")
     ratio("miss", "default", ">= 3.0")
+    ratio("cold", "default", "none: the store is read every time")
     ratio("workers2", "miss", ">= 1.7")
 
 

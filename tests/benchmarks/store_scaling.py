@@ -81,7 +81,11 @@ async def measure(sizes: Sequence[int], runs: int, warmup: int) -> dict[int, lis
                 f"  built store with {size} messages in {time.perf_counter() - started:.1f}s",
                 flush=True,
             )
-            app = create_app(Settings(database=path, demo=False), clock=lambda: NOW)
+            # The caches off: this measures the store.
+            app = create_app(
+                Settings(database=path, demo=False, cache_ttl_seconds=0, dashboard_memo=False),
+                clock=lambda: NOW,
+            )
             servers[size] = TestServer(app, host="127.0.0.1")
             await servers[size].start_server()
         timings: dict[int, list[float]] = {size: [] for size in sizes}

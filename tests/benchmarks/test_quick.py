@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.benchmarks import fanout, ingest, store_scaling
+from tests.benchmarks import fanout, http_throughput, ingest, store_scaling
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -27,3 +27,27 @@ def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert re.search(r"upstream_requests=5 max_in_flight=\d+", out), out
     assert re.search(r"ratio 5 reports / one = \d+\.\d+", out), out
+
+
+def test_http_throughput_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    http_throughput.main(
+        [
+            "--seconds",
+            "0.5",
+            "--rounds",
+            "1",
+            "--loader",
+            "python",
+            "--connections",
+            "4",
+            "--messages",
+            "500",
+            "--kinds",
+            "plain,hit,miss,default",
+        ]
+    )
+    out = capsys.readouterr().out
+    for kind in ("plain", "hit", "miss", "default"):
+        assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
+    assert re.search(r"ratio hit/plain = \d+\.\d+", out), out
+    assert re.search(r"ratio miss/default = \d+\.\d+", out), out
