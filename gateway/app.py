@@ -122,7 +122,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             async with upstream_providers(config, secrets, number_keys) as upstream:
                 versions = app[VERSIONS] = TenantVersions()
                 # Known before the first request, so the first watch finds nothing to drop.
-                versions.observe(await store.versions_if_changed() or {})
+                initial = await store.versions_if_changed() or {}
+                versions.observe(initial)
                 memo = (
                     VersionedMemo[object, object](versions)
                     if settings.fast_path and settings.dashboard_memo
@@ -135,6 +136,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 app[REGISTRY] = ProviderRegistry(sources, routes)
                 app[SOURCE_TTLS] = {n: s.cache_ttl_seconds for n, s in config.sources.items()}
                 keys = CachedKeyLookup(Tenancy(store))
+                keys.observe(initial.get(KEYS_VERSION))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
                 if settings.fast_path and settings.cache_ttl_seconds > 0:
                     app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20, versions)
