@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -11,7 +12,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from gateway.domain.events import Event, parse_event
+from gateway.domain.events import Event, parse_event_json
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import apply_events
 from gateway.webhooks import describe
@@ -37,12 +38,11 @@ class ImportSummary:
 
 def _parse(line: str) -> Event:
     try:
-        data = json.loads(line)
-    except ValueError as error:
-        raise ValueError(f"not JSON: {error}") from None
-    try:
-        return parse_event(data)
+        return parse_event_json(line)
     except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "json_invalid":
+            raise ValueError(f"not JSON: {first['msg']}") from None
         raise ValueError(describe(error)) from None
 
 
@@ -53,12 +53,14 @@ async def import_lines(
     progress: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Apply every valid line; each rejected line goes to `rejects` with its number and reason.
-    Batches are committed before the next is read, so a crash loses no acknowledged batch."""
+    While one batch is written (SQLite works in its own thread), the next is parsed; batches
+    commit in order, each before the summary counts it."""
     summary = ImportSummary()
     started = time.perf_counter()
     batch: list[Event] = []
     numbers: list[int] = []
     texts: list[str] = []
+    writing: asyncio.Future[None] | None = None
 
     def reject(number: int, line: str, reason: str) -> None:
         summary.rejected += 1
@@ -66,15 +68,12 @@ async def import_lines(
         summary.reasons[kind] = summary.reasons.get(kind, 0) + 1
         rejects.write(json.dumps({"line": number, "reason": reason, "text": line}) + "\n")
 
-    async def flush() -> None:
-        result = await apply_events(store, batch)
+    async def write(events: list[Event], lines: list[int], raw: list[str]) -> None:
+        result = await apply_events(store, events)
         summary.applied += result.applied
         summary.duplicates += result.duplicates
         for index, reason in result.rejected:
-            reject(numbers[index], texts[index], reason)
-        batch.clear()
-        numbers.clear()
-        texts.clear()
+            reject(lines[index], raw[index], reason)
         summary.seconds = time.perf_counter() - started
         if progress is not None:
             progress(summary)
@@ -82,17 +81,23 @@ async def import_lines(
     for number, line in enumerate(lines, start=1):
         summary.lines += 1
         text = line.strip()
-        if not text:
-            continue
-        try:
-            batch.append(_parse(text))
-            numbers.append(number)
-            texts.append(text[:2000])
-        except ValueError as error:
-            reject(number, text[:2000], str(error))
+        if text:
+            try:
+                batch.append(_parse(text))
+                numbers.append(number)
+                texts.append(text[:2000])
+            except ValueError as error:
+                reject(number, text[:2000], str(error))
+        if number % 256 == 0:
+            await asyncio.sleep(0)  # let the batch being written reach its next statement
         if len(batch) >= BATCH:
-            await flush()
-    await flush()
+            if writing is not None:
+                await writing
+            writing = asyncio.ensure_future(write(batch, numbers, texts))
+            batch, numbers, texts = [], [], []
+    if writing is not None:
+        await writing
+    await write(batch, numbers, texts)
     return summary
 
 
