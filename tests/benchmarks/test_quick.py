@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.benchmarks import fanout, http_throughput, ingest, store_scaling
+from tests.benchmarks import fanout, http_throughput, ingest, memory, store_scaling
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,3 +51,10 @@ def test_http_throughput_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
     assert re.search(r"ratio hit/plain = \d+\.\d+", out), out
     assert re.search(r"ratio miss/default = \d+\.\d+", out), out
+
+
+def test_memory_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    memory.main(["--warmup", "0.5", "--seconds", "1"])
+    out = capsys.readouterr().out
+    assert re.search(r"rss_before_kib=\d+ rss_after_kib=\d+", out), out
+    assert re.search(r"growth = -?\d+\.\d% \(target <= 10%\)", out), out
