@@ -25,6 +25,20 @@ class CacheEntry:
     tenant_id: str
     version: int
     expires: float
+    cost: int
+
+
+# What an entry holds besides its body and key: the entry, the key tuple and the LRU's links.
+ENTRY_OVERHEAD = 400
+
+
+def _cost(key: Hashable, body: bytes) -> int:
+    parts = key if isinstance(key, tuple) else (key,)
+    return (
+        ENTRY_OVERHEAD
+        + len(body)
+        + sum(len(part) for part in parts if isinstance(part, str | bytes))
+    )
 
 
 class TenantVersions:
@@ -50,8 +64,9 @@ class TenantVersions:
 
 
 class ResponseCache:
-    """LRU by bytes. Keys must hold everything an answer depends on besides the tenant's data:
-    the tenant, what the key may see, the document, its variables and operation."""
+    """LRU by bytes: the answers', their keys' and an estimate of each entry's own. Keys must
+    hold everything an answer depends on besides the tenant's data: the tenant, what the key
+    may see, the document, its variables and operation."""
 
     def __init__(
         self,
@@ -86,12 +101,13 @@ class ResponseCache:
     def put(self, key: Hashable, tenant_id: str, version: int, body: bytes, ttl: float) -> None:
         """Keep an answer built while the tenant's data was at `version` (read before building,
         so that an answer racing an invalidation is never kept as fresh)."""
-        if ttl <= 0 or len(body) > self.max_bytes // 4 or version != self.version(tenant_id):
+        cost = _cost(key, body)
+        if ttl <= 0 or cost > self.max_bytes // 4 or version != self.version(tenant_id):
             return
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = CacheEntry(body, tenant_id, version, self.clock() + ttl)
-        self._bytes += len(body)
+        self._entries[key] = CacheEntry(body, tenant_id, version, self.clock() + ttl, cost)
+        self._bytes += cost
         while self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
 
@@ -107,7 +123,7 @@ class ResponseCache:
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
-        self._bytes -= len(entry.body)
+        self._bytes -= entry.cost
 
 
 K = TypeVar("K", bound=Hashable)

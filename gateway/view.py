@@ -33,6 +33,7 @@ from gateway.schema import build_schema
 __all__ = ["GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
+_HIT_HEADERS = {"Content-Type": "application/json", "x-cache": "hit"}
 
 
 def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:
@@ -64,9 +65,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         if cache is not None and key is not None:
             hit = cache.get(key)
             if hit is not None:
-                return web.Response(
-                    body=hit, content_type="application/json", headers={"x-cache": "hit"}
-                )
+                return web.Response(body=hit, headers=_HIT_HEADERS)
             version = cache.version(request[PRINCIPAL].tenant_id)
             TOUCHED.set(set())
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.app import create_app
-from gateway.cache import ResponseCache
+from gateway.cache import ENTRY_OVERHEAD, ResponseCache
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, ingest, serve
@@ -106,12 +106,13 @@ async def test_ingest_from_another_process_invalidates_within_a_watch(
 
 def test_cache_evicts_least_recently_used_by_bytes_and_honours_ttl() -> None:
     now = [0.0]
-    cache = ResponseCache(max_bytes=400, clock=lambda: now[0])
+    each = ENTRY_OVERHEAD + 1 + 100  # a one-letter key and a 100-byte answer
+    cache = ResponseCache(max_bytes=4 * each, clock=lambda: now[0])
     for name in ("a", "b", "c", "d"):
         cache.put(name, "t", 0, b"x" * 100, ttl=10)
     assert cache.get("a") == b"x" * 100  # a is now the most recent
     cache.put("e", "t", 0, b"y" * 100, ttl=10)
-    assert cache.get("b") is None and cache.get("a") is not None and cache.size == 400
+    assert cache.get("b") is None and cache.get("a") is not None and cache.size == 4 * each
     now[0] = 11.0
     assert cache.get("a") is None
     cache.put("f", "t", 0, b"z", ttl=10)
@@ -119,7 +120,7 @@ def test_cache_evicts_least_recently_used_by_bytes_and_honours_ttl() -> None:
     assert cache.get("f") is None
     cache.put("g", "t", 0, b"z", ttl=10)  # built before the invalidation: not kept
     assert cache.get("g") is None and len(cache) == 3
-    cache.put("big", "t", 1, b"w" * 200, ttl=10)  # over a quarter of the cache: not kept
+    cache.put("big", "t", 1, b"w" * 2 * each, ttl=10)  # over a quarter of the cache: not kept
     assert cache.get("big") is None
 
 

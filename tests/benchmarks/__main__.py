@@ -1,6 +1,6 @@
 """The whole benchmark suite, one benchmark after another, each printing its figures and ratio.
 
-    python -m tests.benchmarks            # the full suite (about 10 minutes on 2 cores)
+    python -m tests.benchmarks            # the full suite (about 12 minutes on 2 cores)
     python -m tests.benchmarks --quick    # small sizes: checks that everything runs
 
 The store-scaling benchmark builds a store of 10M messages for its largest size.

@@ -26,8 +26,6 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
     # loss can take the last ones back.
     await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute("PRAGMA cache_size = -65536")
-    await conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 
