@@ -157,30 +157,24 @@ async def _is_introspection_only(request: web.Request) -> bool:
     )
 
 
+# Bodies larger than this are not worth a cache key of their own.
+MAX_KEY_BODY = 16 * 1024
+
+
 async def cache_key(request: web.Request) -> tuple[object, ...] | None:
-    """What a POSTed query's answer depends on besides the tenant's data, or None when the
-    request is not one the cache takes (GET, a batch, a persisted query, no key)."""
+    """What a POSTed request's answer depends on besides the tenant's data, or None when the
+    cache does not take it. The body itself is the key's part: the same query with the same
+    variables sent the same way is the same entry, with no parsing on the way to a hit (whether
+    the answer may be kept is decided when it is built; see CACHEABLE)."""
     principal = request.get(PRINCIPAL)
     if request.method != "POST" or principal is None:
         return None
-    try:
-        payload = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-        return None
-    variables, operation = payload.get("variables"), payload.get("operationName")
-    if payload.get("extensions") or not isinstance(variables, dict | None):
+    body = await request.read()
+    if len(body) > MAX_KEY_BODY:
         return None
     # A key's tenant, kind, number and scopes never change, so its handle stands for all
     # that it may see.
-    return (
-        principal.tenant_id,
-        principal.key_handle,
-        payload["query"],
-        operation,
-        orjson.dumps(variables, option=orjson.OPT_SORT_KEYS) if variables else None,
-    )
+    return (principal.tenant_id, principal.key_handle, body)
 
 
 def _ttl(request: web.Request, sources: set[str]) -> float:
