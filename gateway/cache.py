@@ -66,7 +66,7 @@ class TenantVersions:
 class ResponseCache:
     """LRU by bytes: the answers', their keys' and an estimate of each entry's own. Keys must
     hold everything an answer depends on besides the tenant's data: the tenant, what the key
-    may see, the document, its variables and operation."""
+    may see, and the request (see gateway.view.cache_key)."""
 
     def __init__(
         self,
