@@ -11,7 +11,6 @@ import hashlib
 import math
 from typing import Annotated, Any, Literal
 
-import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from gateway.domain.billing import CreditProduct, Subscription
@@ -207,9 +206,8 @@ def event_id(event: Event) -> str:
     """The event's own id, or a hash of its content when it has none."""
     if event.id is not None:
         return event.id
-    canonical = orjson.dumps(
-        event.model_dump(mode="json", by_alias=True), option=orjson.OPT_SORT_KEYS
-    )
+    # The model's own JSON: its fields in their fixed order, so equal content, equal bytes.
+    canonical = event.model_dump_json(by_alias=True).encode()
     return "sha256:" + hashlib.sha256(canonical).hexdigest()
 
 
