@@ -133,9 +133,10 @@ V = TypeVar("V")
 class VersionedMemo(Generic[K, V]):
     """Computed values kept while their tenant's data version stands: a provider's answers,
     shared by every query and key that asks the same thing (the response cache cannot share
-    across documents or keys)."""
+    across documents or keys). A 90-day dashboard holds some tens of kilobytes, so the default
+    bound keeps the memo to tens of megabytes."""
 
-    def __init__(self, versions: TenantVersions, max_entries: int = 4096) -> None:
+    def __init__(self, versions: TenantVersions, max_entries: int = 512) -> None:
         self.versions = versions
         self.max_entries = max_entries
         self._values: OrderedDict[K, tuple[int, V]] = OrderedDict()
