@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
     CACHE,
@@ -30,6 +31,7 @@ from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
+from gateway.schema import Limits
 from gateway.settings import Settings
 from gateway.sources import SourcesConfig, load_sources
 from gateway.view import GatewayView
@@ -56,11 +58,51 @@ async def request_ids(request: web.Request, handler: Handler) -> web.StreamRespo
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app._client_max_size
+        body = {
+            "data": None,
+            "errors": [
+                {
+                    "message": f"the request body is larger than the limit of {limit} bytes",
+                    "extensions": {"code": "BAD_USER_INPUT", "limit": "max_body_kib"},
+                }
+            ],
+        }
+        return web.json_response(body, status=413, headers={"x-request-id": request_id})
     except web.HTTPException as exc:
         exc.headers["x-request-id"] = request_id
         raise
     response.headers["x-request-id"] = request_id
     return response
+
+
+def cors(origins: list[str]) -> Middleware:
+    """Let the configured browser origins call the gateway, preflights included."""
+    allow_any = "*" in origins
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("origin")
+        allowed = origin is not None and (allow_any or origin in origins)
+        if request.method == "OPTIONS" and allowed:
+            response: web.StreamResponse = web.Response(
+                status=204,
+                headers={
+                    "access-control-allow-methods": "GET, POST, OPTIONS",
+                    "access-control-allow-headers": "content-type, x-api-key, x-api-key-id",
+                    "access-control-max-age": "600",
+                },
+            )
+        else:
+            response = await handler(request)
+        if allowed and origin is not None:
+            response.headers["access-control-allow-origin"] = origin
+            response.headers["access-control-expose-headers"] = "x-request-id, x-cache"
+            response.headers["vary"] = "origin"
+        return response
+
+    return middleware
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -111,7 +153,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
     config, secrets = load_sources(settings.sources_file)
-    app = web.Application(middlewares=[request_ids])
+    app = web.Application(
+        middlewares=[request_ids, cors(settings.cors_origins)],
+        client_max_size=settings.max_body_kib * 1024,
+    )
     app[CLOCK] = clock
     app[SETTINGS] = settings
 
@@ -154,7 +199,13 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             await store.close()
 
     app.cleanup_ctx.append(open_resources)
-    view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path)
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        introspection=settings.introspection,
+    )
+    view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path, limits=limits)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_post("/webhooks/{source}", receive_webhook)

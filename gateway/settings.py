@@ -44,6 +44,15 @@ class Settings(BaseSettings):
         " and keys; off to measure the store itself.",
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
+    max_depth: int = Field(12, ge=1, description="Deepest operation accepted.")
+    max_aliases: int = Field(50, ge=0, description="Most aliases in one operation.")
+    max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
+    max_body_kib: int = Field(256, ge=1, description="Largest request body accepted, in KiB.")
+    introspection: bool = Field(True, description="Answer introspection (the schema).")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the gateway ('*' for any); none by default.",
+    )
     request_deadline_seconds: float = Field(
         15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."
     )

@@ -28,7 +28,7 @@ from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
-from gateway.schema import build_schema
+from gateway.schema import Limits, build_schema
 
 __all__ = ["GatewayView", "error_response"]
 
@@ -43,9 +43,10 @@ def error_response(error: GatewayError, status: int, request: web.Request) -> we
 
 
 class GatewayView(GraphQLView[GatewayContext, None]):
-    def __init__(self, *, graphiql: bool, fast: bool = True) -> None:
+    def __init__(self, *, graphiql: bool, fast: bool = True, limits: Limits | None = None) -> None:
+        self.introspection = limits is None or limits.introspection
         super().__init__(
-            schema=build_schema(fast=fast),
+            schema=build_schema(fast=fast, limits=limits),
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(),
         )
@@ -86,7 +87,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     async def _authenticate(self, request: web.Request) -> None:
         has_key = "x-api-key" in request.headers or "x-api-key-id" in request.headers
         # The schema is public: GraphiQL fetches it before the user has typed a key in.
-        if not has_key and await _is_introspection_only(request):
+        if not has_key and self.introspection and await _is_introspection_only(request):
             return
         request[PRINCIPAL] = await authenticate(request.headers, request.app[KEYS])
 

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionContext
 
 from gateway.schema.billing import BillingQueries
@@ -19,7 +26,7 @@ from gateway.schema.numbers import NumberQueries
 from gateway.schema.sms import SmsQueries
 from gateway.schema.viewer import ViewerQueries
 
-__all__ = ["build_schema"]
+__all__ = ["Limits", "build_schema"]
 
 
 @strawberry.type(description="Messaging analytics across WhatsApp, SMS and email.")
@@ -44,9 +51,29 @@ class GatewaySchema(strawberry.Schema):
         pass
 
 
-def build_schema(*, fast: bool = True, **options: Any) -> strawberry.Schema:
-    """The graph. `fast` keeps parsed and validated documents, so a repeated query skips both."""
-    extensions: list[Any] = []
+@dataclass(frozen=True)
+class Limits:
+    """What one operation may ask for; each is checked before anything runs."""
+
+    max_depth: int = 12
+    max_aliases: int = 50
+    max_tokens: int = 4000
+    introspection: bool = True
+
+
+def build_schema(
+    *, fast: bool = True, limits: Limits | None = None, **options: Any
+) -> strawberry.Schema:
+    """The graph. `fast` keeps parsed and validated documents, so a repeated query skips both;
+    `limits` refuses operations that are too deep, too aliased or too long."""
+    limits = limits or Limits()
+    extensions: list[Any] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+    ]
+    if not limits.introspection:
+        extensions.append(DisableIntrospection)
     if fast:
         extensions += [DocumentCache, lambda: ValidationCache(maxsize=512)]
     extensions.append(GatewayErrors)

@@ -56,8 +56,8 @@ def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -
 
 
 @lru_cache(maxsize=512)
-def _parse(query: str) -> DocumentNode:
-    return parse(query)
+def _parse(query: str, max_tokens: int | None) -> DocumentNode:
+    return parse(query, max_tokens=max_tokens)
 
 
 class DocumentCache(SchemaExtension):
@@ -66,8 +66,9 @@ class DocumentCache(SchemaExtension):
     its code)."""
 
     def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
-        if query is not None:
+        context = self.execution_context
+        if context.query is not None:
             with suppress(GraphQLError):
-                self.execution_context.graphql_document = _parse(query)
+                max_tokens = context.parse_options.get("max_tokens")
+                context.graphql_document = _parse(context.query, max_tokens)
         yield

@@ -1,0 +1,83 @@
+"""Operation limits, the body size limit, and the production switches (introspection, CORS)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.conftest import Gateway, World, fixed_clock, serve
+
+
+@pytest.fixture
+async def strict(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
+    settings = Settings(
+        database=world.store.path,
+        demo=False,
+        max_depth=2,
+        max_aliases=3,
+        max_tokens=80,
+        max_body_kib=2,
+        introspection=False,
+        cors_origins=["https://dash.example"],
+    )
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("document", "fragment"),
+    [
+        ("{ numbers { dashboard { series { date } } } }", "maximum operation depth of 2"),
+        (
+            "{ a: viewer { tenantId } b: viewer { tenantId } c: viewer { tenantId } "
+            "d: viewer { tenantId } }",
+            "aliases found. Allowed: 3",
+        ),
+        ("{ " + "viewer { tenantId } " * 30 + "}", "more than 80 tokens"),
+    ],
+)
+async def test_operations_over_a_limit_are_refused_before_running(
+    strict: Gateway, world: World, document: str, fragment: str
+) -> None:
+    answer = await strict.query(world.keys["acme_tenant"], document)
+    assert answer.status == 400 and answer.data is None
+    assert answer.codes[0] == "BAD_USER_INPUT" and fragment in answer.body["errors"][0]["message"]
+
+
+async def test_a_body_over_the_limit_is_413_with_a_typed_error(
+    strict: Gateway, world: World
+) -> None:
+    answer = await strict.query(
+        world.keys["acme_tenant"], "{ viewer { tenantId } }", {"padding": "x" * 4000}
+    )
+    assert answer.status == 413 and answer.codes == ["BAD_USER_INPUT"]
+    assert answer.body["errors"][0]["extensions"]["limit"] == "max_body_kib"
+
+
+async def test_introspection_can_be_turned_off(strict: Gateway, world: World) -> None:
+    anonymous = await strict.query(None, "{ __schema { queryType { name } } }")
+    assert anonymous.status == 401
+    keyed = await strict.query(world.keys["acme_tenant"], "{ __schema { queryType { name } } }")
+    assert keyed.status == 400 and "introspection has been disabled" in str(keyed.body)
+
+
+async def test_cors_allows_only_the_configured_origins(strict: Gateway, world: World) -> None:
+    preflight = {"origin": "https://dash.example", "access-control-request-method": "POST"}
+    async with strict.session.options(strict.url, headers=preflight) as response:
+        assert response.status == 204
+        assert response.headers["access-control-allow-origin"] == "https://dash.example"
+        assert "x-api-key" in response.headers["access-control-allow-headers"]
+    headers = {"origin": "https://dash.example", "x-api-key": world.keys["acme_tenant"]}
+    async with strict.session.post(
+        strict.url, json={"query": "{ viewer { tenantId } }"}, headers=headers
+    ) as response:
+        assert response.headers["access-control-allow-origin"] == "https://dash.example"
+    headers["origin"] = "https://evil.example"
+    async with strict.session.post(
+        strict.url, json={"query": "{ viewer { tenantId } }"}, headers=headers
+    ) as response:
+        assert "access-control-allow-origin" not in response.headers
