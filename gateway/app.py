@@ -17,6 +17,7 @@ from gateway.appkeys import (
     CACHE,
     CLOCK,
     KEYS,
+    LIMITER,
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
@@ -31,6 +32,7 @@ from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
+from gateway.ratelimit import RateLimiter
 from gateway.schema import Limits
 from gateway.settings import Settings
 from gateway.sources import SourcesConfig, load_sources
@@ -159,6 +161,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     )
     app[CLOCK] = clock
     app[SETTINGS] = settings
+    app[LIMITER] = RateLimiter(
+        settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
+    )
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
         store = await SqliteStore.open(settings.database_path)

@@ -9,12 +9,14 @@ from gateway.cache import ResponseCache, TenantVersions
 from gateway.context import Clock
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
+from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 
 __all__ = [
     "CACHE",
     "CLOCK",
     "KEYS",
+    "LIMITER",
     "PRINCIPAL",
     "REGISTRY",
     "REQUEST_ID",
@@ -30,6 +32,7 @@ KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
 CACHE = web.AppKey("cache", ResponseCache)
+LIMITER = web.AppKey("limiter", RateLimiter)
 VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 REQUEST_ID = web.RequestKey("request_id", str)

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
     max_body_kib: int = Field(256, ge=1, description="Largest request body accepted, in KiB.")
     introspection: bool = Field(True, description="Answer introspection (the schema).")
+    rate_limit: float = Field(
+        50.0, ge=0, description="Requests a second per API key after a burst; 0: no limit."
+    )
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a key may make at once.")
+    rate_limit_overrides: dict[str, float] = Field(
+        default_factory=dict,
+        description="Rates of their own, by tenant id or key handle (a JSON object).",
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Browser origins allowed to call the gateway ('*' for any); none by default.",

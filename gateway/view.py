@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +19,7 @@ from gateway.appkeys import (
     CACHE,
     CLOCK,
     KEYS,
+    LIMITER,
     PRINCIPAL,
     REGISTRY,
     REQUEST_ID,
@@ -26,7 +28,7 @@ from gateway.appkeys import (
 )
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
-from gateway.errors import BadUserInput, GatewayError, Unauthenticated
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
 
@@ -61,6 +63,20 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 await self._authenticate(request)
             except Unauthenticated as exc:
                 return error_response(exc, 401, request)
+            principal = request.get(PRINCIPAL)
+            if principal is not None:
+                wait = request.app[LIMITER].take(principal.tenant_id, principal.key_handle)
+                if wait > 0:
+                    retry = max(1, math.ceil(wait))
+                    refusal = error_response(
+                        RateLimited(
+                            f"this key is over its rate; try again in {retry} s", retryAfter=retry
+                        ),
+                        429,
+                        request,
+                    )
+                    refusal.headers["retry-after"] = str(retry)
+                    return refusal
         cache = request.app.get(CACHE)
         key = await cache_key(request) if cache is not None else None
         if cache is not None and key is not None:

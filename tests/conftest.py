@@ -154,7 +154,7 @@ async def serve(app: web.Application) -> AsyncIterator[Gateway]:
 async def gateway(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
     # Most tests change the store and ask again at once: the response cache, whose staleness
     # across connections is bounded by the watch, has tests of its own (test_cache.py).
-    settings = Settings(database=world.store.path, demo=False, cache_ttl_seconds=0)
+    settings = Settings(database=world.store.path, demo=False, cache_ttl_seconds=0, rate_limit=0)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway.app import create_app
+from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
 
@@ -23,6 +24,9 @@ async def strict(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
         max_body_kib=2,
         introspection=False,
         cors_origins=["https://dash.example"],
+        rate_limit=2,
+        rate_limit_burst=3,
+        rate_limit_overrides={"globex": 0},
     )
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
@@ -81,3 +85,27 @@ async def test_cors_allows_only_the_configured_origins(strict: Gateway, world: W
         strict.url, json={"query": "{ viewer { tenantId } }"}, headers=headers
     ) as response:
         assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_key_over_its_rate_gets_429_with_retry_after(strict: Gateway, world: World) -> None:
+    query = "{ viewer { tenantId } }"
+    answers = [await strict.query(world.keys["acme_tenant"], query) for _ in range(4)]
+    assert [a.status for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.codes == ["RATE_LIMITED"]
+    assert refused.body["errors"][0]["extensions"]["retryAfter"] == 1
+    assert refused.headers["retry-after"] == "1"
+    # Another key of the same tenant has a bucket of its own; tenant globex has no limit.
+    assert (await strict.query(world.keys["acme_sales"], query)).status == 200
+    for _ in range(6):
+        assert (await strict.query(world.keys["globex_tenant"], query)).status == 200
+
+
+def test_buckets_refill_at_the_rate() -> None:
+    now = [0.0]
+    limiter = RateLimiter(rate=2, burst=2, overrides={"vip": 10}, clock=lambda: now[0])
+    assert limiter.take("t", "k") == 0 and limiter.take("t", "k") == 0
+    assert limiter.take("t", "k") == pytest.approx(0.5)
+    now[0] = 0.5
+    assert limiter.take("t", "k") == 0
+    assert limiter.rate_for("t", "vip") == 10 and limiter.rate_for("vip", "k") == 10

@@ -1,0 +1,60 @@
+"""Token buckets per API key: each key may burst, then goes at its steady rate."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["RateLimiter"]
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """`rate` requests a second after a burst of `burst`; `overrides` give a tenant or a key
+    (by tenant id or key handle) a rate of its own, the key's winning."""
+
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        overrides: dict[str, float] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.overrides = overrides or {}
+        self.clock = clock
+        self.max_keys = max_keys
+        self._buckets: OrderedDict[str, Bucket] = OrderedDict()
+
+    def rate_for(self, tenant_id: str, key_handle: str) -> float:
+        return self.overrides.get(key_handle, self.overrides.get(tenant_id, self.rate))
+
+    def take(self, tenant_id: str, key_handle: str) -> float:
+        """0 when the request may go; otherwise the seconds until it could."""
+        rate = self.rate_for(tenant_id, key_handle)
+        if rate <= 0:
+            return 0.0
+        burst = max(self.burst, 1)
+        now = self.clock()
+        bucket = self._buckets.get(key_handle)
+        if bucket is None:
+            bucket = self._buckets[key_handle] = Bucket(float(burst), now)
+            if len(self._buckets) > self.max_keys:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key_handle)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
+            bucket.updated = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return (1 - bucket.tokens) / rate
