@@ -40,6 +40,8 @@ class RateLimiter:
 
     def take(self, tenant_id: str, key_handle: str) -> float:
         """0 when the request may go; otherwise the seconds until it could."""
+        if not self.overrides and self.rate <= 0:
+            return 0.0
         rate = self.rate_for(tenant_id, key_handle)
         if rate <= 0:
             return 0.0
