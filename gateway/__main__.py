@@ -250,8 +250,8 @@ async def webhooks_create(args: argparse.Namespace) -> int:
                 "platform": source.platform,
                 "tenant": source.tenant_id,
                 "secret": source.secret,
-                "signatureHeader": f"{SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the"
-                " body with the secret>",
+                "signatureHeader": f"{SIGNATURE_HEADER}: t=<unix seconds>,sha256=<hex "
+                "HMAC-SHA256, keyed with the secret, of '<t>.' followed by the body>",
             }
         )
     )

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
     max_body_kib: int = Field(256, ge=1, description="Largest request body accepted, in KiB.")
     introspection: bool = Field(True, description="Answer introspection (the schema).")
+    webhook_tolerance_seconds: float = Field(
+        300.0, gt=0, description="How far a webhook signature's time may be from now."
+    )
     rate_limit: float = Field(
         50.0, ge=0, description="Requests a second per API key after a burst; 0: no limit."
     )

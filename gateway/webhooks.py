@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.appkeys import STORE, VERSIONS
+from gateway.appkeys import SETTINGS, STORE, VERSIONS
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
 from gateway.providers.native.ingest import apply_events
@@ -22,9 +23,30 @@ SIGNATURE_HEADER = "x-gateway-signature"
 MAX_EVENTS = 1000
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value: sha256=<hex HMAC-SHA256 of the raw body>."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+    """The signature header's value: t=<unix seconds>,sha256=<hex HMAC-SHA256, keyed with the
+    secret, of "<t>." followed by the raw body>. The time makes a captured request useless once
+    it is older than the tolerance."""
+    moment = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new(secret.encode(), f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={moment},sha256={mac}"
+
+
+def check_signature(
+    secret: str, body: bytes, header: str, now: float, tolerance: float
+) -> str | None:
+    """None when the header signs this body recently enough; else why not."""
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    try:
+        moment = int(fields["t"])
+        given = fields["sha256"]
+    except (KeyError, ValueError):
+        return "missing or malformed signature"
+    if not hmac.compare_digest(given, sign(secret, body, moment).split("sha256=", 1)[1]):
+        return "bad signature"
+    if abs(now - moment) > tolerance:
+        return "signature too old or from the future: refused as a possible replay"
+    return None
 
 
 def _refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
@@ -59,9 +81,14 @@ async def receive_webhook(request: web.Request) -> web.Response:
     store = request.app[STORE]
     source = await WebhookSources(store).find(request.match_info["source"])
     body = await request.read()
-    signature = request.headers.get(SIGNATURE_HEADER, "")
-    if source is None or not hmac.compare_digest(signature, sign(source.secret, body)):
+    if source is None:
         return _refuse(401, "UNAUTHENTICATED", "unknown webhook source or bad signature")
+    tolerance = request.app[SETTINGS].webhook_tolerance_seconds
+    problem = check_signature(
+        source.secret, body, request.headers.get(SIGNATURE_HEADER, ""), time.time(), tolerance
+    )
+    if problem is not None:
+        return _refuse(401, "UNAUTHENTICATED", problem)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -181,3 +182,29 @@ async def test_malformed_bodies_are_400_and_store_nothing(
     assert fragment in answer["error"], answer
     rows = await world.store.fetch_all("SELECT * FROM pending_statuses")
     assert rows == []
+
+
+async def test_stale_or_tampered_signatures_are_refused(gateway: Gateway, world: World) -> None:
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    body = json.dumps(
+        {
+            "event": "message.sent",
+            "messageId": "m",
+            "from": "+5511900000001",
+            "timestamp": "2026-11-21T10:00:00Z",
+        }
+    ).encode()
+    url = gateway.server.make_url(f"/webhooks/{source.name}")
+    cases = {
+        "too old": sign(source.secret, body, int(time.time()) - 3600),
+        "from the future": sign(source.secret, body, int(time.time()) + 3600),
+        "bad signature": sign(source.secret, body + b" "),
+        "malformed": "sha256=abc",
+    }
+    for name, header in cases.items():
+        async with gateway.session.post(
+            url, data=body, headers={SIGNATURE_HEADER: header, "content-type": "application/json"}
+        ) as response:
+            answer = await response.json()
+        assert response.status == 401 and answer["code"] == "UNAUTHENTICATED", name
+    assert await world.store.fetch_all("SELECT * FROM messages") == []
