@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
 from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
@@ -74,64 +75,106 @@ def _source(key: RangeRequest | PastDaysRequest | NumberRef | CampaignRef) -> st
 
 
 class Loaders:
-    """The DataLoaders of one request; built in the view's get_context, never shared."""
+    """The DataLoaders of one request; built in the view's get_context, never shared. Each is
+    made on first use: most requests ask for a few areas only."""
 
     def __init__(self, registry: ProviderRegistry) -> None:
-        get = registry.get
+        self._registry = registry
+
+    @cached_property
+    def numbers(self) -> SourceLoader[NumberRef, WhatsAppNumber | None]:
         # Numbers are the gateway's own, wherever their data lives: the native store knows them.
-        self.numbers: SourceLoader[NumberRef, WhatsAppNumber | None] = SourceLoader(
-            lambda _: NATIVE, lambda s, keys: get(s).load_numbers(keys)
+        return SourceLoader(
+            lambda _: NATIVE, lambda s, keys: self._registry.get(s).load_numbers(keys)
         )
-        self.dashboards: SourceLoader[DashboardRequest, NumberDashboard] = SourceLoader(
-            lambda r: r.number.source, lambda s, keys: get(s).load_dashboards(keys)
+
+    @cached_property
+    def dashboards(self) -> SourceLoader[DashboardRequest, NumberDashboard]:
+        return SourceLoader(
+            lambda r: r.number.source, lambda s, keys: self._registry.get(s).load_dashboards(keys)
         )
-        self.whatsapp_daily: SourceLoader[RangeRequest, list[DailyDelivery]] = SourceLoader(
-            _source, lambda s, keys: get(s).load_whatsapp_daily(keys)
+
+    @cached_property
+    def whatsapp_daily(self) -> SourceLoader[RangeRequest, list[DailyDelivery]]:
+        return SourceLoader(
+            _source, lambda s, keys: self._registry.get(s).load_whatsapp_daily(keys)
         )
-        self.sms_overviews: SourceLoader[RangeRequest, SmsOverview] = SourceLoader(
-            _source, lambda s, keys: get(s).load_sms_overviews(keys)
+
+    @cached_property
+    def sms_overviews(self) -> SourceLoader[RangeRequest, SmsOverview]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_overviews(keys))
+
+    @cached_property
+    def sms_trends(self) -> SourceLoader[RangeRequest, list[TrendDay]]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_trends(keys))
+
+    @cached_property
+    def top_campaigns(self) -> SourceLoader[RangeRequest, list[SmsCampaignPerformance]]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_top_campaigns(keys))
+
+    @cached_property
+    def best_send_times(self) -> SourceLoader[RangeRequest, BestSendTimes]:
+        return SourceLoader(
+            _source, lambda s, keys: self._registry.get(s).load_best_send_times(keys)
         )
-        self.sms_trends: SourceLoader[RangeRequest, list[TrendDay]] = SourceLoader(
-            _source, lambda s, keys: get(s).load_sms_trends(keys)
+
+    @cached_property
+    def campaign_exports(self) -> SourceLoader[RangeRequest, list[SmsCampaignPerformance]]:
+        return SourceLoader(
+            _source, lambda s, keys: self._registry.get(s).load_campaign_exports(keys)
         )
-        self.top_campaigns: SourceLoader[RangeRequest, list[SmsCampaignPerformance]] = SourceLoader(
-            _source, lambda s, keys: get(s).load_top_campaigns(keys)
+
+    @cached_property
+    def campaigns(self) -> SourceLoader[CampaignRef, Campaign | None]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_campaigns(keys))
+
+    @cached_property
+    def sms_counts(self) -> SourceLoader[CampaignRef, DeliveryCounts]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_counts(keys))
+
+    @cached_property
+    def email_dashboards(self) -> SourceLoader[PastDaysRequest, EmailDashboard]:
+        return SourceLoader(
+            _source, lambda s, keys: self._registry.get(s).load_email_dashboards(keys)
         )
-        self.best_send_times: SourceLoader[RangeRequest, BestSendTimes] = SourceLoader(
-            _source, lambda s, keys: get(s).load_best_send_times(keys)
+
+    @cached_property
+    def email_overall(self) -> SourceLoader[PastDaysRequest, EmailCounts]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_email_overall(keys))
+
+    @cached_property
+    def email_histograms(self) -> SourceLoader[PastDaysRequest, list[EmailPoint]]:
+        return SourceLoader(
+            _source, lambda s, keys: self._registry.get(s).load_email_histograms(keys)
         )
-        self.campaign_exports: SourceLoader[RangeRequest, list[SmsCampaignPerformance]] = (
-            SourceLoader(_source, lambda s, keys: get(s).load_campaign_exports(keys))
+
+    @cached_property
+    def email_reports(self) -> SourceLoader[Campaign, EmailCampaignReport]:
+        return SourceLoader(
+            lambda c: c.ref.source, lambda s, keys: self._registry.get(s).load_email_reports(keys)
         )
-        self.campaigns: SourceLoader[CampaignRef, Campaign | None] = SourceLoader(
-            _source, lambda s, keys: get(s).load_campaigns(keys)
+
+    @cached_property
+    def engagements(self) -> SourceLoader[EngagementRequest, list[EmailPoint]]:
+        return SourceLoader(
+            lambda r: r.campaign.source,
+            lambda s, keys: self._registry.get(s).load_engagements(keys),
         )
-        self.sms_counts: SourceLoader[CampaignRef, DeliveryCounts] = SourceLoader(
-            _source, lambda s, keys: get(s).load_sms_counts(keys)
+
+    @cached_property
+    def email_daily(self) -> SourceLoader[RangeRequest, list[DailyDelivery]]:
+        return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_email_daily(keys))
+
+    @cached_property
+    def billing(self) -> SourceLoader[str, BillingStatus | None]:
+        return SourceLoader(
+            lambda tenant: self._registry.source_for(tenant, "sms"),
+            lambda s, keys: self._registry.get(s).load_billing(keys),
         )
-        self.email_dashboards: SourceLoader[PastDaysRequest, EmailDashboard] = SourceLoader(
-            _source, lambda s, keys: get(s).load_email_dashboards(keys)
-        )
-        self.email_overall: SourceLoader[PastDaysRequest, EmailCounts] = SourceLoader(
-            _source, lambda s, keys: get(s).load_email_overall(keys)
-        )
-        self.email_histograms: SourceLoader[PastDaysRequest, list[EmailPoint]] = SourceLoader(
-            _source, lambda s, keys: get(s).load_email_histograms(keys)
-        )
-        self.email_reports: SourceLoader[Campaign, EmailCampaignReport] = SourceLoader(
-            lambda c: c.ref.source, lambda s, keys: get(s).load_email_reports(keys)
-        )
-        self.engagements: SourceLoader[EngagementRequest, list[EmailPoint]] = SourceLoader(
-            lambda r: r.campaign.source, lambda s, keys: get(s).load_engagements(keys)
-        )
-        self.email_daily: SourceLoader[RangeRequest, list[DailyDelivery]] = SourceLoader(
-            _source, lambda s, keys: get(s).load_email_daily(keys)
-        )
-        self.billing: SourceLoader[str, BillingStatus | None] = SourceLoader(
-            lambda tenant: registry.source_for(tenant, "sms"),
-            lambda s, keys: get(s).load_billing(keys),
-        )
-        self.credit_balances: SourceLoader[str, int | None] = SourceLoader(
-            lambda tenant: registry.source_for(tenant, "sms"),
-            lambda s, keys: get(s).load_credit_balances(keys),
+
+    @cached_property
+    def credit_balances(self) -> SourceLoader[str, int | None]:
+        return SourceLoader(
+            lambda tenant: self._registry.source_for(tenant, "sms"),
+            lambda s, keys: self._registry.get(s).load_credit_balances(keys),
         )

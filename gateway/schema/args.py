@@ -76,15 +76,16 @@ def range_request(
     *,
     default_days: int = 30,
     limit: int = 0,
-    area: str = "sms",
 ) -> RangeRequest:
+    """A startDate/endDate range, for the source of the tenant's SMS analytics (the channel
+    comparison routes each channel itself)."""
     context = info.context
     zone = parse_timezone(timezone, tz)
     window = parse_range(start, end, zone, context.clock(), default_days)
     tenant_id = context.principal.tenant_id
     return RangeRequest(
-        source=context.registry.source_for(tenant_id, area),
-        tenant_id=context.principal.tenant_id,
+        source=context.registry.source_for(tenant_id, "sms"),
+        tenant_id=tenant_id,
         start=window.start,
         end=window.end,
         timezone=zone.key,

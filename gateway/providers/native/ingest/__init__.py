@@ -33,6 +33,7 @@ from gateway.providers.native.ingest.entities import (
     apply_contacts,
     apply_credits,
     campaign_ids,
+    earliest,
     number_ids,
 )
 from gateway.providers.native.ingest.lookup import lookup
@@ -186,11 +187,11 @@ async def _sms(
     messages: Sequence[SmsMessageEvent],
     statuses: Sequence[SmsStatusEvent],
 ) -> None:
-    first_seen: dict[tuple[str, str], int] = {}
-    for m in messages:
-        if m.campaign_id is not None:
-            key, at = (m.tenant, m.campaign_id), int(m.sent_at.timestamp())
-            first_seen[key] = min(first_seen.get(key, at), at)
+    first_seen = earliest(
+        ((m.tenant, m.campaign_id), int(m.sent_at.timestamp()))
+        for m in messages
+        if m.campaign_id is not None
+    )
     campaigns = await campaign_ids(db, "sms", first_seen)
     rows = [
         MessageRow(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import aiosqlite
 
 from gateway.domain.events import EmailEvent
-from gateway.providers.native.ingest.entities import campaign_ids
+from gateway.providers.native.ingest.entities import campaign_ids, earliest
 
 __all__ = ["apply_email_events"]
 
@@ -47,10 +47,7 @@ _FIRST_COLUMN = {
 async def apply_email_events(db: aiosqlite.Connection, events: Sequence[EmailEvent]) -> None:
     if not events:
         return
-    first_seen: dict[tuple[str, str], int] = {}
-    for e in events:
-        key = (e.tenant, e.campaign_id)
-        first_seen[key] = min(first_seen.get(key, int(e.at.timestamp())), int(e.at.timestamp()))
+    first_seen = earliest(((e.tenant, e.campaign_id), int(e.at.timestamp())) for e in events)
     ids = await campaign_ids(db, "email", first_seen)
 
     def rows(kind: str) -> list[tuple[int, str, str, int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -50,6 +50,14 @@ async def number_ids(
         "SELECT phone_number, id FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
         wanted,
     )
+
+
+def earliest(pairs: Iterable[tuple[tuple[str, str], int]]) -> dict[tuple[str, str], int]:
+    """The earliest time seen for each (tenant, campaign): a stub campaign's creation time."""
+    found: dict[tuple[str, str], int] = {}
+    for key, at in pairs:
+        found[key] = min(found.get(key, at), at)
+    return found
 
 
 async def campaign_ids(
