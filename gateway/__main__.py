@@ -22,7 +22,7 @@ from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
-from gateway.serving import serve_once, supervise
+from gateway.serving import ServeError, serve_once, supervise, worker_ready
 from gateway.settings import Settings
 from gateway.sources import SourcesError, load_sources
 from gateway.webhooks import SIGNATURE_HEADER
@@ -96,11 +96,12 @@ async def serve(args: argparse.Namespace) -> int:
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     if args.worker:
-        await serve_once(settings, reuse_port=True)
+        await serve_once(settings, reuse_port=True, ready=worker_ready(args.ready_fd))
         return 0
     keys = None
-    if settings.demo:
-        async with _store(args) as store:
+    # The store is opened (and migrated) once here, so that workers never race to migrate it.
+    async with _store(args) as store:
+        if settings.demo:
             keys = await ensure_demo(store)
     load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
 
@@ -323,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn off the caches and the fast encoder (to measure what they are worth)",
     )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    run.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
 
     seed = command(
         "seed-demo",
@@ -414,9 +416,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except SourcesError as exc:
+    except (SourcesError, ServeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a port already taken, a data directory that cannot be written
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -15,9 +15,13 @@ from aiohttp import web
 from gateway.app import create_app
 from gateway.settings import Settings
 
-__all__ = ["serve_once", "supervise"]
+__all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
 
 log = logging.getLogger("gateway.serving")
+
+
+class ServeError(Exception):
+    """The gateway could not start serving (a worker failed to start, say)."""
 
 
 def _url(host: str, port: int) -> str:
@@ -38,12 +42,12 @@ async def serve_once(
     """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store."""
     runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
-    await site.start()
-    if ready is not None:
-        host, port = runner.addresses[0][:2]
-        ready(_url(host, port))
     try:
+        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
+        await site.start()
+        if ready is not None:
+            host, port = runner.addresses[0][:2]
+            ready(_url(host, port))
         await _signalled()
     finally:
         await runner.cleanup()
@@ -67,18 +71,49 @@ def worker_env(settings: Settings, port: int) -> dict[str, str]:
     return env
 
 
-async def _listening(host: str, port: int, deadline: float) -> None:
+def worker_ready(fd: int | None) -> Callable[[str], None] | None:
+    """A worker's `ready` callback: one line on the pipe its supervisor gave it, then closed."""
+    if fd is None:
+        return None
+
+    def ready(url: str) -> None:
+        with os.fdopen(fd, "w") as pipe:
+            pipe.write(url + "\n")
+
+    return ready
+
+
+async def _start_worker(env: dict[str, str]) -> tuple[asyncio.subprocess.Process, int]:
+    """A worker process, and the read end of the pipe on which it says it is listening."""
+    read_fd, write_fd = os.pipe()
+    try:
+        worker = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "gateway", "serve", "--worker", "--ready-fd", str(write_fd)),
+            env=env,
+            pass_fds=(write_fd,),
+        )
+    except BaseException:
+        os.close(read_fd)
+        raise
+    finally:
+        os.close(write_fd)
+    return worker, read_fd
+
+
+async def _ready(worker: asyncio.subprocess.Process, read_fd: int) -> None:
+    """Wait for the worker's line; an empty read means it exited (or closed the pipe) first."""
     loop = asyncio.get_running_loop()
-    while loop.time() < deadline:
+    with os.fdopen(read_fd, "rb") as pipe:
+        reader = asyncio.StreamReader()
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), pipe
+        )
         try:
-            _, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(0.05)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"no worker listened on {host}:{port} in time")
+            line = await reader.readline()
+        finally:
+            transport.close()
+    if not line:
+        raise ServeError(f"worker {worker.pid} exited before it was listening")
 
 
 async def supervise(settings: Settings, ready: Callable[[str], None] | None = None) -> int:
@@ -86,14 +121,20 @@ async def supervise(settings: Settings, ready: Callable[[str], None] | None = No
     connections); stop them all on SIGINT or SIGTERM, or when one of them dies."""
     port = settings.port or _free_port(settings.host)
     env = worker_env(settings, port)
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--worker", env=env
-        )
-        for _ in range(settings.workers)
-    ]
+    started = [await _start_worker(env) for _ in range(settings.workers)]
+    workers = [worker for worker, _ in started]
     try:
-        await _listening(settings.host, port, asyncio.get_running_loop().time() + 30)
+        # The banner only once every worker listens, so the first requests meet the whole pool.
+        waiting = list(started)
+        try:
+            async with asyncio.timeout(60):
+                while waiting:
+                    await _ready(*waiting.pop(0))
+        except TimeoutError:
+            raise ServeError("the workers did not all start listening within 60 s") from None
+        finally:
+            for _, fd in waiting:
+                os.close(fd)
         if ready is not None:
             ready(_url(settings.host, port))
         stop = asyncio.ensure_future(_signalled())

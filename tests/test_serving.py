@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,18 +18,22 @@ from tests.test_cli import _free_port
 def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve", "--workers", "2", "--no-demo"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", "--workers", "2", "--no-demo"],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=env,
+        )
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()
-        assert f":{port}/graphql" in banner, banner + server.stderr.read()  # type: ignore[union-attr]
+        assert f":{port}/graphql" in banner, banner + log.read_text()
+        # The banner comes once both workers listen; each new connection is hashed to one.
         workers: set[int] = set()
+        asked = 0
         deadline = time.monotonic() + 20
         while len(workers) < 2 and time.monotonic() < deadline:
             request = urllib.request.Request(
@@ -36,14 +41,34 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
             )
             with urllib.request.urlopen(request, timeout=5) as response:
                 workers.add(json.loads(response.read())["worker"])
-        assert len(workers) == 2 and server.pid not in workers
+            asked += 1
+        assert len(workers) == 2, f"{asked} requests all met {workers}\n{log.read_text()}"
+        assert server.pid not in workers
     finally:
         server.send_signal(signal.SIGTERM)
-        _, err = server.communicate(timeout=20)
-    assert server.returncode == 0, err
+        server.communicate(timeout=20)
+    assert server.returncode == 0, log.read_text()
     for pid in workers:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
             continue
         raise AssertionError(f"worker {pid} outlived the supervisor")
+
+
+def test_a_taken_port_is_a_one_line_error_with_or_without_workers(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for workers in ("1", "2"):
+            result = subprocess.run(
+                [sys.executable, "-m", "gateway", "serve", "--workers", workers, "--no-demo"],
+                env={**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)},
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode != 0
+            assert "address already in use" in result.stderr
+            assert "Traceback" not in result.stderr, result.stderr

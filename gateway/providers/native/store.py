@@ -20,8 +20,10 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None leaves transactions to us: BEGIN IMMEDIATE ... COMMIT in write().
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode = WAL")
+    # The timeout first: switching a new file to WAL takes a lock that another process opening
+    # the same file at the same moment may hold.
     await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA foreign_keys = ON")
     # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
     # loss can take the last ones back.
