@@ -208,6 +208,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        max_batch_operations=settings.max_batch_operations,
         introspection=settings.introspection,
     )
     view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path, limits=limits)

@@ -38,8 +38,9 @@ class RateLimiter:
     def rate_for(self, tenant_id: str, key_handle: str) -> float:
         return self.overrides.get(key_handle, self.overrides.get(tenant_id, self.rate))
 
-    def take(self, tenant_id: str, key_handle: str) -> float:
-        """0 when the request may go; otherwise the seconds until it could."""
+    def take(self, tenant_id: str, key_handle: str, count: int = 1) -> float:
+        """0 when `count` requests (a batch's operations) may go; otherwise the seconds until
+        they could. A batch counts at most a whole burst."""
         if not self.overrides and self.rate <= 0:
             return 0.0
         rate = self.rate_for(tenant_id, key_handle)
@@ -56,7 +57,8 @@ class RateLimiter:
             self._buckets.move_to_end(key_handle)
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
+        need = min(max(count, 1), burst)
+        if bucket.tokens >= need:
+            bucket.tokens -= need
             return 0.0
-        return (1 - bucket.tokens) / rate
+        return (need - bucket.tokens) / rate

@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     max_depth: int = Field(12, ge=1, description="Deepest operation accepted.")
     max_aliases: int = Field(50, ge=0, description="Most aliases in one operation.")
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
+    max_cost: int = Field(
+        20_000,
+        ge=1,
+        description="Highest estimated cost of one operation: each field counts 1, and a list"
+        " multiplies what it holds by its page size.",
+    )
+    max_batch_operations: int = Field(
+        10, ge=1, description="Most operations in one batched request (a JSON array)."
+    )
     max_body_kib: int = Field(256, ge=1, description="Largest request body accepted, in KiB.")
     introspection: bool = Field(True, description="Answer introspection (the schema).")
     webhook_tolerance_seconds: float = Field(

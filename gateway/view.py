@@ -53,6 +53,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             subscription_protocols=(),
         )
         self.fast = fast
+        self.max_batch_operations = (limits or Limits()).max_batch_operations
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         # Only a GET can be a browser asking for GraphiQL; a POST skips building the adapter.
@@ -63,9 +64,22 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 await self._authenticate(request)
             except Unauthenticated as exc:
                 return error_response(exc, 401, request)
+            operations = await _operations(request)
+            if operations > self.max_batch_operations:
+                return error_response(
+                    BadUserInput(
+                        f"the batch has {operations} operations, over the limit of"
+                        f" {self.max_batch_operations}",
+                        limit="maxBatchOperations",
+                    ),
+                    400,
+                    request,
+                )
             principal = request.get(PRINCIPAL)
             if principal is not None:
-                wait = request.app[LIMITER].take(principal.tenant_id, principal.key_handle)
+                wait = request.app[LIMITER].take(
+                    principal.tenant_id, principal.key_handle, operations
+                )
                 if wait > 0:
                     retry = max(1, math.ceil(wait))
                     refusal = error_response(
@@ -139,6 +153,20 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         sub_response.body = orjson.dumps(response_data)
         sub_response.content_type = "application/json"
         return sub_response
+
+
+async def _operations(request: web.Request) -> int:
+    """How many operations the request carries: the length of a batch, otherwise 1."""
+    if request.method != "POST":
+        return 1
+    body = await request.read()
+    if not body.lstrip().startswith(b"["):
+        return 1
+    try:
+        batch = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return 1
+    return len(batch) if isinstance(batch, list) else 1
 
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:

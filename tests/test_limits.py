@@ -22,6 +22,8 @@ async def strict(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
         max_aliases=3,
         max_tokens=80,
         max_body_kib=2,
+        max_cost=30,
+        max_batch_operations=2,
         introspection=False,
         cors_origins=["https://dash.example"],
         rate_limit=2,
@@ -109,3 +111,42 @@ def test_buckets_refill_at_the_rate() -> None:
     now[0] = 0.5
     assert limiter.take("t", "k") == 0
     assert limiter.rate_for("t", "vip") == 10 and limiter.rate_for("vip", "k") == 10
+
+
+async def test_an_operation_over_the_cost_limit_is_refused_naming_its_cost(
+    strict: Gateway, world: World
+) -> None:
+    # numbers: 1 + 20 (numbers as estimated) x 1 field = 21, under 30; two fields: 41.
+    key = world.keys["acme_tenant"]
+    assert (await strict.query(key, "{ numbers { id } }")).status == 200
+    answer = await strict.query(
+        key, "query($x: Boolean!) { numbers { id @include(if: $x) phoneNumber } }", {"x": True}
+    )
+    assert answer.status == 400 and answer.data is None
+    error = answer.body["errors"][0]
+    assert error["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "limit": "maxCost",
+        "cost": 41,
+        "maxCost": 30,
+    }
+    assert "estimated cost is 41, over the limit of 30" in error["message"]
+
+
+async def test_batches_answer_each_operation_and_are_limited_and_rate_counted(
+    strict: Gateway, world: World
+) -> None:
+    headers = {"x-api-key": world.keys["acme_tenant"]}
+    one = {"query": "{ viewer { tenantId } }"}
+    async with strict.session.post(strict.url, json=[one, one], headers=headers) as response:
+        assert response.status == 200
+        assert [a["data"]["viewer"]["tenantId"] for a in await response.json()] == ["acme"] * 2
+    async with strict.session.post(strict.url, json=[one] * 3, headers=headers) as response:
+        body = await response.json()
+        assert (
+            response.status == 400 and body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        )
+        assert "3 operations, over the limit of 2" in body["errors"][0]["message"]
+    # The batch of two took two of the burst of three, the refused batch none.
+    assert (await strict.query(world.keys["acme_tenant"], one["query"])).status == 200
+    assert (await strict.query(world.keys["acme_tenant"], one["query"])).status == 429

@@ -14,11 +14,13 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from gateway.schema.billing import BillingQueries
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
 from gateway.schema.channels import ChannelQueries
+from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import DocumentCache, GatewayErrors
@@ -58,6 +60,8 @@ class Limits:
     max_depth: int = 12
     max_aliases: int = 50
     max_tokens: int = 4000
+    max_cost: int = 20_000
+    max_batch_operations: int = 10
     introspection: bool = True
 
 
@@ -65,18 +69,23 @@ def build_schema(
     *, fast: bool = True, limits: Limits | None = None, **options: Any
 ) -> strawberry.Schema:
     """The graph. `fast` keeps parsed and validated documents, so a repeated query skips both;
-    `limits` refuses operations that are too deep, too aliased or too long."""
+    `limits` refuses operations that are too deep, too aliased, too long or too costly, and
+    batches of too many operations."""
     limits = limits or Limits()
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: CostLimiter(max_cost=limits.max_cost),
     ]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     if fast:
         extensions += [DocumentCache, lambda: ValidationCache(maxsize=512)]
     extensions.append(GatewayErrors)
+    options.setdefault(
+        "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
+    )
     return GatewaySchema(
         query=Query,
         types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],

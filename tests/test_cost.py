@@ -1,0 +1,79 @@
+"""The estimated cost of an operation: fields count 1, lists multiply what they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import get_introspection_query, parse
+
+from gateway.schema import build_schema
+from gateway.schema.cost import LIST_SIZES, MAX_PAGE, PAGE_ARGUMENTS, list_fields, operation_cost
+
+SCHEMA = build_schema()._schema
+
+
+def cost(document: str, variables: dict[str, Any] | None = None, name: str | None = None) -> int:
+    return operation_cost(SCHEMA, parse(document), name, variables)
+
+
+def test_each_field_counts_one_and_a_list_multiplies_what_it_holds() -> None:
+    assert cost("{ viewer { tenantId keyKind } }") == 3
+    # 1 for scopes itself, and no selection inside it to multiply.
+    assert cost("{ viewer { scopes } }") == 2
+    # numbers (20 at most as estimated) x (id, dashboard, and 90 days x 2 fields in series).
+    one_number = 1 + (1 + (1 + 90 * 2))
+    assert cost("{ numbers { id dashboard { series { date total } } } }") == 1 + 20 * one_number
+
+
+def test_a_page_argument_sizes_the_list_literal_variable_or_default() -> None:
+    page = "query($n: Int) { campaigns(first: $n) { edges { node { id name } } } }"
+    assert cost("{ campaigns(first: 5) { edges { node { id name } } } }") == 1 + 5 * (1 + 3)
+    assert cost(page, {"n": 7}) == 1 + 7 * (1 + 3)
+    # A variable left out takes the argument's default, 20.
+    assert cost("{ campaigns { edges { node { id } } } }") == 1 + 20 * (1 + 2)
+    # A page over the largest any field allows counts as that page; the field says it is wrong.
+    assert cost(page, {"n": 10**9}) == 1 + MAX_PAGE * (1 + 3)
+    assert cost(page, {"n": -3}) == 1
+
+
+def test_fragments_count_once_per_use_and_an_abstract_field_costs_its_dearest_type() -> None:
+    spread = """
+        query { campaigns(first: 2) { edges { node { ...Named } } } }
+        fragment Named on Campaign { id name }
+    """
+    assert cost(spread) == 1 + 2 * (1 + 1 + 2)
+    both = """{ campaigns(first: 1) { edges { node {
+        ... on SmsCampaign { id }
+        ... on EmailCampaign { id name sentAt }
+    } } } }"""
+    # A node is one or the other: the email side, with three fields, is the dearer.
+    assert cost(both) == 1 + 1 * (1 + 1 + 3)
+
+
+def test_the_operation_named_is_the_one_estimated_and_introspection_is_free() -> None:
+    two = "query Small { viewer { tenantId } } query Big { numbers { id } }"
+    assert cost(two, name="Small") == 2 and cost(two, name="Big") == 1 + 20
+    assert cost(get_introspection_query()) == 0
+    assert cost("{ __typename viewer { __typename } }") == 1
+
+
+def test_every_list_of_the_schema_has_a_size_and_no_size_names_a_missing_list() -> None:
+    lists = dict(list_fields(SCHEMA))
+    unsized = [
+        name
+        for name, field in lists.items()
+        if name not in LIST_SIZES and not set(PAGE_ARGUMENTS) & set(field.args)
+    ]
+    assert unsized == [], "give these lists a size in gateway/schema/cost.py"
+    assert set(LIST_SIZES) <= set(lists)
+
+
+@pytest.mark.parametrize("path", ["campaigns", "delivery_by_channel", "sms_analytics"])
+def test_the_examples_stay_well_under_the_default_limit(path: str) -> None:
+    from pathlib import Path
+
+    from gateway.schema import Limits
+
+    document = (Path(__file__).parent.parent / "examples/queries" / f"{path}.graphql").read_text()
+    assert cost(document, {"first": MAX_PAGE}) < Limits().max_cost
