@@ -4,21 +4,15 @@ for serve."""
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from gateway.__main__ import main
 from gateway.schema import build_schema
+from tests.live import start_gateway
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -95,64 +89,11 @@ def test_seed_demo_prints_working_keys_as_json(
     assert code == 0 and "seeded" not in err and json.loads(out)["tenantKey"] != keys["tenantKey"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(data_dir: Path, port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    env = {**os.environ, "GATEWAY_DATA_DIR": str(data_dir), "GATEWAY_PORT": str(port)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "serve"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdout is not None
-    banner: list[str] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        banner.append(line)
-        if "curl" in line:
-            break
-    text = "".join(banner)
-    keys = dict(re.findall(r"(number|tenant)-scoped key\s+(agk_\S+)", text))
-    if set(keys) != {"number", "tenant"}:
-        process.kill()
-        pytest.fail(text + process.communicate()[1])
-    return process, keys
-
-
-def _query(port: int, key: str, query: str) -> tuple[int, dict[str, Any]]:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"x-api-key": key, "content-type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
-def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=20)  # also closes the pipes
-    return process.returncode, err
-
-
 def test_serve_on_an_empty_store_seeds_demo_data_and_prints_keys(tmp_path: Path) -> None:
-    port = _free_port()
-    process, keys = _start(tmp_path, port)
+    gateway = start_gateway(tmp_path)
+    keys = gateway.keys
     try:
-        status, body = _query(
-            port,
+        status, body = gateway.query(
             keys["number"],
             "{ dashboard(period: DAYS_90) { totals "
             "{ total sent delivered read failed } series { date } } }",
@@ -160,21 +101,22 @@ def test_serve_on_an_empty_store_seeds_demo_data_and_prints_keys(tmp_path: Path)
         assert status == 200 and "errors" not in body, body
         board = body["data"]["dashboard"]
         assert len(board["series"]) == 90 and board["totals"]["total"] > 10_000
-        status, body = _query(port, keys["tenant"], "{ numbers { phoneNumber } }")
+        status, body = gateway.query(keys["tenant"], "{ numbers { phoneNumber } }")
         assert len(body["data"]["numbers"]) == 4
     finally:
-        assert _stop(process)[0] == 0
+        assert gateway.stop()[0] == 0
 
     # A restart keeps the data, does not seed again, and replaces the demo keys.
-    process, new_keys = _start(tmp_path, port)
+    gateway = start_gateway(tmp_path, port=gateway.port)
     try:
-        status, _ = _query(port, keys["number"], "{ viewer { tenantId } }")
+        status, _ = gateway.query(keys["number"], "{ viewer { tenantId } }")
         assert status == 401
-        status, body = _query(port, new_keys["tenant"], "{ numbers { phoneNumber } }")
+        status, body = gateway.query(gateway.keys["tenant"], "{ numbers { phoneNumber } }")
         assert status == 200 and len(body["data"]["numbers"]) == 4
     finally:
-        code, err = _stop(process)
-    assert code == 0 and "seeding" not in err
+        code, log = gateway.stop()
+    # One log for both runs, on the same port: it seeded the first time only.
+    assert code == 0 and log.count("seeding demo data") == 1
 
 
 def test_console_script_is_installed() -> None:

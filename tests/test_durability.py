@@ -16,7 +16,7 @@ from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.webhooks import SIGNATURE_HEADER, sign
-from tests.test_cli import _free_port
+from tests.live import free_port
 
 
 async def prepare(path: Path) -> tuple[str, str]:
@@ -82,7 +82,7 @@ async def load(
 
 async def test_sigkill_under_webhook_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
     name, secret = await prepare(tmp_path / "gateway.sqlite3")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)}
     server = await asyncio.create_subprocess_exec(
         sys.executable,

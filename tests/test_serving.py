@@ -12,11 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.test_cli import _free_port
+from tests.live import free_port
 
 
 def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)}
     log = tmp_path / "stderr.log"
     with log.open("w") as stderr:

@@ -1,0 +1,109 @@
+"""A gateway running as its own process on a loopback port, as a user starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["LiveGateway", "free_port", "start_gateway"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveGateway:
+    process: subprocess.Popen[str]
+    port: int
+    banner: str
+    log: Path
+    keys: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    def query(
+        self, key: str | None, query: str, variables: dict[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        headers = {"content-type": "application/json"}
+        if key is not None:
+            headers["x-api-key"] = key
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps({"query": query, "variables": variables}).encode(),
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM, wait, and return the exit code and what the gateway logged."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        self.process.communicate(timeout=30)  # also closes stdout
+        return self.process.returncode, self.log.read_text()
+
+
+def start_gateway(
+    data_dir: Path,
+    *args: str,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    wait_for: str = "curl",
+) -> LiveGateway:
+    """`gateway serve` with `args`, returned once its banner has printed `wait_for` (with the
+    demo, its last line); the demo keys it printed are in `.keys`. What it logs goes to a file
+    beside the data, so a long run never blocks on a full pipe."""
+    port = port or free_port()
+    log = data_dir / f"gateway-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    environment = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(data_dir),
+        "GATEWAY_PORT": str(port),
+        **(env or {}),
+    }
+    with log.open("a") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "serve", *args],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env=environment,
+        )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if wait_for in line:
+            break
+    banner = "".join(lines)
+    gateway = LiveGateway(process, port, banner, log)
+    if wait_for not in banner:
+        process.kill()
+        process.communicate()
+        raise AssertionError(f"the gateway did not start:\n{banner}{log.read_text()}")
+    gateway.keys = dict(re.findall(r"(number|tenant)-scoped key\s+(agk_\S+)", banner))
+    return gateway
