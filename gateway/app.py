@@ -27,6 +27,7 @@ from gateway.appkeys import (
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.context import Clock, system_clock
+from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
@@ -75,6 +76,20 @@ async def request_ids(request: web.Request, handler: Handler) -> web.StreamRespo
     except web.HTTPException as exc:
         exc.headers["x-request-id"] = request_id
         raise
+    except Exception:
+        # The last guard: whatever slipped past every other is logged here with the request
+        # id and answered as a typed, masked error (never aiohttp's plain-text 500).
+        log.exception("internal error outside the graph (request %s)", request_id)
+        body = {
+            "data": None,
+            "errors": [
+                {
+                    "message": "Internal server error",
+                    "extensions": {"code": INTERNAL_CODE, "requestId": request_id},
+                }
+            ],
+        }
+        return web.json_response(body, status=500, headers={"x-request-id": request_id})
     response.headers["x-request-id"] = request_id
     return response
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from aiohttp import web
 
+from gateway.app import create_app
 from gateway.domain.messages import MessageStatus
 from gateway.schema.ids import encode_id
-from tests.conftest import Gateway, World
+from gateway.settings import Settings
+from tests.conftest import Gateway, World, serve
 
 DASHBOARD = """
 query ($period: Period, $timezone: String) {
@@ -279,11 +283,37 @@ async def test_healthz_reports_the_store(gateway: Gateway) -> None:
         assert (body["status"], body["store"]) == ("ok", "ok") and body["worker"] > 0
 
 
-async def test_non_json_body_is_400(gateway: Gateway, world: World) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"\xca\xfe", b"null", b"42", b'"query"', b"[]", b"[1, 2]"],
+)
+async def test_a_body_that_is_no_request_is_400(
+    gateway: Gateway, world: World, body: bytes
+) -> None:
     async with gateway.session.post(
         gateway.url,
-        data=b"{not json",
+        data=body,
         headers={"x-api-key": world.keys["acme_sales"], "content-type": "application/json"},
     ) as response:
         assert response.status == 400
         assert (await response.json())["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(Settings(database=world.store.path, demo=False))
+
+    async def broken(request: web.Request) -> web.Response:
+        raise KeyError("a secret detail")
+
+    app.router.add_get("/broken", broken)
+    async for running in serve(app):
+        async with running.session.get(str(running.server.make_url("/broken"))) as response:
+            body = await response.json()
+            assert response.status == 500
+            error = body["errors"][0]
+            assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+            assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+            assert "secret" not in await response.text()
+    assert "a secret detail" in caplog.text and error["extensions"]["requestId"] in caplog.text

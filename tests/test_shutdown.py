@@ -22,7 +22,7 @@ from gateway.testing.fakes import (
     pilotstatus_app,
     sources_toml,
 )
-from tests.test_cli import _free_port
+from tests.live import free_port
 
 
 async def test_sigterm_drains_a_slow_request(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ async def test_sigterm_drains_a_slow_request(tmp_path: Path) -> None:
         await Tenancy(store).create_key("acme", KeyKind.TENANT, default_scopes(KeyKind.TENANT))
     ).key
     await store.close()
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GATEWAY_DATA_DIR": str(tmp_path),

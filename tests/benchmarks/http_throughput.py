@@ -38,7 +38,7 @@ from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
-from tests.test_cli import _free_port
+from tests.live import free_port
 
 QUERY = "{ dashboard(period: DAYS_30) { series { date sent delivered read failed } } }"
 KINDS = ("plain", "hit", "miss", "cold", "default", "workers2")
@@ -175,7 +175,7 @@ def measure(
         database = Path(tmp) / "store.sqlite3"
         key = asyncio.run(build_store(database, messages))
         body = Path(tmp) / "body.json"
-        ports = {kind: _free_port() for kind in kinds}
+        ports = {kind: free_port() for kind in kinds}
         body.write_bytes(b"{}")
         servers = {k: start(k, database, ports[k], body) for k in kinds if k != "plain"}
         try:

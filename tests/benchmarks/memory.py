@@ -27,7 +27,7 @@ from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
 from tests.benchmarks.http_throughput import start, wait_ready
-from tests.test_cli import _free_port
+from tests.live import free_port
 
 ZONES = [
     "UTC",
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         database = Path(tmp) / "store.sqlite3"
         key = asyncio.run(prepare(database))
-        port = _free_port()
+        port = free_port()
         # A 16 MB response cache fills within the warm-up; its bound is what is then measured.
         os.environ["GATEWAY_CACHE_MEGABYTES"] = "16"
         try:
