@@ -224,6 +224,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
+        max_merge_pairs=settings.max_merge_pairs,
         max_batch_operations=settings.max_batch_operations,
         introspection=settings.introspection,
     )

@@ -53,6 +53,12 @@ class Settings(BaseSettings):
         description="Highest estimated cost of one operation: each field counts 1, and a list"
         " multiplies what it holds by its page size.",
     )
+    max_merge_pairs: int = Field(
+        10_000,
+        ge=0,
+        description="Most pairs of same-named fields that validating one document may compare"
+        " (a field repeated n times makes n(n-1)/2).",
+    )
     max_batch_operations: int = Field(
         10, ge=1, description="Most operations in one batched request (a JSON array)."
     )

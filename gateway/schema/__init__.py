@@ -12,7 +12,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -26,6 +25,7 @@ from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import DocumentCache, GatewayErrors
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.sms import SmsQueries
+from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
 
 __all__ = ["Limits", "build_schema"]
@@ -61,6 +61,7 @@ class Limits:
     max_aliases: int = 50
     max_tokens: int = 4000
     max_cost: int = 20_000
+    max_merge_pairs: int = 10_000
     max_batch_operations: int = 10
     introspection: bool = True
 
@@ -72,17 +73,21 @@ def build_schema(
     `limits` refuses operations that are too deep, too aliased, too long or too costly, and
     batches of too many operations."""
     limits = limits or Limits()
-    extensions: list[Any] = [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        lambda: CostLimiter(max_cost=limits.max_cost),
-    ]
+    # The limiters are made once, for their rule classes; LimitedValidation applies them.
+    rules = (
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    )
+    extensions: list[Any] = [lambda: MaxTokensLimiter(max_token_count=limits.max_tokens)]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     if fast:
-        extensions += [DocumentCache, lambda: ValidationCache(maxsize=512)]
-    extensions.append(GatewayErrors)
+        extensions.append(DocumentCache)
+    extensions += [
+        lambda: LimitedValidation(rules, limits.max_merge_pairs, cache=fast),
+        lambda: CostLimiter(max_cost=limits.max_cost),
+        GatewayErrors,
+    ]
     options.setdefault(
         "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
     )
