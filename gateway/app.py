@@ -63,15 +63,18 @@ async def request_ids(request: web.Request, handler: Handler) -> web.StreamRespo
         response = await handler(request)
     except web.HTTPRequestEntityTooLarge:
         limit = request.app._client_max_size
-        body = {
+        message = f"the request body is larger than the limit of {limit} bytes"
+        body: dict[str, object] = {
             "data": None,
             "errors": [
                 {
-                    "message": f"the request body is larger than the limit of {limit} bytes",
+                    "message": message,
                     "extensions": {"code": "BAD_USER_INPUT", "limit": "max_body_kib"},
                 }
             ],
         }
+        if request.path.startswith("/webhooks/"):  # webhooks answer in their own shape
+            body = {"error": message, "code": "BAD_USER_INPUT", "limit": "max_body_kib"}
         return web.json_response(body, status=413, headers={"x-request-id": request_id})
     except web.HTTPException as exc:
         exc.headers["x-request-id"] = request_id

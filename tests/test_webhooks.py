@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.app import create_app
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
+from gateway.settings import Settings
 from gateway.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import Answer, Gateway, World
+from tests.conftest import Answer, Gateway, World, serve
 
 
 async def post(
@@ -208,3 +211,27 @@ async def test_stale_or_tampered_signatures_are_refused(gateway: Gateway, world:
             answer = await response.json()
         assert response.status == 401 and answer["code"] == "UNAUTHENTICATED", name
     assert await world.store.fetch_all("SELECT * FROM messages") == []
+
+
+async def test_a_body_over_the_size_limit_is_413_and_stores_nothing(
+    world: World, tmp_path: Path
+) -> None:
+    app = create_app(Settings(database=world.store.path, demo=False, max_body_kib=1))
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    events = [
+        {
+            "event": "message.sent",
+            "messageId": f"m{i}",
+            "from": "+5511900000001",
+            "timestamp": "2026-11-21T10:00:00Z",
+        }
+        for i in range(40)
+    ]
+    async for running in serve(app):
+        status, answer = await post(running, source, events)
+        assert status == 413 and answer["code"] == "BAD_USER_INPUT"
+        assert "larger than the limit of 1024 bytes" in answer["error"]
+        status, _ = await post(running, source, events[:2])
+        assert status == 200
+    rows = await world.store.fetch_all("SELECT external_id FROM messages")
+    assert sorted(row[0] for row in rows) == ["m0", "m1"]
