@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -26,6 +26,7 @@ class CacheEntry:
     version: int
     expires: float
     cost: int
+    headers: Mapping[str, str]
 
 
 # What an entry holds besides its body and key: the entry, the key tuple and the LRU's links.
@@ -86,6 +87,11 @@ class ResponseCache:
         return self.versions.version(tenant_id)
 
     def get(self, key: Hashable) -> bytes | None:
+        entry = self.lookup(key)
+        return None if entry is None else entry.body
+
+    def lookup(self, key: Hashable) -> CacheEntry | None:
+        """The live entry under `key`, with the headers it was kept with."""
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
@@ -96,9 +102,17 @@ class ResponseCache:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        return entry.body
+        return entry
 
-    def put(self, key: Hashable, tenant_id: str, version: int, body: bytes, ttl: float) -> None:
+    def put(
+        self,
+        key: Hashable,
+        tenant_id: str,
+        version: int,
+        body: bytes,
+        ttl: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         """Keep an answer built while the tenant's data was at `version` (read before building,
         so that an answer racing an invalidation is never kept as fresh)."""
         cost = _cost(key, body)
@@ -106,7 +120,8 @@ class ResponseCache:
             return
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = CacheEntry(body, tenant_id, version, self.clock() + ttl, cost)
+        entry = CacheEntry(body, tenant_id, version, self.clock() + ttl, cost, headers or {})
+        self._entries[key] = entry
         self._bytes += cost
         while self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import time
@@ -10,10 +11,11 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, parse
 from strawberry.aiohttp.views import GraphQLView
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 
 from gateway.appkeys import (
     CACHE,
@@ -29,13 +31,13 @@ from gateway.appkeys import (
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.persisted import PersistedQueries, PersistedQueryNotFound
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
 
 __all__ = ["GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
-_HIT_HEADERS = {"Content-Type": "application/json", "x-cache": "hit"}
 
 
 def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:
@@ -54,6 +56,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         )
         self.fast = fast
         self.max_batch_operations = (limits or Limits()).max_batch_operations
+        self.persisted = PersistedQueries()
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         # Only a GET can be a browser asking for GraphiQL; a POST skips building the adapter.
@@ -94,25 +97,48 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         cache = request.app.get(CACHE)
         key = await cache_key(request) if cache is not None else None
         if cache is not None and key is not None:
-            hit = cache.get(key)
+            hit = cache.lookup(key)
             if hit is not None:
-                return web.Response(body=hit, headers=_HIT_HEADERS)
+                if _not_modified(request, hit.headers):
+                    return web.Response(status=304, headers=hit.headers)
+                return web.Response(body=hit.body, headers=hit.headers)
             version = cache.version(request[PRINCIPAL].tenant_id)
             TOUCHED.set(set())
         try:
             response = await self.run(request=request)
         except HTTPException as exc:
             return error_response(BadUserInput(exc.reason), exc.status_code, request)
+        except PersistedQueryNotFound as exc:
+            return error_response(exc, 200, request)  # the client answers by sending the query
+        except GatewayError as exc:
+            return error_response(exc, 400, request)
         if cache is not None and key is not None and response.get(CACHEABLE):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-            cache.put(
-                key,
-                request[PRINCIPAL].tenant_id,
-                version,
-                response.body,
-                _ttl(request, TOUCHED.get() or set()),
-            )
+            ttl = _ttl(request, TOUCHED.get() or set())
+            headers = _caching_headers(response.body, ttl, TOUCHED.get() or set())
+            cache.put(key, request[PRINCIPAL].tenant_id, version, response.body, ttl, headers)
+            if ttl > 0:
+                response.headers.update(headers)
+                response.headers["x-cache"] = "miss"
+                if _not_modified(request, headers):
+                    return web.Response(status=304, headers=headers)
+        elif isinstance(response, web.Response) and response.status == 200:
+            response.headers["cache-control"] = "no-store"
         return response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return [self.persisted.resolve(item) for item in data]
+        return self.persisted.resolve(data)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson: faster, and bytes that are not UTF-8 are a JSONDecodeError (a 400) too.
@@ -223,14 +249,47 @@ async def cache_key(request: web.Request) -> tuple[object, ...] | None:
     variables sent the same way is the same entry, with no parsing on the way to a hit (whether
     the answer may be kept is decided when it is built; see CACHEABLE)."""
     principal = request.get(PRINCIPAL)
-    if request.method != "POST" or principal is None:
+    if principal is None:
         return None
+    if request.method == "GET":
+        # A GET (a persisted query, say) is the same request whatever order its parameters
+        # come in only if they come the same way; the raw query string is the key's part.
+        query = request.query_string
+        return (
+            None
+            if len(query) > MAX_KEY_BODY
+            else (principal.tenant_id, principal.key_handle, "GET", query)
+        )
     body = await request.read()
     if len(body) > MAX_KEY_BODY:
         return None
     # A key's tenant, kind, number and scopes never change, so its handle stands for all
     # that it may see.
     return (principal.tenant_id, principal.key_handle, body)
+
+
+def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, str]:
+    """What a cacheable answer tells browsers and CDNs: an ETag of its bytes, and how long it
+    may be kept. Answers from the native store are dropped by the gateway as soon as ingest moves
+    the tenant's data, so clients must ask again each time (a 304 when unchanged); answers from
+    upstream sources only live out their TTL, as in the gateway's own cache. Always private:
+    another key may see other data."""
+    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+    native = not sources or "native" in sources
+    control = "private, no-cache" if native else f"private, max-age={int(ttl)}"
+    return {
+        "Content-Type": "application/json",
+        "x-cache": "hit",
+        "etag": etag,
+        "cache-control": control,
+    }
+
+
+def _not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
+    if request.method != "GET":
+        return False
+    wanted = request.headers.get("if-none-match")
+    return wanted is not None and headers["etag"] in {tag.strip() for tag in wanted.split(",")}
 
 
 def _ttl(request: web.Request, sources: set[str]) -> float:
