@@ -10,7 +10,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
@@ -21,9 +21,11 @@ from gateway.appkeys import (
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
+    SOCKETS,
     SOURCE_TTLS,
     STORE,
     VERSIONS,
+    Sockets,
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.context import Clock, system_clock
@@ -169,6 +171,11 @@ async def watch_store(app: web.Application, store: SqliteStore, keys: CachedKeyL
             app[VERSIONS].observe(versions)
 
 
+async def close_sockets(app: web.Application) -> None:
+    """Subscriptions end when the gateway stops: 1001, going away, so clients reconnect."""
+    await app[SOCKETS].close_all(WSCloseCode.GOING_AWAY, b"the gateway is stopping")
+
+
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
@@ -179,6 +186,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     )
     app[CLOCK] = clock
     app[SETTINGS] = settings
+    app[SOCKETS] = Sockets()
+    app.on_shutdown.append(close_sockets)
     app[LIMITER] = RateLimiter(
         settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
     )

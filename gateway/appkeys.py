@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 from aiohttp import web
 
 from gateway.auth import KeyLookup, Principal
@@ -21,6 +23,7 @@ __all__ = [
     "REGISTRY",
     "REQUEST_ID",
     "SETTINGS",
+    "SOCKETS",
     "SOURCE_TTLS",
     "STORE",
     "VERSIONS",
@@ -35,5 +38,22 @@ CACHE = web.AppKey("cache", ResponseCache)
 LIMITER = web.AppKey("limiter", RateLimiter)
 VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
+
+
+class Sockets:
+    """The open subscription sockets, so that they close with the app."""
+
+    def __init__(self) -> None:
+        self._open: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+
+    def add(self, socket: web.WebSocketResponse) -> None:
+        self._open.add(socket)
+
+    async def close_all(self, code: int, message: bytes) -> None:
+        for socket in list(self._open):
+            await socket.close(code=code, message=message)
+
+
+SOCKETS = web.AppKey("sockets", Sockets)
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -8,6 +8,7 @@ workers alike. Upstream answers live no longer than their source's TTL.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
@@ -49,12 +50,22 @@ class TenantVersions:
     def __init__(self) -> None:
         self._versions: dict[str, int] = {}
         self._seen: dict[str, int] = {}
+        self._moved: dict[str, asyncio.Event] = {}
 
     def version(self, tenant_id: str) -> int:
         return self._versions.get(tenant_id, 0)
 
     def invalidate(self, tenant_id: str) -> None:
         self._versions[tenant_id] = self.version(tenant_id) + 1
+        moved = self._moved.pop(tenant_id, None)
+        if moved is not None:
+            moved.set()
+
+    async def moved(self, tenant_id: str, since: int) -> None:
+        """Return once the tenant's version is no longer `since` (live subscriptions wait
+        here; one event per tenant wakes them all)."""
+        while self.version(tenant_id) == since:
+            await self._moved.setdefault(tenant_id, asyncio.Event()).wait()
 
     def observe(self, versions: dict[str, int]) -> None:
         """The store's tenant versions as last read: a tenant whose data moved is invalidated."""

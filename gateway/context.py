@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from gateway.auth import Principal
+from gateway.auth import KeyLookup, Principal
+from gateway.cache import TenantVersions
 from gateway.errors import Unauthenticated
 from gateway.loaders import Loaders
 from gateway.providers.base import ProviderRegistry
@@ -26,9 +27,17 @@ class GatewayContext:
     registry: ProviderRegistry
     request_id: str
     clock: Clock = system_clock
+    versions: TenantVersions | None = None
+    keys: KeyLookup | None = None
+    deadline_seconds: float = 15.0
+    connection_params: dict[str, object] | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self.loaders = Loaders(self.registry)
+
+    def fresh_loaders(self) -> None:
+        """New loaders, their caches empty: a live subscription reads again after a change."""
         self.loaders = Loaders(self.registry)
 
     @property

@@ -7,15 +7,20 @@ import json
 import math
 import time
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from aiohttp import web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, parse
-from strawberry.aiohttp.views import GraphQLView
+from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.appkeys import (
     CACHE,
@@ -26,7 +31,9 @@ from gateway.appkeys import (
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
+    SOCKETS,
     SOURCE_TTLS,
+    VERSIONS,
 )
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
@@ -38,6 +45,31 @@ from gateway.schema import Limits, build_schema
 __all__ = ["GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
+
+
+class LiveSocket(AiohttpWebSocketAdapter):
+    """A subscription socket that sends a `next` only when its payload differs from the last
+    one sent for that subscription: a live dashboard speaks when its figures change."""
+
+    def __init__(
+        self,
+        view: AsyncBaseHTTPView[Any, Any, Any, Any, Any, Any, Any],
+        request: web.Request,
+        ws: web.WebSocketResponse,
+    ) -> None:
+        super().__init__(view, request, ws)
+        self._last: dict[str, object] = {}
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        kind, operation = message.get("type"), message.get("id")
+        if kind == "next" and isinstance(operation, str):
+            payload = message.get("payload")
+            if self._last.get(operation) == payload:
+                return
+            self._last[operation] = payload
+        elif kind in ("complete", "error") and isinstance(operation, str):
+            self._last.pop(operation, None)
+        await super().send_json(message)
 
 
 def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:
@@ -52,13 +84,22 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         super().__init__(
             schema=build_schema(fast=fast, limits=limits),
             graphql_ide="graphiql" if graphiql else None,
-            subscription_protocols=(),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.fast = fast
         self.max_batch_operations = (limits or Limits()).max_batch_operations
         self.persisted = PersistedQueries()
 
+    websocket_adapter_class = LiveSocket
+
     async def __call__(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("upgrade", "").lower() == "websocket":
+            # A subscription: the key comes in the connection_init payload (on_ws_connect).
+            try:
+                return await self.run(request=request)
+            except HTTPException as exc:
+                return error_response(BadUserInput(exc.reason), exc.status_code, request)
         # Only a GET can be a browser asking for GraphiQL; a POST skips building the adapter.
         if request.method == "POST" or not self.should_render_graphql_ide(
             self.request_adapter_class(request)
@@ -158,6 +199,30 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             return
         request[PRINCIPAL] = await authenticate(request.headers, request.app[KEYS])
 
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        # Pings find dead peers; the app closes every socket when it shuts down.
+        socket = web.WebSocketResponse(
+            protocols=[subprotocol] if subprotocol else [], heartbeat=30, max_msg_size=64 * 1024
+        )
+        await socket.prepare(request)
+        request.app[SOCKETS].add(socket)
+        return socket
+
+    async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
+        """The key of a subscription's connection: `x-api-key` (or `x-api-key-id`) in the
+        connection_init payload, as the headers of a query would carry it."""
+        params = context.connection_params or {}
+        headers = {k.lower(): v for k, v in params.items() if isinstance(v, str)}
+        assert context.keys is not None
+        try:
+            context.caller = await authenticate(headers, context.keys)
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+        accepted: UnsetType = UNSET
+        return accepted
+
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> GatewayContext:
@@ -169,6 +234,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             registry=request.app[REGISTRY],
             request_id=request[REQUEST_ID],
             clock=request.app[CLOCK],
+            versions=request.app.get(VERSIONS),
+            keys=request.app[KEYS],
+            deadline_seconds=request.app[SETTINGS].request_deadline_seconds,
         )
 
     def create_response(

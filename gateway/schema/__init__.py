@@ -23,6 +23,7 @@ from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import DocumentCache, GatewayErrors
+from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
@@ -93,6 +94,7 @@ def build_schema(
     )
     return GatewaySchema(
         query=Query,
+        subscription=Subscription,
         types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],
         extensions=extensions,
         **options,

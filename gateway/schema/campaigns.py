@@ -214,21 +214,26 @@ class CampaignQueries:
         description="One campaign by id; NOT_FOUND for another tenant's (needs reports:read)."
     )
     async def campaign(self, info: Info, id: CampaignIdArg) -> CampaignInterface | None:
-        principal = info.context.principal
-        principal.require_tenant_scope(REPORTS_READ)
-        for channel, type_name in TYPE_NAMES.items():
-            try:
-                source, local_id = decode_id(id, type_name)
-            except BadUserInput:
-                continue
-            ref = CampaignRef(
-                source=source,
-                tenant_id=principal.tenant_id,
-                channel=channel,
-                campaign_id=local_id,
-            )
-            campaign = await info.context.loaders.campaigns.get(ref)
-            if campaign is None:
-                raise NotFound("no such campaign", argument="id")
-            return campaign_view(campaign)
-        raise BadUserInput(f"{id!r} is not a campaign id", argument="id")
+        return await find_campaign(info, id)
+
+
+async def find_campaign(info: Info, id: str) -> CampaignInterface:
+    """A campaign of the caller's tenant, by global id; NOT_FOUND for any other."""
+    principal = info.context.principal
+    principal.require_tenant_scope(REPORTS_READ)
+    for channel, type_name in TYPE_NAMES.items():
+        try:
+            source, local_id = decode_id(id, type_name)
+        except BadUserInput:
+            continue
+        ref = CampaignRef(
+            source=source,
+            tenant_id=principal.tenant_id,
+            channel=channel,
+            campaign_id=local_id,
+        )
+        campaign = await info.context.loaders.campaigns.get(ref)
+        if campaign is None:
+            raise NotFound("no such campaign", argument="id")
+        return campaign_view(campaign)
+    raise BadUserInput(f"{id!r} is not a campaign id", argument="id")

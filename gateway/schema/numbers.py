@@ -129,16 +129,7 @@ class NumberQueries:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="A number's id.")],
     ) -> WhatsAppNumberType | None:
-        principal = info.context.principal
-        principal.require_scope(ANALYTICS_READ)
-        source, local_id = decode_id(id, "WhatsAppNumber")
-        if not local_id.isdigit() or not principal.can_see_number(int(local_id)):
-            raise NotFound("no such number", argument="id")
-        ref = NumberRef(source=source, tenant_id=principal.tenant_id, number_id=int(local_id))
-        number = await info.context.loaders.numbers.get(ref)
-        if number is None:
-            raise NotFound("no such number", argument="id")
-        return WhatsAppNumberType(model=number)
+        return await find_number(info, id)
 
     @strawberry.field(
         description="The number linked to the calling number-scoped key."
@@ -162,3 +153,17 @@ class NumberQueries:
     ) -> NumberDashboardType | None:
         number = await linked_number(info)
         return await load_dashboard(info, number.model.ref, period, timezone, tz)
+
+
+async def find_number(info: Info, id: str) -> WhatsAppNumberType:
+    """A number the caller may see, by global id; NOT_FOUND for any other."""
+    principal = info.context.principal
+    principal.require_scope(ANALYTICS_READ)
+    source, local_id = decode_id(id, "WhatsAppNumber")
+    if not local_id.isdigit() or not principal.can_see_number(int(local_id)):
+        raise NotFound("no such number", argument="id")
+    ref = NumberRef(source=source, tenant_id=principal.tenant_id, number_id=int(local_id))
+    number = await info.context.loaders.numbers.get(ref)
+    if number is None:
+        raise NotFound("no such number", argument="id")
+    return WhatsAppNumberType(model=number)
