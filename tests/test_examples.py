@@ -91,3 +91,25 @@ def test_readme_has_example_queries_for_every_area() -> None:
         "deliveryByChannel",
     ):
         assert re.search(rf"\b{field}\b", text), field
+
+
+async def test_gql_client_queries_then_follows_a_live_dashboard(
+    gateway: Gateway, world: World
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / "gql_client.py"),
+        *("--url", gateway.url, "--key", world.keys["acme_sales"], "--updates", "2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    summary = await asyncio.wait_for(process.stdout.readline(), 30)
+    assert b"2026-11-16 .. 2026-11-22: 0 messages" in summary, summary
+    first = await asyncio.wait_for(process.stdout.readline(), 30)
+    assert b"'total': 0" in first, first
+    await world.send("sales", "m1", datetime(2026, 11, 22, 9, tzinfo=UTC))  # as an import would
+    second = await asyncio.wait_for(process.stdout.readline(), 30)
+    assert b"'total': 1" in second and b"'delivered': 1" in second, second
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err.decode()
