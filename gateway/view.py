@@ -194,7 +194,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
 
     async def _authenticate(self, request: web.Request) -> None:
         has_key = "x-api-key" in request.headers or "x-api-key-id" in request.headers
-        # The schema is public: GraphiQL fetches it before the user has typed a key in.
+        # The schema is public: GraphiQL fetches it before the user has typed a key in, and a
+        # federation gateway its subgraph SDL (`_service`).
         if not has_key and self.introspection and await _is_introspection_only(request):
             return
         request[PRINCIPAL] = await authenticate(request.headers, request.app[KEYS])
@@ -301,7 +302,8 @@ async def _is_introspection_only(request: web.Request) -> bool:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     return bool(operations) and all(
-        isinstance(selection, FieldNode) and selection.name.value.startswith("__")
+        isinstance(selection, FieldNode)
+        and (selection.name.value.startswith("__") or selection.name.value == "_service")
         for operation in operations
         for selection in operation.selection_set.selections
     )

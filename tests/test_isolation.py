@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import parse
 
 from gateway.app import create_app
+from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
 from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, ingest, serve
@@ -29,7 +31,11 @@ EVERYTHING = """{
   campaigns { edges { node { id name ... on EmailCampaign { report { performance { sent } } } } } }
   billing { organizationId } creditBalance { balance }
   deliveryByChannel { channels { channel totals { total } } }
+  organization { id numbers { phoneNumber } billing { organizationId } }
 }"""
+# Root fields asked otherwise: _entities below, by id like number and campaign; _service is the
+# schema's text, the same for everyone.
+ELSEWHERE = {"number", "campaign", "_entities", "_service"}
 
 MARKERS = {
     "acme": ["ACME-CAMPAIGN", "org-acme", "+5511900000001", "+5511900000002"],
@@ -125,6 +131,14 @@ def assert_nothing_of_the_other(body: dict[str, Any], key: str) -> None:
     assert codes <= {"FORBIDDEN", "TENANT_SCOPE_NOT_ALLOWED", "NUMBER_NOT_LINKED"}, codes
 
 
+def test_every_root_field_is_in_the_matrix() -> None:
+    asked = {
+        selection.name.value
+        for selection in parse(EVERYTHING).definitions[0].selection_set.selections  # type: ignore[attr-defined]
+    }
+    assert set(build_schema()._schema.query_type.fields) - asked == ELSEWHERE  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("key", KEYS)
 async def test_no_root_field_shows_another_tenant(gateway: Gateway, world: World, key: str) -> None:
     await seed(world)
@@ -157,6 +171,19 @@ async def test_another_tenants_ids_are_not_found_never_forbidden(
         assert codes in (["NOT_FOUND"], ["FORBIDDEN"]), (key, field, codes)
         if key.endswith("_tenant"):
             assert codes == ["NOT_FOUND"]
+    # The same ids as federation entities, and the other tenant as an organization.
+    representations = [{"__typename": t, "id": i} for t, i in other.items()]
+    other_tenant = "globex" if tenant_of(key) == "acme" else "acme"
+    representations.append({"__typename": "Organization", "id": other_tenant})
+    answer = await gateway.query(
+        world.keys[key],
+        "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
+        {"r": representations},
+    )
+    assert answer.data == {"_entities": [None] * len(representations)}
+    assert set(answer.codes) <= {"NOT_FOUND", "FORBIDDEN"}, (key, answer.codes)
+    if key.endswith("_tenant"):
+        assert answer.codes == ["NOT_FOUND"] * len(representations)
 
 
 @pytest.fixture

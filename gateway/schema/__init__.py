@@ -13,9 +13,11 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
 )
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
 from gateway.schema.channels import ChannelQueries
@@ -25,6 +27,7 @@ from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import DocumentCache, GatewayErrors
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
+from gateway.schema.organization import OrganizationQueries
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
@@ -35,6 +38,7 @@ __all__ = ["Limits", "build_schema"]
 @strawberry.type(description="Messaging analytics across WhatsApp, SMS and email.")
 class Query(
     ViewerQueries,
+    OrganizationQueries,
     NumberQueries,
     ChannelQueries,
     SmsQueries,
@@ -45,13 +49,46 @@ class Query(
     pass
 
 
-class GatewaySchema(strawberry.Schema):
+class GatewaySchema(strawberry.federation.Schema):
+    def entities_resolver(
+        self, info: strawberry.Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Federation's `_entities`: each representation is checked before it reaches its
+        type's resolve_reference, and a bad one is a BAD_USER_INPUT error in its place."""
+        entities = {
+            name
+            for name, type_ in self.schema_converter.type_map.items()
+            if hasattr(getattr(type_.definition, "origin", None), "resolve_reference")
+        }
+        results: list[FederationAny] = []
+        for index, representation in enumerate(representations):
+            problem = _representation_problem(representation, entities)
+            if problem is not None:
+                error = BadUserInput(f"representations[{index}]: {problem}")
+                results.append(error)  # type: ignore[arg-type]
+                continue
+            assert isinstance(representation, dict)
+            key = {"__typename": representation["__typename"], "id": representation["id"]}
+            results.extend(super().entities_resolver(info, [key]))  # type: ignore[list-item]
+        return results
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # GatewayErrors logs what needs logging (internal errors, with the request id); the
         # default would log every bad timezone with a stack trace.
         pass
+
+
+def _representation_problem(representation: object, entities: set[str]) -> str | None:
+    if not isinstance(representation, dict):
+        return "a representation is an object with __typename and id"
+    type_name = representation.get("__typename")
+    if type_name not in entities:
+        return f"__typename must be one of {', '.join(sorted(entities))}"
+    if not isinstance(representation.get("id"), str):
+        return "id must be a string"
+    return None
 
 
 @dataclass(frozen=True)

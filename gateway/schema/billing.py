@@ -88,6 +88,13 @@ class CreditBalance:
     balance: int = strawberry.field(description="Purchased credits available to spend.")
 
 
+async def load_billing(info: Info) -> BillingStatusType | None:
+    principal = info.context.principal
+    principal.require_tenant_scope(BILLING_READ)
+    status = await info.context.loaders.billing.get(principal.tenant_id)
+    return None if status is None else billing_view(status)
+
+
 @strawberry.type
 class BillingQueries:
     @strawberry.field(
@@ -95,10 +102,7 @@ class BillingQueries:
         " (needs billing:read)."
     )
     async def billing(self, info: Info) -> BillingStatusType | None:
-        principal = info.context.principal
-        principal.require_tenant_scope(BILLING_READ)
-        status = await info.context.loaders.billing.get(principal.tenant_id)
-        return None if status is None else billing_view(status)
+        return await load_billing(info)
 
     @strawberry.field(
         description="The credit balance; null without a billing account (needs billing:read)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -89,11 +89,17 @@ class CampaignInterface:
         return self.model.created_at
 
 
-@strawberry.type(
-    name="SmsCampaign", description="An SMS campaign with its messages counted by final status."
+@strawberry.federation.type(
+    name="SmsCampaign",
+    keys=["id"],
+    description="An SMS campaign with its messages counted by final status.",
 )
 class SmsCampaignType(CampaignInterface):
     counts_hint: strawberry.Private[SmsCampaignPerformance | None] = None
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> SmsCampaignType:
+        return await _entity(info, id, cls)
 
     @strawberry.field(description="When the campaign completed, if it has.")
     def completed_at(self) -> datetime | None:
@@ -106,8 +112,14 @@ class SmsCampaignType(CampaignInterface):
         return delivery_totals(await info.context.loaders.sms_counts.get(self.model.ref))
 
 
-@strawberry.type(name="EmailCampaign", description="An email campaign and its reports.")
+@strawberry.federation.type(
+    name="EmailCampaign", keys=["id"], description="An email campaign and its reports."
+)
 class EmailCampaignType(CampaignInterface):
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> EmailCampaignType:
+        return await _entity(info, id, cls)
+
     @strawberry.field(description="When the campaign was sent, if it has been.")
     def sent_at(self) -> datetime | None:
         return self.model.sent_at
@@ -215,6 +227,17 @@ class CampaignQueries:
     )
     async def campaign(self, info: Info, id: CampaignIdArg) -> CampaignInterface | None:
         return await find_campaign(info, id)
+
+
+C = TypeVar("C", bound=CampaignInterface)
+
+
+async def _entity(info: Info, id: str, kind: type[C]) -> C:
+    """A campaign asked for by a federation gateway as an entity of type `kind`."""
+    found = await find_campaign(info, id)
+    if not isinstance(found, kind):
+        raise NotFound("no such campaign", argument="id")
+    return found
 
 
 async def find_campaign(info: Info, id: str) -> CampaignInterface:

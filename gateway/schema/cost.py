@@ -59,6 +59,7 @@ LIST_SIZES: Mapping[str, int] = {
     "EmailReports.histogram": 90,
     "NumberDashboard.series": 90,
     "Query.numbers": 20,
+    "Organization.numbers": 20,
     "SmsAnalytics.trends": 366,
     "SmsAnalytics.campaignExport": 100,
     "Viewer.scopes": 3,
@@ -148,6 +149,8 @@ class _Estimate:
         return 1 + self.size(node, definition, f"{parent.name}.{name}") * inner
 
     def size(self, node: FieldNode, definition: GraphQLField, coordinate: str) -> int:
+        if coordinate == "Query._entities":  # one entity per representation sent
+            return len(self.argument(node, definition, "representations") or ())
         for argument in PAGE_ARGUMENTS:
             if argument in definition.args:
                 return self.page(node, definition, argument)
@@ -155,13 +158,18 @@ class _Estimate:
             return 1
         return LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
 
-    def page(self, node: FieldNode, definition: GraphQLField, argument: str) -> int:
+    def argument(self, node: FieldNode, definition: GraphQLField, argument: str) -> Any:
+        """The argument's value as given (literal or variable), else its default."""
         value: Any = Undefined
         for given in node.arguments or ():
             if given.name.value == argument:
                 value = value_from_ast(given.value, definition.args[argument].type, self.variables)
         if value is Undefined:
             value = definition.args[argument].default_value
+        return None if value is Undefined else value
+
+    def page(self, node: FieldNode, definition: GraphQLField, argument: str) -> int:
+        value = self.argument(node, definition, argument)
         if not isinstance(value, int) or isinstance(value, bool):
             return DEFAULT_LIST_SIZE
         return max(0, min(value, MAX_PAGE))

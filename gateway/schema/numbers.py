@@ -62,9 +62,16 @@ async def load_dashboard(
     return NumberDashboardType(model=await context.loaders.dashboards.get(request))
 
 
-@strawberry.type(name="WhatsAppNumber", description="A WhatsApp sender number of the tenant.")
+@strawberry.federation.type(
+    name="WhatsAppNumber", keys=["id"], description="A WhatsApp sender number of the tenant."
+)
 class WhatsAppNumberType:
     model: strawberry.Private[WhatsAppNumber]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> WhatsAppNumberType:
+        # Through the numbers loader: many representations are one batched provider call.
+        return await find_number(info, id)
 
     @strawberry.field(description="Global ID of the number.")
     def id(self) -> strawberry.ID:
@@ -108,17 +115,7 @@ class NumberQueries:
         " its own. Needs analytics:read."
     )
     async def numbers(self, info: Info) -> list[WhatsAppNumberType]:
-        context = info.context
-        principal = context.principal
-        principal.require_scope(ANALYTICS_READ)
-        if principal.kind is KeyKind.NUMBER:
-            if principal.number_id is None:
-                return []
-            return [await linked_number(info)]
-        found = await context.registry.numbers().list_numbers(principal.tenant_id)
-        for number in found:
-            context.loaders.numbers.prime(number.ref, number)
-        return [WhatsAppNumberType(model=number) for number in found]
+        return await list_numbers(info)
 
     @strawberry.field(
         description="One of the tenant's numbers by id; NOT_FOUND for a number"
@@ -153,6 +150,21 @@ class NumberQueries:
     ) -> NumberDashboardType | None:
         number = await linked_number(info)
         return await load_dashboard(info, number.model.ref, period, timezone, tz)
+
+
+async def list_numbers(info: Info) -> list[WhatsAppNumberType]:
+    """The numbers the caller may see: its own for a number-scoped key, else the tenant's."""
+    context = info.context
+    principal = context.principal
+    principal.require_scope(ANALYTICS_READ)
+    if principal.kind is KeyKind.NUMBER:
+        if principal.number_id is None:
+            return []
+        return [await linked_number(info)]
+    found = await context.registry.numbers().list_numbers(principal.tenant_id)
+    for number in found:
+        context.loaders.numbers.prime(number.ref, number)
+    return [WhatsAppNumberType(model=number) for number in found]
 
 
 async def find_number(info: Info, id: str) -> WhatsAppNumberType:
