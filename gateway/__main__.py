@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -17,6 +16,7 @@ from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, GatewayError, NotFound
 from gateway.importer import ImportSummary, import_lines, rejects_path
+from gateway.logs import configure_logging
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
 from gateway.providers.native.tenancy import Tenancy
@@ -92,9 +92,7 @@ def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
 
 async def serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format, settings.access_log)
     if args.worker:
         await serve_once(settings, reuse_port=True, ready=worker_ready(args.ready_fd))
         return 0

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
 
@@ -31,10 +32,13 @@ from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, Versio
 from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
+from gateway.logs import LOG_REQUEST_ID
+from gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS, metrics_handler
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
+from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
 from gateway.schema import Limits
 from gateway.settings import Settings
@@ -45,6 +49,8 @@ from gateway.webhooks import receive_webhook
 __all__ = ["STORE", "create_app"]
 
 log = logging.getLogger("gateway.app")
+# One line per request, off unless GATEWAY_ACCESS_LOG is on (see gateway.logs).
+access = logging.getLogger("gateway.access")
 
 
 # How often each process looks whether the store changed under its caches.
@@ -57,10 +63,43 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request gets an id (echoed, and on every log line it causes), and is counted and
+    timed by route and status."""
     # Keep a caller's id (a load balancer's, say) when it is harmless to echo and log.
     incoming = request.headers.get("x-request-id", "")
     request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
     request[REQUEST_ID] = request_id
+    LOG_REQUEST_ID.set(request_id)
+    started, status = time.perf_counter(), 500
+    try:
+        response = await _guarded(request, handler, request_id)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        elapsed = time.perf_counter() - started
+        HTTP_REQUESTS.labels(route, str(status)).inc()
+        HTTP_SECONDS.labels(route).observe(elapsed)
+        access.info(
+            "%s %s %s %.1f ms",
+            request.method,
+            request.path,
+            status,
+            elapsed * 1000,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                "status": status,
+                "ms": round(elapsed * 1000, 1),
+            },
+        )
+
+
+async def _guarded(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPRequestEntityTooLarge:
@@ -128,10 +167,31 @@ def cors(origins: list[str]) -> Middleware:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """The store answers, and which worker process this is."""
-    store = request.app[STORE]
-    await store.fetch_one("SELECT 1")
-    return web.json_response({"status": "ok", "store": "ok", "worker": os.getpid()})
+    """Whether the store answers (503 when it does not), each upstream source's circuit and
+    last call, and which worker process this is. Sources are not called for it: an open circuit
+    makes the status "degraded", still 200, for the gateway itself is serving."""
+    try:
+        await request.app[STORE].fetch_one("SELECT 1")
+        store = "ok"
+    except Exception:
+        log.exception("health check: the store did not answer")
+        store = "failing"
+    sources: dict[str, dict[str, object]] = {}
+    registry = request.app[REGISTRY]
+    for name in registry.names:
+        client = getattr(registry.get(name), "client", None)
+        if isinstance(client, UpstreamClient):
+            sources[name] = {
+                "platform": client.config.platform,
+                "circuit": client.breaker.state,
+                "lastCall": client.last_outcome,
+            }
+        else:
+            sources[name] = {"platform": "native", "circuit": "closed", "lastCall": store}
+    degraded = any(source["circuit"] != "closed" for source in sources.values())
+    status = "failing" if store != "ok" else "degraded" if degraded else "ok"
+    body = {"status": status, "store": store, "sources": sources, "worker": os.getpid()}
+    return web.json_response(body, status=503 if store != "ok" else 200)
 
 
 async def to_graphql(request: web.Request) -> web.Response:
@@ -239,6 +299,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         max_merge_pairs=settings.max_merge_pairs,
         max_batch_operations=settings.max_batch_operations,
         introspection=settings.introspection,
+        otel=settings.otel,
     )
     view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path, limits=limits)
     app.router.add_route("GET", "/graphql", view)
@@ -246,5 +307,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.router.add_post("/webhooks/{source}", receive_webhook)
     app.router.add_get("/export/campaigns.csv", export_campaigns)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/", to_graphql)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
@@ -23,6 +23,7 @@ from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError
+from gateway.metrics import BATCH_SIZES
 from gateway.providers.base import NATIVE, ProviderRegistry
 
 __all__ = ["Loaders", "SourceLoader"]
@@ -48,8 +49,11 @@ class SourceLoader(DataLoader[K, V | GatewayError], Generic[K, V]):
         self._call = call
         self.batches: list[int] = []  # sizes of the batches made, for tests and metrics
 
+    name = "loader"  # set by Loaders to the attribute it lives under
+
     async def batch_load_fn(self, keys: Sequence[K]) -> BatchResult[V]:
         self.batches.append(len(keys))
+        BATCH_SIZES.labels(self.name).observe(len(keys))
         by_source: dict[str, list[int]] = defaultdict(list)
         for index, key in enumerate(keys):
             by_source[self._source_of(key)].append(index)
@@ -74,6 +78,18 @@ def _source(key: RangeRequest | PastDaysRequest | NumberRef | CampaignRef) -> st
     return key.source
 
 
+L = TypeVar("L", bound=SourceLoader[Any, Any])
+
+
+class _loader(cached_property[L]):
+    """A loader made on first use and named after its attribute, for the batch-size metric."""
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> L:  # type: ignore[override]
+        made: L = super().__get__(instance, owner)
+        made.name = self.attrname or "loader"
+        return made
+
+
 class Loaders:
     """The DataLoaders of one request; built in the view's get_context, never shared. Each is
     made on first use: most requests ask for a few areas only."""
@@ -81,98 +97,98 @@ class Loaders:
     def __init__(self, registry: ProviderRegistry) -> None:
         self._registry = registry
 
-    @cached_property
+    @_loader
     def numbers(self) -> SourceLoader[NumberRef, WhatsAppNumber | None]:
         # Numbers are the gateway's own, wherever their data lives: the native store knows them.
         return SourceLoader(
             lambda _: NATIVE, lambda s, keys: self._registry.get(s).load_numbers(keys)
         )
 
-    @cached_property
+    @_loader
     def dashboards(self) -> SourceLoader[DashboardRequest, NumberDashboard]:
         return SourceLoader(
             lambda r: r.number.source, lambda s, keys: self._registry.get(s).load_dashboards(keys)
         )
 
-    @cached_property
+    @_loader
     def whatsapp_daily(self) -> SourceLoader[RangeRequest, list[DailyDelivery]]:
         return SourceLoader(
             _source, lambda s, keys: self._registry.get(s).load_whatsapp_daily(keys)
         )
 
-    @cached_property
+    @_loader
     def sms_overviews(self) -> SourceLoader[RangeRequest, SmsOverview]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_overviews(keys))
 
-    @cached_property
+    @_loader
     def sms_trends(self) -> SourceLoader[RangeRequest, list[TrendDay]]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_trends(keys))
 
-    @cached_property
+    @_loader
     def top_campaigns(self) -> SourceLoader[RangeRequest, list[SmsCampaignPerformance]]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_top_campaigns(keys))
 
-    @cached_property
+    @_loader
     def best_send_times(self) -> SourceLoader[RangeRequest, BestSendTimes]:
         return SourceLoader(
             _source, lambda s, keys: self._registry.get(s).load_best_send_times(keys)
         )
 
-    @cached_property
+    @_loader
     def campaign_exports(self) -> SourceLoader[RangeRequest, list[SmsCampaignPerformance]]:
         return SourceLoader(
             _source, lambda s, keys: self._registry.get(s).load_campaign_exports(keys)
         )
 
-    @cached_property
+    @_loader
     def campaigns(self) -> SourceLoader[CampaignRef, Campaign | None]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_campaigns(keys))
 
-    @cached_property
+    @_loader
     def sms_counts(self) -> SourceLoader[CampaignRef, DeliveryCounts]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_sms_counts(keys))
 
-    @cached_property
+    @_loader
     def email_dashboards(self) -> SourceLoader[PastDaysRequest, EmailDashboard]:
         return SourceLoader(
             _source, lambda s, keys: self._registry.get(s).load_email_dashboards(keys)
         )
 
-    @cached_property
+    @_loader
     def email_overall(self) -> SourceLoader[PastDaysRequest, EmailCounts]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_email_overall(keys))
 
-    @cached_property
+    @_loader
     def email_histograms(self) -> SourceLoader[PastDaysRequest, list[EmailPoint]]:
         return SourceLoader(
             _source, lambda s, keys: self._registry.get(s).load_email_histograms(keys)
         )
 
-    @cached_property
+    @_loader
     def email_reports(self) -> SourceLoader[Campaign, EmailCampaignReport]:
         return SourceLoader(
             lambda c: c.ref.source, lambda s, keys: self._registry.get(s).load_email_reports(keys)
         )
 
-    @cached_property
+    @_loader
     def engagements(self) -> SourceLoader[EngagementRequest, list[EmailPoint]]:
         return SourceLoader(
             lambda r: r.campaign.source,
             lambda s, keys: self._registry.get(s).load_engagements(keys),
         )
 
-    @cached_property
+    @_loader
     def email_daily(self) -> SourceLoader[RangeRequest, list[DailyDelivery]]:
         return SourceLoader(_source, lambda s, keys: self._registry.get(s).load_email_daily(keys))
 
-    @cached_property
+    @_loader
     def billing(self) -> SourceLoader[str, BillingStatus | None]:
         return SourceLoader(
             lambda tenant: self._registry.source_for(tenant, "sms"),
             lambda s, keys: self._registry.get(s).load_billing(keys),
         )
 
-    @cached_property
+    @_loader
     def credit_balances(self) -> SourceLoader[str, int | None]:
         return SourceLoader(
             lambda tenant: self._registry.source_for(tenant, "sms"),

@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 
 from aiohttp import web
@@ -121,6 +122,15 @@ async def supervise(settings: Settings, ready: Callable[[str], None] | None = No
     connections); stop them all on SIGINT or SIGTERM, or when one of them dies."""
     port = settings.port or _free_port(settings.host)
     env = worker_env(settings, port)
+    with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as metrics:
+        # Each worker writes its metrics here and /metrics on any of them adds them all up.
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics
+        return await _run_workers(settings, env, port, ready)
+
+
+async def _run_workers(
+    settings: Settings, env: dict[str, str], port: int, ready: Callable[[str], None] | None
+) -> int:
     started = [await _start_worker(env) for _ in range(settings.workers)]
     workers = [worker for worker, _ in started]
     try:

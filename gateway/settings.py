@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,15 @@ class Settings(BaseSettings):
         15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for a terminal; json: one object per line, with the request id."
+    )
+    access_log: bool = Field(False, description="Log one line per request.")
+    otel: bool = Field(
+        False,
+        description="Trace operations with OpenTelemetry (needs the otel extra; the exporter is"
+        " set up by the OTEL_* variables or by the program that embeds the gateway).",
+    )
 
     @property
     def database_path(self) -> Path:

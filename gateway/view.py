@@ -38,6 +38,7 @@ from gateway.appkeys import (
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.metrics import CACHE_LOOKUPS
 from gateway.persisted import PersistedQueries, PersistedQueryNotFound
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
@@ -139,6 +140,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         key = await cache_key(request) if cache is not None else None
         if cache is not None and key is not None:
             hit = cache.lookup(key)
+            CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
             if hit is not None:
                 if _not_modified(request, hit.headers):
                     return web.Response(status=304, headers=hit.headers)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from gateway.appkeys import SETTINGS, STORE, VERSIONS
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
+from gateway.metrics import WEBHOOK_EVENTS
 from gateway.providers.native.ingest import apply_events
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 
@@ -96,8 +97,11 @@ async def receive_webhook(request: web.Request) -> web.Response:
     events, problems = _events(source, payload)
     if problems:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
+        WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(events) + len(problems))
         return _refuse(400, "BAD_USER_INPUT", "; ".join(problems[:20]))
     result = await apply_events(store, events)
+    WEBHOOK_EVENTS.labels(source.platform, "applied").inc(result.applied)
+    WEBHOOK_EVENTS.labels(source.platform, "duplicate").inc(result.duplicates)
     # This process's caches at once; the other workers' when their store watch sees it.
     request.app[VERSIONS].invalidate(source.tenant_id)
     if result.rejected:

@@ -44,6 +44,15 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
             asked += 1
         assert len(workers) == 2, f"{asked} requests all met {workers}\n{log.read_text()}"
         assert server.pid not in workers
+        # /metrics on either worker adds up both workers' counts.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        [line] = [
+            line
+            for line in text.splitlines()
+            if line.startswith('gateway_http_requests_total{route="/healthz",status="200"}')
+        ]
+        assert float(line.split()[-1]) >= asked
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=20)

@@ -24,7 +24,7 @@ from gateway.schema.channels import ChannelQueries
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.email import EmailQueries
-from gateway.schema.extensions import DocumentCache, GatewayErrors
+from gateway.schema.extensions import DocumentCache, GatewayErrors, OperationMetrics
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
@@ -80,6 +80,18 @@ class GatewaySchema(strawberry.federation.Schema):
         pass
 
 
+def _tracing() -> Any:
+    """Strawberry's OpenTelemetry extension: a span per operation, its parsing, validation and
+    each resolver, on whatever tracer provider the process set up."""
+    try:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+    except ImportError as missing:
+        raise RuntimeError(
+            "GATEWAY_OTEL needs OpenTelemetry: pip install 'analytics-gateway[otel]'"
+        ) from missing
+    return OpenTelemetryExtension
+
+
 def _representation_problem(representation: object, entities: set[str]) -> str | None:
     if not isinstance(representation, dict):
         return "a representation is an object with __typename and id"
@@ -102,6 +114,7 @@ class Limits:
     max_merge_pairs: int = 10_000
     max_batch_operations: int = 10
     introspection: bool = True
+    otel: bool = False
 
 
 def build_schema(
@@ -121,9 +134,12 @@ def build_schema(
         extensions.append(DisableIntrospection)
     if fast:
         extensions.append(DocumentCache)
+    if limits.otel:
+        extensions.append(_tracing())
     extensions += [
         lambda: LimitedValidation(rules, limits.max_merge_pairs, cache=fast),
         lambda: CostLimiter(max_cost=limits.max_cost),
+        OperationMetrics,  # before GatewayErrors, so that it sees the errors' codes
         GatewayErrors,
     ]
     options.setdefault(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from functools import lru_cache
@@ -11,8 +12,9 @@ from graphql import DocumentNode, GraphQLError, parse
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
+from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
 
-__all__ = ["DocumentCache", "GatewayErrors"]
+__all__ = ["DocumentCache", "GatewayErrors", "OperationMetrics"]
 
 log = logging.getLogger("gateway.errors")
 
@@ -72,3 +74,19 @@ class DocumentCache(SchemaExtension):
                 max_tokens = context.parse_options.get("max_tokens")
                 context.graphql_document = _parse(context.query, max_tokens)
         yield
+
+
+class OperationMetrics(SchemaExtension):
+    """Count and time each executed operation by name and outcome (its first error's code)."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        yield
+        context = self.execution_context
+        name = operation_label(context.operation_name)
+        errors = context.result.errors if context.result is not None else None
+        code = "OK"
+        if errors:
+            code = str((errors[0].extensions or {}).get("code", INTERNAL_CODE))
+        GRAPHQL_OPERATIONS.labels(name, code).inc()
+        GRAPHQL_SECONDS.labels(name).observe(time.perf_counter() - started)

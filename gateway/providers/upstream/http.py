@@ -31,6 +31,7 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from gateway.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
 from gateway.sources import SourceConfig
 
 __all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
@@ -108,6 +109,7 @@ class UpstreamClient:
         self.breaker = Breaker(config.breaker_failures, config.breaker_reset_seconds)
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self.calls = 0  # requests sent, retries included: for tests and metrics
+        self.last_outcome: str | None = None  # the last call's HTTP status, timeout or unreachable
 
     async def get(
         self,
@@ -155,6 +157,7 @@ class UpstreamClient:
                 response = await self._send(path, params, headers, deadline)
             except GatewayError as error:
                 self.breaker.record(not _counts_as_failure(error), time.monotonic())
+                CIRCUIT_OPEN.labels(self.name).set(int(self.breaker.state == "open"))
                 wait = self._backoff(attempt, error)
                 if wait is None or time.monotonic() + wait >= deadline:
                     raise
@@ -163,6 +166,7 @@ class UpstreamClient:
                 attempt += 1
                 continue
             self.breaker.record(True, time.monotonic())
+            CIRCUIT_OPEN.labels(self.name).set(0)
             return response
 
     def _backoff(self, attempt: int, error: GatewayError) -> float | None:
@@ -189,6 +193,7 @@ class UpstreamClient:
                 upstreamStatus=None,
             )
         timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_seconds, left))
+        started, outcome = time.monotonic(), "unreachable"
         try:
             async with self._slots:
                 self.calls += 1
@@ -199,7 +204,9 @@ class UpstreamClient:
                     response = UpstreamResponse(
                         raw.status, await raw.read(), {k.lower(): v for k, v in raw.headers.items()}
                     )
+                    outcome = str(raw.status)
         except TimeoutError:
+            outcome = "timeout"
             raise UpstreamTimeout(
                 f"{self.name} did not answer in time", source=self.name, upstreamStatus=None
             ) from None
@@ -209,6 +216,10 @@ class UpstreamClient:
                 source=self.name,
                 upstreamStatus=None,
             ) from None
+        finally:
+            self.last_outcome = outcome
+            UPSTREAM_CALLS.labels(self.name, outcome).inc()
+            UPSTREAM_SECONDS.labels(self.name).observe(time.monotonic() - started)
         if response.status >= 400:
             raise map_status(self.name, response)
         return response

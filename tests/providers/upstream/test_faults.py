@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY as REGISTRY_METRICS
 
 from gateway.appkeys import REGISTRY
 from gateway.testing.fakes import FAKE_KEYS, Fault
@@ -22,6 +23,11 @@ async def ask(upstream: Gateway, world: World) -> tuple[Answer, float]:
     started = time.monotonic()
     answer = await upstream.query(world.keys["acme_tenant"], QUERY)
     return answer, time.monotonic() - started
+
+
+async def get_json(gateway: Gateway, path: str) -> Any:
+    async with gateway.session.get(gateway.server.make_url(path)) as response:
+        return await response.json()
 
 
 def only_error(answer: Answer) -> dict[str, Any]:
@@ -156,10 +162,24 @@ async def test_the_circuit_opens_and_closes_again(
     assert app is not None
     client = app[REGISTRY].get("ms").client  # type: ignore[attr-defined]
     assert client.breaker.state == "open"
+    # /healthz and /metrics say so: the gateway is degraded, not down.
+    health = await get_json(upstream, "/healthz")
+    assert health["status"] == "degraded" and health["store"] == "ok"
+    assert health["sources"]["ms"] == {
+        "platform": "messagesender",
+        "circuit": "open",
+        "lastCall": "503",
+    }
+    assert health["sources"]["native"]["circuit"] == "closed"
+    assert REGISTRY_METRICS.get_sample_value("gateway_upstream_circuit_open", {"source": "ms"}) == 1
+    failed = {"source": "ms", "status": "503"}
+    assert (REGISTRY_METRICS.get_sample_value("gateway_upstream_calls_total", failed) or 0) >= 4
     state.outage = None
     await asyncio.sleep(0.5)
     healed, _ = await ask(upstream, world)
     assert "errors" not in healed.body and client.breaker.state == "closed"
+    assert (await get_json(upstream, "/healthz"))["status"] == "ok"
+    assert REGISTRY_METRICS.get_sample_value("gateway_upstream_circuit_open", {"source": "ms"}) == 0
     assert only_error(first)["code"] == "UPSTREAM_ERROR"
     assert only_error(second)["code"] == "UPSTREAM_UNAVAILABLE"
 

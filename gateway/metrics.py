@@ -1,0 +1,103 @@
+"""Prometheus metrics, served at /metrics.
+
+With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIPROC_DIR, and
+/metrics on any worker adds up all of them (prometheus_client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+__all__ = [
+    "BATCH_SIZES",
+    "CACHE_LOOKUPS",
+    "CIRCUIT_OPEN",
+    "GRAPHQL_OPERATIONS",
+    "GRAPHQL_SECONDS",
+    "HTTP_REQUESTS",
+    "HTTP_SECONDS",
+    "UPSTREAM_CALLS",
+    "UPSTREAM_SECONDS",
+    "WEBHOOK_EVENTS",
+    "metrics_handler",
+    "operation_label",
+]
+
+_LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+HTTP_REQUESTS = Counter(
+    "gateway_http_requests", "HTTP requests by route and status.", ["route", "status"]
+)
+HTTP_SECONDS = Histogram(
+    "gateway_http_request_seconds", "HTTP request latency by route.", ["route"], buckets=_LATENCY
+)
+GRAPHQL_OPERATIONS = Counter(
+    "gateway_graphql_operations",
+    "GraphQL operations executed (cache misses) by operation name and outcome: OK or the first"
+    " error's code.",
+    ["operation", "code"],
+)
+GRAPHQL_SECONDS = Histogram(
+    "gateway_graphql_operation_seconds",
+    "GraphQL operation latency by operation name.",
+    ["operation"],
+    buckets=_LATENCY,
+)
+CACHE_LOOKUPS = Counter("gateway_response_cache_lookups", "Response cache lookups.", ["result"])
+UPSTREAM_CALLS = Counter(
+    "gateway_upstream_calls",
+    "Calls to upstream platforms by source and HTTP status (or timeout / unreachable).",
+    ["source", "status"],
+)
+UPSTREAM_SECONDS = Histogram(
+    "gateway_upstream_call_seconds",
+    "Upstream call latency by source.",
+    ["source"],
+    buckets=_LATENCY,
+)
+BATCH_SIZES = Histogram(
+    "gateway_dataloader_batch_size",
+    "Keys per DataLoader batch, by loader.",
+    ["loader"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
+CIRCUIT_OPEN = Gauge(
+    "gateway_upstream_circuit_open",
+    "1 while a source's circuit breaker is open.",
+    ["source"],
+    multiprocess_mode="max",
+)
+WEBHOOK_EVENTS = Counter(
+    "gateway_webhook_events", "Webhook events by outcome.", ["platform", "outcome"]
+)
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def operation_label(name: str | None) -> str:
+    """An operation's name as a label: clients choose names, so odd ones are not kept."""
+    if not name:
+        return "anonymous"
+    return name if _NAME.match(name) else "other"
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
