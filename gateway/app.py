@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import re
@@ -33,7 +34,7 @@ from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
 from gateway.logs import LOG_REQUEST_ID
-from gateway.metrics import HTTP_REQUESTS, HTTP_SECONDS, metrics_handler
+from gateway.metrics import metrics_handler, record_http
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
@@ -57,85 +58,71 @@ access = logging.getLogger("gateway.access")
 WATCH_SECONDS = 0.1
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Request ids: a random prefix per process and a counter, unique without a system call each.
+_ID_PREFIX = secrets.token_hex(4)
+_ID_COUNTER = itertools.count(1)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @web.middleware
 async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every request gets an id (echoed, and on every log line it causes), and is counted and
-    timed by route and status."""
+    """Every request gets an id (echoed, and on every log line it causes), is counted and timed
+    by route and status, and never answers an untyped error."""
     # Keep a caller's id (a load balancer's, say) when it is harmless to echo and log.
     incoming = request.headers.get("x-request-id", "")
-    request_id = incoming if incoming and _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(8)
+    if incoming and _SAFE_REQUEST_ID.match(incoming):
+        request_id = incoming
+    else:
+        request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
     request[REQUEST_ID] = request_id
     LOG_REQUEST_ID.set(request_id)
-    started, status = time.perf_counter(), 500
-    try:
-        response = await _guarded(request, handler, request_id)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    finally:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        elapsed = time.perf_counter() - started
-        HTTP_REQUESTS.labels(route, str(status)).inc()
-        HTTP_SECONDS.labels(route).observe(elapsed)
-        access.info(
-            "%s %s %s %.1f ms",
-            request.method,
-            request.path,
-            status,
-            elapsed * 1000,
-            extra={
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "ms": round(elapsed * 1000, 1),
-            },
-        )
-
-
-async def _guarded(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
+    started = time.perf_counter()
     try:
         response = await handler(request)
     except web.HTTPRequestEntityTooLarge:
-        limit = request.app._client_max_size
-        message = f"the request body is larger than the limit of {limit} bytes"
-        body: dict[str, object] = {
-            "data": None,
-            "errors": [
-                {
-                    "message": message,
-                    "extensions": {"code": "BAD_USER_INPUT", "limit": "max_body_kib"},
-                }
-            ],
-        }
-        if request.path.startswith("/webhooks/"):  # webhooks answer in their own shape
-            body = {"error": message, "code": "BAD_USER_INPUT", "limit": "max_body_kib"}
-        return web.json_response(body, status=413, headers={"x-request-id": request_id})
+        response = _too_large(request, request_id)
     except web.HTTPException as exc:
         exc.headers["x-request-id"] = request_id
+        _measure(request, exc.status, started)
         raise
     except Exception:
         # The last guard: whatever slipped past every other is logged here with the request
         # id and answered as a typed, masked error (never aiohttp's plain-text 500).
         log.exception("internal error outside the graph (request %s)", request_id)
-        body = {
-            "data": None,
-            "errors": [
-                {
-                    "message": "Internal server error",
-                    "extensions": {"code": INTERNAL_CODE, "requestId": request_id},
-                }
-            ],
-        }
-        return web.json_response(body, status=500, headers={"x-request-id": request_id})
+        error = {"message": "Internal server error"}
+        extensions = {"code": INTERNAL_CODE, "requestId": request_id}
+        response = web.json_response(
+            {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+        )
     response.headers["x-request-id"] = request_id
+    _measure(request, response.status, started)
     return response
+
+
+def _measure(request: web.Request, status: int, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    resource = request.match_info.route.resource
+    record_http(resource.canonical if resource is not None else "unmatched", status, elapsed)
+    if access.isEnabledFor(logging.INFO):
+        ms = round(elapsed * 1000, 1)
+        extra = {"method": request.method, "path": request.path, "status": status, "ms": ms}
+        access.info("%s %s %s %.1f ms", request.method, request.path, status, ms, extra=extra)
+
+
+def _too_large(request: web.Request, request_id: str) -> web.Response:
+    limit = request.app._client_max_size
+    message = f"the request body is larger than the limit of {limit} bytes"
+    if request.path.startswith("/webhooks/"):  # webhooks answer in their own shape
+        body: dict[str, object] = {
+            "error": message,
+            "code": "BAD_USER_INPUT",
+            "limit": "max_body_kib",
+        }
+    else:
+        extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
+        body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+    return web.json_response(body, status=413)
 
 
 def cors(origins: list[str]) -> Middleware:
@@ -241,7 +228,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     before anything is served."""
     config, secrets = load_sources(settings.sources_file)
     app = web.Application(
-        middlewares=[request_ids, cors(settings.cors_origins)],
+        # CORS only when origins are configured: a middleware costs every request.
+        middlewares=[request_ids, cors(settings.cors_origins)]
+        if settings.cors_origins
+        else [request_ids],
         client_max_size=settings.max_body_kib * 1024,
     )
     app[CLOCK] = clock

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -38,7 +39,7 @@ from gateway.appkeys import (
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
-from gateway.metrics import CACHE_LOOKUPS
+from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.persisted import PersistedQueries, PersistedQueryNotFound
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
@@ -46,6 +47,7 @@ from gateway.schema import Limits, build_schema
 __all__ = ["GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
+_BATCH = re.compile(rb"\s*\[")
 
 
 class LiveSocket(AiohttpWebSocketAdapter):
@@ -140,7 +142,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         key = await cache_key(request) if cache is not None else None
         if cache is not None and key is not None:
             hit = cache.lookup(key)
-            CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
+            (CACHE_MISS if hit is None else CACHE_HIT).inc()
             if hit is not None:
                 if _not_modified(request, hit.headers):
                     return web.Response(status=304, headers=hit.headers)
@@ -268,7 +270,7 @@ async def _operations(request: web.Request) -> int:
     if request.method != "POST":
         return 1
     body = await request.read()
-    if not body.lstrip().startswith(b"["):
+    if not _BATCH.match(body):
         return 1
     try:
         batch = orjson.loads(body)
