@@ -7,12 +7,13 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
+from gateway.client import ask, ask_in_process, parse_variables, render
 from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, GatewayError, NotFound
 from gateway.importer import ImportSummary, import_lines, rejects_path
@@ -204,16 +205,51 @@ async def numbers_add(args: argparse.Namespace) -> int:
     return 0
 
 
+async def query_command(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if str(path) == "-":
+        document = sys.stdin.read()
+    elif path.is_file():
+        document = path.read_text(encoding="utf-8")
+    else:
+        raise NotFound(f"no file {path}")
+    variables = parse_variables(args.var or [])
+    if args.url:
+        status, answer = await ask(args.url, args.key, document, variables)
+    else:
+        settings = _settings(args).model_copy(update={"demo": False})
+        status, answer = await ask_in_process(settings, args.key, document, variables)
+    if args.raw:
+        print(json.dumps(answer))
+    else:
+        data, errors = render(answer)
+        print(data)
+        if errors:
+            print(errors, file=sys.stderr)
+    return 0 if status == 200 and not answer.get("errors") else 1
+
+
 async def import_command(args: argparse.Namespace) -> int:
     source: Path = args.file
     if not source.is_file():
         raise NotFound(f"no file {source}")
     rejected_to: Path = args.rejects or rejects_path(source)
 
+    size = max(source.stat().st_size, 1)
+    read = 0
+
+    def counted(lines: Iterable[str]) -> Iterator[str]:
+        nonlocal read
+        for line in lines:
+            read += len(line)
+            yield line
+
     def progress(summary: ImportSummary) -> None:
+        done = min(read / size, 1.0)
+        bar = "#" * round(done * 24)
         print(
-            f"\r{summary.lines} lines, {summary.applied} applied, {summary.rejected} rejected"
-            f" ({summary.rate:,.0f} lines/s)",
+            f"\r[{bar:<24}] {done:4.0%}  {summary.lines} lines, {summary.applied} applied,"
+            f" {summary.rejected} rejected ({summary.rate:,.0f} lines/s)",
             end="",
             file=sys.stderr,
             flush=True,
@@ -221,7 +257,7 @@ async def import_command(args: argparse.Namespace) -> int:
 
     async with _store(args) as store:
         with source.open(encoding="utf-8") as lines, rejected_to.open("w") as rejects:
-            summary = await import_lines(store, lines, rejects, progress)
+            summary = await import_lines(store, counted(lines), rejects, progress)
     print(file=sys.stderr)
     if summary.rejected == 0:
         rejected_to.unlink()
@@ -381,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     importing = command(
         "import", import_command, "Import a JSON Lines file of events; bad lines are set aside."
     )
-    importing.add_argument("file", type=Path)
+    importing.add_argument("file", type=Path, help="one event per line (see the README)")
     importing.add_argument(
         "--rejects", type=Path, help="where rejected lines go (default FILE.rejected.jsonl)"
     )
@@ -403,6 +439,23 @@ def build_parser() -> argparse.ArgumentParser:
     unhook.add_argument("name")
 
     command("export-schema", export_schema, "Print the schema as SDL.", store=False)
+
+    asking = command(
+        "query",
+        query_command,
+        "Run a GraphQL document against a running gateway (--url) or one started here on the"
+        " store, and print the answer; exit 1 when it has errors.",
+    )
+    asking.add_argument("file", type=Path, help="the .graphql document, or - for stdin")
+    asking.add_argument(
+        "--var",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a variable; JSON values (5, true, [..]) as such, others as strings; repeatable",
+    )
+    asking.add_argument("--key", help="the API key to send (x-api-key)")
+    asking.add_argument("--url", help="a running gateway's /graphql; default: in-process")
+    asking.add_argument("--raw", action="store_true", help="print the whole answer as JSON")
     return parser
 
 

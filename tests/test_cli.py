@@ -123,3 +123,54 @@ def test_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "gateway"
     result = subprocess.run([script, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "serve" in result.stdout
+
+
+QUERY_FILE = Path(__file__).parent.parent / "examples" / "queries" / "number_dashboard.graphql"
+
+
+def test_query_runs_a_file_in_process_with_variables(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "seed-demo", "--json", "--data-dir", str(tmp_path))
+    key = json.loads(out)["numberKey"]
+    code, out, err = run(
+        capsys,
+        *("query", str(QUERY_FILE), "--data-dir", str(tmp_path), "--key", key),
+        *("--var", "period=DAYS_7", "--var", "timezone=Asia/Kathmandu"),
+    )
+    assert code == 0 and err == "", err
+    board = json.loads(out)["dashboard"]
+    assert board["timezone"] == "Asia/Kathmandu" and len(board["series"]) == 7
+    # Errors go to stderr with their code and path, and the exit code says so.
+    code, out, err = run(
+        capsys,
+        *("query", str(QUERY_FILE), "--data-dir", str(tmp_path), "--key", key),
+        *("--var", "timezone=Mars/Base"),
+    )
+    assert code == 1 and json.loads(out) == {"dashboard": None}
+    assert err.startswith("BAD_USER_INPUT at dashboard: unknown timezone")
+    code, _, err = run(capsys, "query", str(QUERY_FILE), "--var", "novalue")
+    assert code == 2 and "write name=value" in err
+
+
+def test_query_asks_a_running_gateway(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gateway = start_gateway(tmp_path)
+    try:
+        code, out, _ = run(
+            capsys,
+            *("query", str(QUERY_FILE), "--url", gateway.url, "--key", gateway.keys["number"]),
+            "--raw",
+        )
+    finally:
+        gateway.stop()
+    assert code == 0 and json.loads(out)["data"]["dashboard"]["period"] == "DAYS_30"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["serve"], ["query"], ["import"], ["keys", "create"], ["webhooks", "create"]],
+)
+def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit:
+        main([*argv, "--help"])
+    assert exit.value.code == 0 and "usage: gateway" in capsys.readouterr().out

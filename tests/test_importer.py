@@ -69,8 +69,11 @@ def test_import_keeps_good_lines_and_reports_bad_ones(
         "\n".join(line if isinstance(line, str) else json.dumps(line) for line in LINES) + "\n\n"
     )
     assert main(["import", str(source), "--data-dir", str(data_dir)]) == 0
-    report = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    report = json.loads(printed.out)
     assert (report["applied"], report["duplicates"], report["rejected"]) == (2, 1, 4)
+    # The progress bar ends full.
+    assert "[########################] 100%" in printed.err and "2 applied" in printed.err
     rejected = sorted(
         (json.loads(line) for line in Path(report["rejectedTo"]).read_text().splitlines()),
         key=lambda r: r["line"],
