@@ -16,6 +16,7 @@ from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.client import ask, ask_in_process, parse_variables, render
 from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, GatewayError, NotFound
+from gateway.graphiql import fetch_assets
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.logs import configure_logging
 from gateway.providers.native import SqliteStore
@@ -202,6 +203,18 @@ async def numbers_add(args: argparse.Namespace) -> int:
     async with _store(args) as store:
         record = await Tenancy(store).add_number(args.tenant, args.phone, args.name)
     print(f"number {record.phone_number} (id {record.id}) for tenant {record.tenant_id}")
+    return 0
+
+
+async def graphiql_assets_command(args: argparse.Namespace) -> int:
+    directory = _settings(args).graphiql_assets_path
+    try:
+        assets = await asyncio.to_thread(fetch_assets, directory)
+    except (OSError, RuntimeError) as problem:
+        raise ServeError(f"could not fetch GraphiQL's files: {problem}") from None
+    for asset in assets:
+        print(f"{asset.local}  sha384 ok", file=sys.stderr)
+    print(f"GraphiQL's {len(assets)} files are in {directory}; /graphql serves them from there")
     return 0
 
 
@@ -439,6 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
     unhook.add_argument("name")
 
     command("export-schema", export_schema, "Print the schema as SDL.", store=False)
+
+    command(
+        "graphiql-assets",
+        graphiql_assets_command,
+        "Fetch GraphiQL's files with npm pack (pinned, hash-checked) into the data directory,"
+        " so that /graphql serves GraphiQL without a CDN.",
+    )
 
     asking = command(
         "query",

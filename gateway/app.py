@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
+from pathlib import Path
 
 from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
@@ -33,6 +34,7 @@ from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, Versio
 from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
+from gateway.graphiql import ASSET_ROUTE
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_handler, record_http
 from gateway.providers.base import Provider, ProviderRegistry
@@ -181,6 +183,30 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503 if store != "ok" else 200)
 
 
+async def graphiql_asset(request: web.Request) -> web.StreamResponse:
+    """GraphiQL's own files, as `gateway graphiql-assets` fetched them (versioned paths: they
+    never change, so browsers may keep them)."""
+    root = request.app[SETTINGS].graphiql_assets_path.resolve()
+    target = (root / request.match_info["path"]).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(target, headers={"cache-control": "public, max-age=31536000"})
+
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def dashboard_page(request: web.Request) -> web.Response:
+    """The dashboard page: the project's own HTML and script, drawing from the graph."""
+    name = "dashboard.js" if request.path.endswith(".js") else "dashboard.html"
+    kind = "application/javascript" if name.endswith(".js") else "text/html"
+    return web.Response(
+        text=(STATIC / name).read_text(encoding="utf-8"),
+        content_type=kind,
+        headers={"cache-control": "no-cache"},
+    )
+
+
 async def to_graphql(request: web.Request) -> web.Response:
     raise web.HTTPFound("/graphql")
 
@@ -291,12 +317,20 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         introspection=settings.introspection,
         otel=settings.otel,
     )
-    view = GatewayView(graphiql=settings.graphiql, fast=settings.fast_path, limits=limits)
+    view = GatewayView(
+        graphiql=settings.graphiql,
+        fast=settings.fast_path,
+        limits=limits,
+        graphiql_assets=settings.graphiql_assets_path,
+    )
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_post("/webhooks/{source}", receive_webhook)
     app.router.add_get("/export/campaigns.csv", export_campaigns)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get(ASSET_ROUTE + "{path:.+}", graphiql_asset)
+    app.router.add_get("/dashboard", dashboard_page)
+    app.router.add_get("/dashboard.js", dashboard_page)
     app.router.add_get("/", to_graphql)
     return app

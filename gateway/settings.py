@@ -97,3 +97,8 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "gateway.sqlite3"
+
+    @property
+    def graphiql_assets_path(self) -> Path:
+        """Where `gateway graphiql-assets` puts GraphiQL's files: beside the store."""
+        return self.database_path.parent / "graphiql-assets"

@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -39,6 +40,7 @@ from gateway.appkeys import (
 from gateway.auth import authenticate
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.graphiql import local_page
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.persisted import PersistedQueries, PersistedQueryNotFound
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
@@ -82,7 +84,14 @@ def error_response(error: GatewayError, status: int, request: web.Request) -> we
 
 
 class GatewayView(GraphQLView[GatewayContext, None]):
-    def __init__(self, *, graphiql: bool, fast: bool = True, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        graphiql: bool,
+        fast: bool = True,
+        limits: Limits | None = None,
+        graphiql_assets: Path | None = None,
+    ) -> None:
         self.introspection = limits is None or limits.introspection
         super().__init__(
             schema=build_schema(fast=fast, limits=limits),
@@ -93,8 +102,19 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.fast = fast
         self.max_batch_operations = (limits or Limits()).max_batch_operations
         self.persisted = PersistedQueries()
+        self.graphiql_assets = graphiql_assets
+        self._local_graphiql: str | None = None
 
     websocket_adapter_class = LiveSocket
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """GraphiQL from the gateway's own copies of its files when `gateway graphiql-assets`
+        has fetched them; the stock page, which loads them from a CDN, otherwise."""
+        if self._local_graphiql is None and self.graphiql_assets is not None:
+            self._local_graphiql = local_page(self.graphiql_assets)
+        if self._local_graphiql is None:
+            return await super().render_graphql_ide(request)
+        return web.Response(text=self._local_graphiql, content_type="text/html")
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("upgrade", "").lower() == "websocket":
