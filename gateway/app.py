@@ -67,39 +67,62 @@ _ID_COUNTER = itertools.count(1)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@web.middleware
-async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every request gets an id (echoed, and on every log line it causes), is counted and timed
-    by route and status, and never answers an untyped error."""
-    # Keep a caller's id (a load balancer's, say) when it is harmless to echo and log.
-    incoming = request.headers.get("x-request-id", "")
-    if incoming and _SAFE_REQUEST_ID.match(incoming):
-        request_id = incoming
-    else:
-        request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
-    request[REQUEST_ID] = request_id
-    LOG_REQUEST_ID.set(request_id)
-    started = time.perf_counter()
-    try:
-        response = await handler(request)
-    except web.HTTPRequestEntityTooLarge:
-        response = _too_large(request, request_id)
-    except web.HTTPException as exc:
-        exc.headers["x-request-id"] = request_id
-        _measure(request, exc.status, started)
-        raise
-    except Exception:
-        # The last guard: whatever slipped past every other is logged here with the request
-        # id and answered as a typed, masked error (never aiohttp's plain-text 500).
-        log.exception("internal error outside the graph (request %s)", request_id)
-        error = {"message": "Internal server error"}
-        extensions = {"code": INTERNAL_CODE, "requestId": request_id}
-        response = web.json_response(
-            {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+def tracked(handler: Handler) -> Handler:
+    """The handler, with what every request gets: an id (echoed, and on every log line the
+    request causes), a count and a time by route and status, and no untyped error ever. A
+    wrapper per route rather than a middleware: aiohttp runs a middleware chain at a cost of
+    two coroutines per request, which the cached-answer path, at some 45 microseconds, notices."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        # Keep a caller's id (a load balancer's, say) when it is harmless to echo and log.
+        incoming = request.headers.get("x-request-id", "")
+        if incoming and _SAFE_REQUEST_ID.match(incoming):
+            request_id = incoming
+        else:
+            request_id = f"{_ID_PREFIX}{next(_ID_COUNTER):08x}"
+        request[REQUEST_ID] = request_id
+        LOG_REQUEST_ID.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            response = _too_large(request, request_id)
+        except web.HTTPException as exc:
+            exc.headers["x-request-id"] = request_id
+            _measure(request, exc.status, started)
+            raise
+        except Exception:
+            # The last guard: whatever slipped past every other is logged here with the
+            # request id and answered as a typed, masked error (never a plain-text 500).
+            log.exception("internal error outside the graph (request %s)", request_id)
+            error = {"message": "Internal server error"}
+            extensions = {"code": INTERNAL_CODE, "requestId": request_id}
+            response = web.json_response(
+                {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+            )
+        response.headers["x-request-id"] = request_id
+        _measure(request, response.status, started)
+        return response
+
+    return handle
+
+
+async def not_found(request: web.Request) -> web.Response:
+    """Whatever no route takes: 404, or 405 with Allow for a known path asked the wrong way."""
+    allowed = sorted(
+        route.method
+        for route in request.app.router.routes()
+        if route.method != "*"
+        and route.resource is not None
+        and route.resource.canonical == request.path
+    )
+    if allowed:
+        return web.json_response(
+            {"error": f"{request.method} is not allowed here", "code": "BAD_USER_INPUT"},
+            status=405,
+            headers={"allow": ", ".join(allowed)},
         )
-    response.headers["x-request-id"] = request_id
-    _measure(request, response.status, started)
-    return response
+    return web.json_response({"error": "no such path", "code": "NOT_FOUND"}, status=404)
 
 
 def _measure(request: web.Request, status: int, started: float) -> None:
@@ -255,9 +278,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     config, secrets = load_sources(settings.sources_file)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
-        middlewares=[request_ids, cors(settings.cors_origins)]
-        if settings.cors_origins
-        else [request_ids],
+        middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
         client_max_size=settings.max_body_kib * 1024,
     )
     app[CLOCK] = clock
@@ -323,14 +344,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         limits=limits,
         graphiql_assets=settings.graphiql_assets_path,
     )
-    app.router.add_route("GET", "/graphql", view)
-    app.router.add_route("POST", "/graphql", view)
-    app.router.add_post("/webhooks/{source}", receive_webhook)
-    app.router.add_get("/export/campaigns.csv", export_campaigns)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get(ASSET_ROUTE + "{path:.+}", graphiql_asset)
-    app.router.add_get("/dashboard", dashboard_page)
-    app.router.add_get("/dashboard.js", dashboard_page)
-    app.router.add_get("/", to_graphql)
+    graphql = tracked(view)
+    app.router.add_route("GET", "/graphql", graphql)
+    app.router.add_route("POST", "/graphql", graphql)
+    app.router.add_post("/webhooks/{source}", tracked(receive_webhook))
+    app.router.add_get("/export/campaigns.csv", tracked(export_campaigns))
+    app.router.add_get("/healthz", tracked(healthz))
+    app.router.add_get("/metrics", tracked(metrics_handler))
+    app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))
+    app.router.add_get("/dashboard", tracked(dashboard_page))
+    app.router.add_get("/dashboard.js", tracked(dashboard_page))
+    app.router.add_get("/", tracked(to_graphql))
+    # Last: whatever no route above takes, with a request id and a typed body all the same.
+    app.router.add_route("*", "/{tail:.*}", tracked(not_found))
     return app

@@ -192,7 +192,18 @@ class CachedKeyLookup:
         self.inner = inner
         self.max_entries = max_entries
         self._found: dict[str, Principal | None] = {}
+        self._by_secret: dict[str, Principal] = {}
         self._version: int | None = None
+
+    def known(self, secret: str) -> Principal | None:
+        """The principal of a key seen before, by the header's value itself: no hashing and no
+        await on the way to a cached answer."""
+        return self._by_secret.get(secret)
+
+    def remember(self, secret: str, principal: Principal) -> None:
+        if len(self._by_secret) >= self.max_entries:
+            self._by_secret.clear()
+        self._by_secret[secret] = principal
 
     async def find_active_key(self, secret_hash: str) -> Principal | None:
         if secret_hash in self._found:
@@ -208,3 +219,4 @@ class CachedKeyLookup:
         if version != self._version:
             self._version = version
             self._found.clear()
+            self._by_secret.clear()

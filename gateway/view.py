@@ -38,6 +38,7 @@ from gateway.appkeys import (
     VERSIONS,
 )
 from gateway.auth import authenticate
+from gateway.cache import CachedKeyLookup
 from gateway.context import GatewayContext
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
 from gateway.graphiql import local_page
@@ -127,10 +128,19 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         if request.method == "POST" or not self.should_render_graphql_ide(
             self.request_adapter_class(request)
         ):
-            try:
-                await self._authenticate(request)
-            except Unauthenticated as exc:
-                return error_response(exc, 401, request)
+            keys = request.app[KEYS]
+            secret = request.headers.get("x-api-key")
+            known = keys.known(secret) if secret and isinstance(keys, CachedKeyLookup) else None
+            if known is not None:
+                request[PRINCIPAL] = known
+            else:
+                try:
+                    await self._authenticate(request)
+                except Unauthenticated as exc:
+                    return error_response(exc, 401, request)
+                principal = request.get(PRINCIPAL)
+                if secret and principal is not None and isinstance(keys, CachedKeyLookup):
+                    keys.remember(secret, principal)
             operations = await _operations(request)
             if operations > self.max_batch_operations:
                 return error_response(

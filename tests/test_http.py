@@ -300,16 +300,15 @@ async def test_a_body_that_is_no_request_is_400(
 
 
 async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
-    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    world: World, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(Settings(database=world.store.path, demo=False))
-
     async def broken(request: web.Request) -> web.Response:
         raise KeyError("a secret detail")
 
-    app.router.add_get("/broken", broken)
+    monkeypatch.setattr("gateway.app.metrics_handler", broken)  # a route outside the graph
+    app = create_app(Settings(database=world.store.path, demo=False))
     async for running in serve(app):
-        async with running.session.get(str(running.server.make_url("/broken"))) as response:
+        async with running.session.get(str(running.server.make_url("/metrics"))) as response:
             body = await response.json()
             assert response.status == 500
             error = body["errors"][0]
@@ -317,3 +316,12 @@ async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
             assert error["extensions"]["requestId"] == response.headers["x-request-id"]
             assert "secret" not in await response.text()
     assert "a secret detail" in caplog.text and error["extensions"]["requestId"] in caplog.text
+
+
+async def test_unknown_paths_and_methods_are_typed_with_a_request_id(gateway: Gateway) -> None:
+    async with gateway.session.get(gateway.server.make_url("/nowhere")) as response:
+        assert response.status == 404 and (await response.json())["code"] == "NOT_FOUND"
+        assert response.headers["x-request-id"]
+    async with gateway.session.put(gateway.url) as response:
+        assert response.status == 405 and response.headers["allow"] == "GET, POST"
+        assert response.headers["x-request-id"]
