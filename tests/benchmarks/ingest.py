@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--target", type=float, default=20_000)
+    parser.add_argument("--target", type=float, default=50_000)
     args = parser.parse_args(argv)
     lines = list(events(args.events))
     rates = [asyncio.run(run_once(lines)) for _ in range(args.runs)]
