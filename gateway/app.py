@@ -67,7 +67,7 @@ _ID_COUNTER = itertools.count(1)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def tracked(handler: Handler) -> Handler:
+def tracked(handler: Handler, route: str | None = None) -> Handler:
     """The handler, with what every request gets: an id (echoed, and on every log line the
     request causes), a count and a time by route and status, and no untyped error ever. A
     wrapper per route rather than a middleware: aiohttp runs a middleware chain at a cost of
@@ -89,7 +89,7 @@ def tracked(handler: Handler) -> Handler:
             response = _too_large(request, request_id)
         except web.HTTPException as exc:
             exc.headers["x-request-id"] = request_id
-            _measure(request, exc.status, started)
+            _measure(request, route, exc.status, started)
             raise
         except Exception:
             # The last guard: whatever slipped past every other is logged here with the
@@ -101,7 +101,7 @@ def tracked(handler: Handler) -> Handler:
                 {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
             )
         response.headers["x-request-id"] = request_id
-        _measure(request, response.status, started)
+        _measure(request, route, response.status, started)
         return response
 
     return handle
@@ -125,10 +125,12 @@ async def not_found(request: web.Request) -> web.Response:
     return web.json_response({"error": "no such path", "code": "NOT_FOUND"}, status=404)
 
 
-def _measure(request: web.Request, status: int, started: float) -> None:
+def _measure(request: web.Request, route: str | None, status: int, started: float) -> None:
     elapsed = time.perf_counter() - started
-    resource = request.match_info.route.resource
-    record_http(resource.canonical if resource is not None else "unmatched", status, elapsed)
+    if route is None:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+    record_http(route, status, elapsed)
     if access.isEnabledFor(logging.INFO):
         ms = round(elapsed * 1000, 1)
         extra = {"method": request.method, "path": request.path, "status": status, "ms": ms}
@@ -344,7 +346,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         limits=limits,
         graphiql_assets=settings.graphiql_assets_path,
     )
-    graphql = tracked(view)
+    graphql = tracked(view, "/graphql")
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_post("/webhooks/{source}", tracked(receive_webhook))

@@ -118,7 +118,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         return web.Response(text=self._local_graphiql, content_type="text/html")
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        if request.headers.get("upgrade", "").lower() == "websocket":
+        if request.method == "GET" and request.headers.get("upgrade", "").lower() == "websocket":
             # A subscription: the key comes in the connection_init payload (on_ws_connect).
             try:
                 return await self.run(request=request)
