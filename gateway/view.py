@@ -7,13 +7,13 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, parse
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
@@ -21,6 +21,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -53,9 +54,15 @@ CACHEABLE = web.ResponseKey("cacheable", bool)
 _BATCH = re.compile(rb"\s*\[")
 
 
+MAX_SUBSCRIPTIONS = 20  # live subscriptions one socket may hold at once
+
+
 class LiveSocket(AiohttpWebSocketAdapter):
-    """A subscription socket that sends a `next` only when its payload differs from the last
-    one sent for that subscription: a live dashboard speaks when its figures change."""
+    """A subscription socket. It sends a `next` only when its payload differs from the last one
+    sent for that subscription (a live dashboard speaks when its figures change), holds at most
+    MAX_SUBSCRIPTIONS at once (each one re-reads on every change of its tenant's data), and
+    hands the protocol only JSON objects, so that any other message closes the socket with the
+    protocol's 4400 rather than breaking its handler."""
 
     def __init__(
         self,
@@ -65,6 +72,42 @@ class LiveSocket(AiohttpWebSocketAdapter):
     ) -> None:
         super().__init__(view, request, ws)
         self._last: dict[str, object] = {}
+        self._active: set[str] = set()
+
+    async def iter_json(
+        self, *, ignore_parsing_errors: bool = False
+    ) -> AsyncGenerator[object, None]:
+        async for frame in self.ws:
+            if frame.type == WSMsgType.BINARY:
+                raise NonTextMessageReceived
+            if frame.type != WSMsgType.TEXT:
+                continue
+            try:
+                message = orjson.loads(frame.data)
+            except orjson.JSONDecodeError as error:
+                if ignore_parsing_errors:
+                    continue
+                raise NonJsonMessageReceived from error
+            if not isinstance(message, dict):
+                yield {}  # no type: the protocol closes with 4400
+                continue
+            operation = message.get("id")
+            if message.get("type") == "subscribe" and isinstance(operation, str):
+                if operation not in self._active and len(self._active) >= MAX_SUBSCRIPTIONS:
+                    await self._refuse(operation)
+                    continue
+                self._active.add(operation)
+            elif message.get("type") == "complete" and isinstance(operation, str):
+                self._active.discard(operation)
+            yield message
+
+    async def _refuse(self, operation: str) -> None:
+        refusal = BadUserInput(
+            f"a socket may hold {MAX_SUBSCRIPTIONS} subscriptions at once; complete one first",
+            limit="maxSubscriptions",
+        )
+        error = {"message": refusal.message, "extensions": refusal.extensions}
+        await super().send_json({"type": "error", "id": operation, "payload": [error]})
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         kind, operation = message.get("type"), message.get("id")
@@ -75,6 +118,7 @@ class LiveSocket(AiohttpWebSocketAdapter):
             self._last[operation] = payload
         elif kind in ("complete", "error") and isinstance(operation, str):
             self._last.pop(operation, None)
+            self._active.discard(operation)
         await super().send_json(message)
 
 

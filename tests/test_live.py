@@ -145,3 +145,37 @@ async def test_open_subscriptions_are_closed_when_the_gateway_stops(
             message = await ws.receive(timeout=10)
             assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1001
             await asyncio.wait_for(stopping, 10)
+
+
+async def test_a_socket_holds_a_bounded_number_of_subscriptions(
+    gateway: Gateway, sales: Socket
+) -> None:
+    from gateway.view import MAX_SUBSCRIPTIONS
+
+    for n in range(MAX_SUBSCRIPTIONS):
+        await sales.send({"type": "subscribe", "id": str(n), "payload": {"query": BOARD}})
+        assert (await sales.receive())["type"] == "next"
+    await sales.send({"type": "subscribe", "id": "over", "payload": {"query": BOARD}})
+    refused = await sales.receive()
+    assert refused["type"] == "error" and refused["id"] == "over"
+    assert refused["payload"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "limit": "maxSubscriptions",
+    }
+    # Completing one makes room again.
+    await sales.send({"type": "complete", "id": "0"})
+    await sales.send({"type": "subscribe", "id": "again", "payload": {"query": BOARD}})
+    assert (await sales.receive())["id"] == "again"
+
+
+@pytest.mark.parametrize("frame", ["42", "[1]", '"text"', "null"])
+async def test_a_message_that_is_no_object_closes_the_socket_with_4400(
+    gateway: Gateway, world: World, frame: str
+) -> None:
+    async for socket in connect(gateway, {"x-api-key": world.keys["acme_sales"]}):
+        assert (await socket.receive())["type"] == "connection_ack"
+        await socket.ws.send_str(frame)
+        message = await socket.ws.receive(timeout=5)
+        assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4400
+    # The gateway is unharmed.
+    assert (await gateway.query(world.keys["acme_sales"], "{ viewer { tenantId } }")).status == 200
