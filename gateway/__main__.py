@@ -76,7 +76,7 @@ async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
 
 def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
     lines = [
-        f"analytics-gateway on {url}/graphql (GraphiQL in a browser)",
+        f"analytics-gateway on {url}/graphql (GraphiQL in a browser), charts at {url}/dashboard",
         f"store: {settings.database_path}",
     ]
     if keys is not None:
