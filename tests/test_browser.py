@@ -18,10 +18,11 @@ from gateway.graphiql import fetch_assets
 from tests.live import LiveGateway, start_gateway
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-if CHROMIUM is None or CHROMEDRIVER is None:
+NPM = shutil.which("npm")  # GraphiQL's files come through npm pack
+if CHROMIUM is None or CHROMEDRIVER is None or NPM is None:
     if os.environ.get("GATEWAY_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("GATEWAY_REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
-    pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
+        raise RuntimeError("GATEWAY_REQUIRE_BROWSER=1 but chromium, chromedriver or npm is missing")
+    pytest.skip("needs Debian's chromium and chromium-driver, and npm", allow_module_level=True)
 
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
