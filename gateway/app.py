@@ -24,6 +24,7 @@ from gateway.appkeys import (
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
+    SHARED_LIMITER,
     SOCKETS,
     SOURCE_TTLS,
     STORE,
@@ -45,6 +46,7 @@ from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
 from gateway.schema import Limits
 from gateway.settings import Settings
+from gateway.shared import RedisRateLimiter
 from gateway.sources import SourcesConfig, load_sources
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
@@ -321,11 +323,17 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     settings.database_path,
                     ", ".join(sorted(sources)),
                 )
+                if settings.redis_url:
+                    shared = RedisRateLimiter.connect(app[LIMITER], settings.redis_url)
+                    await shared.ping()  # a wrong URL stops the start, not a request
+                    app[SHARED_LIMITER] = shared
                 watcher = asyncio.create_task(watch_store(app, store, keys))
                 yield
                 watcher.cancel()
                 with suppress(asyncio.CancelledError):
                     await watcher
+                if SHARED_LIMITER in app:
+                    await app[SHARED_LIMITER].close()
         finally:
             await store.close()
 

@@ -13,6 +13,7 @@ from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
+from gateway.shared import RedisRateLimiter
 
 __all__ = [
     "CACHE",
@@ -23,6 +24,7 @@ __all__ = [
     "REGISTRY",
     "REQUEST_ID",
     "SETTINGS",
+    "SHARED_LIMITER",
     "SOCKETS",
     "SOURCE_TTLS",
     "STORE",
@@ -36,6 +38,8 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
 CACHE = web.AppKey("cache", ResponseCache)
 LIMITER = web.AppKey("limiter", RateLimiter)
+# Set when GATEWAY_REDIS_URL is: rate limits shared by every replica.
+SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
 VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 

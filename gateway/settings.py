@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     request_deadline_seconds: float = Field(
         15.0, gt=0, description="How long one GraphQL request may spend on upstream calls."
     )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db shared by every replica: rate limits then hold across"
+        " all of them. None: each process counts for itself.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text for a terminal; json: one object per line, with the request id."

@@ -34,6 +34,7 @@ from gateway.appkeys import (
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
+    SHARED_LIMITER,
     SOCKETS,
     SOURCE_TTLS,
     VERSIONS,
@@ -198,9 +199,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 )
             principal = request.get(PRINCIPAL)
             if principal is not None:
-                wait = request.app[LIMITER].take(
-                    principal.tenant_id, principal.key_handle, operations
-                )
+                shared = request.app.get(SHARED_LIMITER)
+                if shared is not None:
+                    wait = await shared.take(principal.tenant_id, principal.key_handle, operations)
+                else:
+                    wait = request.app[LIMITER].take(
+                        principal.tenant_id, principal.key_handle, operations
+                    )
                 if wait > 0:
                     retry = max(1, math.ceil(wait))
                     refusal = error_response(

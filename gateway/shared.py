@@ -1,0 +1,70 @@
+"""State shared by replicas through Redis (GATEWAY_REDIS_URL): per-key rate limits that hold
+across every gateway process. Without Redis, each process counts for itself (gateway.ratelimit).
+
+The token bucket lives in Redis as a hash per key and is taken in one Lua script, so that the
+processes never race each other, and the time is Redis's own, so that their clocks need not
+agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis.asyncio as redis
+
+from gateway.ratelimit import RateLimiter
+
+__all__ = ["RedisRateLimiter"]
+
+log = logging.getLogger("gateway.shared")
+
+# KEYS[1] the bucket; ARGV: rate per second, burst, tokens to take. Answers the seconds to wait
+# (0 when taken), as a string: Redis turns Lua numbers into integers.
+_TAKE = """
+local rate, burst, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]), tonumber(state[2])
+if tokens == nil then tokens, at = burst, now end
+tokens = math.min(burst, tokens + (now - at) * rate)
+local wait = 0
+if tokens >= want then tokens = tokens - want else wait = (want - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
+return tostring(wait)
+"""
+
+
+class RedisRateLimiter:
+    """The same buckets as RateLimiter (its rates, bursts and overrides), kept in Redis."""
+
+    def __init__(self, local: RateLimiter, client: redis.Redis) -> None:
+        self.local = local
+        self.client = client
+        self._take: Any = client.register_script(_TAKE)
+
+    @classmethod
+    def connect(cls, local: RateLimiter, url: str) -> RedisRateLimiter:
+        return cls(local, redis.Redis.from_url(url))
+
+    async def take(self, tenant_id: str, key_handle: str, count: int = 1) -> float:
+        rate = self.local.rate_for(tenant_id, key_handle)
+        if rate <= 0:
+            return 0.0
+        burst = max(self.local.burst, 1)
+        want = min(max(count, 1), burst)
+        try:
+            wait = await self._take(keys=[f"gateway:rate:{key_handle}"], args=[rate, burst, want])
+        except redis.RedisError:
+            # Redis unreachable: this process counts alone until it is back.
+            log.warning("rate limits counted in this process: Redis did not answer")
+            return self.local.take(tenant_id, key_handle, count)
+        return float(wait)
+
+    async def ping(self) -> None:
+        await self.client.ping()  # type: ignore[misc]  # redis-py types it for both clients
+
+    async def close(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,105 @@
+"""Rate limits shared by replicas through Redis: a key's bucket holds across gateways.
+
+A real redis-server on a loopback port; skipped where Debian's redis-server is absent, except
+in CI (GATEWAY_REQUIRE_REDIS=1)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.live import free_port
+
+REDIS = shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    if REDIS is None:
+        if os.environ.get("GATEWAY_REQUIRE_REDIS") == "1":
+            pytest.fail("GATEWAY_REQUIRE_REDIS=1 but redis-server is missing")
+        pytest.skip("needs Debian's redis-server")
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+            )
+            if probe.stdout.strip() == "PONG":
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        yield f"redis://127.0.0.1:{port}/0", server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+        server.wait()
+
+
+@pytest.fixture
+def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
+    return redis_server[0]
+
+
+def settings(world: World, redis_url: str) -> Settings:
+    return Settings(
+        database=world.store.path,
+        demo=False,
+        cache_ttl_seconds=0,
+        rate_limit=1,
+        rate_limit_burst=3,
+        redis_url=redis_url,
+    )
+
+
+@pytest.fixture
+async def replicas(world: World, redis_url: str) -> AsyncIterator[tuple[Gateway, Gateway]]:
+    async for a in serve(create_app(settings(world, redis_url), clock=fixed_clock)):
+        async for b in serve(create_app(settings(world, redis_url), clock=fixed_clock)):
+            yield a, b
+
+
+async def test_a_keys_rate_holds_across_replicas(
+    replicas: tuple[Gateway, Gateway], world: World
+) -> None:
+    a, b = replicas
+    query = "{ viewer { tenantId } }"
+    key = world.keys["acme_tenant"]
+    # A burst of three, spent on both replicas; the fourth is refused whichever answers it.
+    statuses = [(await gateway.query(key, query)).status for gateway in (a, b, a)]
+    assert statuses == [200, 200, 200]
+    refused = await b.query(key, query)
+    assert refused.status == 429 and refused.codes == ["RATE_LIMITED"]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert (await a.query(key, query)).status == 429
+    # Another key has a bucket of its own.
+    assert (await b.query(world.keys["acme_sales"], query)).status == 200
+    await asyncio.sleep(1.1)  # one token a second comes back, for whichever replica
+    assert (await b.query(key, query)).status == 200
+
+
+async def test_without_redis_a_replica_counts_alone(
+    world: World, redis_server: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    url, server = redis_server
+    async for gateway in serve(create_app(settings(world, url), clock=fixed_clock)):
+        key = world.keys["acme_sales"]
+        assert (await gateway.query(key, "{ viewer { tenantId } }")).status == 200
+        # Redis goes away: requests are still answered, this process counting for itself.
+        server.terminate()
+        server.wait()
+        answers = [(await gateway.query(key, "{ viewer { tenantId } }")).status for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
