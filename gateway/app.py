@@ -18,6 +18,7 @@ from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
     CACHE,
+    CHANGES,
     CLOCK,
     KEYS,
     LIMITER,
@@ -46,7 +47,7 @@ from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
 from gateway.schema import Limits
 from gateway.settings import Settings
-from gateway.shared import RedisRateLimiter
+from gateway.shared import RedisChanges, RedisRateLimiter
 from gateway.sources import SourcesConfig, load_sources
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
@@ -57,9 +58,6 @@ log = logging.getLogger("gateway.app")
 # One line per request, off unless GATEWAY_ACCESS_LOG is on (see gateway.logs).
 access = logging.getLogger("gateway.access")
 
-
-# How often each process looks whether the store changed under its caches.
-WATCH_SECONDS = 0.1
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Request ids: a random prefix per process and a counter, unique without a system call each.
@@ -260,7 +258,7 @@ async def watch_store(app: web.Application, store: SqliteStore, keys: CachedKeyL
     """Drop cached answers and keys as soon as the store says they changed, whichever process
     changed them."""
     while True:
-        await asyncio.sleep(WATCH_SECONDS)
+        await asyncio.sleep(app[SETTINGS].store_watch_seconds)
         try:
             versions = await store.versions_if_changed()
         except Exception:  # a busy or closing store must not end the watch
@@ -323,15 +321,18 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     settings.database_path,
                     ", ".join(sorted(sources)),
                 )
+                tasks = [asyncio.create_task(watch_store(app, store, keys))]
                 if settings.redis_url:
                     shared = RedisRateLimiter.connect(app[LIMITER], settings.redis_url)
                     await shared.ping()  # a wrong URL stops the start, not a request
                     app[SHARED_LIMITER] = shared
-                watcher = asyncio.create_task(watch_store(app, store, keys))
+                    app[CHANGES] = RedisChanges(shared.client)
+                    tasks.append(asyncio.create_task(app[CHANGES].listen(versions.invalidate)))
                 yield
-                watcher.cancel()
-                with suppress(asyncio.CancelledError):
-                    await watcher
+                for task in tasks:
+                    task.cancel()
+                    with suppress(asyncio.CancelledError):
+                        await task
                 if SHARED_LIMITER in app:
                     await app[SHARED_LIMITER].close()
         finally:

@@ -13,10 +13,11 @@ from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import SqliteStore
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
-from gateway.shared import RedisRateLimiter
+from gateway.shared import RedisChanges, RedisRateLimiter
 
 __all__ = [
     "CACHE",
+    "CHANGES",
     "CLOCK",
     "KEYS",
     "LIMITER",
@@ -40,6 +41,7 @@ CACHE = web.AppKey("cache", ResponseCache)
 LIMITER = web.AppKey("limiter", RateLimiter)
 # Set when GATEWAY_REDIS_URL is: rate limits shared by every replica.
 SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
+CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="redis://host:port/db shared by every replica: rate limits then hold across"
         " all of them. None: each process counts for itself.",
     )
+    store_watch_seconds: float = Field(
+        0.1,
+        gt=0,
+        description="How often each process looks whether another changed the store (keys,"
+        " tenants' data).",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text for a terminal; json: one object per line, with the request id."

@@ -1,5 +1,7 @@
 """State shared by replicas through Redis (GATEWAY_REDIS_URL): per-key rate limits that hold
-across every gateway process. Without Redis, each process counts for itself (gateway.ratelimit).
+across every gateway process, and word of ingest, so that a webhook taken by one replica drops
+the cached answers of every other and wakes their live subscriptions at once. Without Redis,
+each process counts for itself (gateway.ratelimit) and learns of changes from the store.
 
 The token bucket lives in Redis as a hash per key and is taken in one Lua script, so that the
 processes never race each other, and the time is Redis's own, so that their clocks need not
@@ -8,14 +10,18 @@ agree.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
 
 from gateway.ratelimit import RateLimiter
 
-__all__ = ["RedisRateLimiter"]
+__all__ = ["CHANNEL", "RedisChanges", "RedisRateLimiter"]
+
+CHANNEL = "gateway:tenant-moved"
 
 log = logging.getLogger("gateway.shared")
 
@@ -68,3 +74,32 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+class RedisChanges:
+    """Tenants whose data moved, told to every replica over one pub/sub channel."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    async def publish(self, tenant_id: str) -> None:
+        try:
+            await self.client.publish(CHANNEL, tenant_id)
+        except redis.RedisError:
+            # The store still says so, at the next look of each replica's store watch.
+            log.warning("could not tell the other replicas that %s moved", tenant_id)
+
+    async def listen(self, moved: Callable[[str], None]) -> None:
+        """Call `moved(tenant_id)` for each tenant another replica (or this one) announces; runs
+        until cancelled, reconnecting when Redis comes back."""
+        while True:
+            try:
+                async with self.client.pubsub() as channel:
+                    await channel.subscribe(CHANNEL)
+                    async for message in channel.listen():
+                        if message.get("type") == "message":
+                            data = message["data"]
+                            moved(data.decode() if isinstance(data, bytes) else str(data))
+            except redis.RedisError:
+                log.warning("lost the replicas' change channel; trying again in 1 s")
+                await asyncio.sleep(1)

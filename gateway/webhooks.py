@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.appkeys import SETTINGS, STORE, VERSIONS
+from gateway.appkeys import CHANGES, SETTINGS, STORE, VERSIONS
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
 from gateway.metrics import WEBHOOK_EVENTS
@@ -104,6 +104,8 @@ async def receive_webhook(request: web.Request) -> web.Response:
     WEBHOOK_EVENTS.labels(source.platform, "duplicate").inc(result.duplicates)
     # This process's caches at once; the other workers' when their store watch sees it.
     request.app[VERSIONS].invalidate(source.tenant_id)
+    if CHANGES in request.app:  # and the other replicas' at once, through Redis
+        await request.app[CHANGES].publish(source.tenant_id)
     if result.rejected:
         reasons = "; ".join(f"event {i}: {why}" for i, why in result.rejected[:20])
         return _refuse(400, "BAD_USER_INPUT", reasons, accepted=result.applied)

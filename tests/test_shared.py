@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,40 @@ async def test_without_redis_a_replica_counts_alone(
         server.wait()
         answers = [(await gateway.query(key, "{ viewer { tenantId } }")).status for _ in range(4)]
         assert answers == [200, 200, 200, 429]
+
+
+async def test_a_webhook_on_one_replica_reaches_the_others_cache_and_subscribers(
+    world: World, redis_url: str
+) -> None:
+    from gateway.providers.native.webhook_sources import WebhookSources
+    from tests.conftest import NOW
+    from tests.test_live import BOARD, PROTOCOL, Socket
+    from tests.test_webhooks import post
+
+    # The store watch is slowed to a minute, so only Redis can tell replica B in time.
+    slow = {"store_watch_seconds": 60.0, "cache_ttl_seconds": 30.0, "rate_limit": 0}
+    a_settings = settings(world, redis_url).model_copy(update=slow)
+    b_settings = settings(world, redis_url).model_copy(update=slow)
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    key = world.keys["acme_sales"]
+    week = "{ dashboard(period: DAYS_7) { totals { total } } }"
+    async for a in serve(create_app(a_settings, clock=fixed_clock)):
+        async for b in serve(create_app(b_settings, clock=fixed_clock)):
+            await b.query(key, week)
+            cached = await b.query(key, week)
+            assert cached.headers["x-cache"] == "hit"
+            assert cached.data["dashboard"]["totals"]["total"] == 0
+            async with b.session.ws_connect(b.url, protocols=[PROTOCOL]) as ws:
+                socket = Socket(ws)
+                await socket.send({"type": "connection_init", "payload": {"x-api-key": key}})
+                assert (await socket.receive())["type"] == "connection_ack"
+                await socket.send({"type": "subscribe", "id": "1", "payload": {"query": BOARD}})
+                assert (await socket.receive())["type"] == "next"
+                sent = (NOW - timedelta(hours=1)).isoformat()
+                event = {"event": "message.sent", "messageId": "r1", "from": "+5511900000001"}
+                assert (await post(a, source, [{**event, "timestamp": sent}]))[0] == 200
+                pushed = await socket.receive()  # within its 5 s, not the watch's minute
+                assert pushed["payload"]["data"]["dashboard"]["totals"]["total"] == 1
+            fresh = await b.query(key, week)
+            assert fresh.headers["x-cache"] != "hit"
+            assert fresh.data["dashboard"]["totals"]["total"] == 1
