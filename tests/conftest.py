@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import IngestResult, apply_events, record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
+from tests.live import free_port
 
 # 2026-11-22 15:00 UTC: a Sunday, 12:00 in Sao Paulo, 16:00 in Berlin, 20:45 in Kathmandu.
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
@@ -168,3 +172,40 @@ async def ingest(store: SqliteStore, *raw: dict[str, Any]) -> IngestResult:
     result = await apply_events(store, [parse_event(r) for r in raw])
     assert result.rejected == [], result.rejected
     return result
+
+
+# A real redis-server on a loopback port, for the shared-state tests; skipped where Debian's
+# redis-server is absent, except in CI (GATEWAY_REQUIRE_REDIS=1).
+REDIS = shutil.which("redis-server")
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    if REDIS is None:
+        if os.environ.get("GATEWAY_REQUIRE_REDIS") == "1":
+            pytest.fail("GATEWAY_REQUIRE_REDIS=1 but redis-server is missing")
+        pytest.skip("needs Debian's redis-server")
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
+            )
+            if probe.stdout.strip() == "PONG":
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        yield f"redis://127.0.0.1:{port}/0", server
+    finally:
+        if server.poll() is None:
+            server.terminate()
+        server.wait()
+
+
+@pytest.fixture
+def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
+    return redis_server[0]

@@ -16,7 +16,6 @@ import aiohttp
 from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.live import start_gateway
 from tests.test_live import PROTOCOL, Socket
-from tests.test_shared import redis_server, redis_url  # noqa: F401  (fixtures)
 
 WEEK = "{ dashboard(period: DAYS_7) { totals { total } } }"
 
@@ -32,7 +31,7 @@ async def ask(
 
 async def test_two_replicas_share_rate_limits_caches_and_subscribers(
     tmp_path: Path,
-    redis_url: str,  # noqa: F811
+    redis_url: str,
 ) -> None:
     env = {
         "GATEWAY_REDIS_URL": redis_url,

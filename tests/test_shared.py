@@ -1,58 +1,18 @@
-"""Rate limits shared by replicas through Redis: a key's bucket holds across gateways.
-
-A real redis-server on a loopback port; skipped where Debian's redis-server is absent, except
-in CI (GATEWAY_REQUIRE_REDIS=1)."""
+"""Rate limits shared by replicas through Redis: a key's bucket holds across gateways, on a
+real redis-server (the redis_server fixture in conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.live import free_port
-
-REDIS = shutil.which("redis-server")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    if REDIS is None:
-        if os.environ.get("GATEWAY_REQUIRE_REDIS") == "1":
-            pytest.fail("GATEWAY_REQUIRE_REDIS=1 but redis-server is missing")
-        pytest.skip("needs Debian's redis-server")
-    port = free_port()
-    server = subprocess.Popen(
-        [REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            probe = subprocess.run(
-                ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True
-            )
-            if probe.stdout.strip() == "PONG":
-                break
-            subprocess.run(["sleep", "0.05"], check=True)
-        yield f"redis://127.0.0.1:{port}/0", server
-    finally:
-        if server.poll() is None:
-            server.terminate()
-        server.wait()
-
-
-@pytest.fixture
-def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
-    return redis_server[0]
 
 
 def settings(world: World, redis_url: str) -> Settings:

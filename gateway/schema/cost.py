@@ -21,15 +21,16 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
     SelectionSetNode,
+    get_named_type,
+    get_nullable_type,
     get_operation_ast,
+    is_list_type,
     value_from_ast,
 )
 from graphql.pyutils import Undefined
@@ -78,15 +79,7 @@ def list_fields(schema: GraphQLSchema) -> Iterator[tuple[str, GraphQLField]]:
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
-    if isinstance(type_, GraphQLNonNull):
-        type_ = type_.of_type
-    return isinstance(type_, GraphQLList)
-
-
-def _named(type_: Any) -> Any:
-    while isinstance(type_, (GraphQLNonNull, GraphQLList)):
-        type_ = type_.of_type
-    return type_
+    return is_list_type(get_nullable_type(type_))
 
 
 class _Estimate:
@@ -145,7 +138,7 @@ class _Estimate:
         definition = parent.fields.get(name)
         if definition is None:
             return 0
-        inner = self.selections(node.selection_set, _named(definition.type))
+        inner = self.selections(node.selection_set, get_named_type(definition.type))
         return 1 + self.size(node, definition, f"{parent.name}.{name}") * inner
 
     def size(self, node: FieldNode, definition: GraphQLField, coordinate: str) -> int:
