@@ -19,8 +19,8 @@ from gateway.errors import BadUserInput, GatewayError, NotFound
 from gateway.graphiql import fetch_assets
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.logs import configure_logging
-from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
+from gateway.providers.native.store import Store, open_store, redacted
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
@@ -42,6 +42,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             "port",
             "data_dir",
             "database",
+            "store_url",
             "demo",
             "graphiql",
             "sources_file",
@@ -54,15 +55,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @asynccontextmanager
-async def _store(args: argparse.Namespace) -> AsyncIterator[SqliteStore]:
-    store = await SqliteStore.open(_settings(args).database_path)
+async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
+    store = await open_store(_settings(args).store)
     try:
         yield store
     finally:
         await store.close()
 
 
-async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
+async def ensure_demo(store: Store) -> DemoKeys | None:
     """Seed demo data into an empty store; fresh demo keys whenever the demo tenant exists."""
     tenancy = Tenancy(store)
     if await tenancy.is_empty():
@@ -77,7 +78,7 @@ async def ensure_demo(store: SqliteStore) -> DemoKeys | None:
 def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
     lines = [
         f"analytics-gateway on {url}/graphql (GraphiQL in a browser), charts at {url}/dashboard",
-        f"store: {settings.database_path}",
+        f"store: {redacted(settings.store)}",
     ]
     if keys is not None:
         query = "{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }"
@@ -321,6 +322,10 @@ async def export_schema(args: argparse.Namespace) -> int:
 def _store_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, help="data directory (GATEWAY_DATA_DIR)")
     parser.add_argument("--database", type=Path, help="SQLite file (GATEWAY_DATABASE)")
+    parser.add_argument(
+        "--store-url",
+        help="postgresql://... or sqlite:///path (GATEWAY_STORE_URL); wins over --database",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

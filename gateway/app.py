@@ -40,7 +40,8 @@ from gateway.graphiql import ASSET_ROUTE
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_handler, record_http
 from gateway.providers.base import Provider, ProviderRegistry
-from gateway.providers.native import NativeProvider, SqliteStore
+from gateway.providers.native import NativeProvider, Store, open_store
+from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.providers.upstream.http import UpstreamClient
@@ -254,7 +255,7 @@ async def sync_upstream_numbers(
     return keys
 
 
-async def watch_store(app: web.Application, store: SqliteStore, keys: CachedKeyLookup) -> None:
+async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
     changed them."""
     while True:
@@ -292,7 +293,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     )
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
-        store = await SqliteStore.open(settings.database_path)
+        store = await open_store(settings.store)
         try:
             number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
             async with upstream_providers(config, secrets, number_keys) as upstream:
@@ -318,7 +319,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20, versions)
                 log.info(
                     "store open at %s; sources: %s",
-                    settings.database_path,
+                    redacted(store.url),
                     ", ".join(sorted(sources)),
                 )
                 tasks = [asyncio.create_task(watch_store(app, store, keys))]

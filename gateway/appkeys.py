@@ -10,7 +10,7 @@ from gateway.auth import KeyLookup, Principal
 from gateway.cache import ResponseCache, TenantVersions
 from gateway.context import Clock
 from gateway.providers.base import ProviderRegistry
-from gateway.providers.native import SqliteStore
+from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
@@ -32,7 +32,7 @@ __all__ = [
     "VERSIONS",
 ]
 
-STORE = web.AppKey("store", SqliteStore)
+STORE = web.AppKey("store", Store)
 REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")

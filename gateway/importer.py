@@ -13,8 +13,8 @@ from typing import IO
 from pydantic import ValidationError
 
 from gateway.domain.events import Event, parse_event_json
-from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import apply_events
+from gateway.providers.native.store import Store
 from gateway.webhooks import describe
 
 __all__ = ["ImportSummary", "import_lines"]
@@ -47,7 +47,7 @@ def _parse(line: str) -> Event:
 
 
 async def import_lines(
-    store: SqliteStore,
+    store: Store,
     lines: Iterable[str],
     rejects: IO[str],
     progress: Callable[[ImportSummary], None] | None = None,

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.providers.native.store import store_url
+
 __all__ = ["Settings"]
 
 
@@ -21,6 +23,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Where the embedded store lives.")
     database: Path | None = Field(
         None, description="The SQLite database file; default DATA_DIR/gateway.sqlite3."
+    )
+    store_url: str | None = Field(
+        None,
+        description="The native store: postgresql://user:password@host:port/db for a server that"
+        " replicas share, or sqlite:///absolute/path; default the SQLite file DATABASE.",
     )
     demo: bool = Field(
         True,
@@ -108,6 +115,11 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "gateway.sqlite3"
+
+    @property
+    def store(self) -> str:
+        """The store URL in use."""
+        return store_url(self.store_url or self.database_path)
 
     @property
     def graphiql_assets_path(self) -> Path:

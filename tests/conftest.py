@@ -21,11 +21,18 @@ from gateway.app import create_app
 from gateway.auth import KeyKind, default_scopes
 from gateway.domain.events import parse_event
 from gateway.domain.messages import MessageStatus, OutboundMessage
-from gateway.providers.native import SqliteStore
+from gateway.providers.native import PostgresStore, SqliteStore, Store
 from gateway.providers.native.ingest import IngestResult, apply_events, record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
 from tests.live import free_port
+from tests.pg import (
+    create_database,
+    drop_database,
+    postgres_server,
+    run_aside,
+    with_database,
+)
 
 # 2026-11-22 15:00 UTC: a Sunday, 12:00 in Sao Paulo, 16:00 in Berlin, 20:45 in Kathmandu.
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
@@ -35,9 +42,49 @@ def fixed_clock() -> datetime:
     return NOW
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    opened = await SqliteStore.open(tmp_path / "gateway.sqlite3")
+# The native store's tests run against both backends. PostgreSQL is a real server on a loopback
+# port (tests/pg.py); it is skipped where it is not installed, except in CI
+# (GATEWAY_REQUIRE_POSTGRES=1).
+BACKENDS = ("sqlite", "postgresql")
+TEMPLATE = "gateway_template"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A running server whose TEMPLATE database holds every migration: each test's database is
+    a copy of it, which is much faster than migrating each one."""
+    try:
+        server_cm = postgres_server()
+        server = server_cm.__enter__()
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        if os.environ.get("GATEWAY_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"GATEWAY_REQUIRE_POSTGRES=1 but no PostgreSQL server: {error}")
+        pytest.skip(f"needs PostgreSQL (Debian's postgresql): {error}")
+    try:
+        drop_database(server, TEMPLATE)
+        url = with_database(server, TEMPLATE)
+
+        async def migrate() -> None:
+            await (await PostgresStore.open(url)).close()
+
+        run_aside(migrate())
+        yield server
+    finally:
+        server_cm.__exit__(None, None, None)
+
+
+async def open_test_store(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> Store:
+    if backend == "sqlite":
+        return await SqliteStore.open(tmp_path / "gateway.sqlite3")
+    server = request.getfixturevalue("postgres")
+    url = await create_database(server, template=TEMPLATE)
+    request.addfinalizer(lambda: drop_database(server, url.rsplit("/", 1)[1]))
+    return await PostgresStore.open(url, max_connections=4)
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await open_test_store(request, request.param, tmp_path)
     yield opened
     await opened.close()
 
@@ -46,7 +93,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 class World:
     """Two tenants: acme with numbers 'sales' and 'support', globex with 'main'."""
 
-    store: SqliteStore
+    store: Store
     numbers: dict[str, int]
     keys: dict[str, str]
 
@@ -76,7 +123,7 @@ class World:
 
 
 @pytest.fixture
-async def world(store: SqliteStore) -> World:
+async def world(store: Store) -> World:
     tenancy = Tenancy(store)
     await tenancy.create_tenant("acme", "Acme")
     await tenancy.create_tenant("globex", "Globex")
@@ -158,7 +205,7 @@ async def serve(app: web.Application) -> AsyncIterator[Gateway]:
 async def gateway(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
     # Most tests change the store and ask again at once: the response cache, whose staleness
     # across connections is bounded by the watch, has tests of its own (test_cache.py).
-    settings = Settings(database=world.store.path, demo=False, cache_ttl_seconds=0, rate_limit=0)
+    settings = Settings(store_url=world.store.url, demo=False, cache_ttl_seconds=0, rate_limit=0)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
 
@@ -167,7 +214,7 @@ def ids(rows: Sequence[dict[str, Any]], field: str = "phoneNumber") -> list[Any]
     return [row[field] for row in rows]
 
 
-async def ingest(store: SqliteStore, *raw: dict[str, Any]) -> IngestResult:
+async def ingest(store: Store, *raw: dict[str, Any]) -> IngestResult:
     """Feed gateway events through the real ingest path; every event must be accepted."""
     result = await apply_events(store, [parse_event(r) for r in raw])
     assert result.rejected == [], result.rejected

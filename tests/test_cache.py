@@ -22,7 +22,7 @@ QUERY = "{ dashboard(period: DAYS_7) { totals { total } } }"
 
 @pytest.fixture
 async def cached(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(database=world.store.path, demo=False, cache_ttl_seconds=30)
+    settings = Settings(store_url=world.store.url, demo=False, cache_ttl_seconds=30)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
 

@@ -309,7 +309,7 @@ async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
         raise KeyError("a secret detail")
 
     monkeypatch.setattr("gateway.app.metrics_handler", broken)  # a route outside the graph
-    app = create_app(Settings(database=world.store.path, demo=False))
+    app = create_app(Settings(store_url=world.store.url, demo=False))
     async for running in serve(app):
         async with running.session.get(str(running.server.make_url("/metrics"))) as response:
             body = await response.json()

@@ -188,7 +188,7 @@ async def test_another_tenants_ids_are_not_found_never_forbidden(
 
 @pytest.fixture
 async def cached(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
-    settings = Settings(database=world.store.path, demo=False, rate_limit=0)
+    settings = Settings(store_url=world.store.url, demo=False, rate_limit=0)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
 

@@ -16,7 +16,7 @@ from tests.conftest import Gateway, World, fixed_clock, serve
 @pytest.fixture
 async def strict(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
     settings = Settings(
-        database=world.store.path,
+        store_url=world.store.url,
         demo=False,
         max_depth=2,
         max_aliases=3,

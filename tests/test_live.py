@@ -131,7 +131,7 @@ async def test_open_subscriptions_are_closed_when_the_gateway_stops(
     from gateway.settings import Settings
     from tests.conftest import fixed_clock, serve
 
-    settings = Settings(database=world.store.path, demo=False)
+    settings = Settings(store_url=world.store.url, demo=False)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         async with running.session.ws_connect(running.url, protocols=[PROTOCOL]) as ws:
             socket = Socket(ws)

@@ -17,7 +17,7 @@ from tests.conftest import Gateway, World, fixed_clock, serve
 
 def settings(world: World, redis_url: str) -> Settings:
     return Settings(
-        database=world.store.path,
+        store_url=world.store.url,
         demo=False,
         cache_ttl_seconds=0,
         rate_limit=1,

@@ -216,7 +216,7 @@ async def test_stale_or_tampered_signatures_are_refused(gateway: Gateway, world:
 async def test_a_body_over_the_size_limit_is_413_and_stores_nothing(
     world: World, tmp_path: Path
 ) -> None:
-    app = create_app(Settings(database=world.store.path, demo=False, max_body_kib=1))
+    app = create_app(Settings(store_url=world.store.url, demo=False, max_body_kib=1))
     source = await WebhookSources(world.store).create("acme", "pilotstatus")
     events = [
         {

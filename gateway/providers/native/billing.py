@@ -6,14 +6,12 @@ import json
 from collections.abc import Sequence
 
 from gateway.domain.billing import BillingStatus, CreditProduct, Credits, Subscription
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Store, placeholders
 
 __all__ = ["billing_statuses"]
 
 
-async def billing_statuses(
-    store: SqliteStore, tenant_ids: Sequence[str]
-) -> dict[str, BillingStatus]:
+async def billing_statuses(store: Store, tenant_ids: Sequence[str]) -> dict[str, BillingStatus]:
     """The billing status of each tenant that has a billing account."""
     ids = sorted(set(tenant_ids))
     rows = await store.fetch_all(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Row, Store, placeholders
 from gateway.timewindows import TimeRange
 
 __all__ = [
@@ -32,7 +31,7 @@ def _time(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def campaign_from_row(row: sqlite3.Row) -> Campaign:
+def campaign_from_row(row: Row) -> Campaign:
     return Campaign(
         ref=CampaignRef(
             source=SOURCE,
@@ -49,7 +48,7 @@ def campaign_from_row(row: sqlite3.Row) -> Campaign:
     )
 
 
-def sms_counts_from_row(row: sqlite3.Row) -> DeliveryCounts:
+def sms_counts_from_row(row: Row) -> DeliveryCounts:
     return DeliveryCounts(
         queued=row["queued"] or 0,
         sent_only=row["sent"] or 0,
@@ -58,7 +57,7 @@ def sms_counts_from_row(row: sqlite3.Row) -> DeliveryCounts:
     )
 
 
-async def campaigns_by_id(store: SqliteStore, refs: Sequence[CampaignRef]) -> list[Campaign | None]:
+async def campaigns_by_id(store: Store, refs: Sequence[CampaignRef]) -> list[Campaign | None]:
     """Each ref's campaign, or None where the tenant or channel does not match."""
     ids = sorted({int(r.campaign_id) for r in refs if r.campaign_id.isdigit()})
     rows = (
@@ -76,7 +75,7 @@ async def campaigns_by_id(store: SqliteStore, refs: Sequence[CampaignRef]) -> li
 
 
 async def campaigns_page(
-    store: SqliteStore,
+    store: Store,
     tenant_id: str,
     channel: Channel | None,
     status: CampaignStatus | None,
@@ -103,9 +102,7 @@ async def campaigns_page(
     return [campaign_from_row(row) for row in rows[:first]], len(rows) > first
 
 
-async def sms_campaigns_created(
-    store: SqliteStore, tenant_id: str, window: TimeRange
-) -> list[Campaign]:
+async def sms_campaigns_created(store: Store, tenant_id: str, window: TimeRange) -> list[Campaign]:
     rows = await store.fetch_all(
         "SELECT * FROM campaigns WHERE tenant_id = ? AND channel = 'sms' "
         "AND created_at >= ? AND created_at < ?",
@@ -115,7 +112,7 @@ async def sms_campaigns_created(
 
 
 async def sms_performance_created(
-    store: SqliteStore, tenant_id: str, window: TimeRange
+    store: Store, tenant_id: str, window: TimeRange
 ) -> list[SmsCampaignPerformance]:
     rows = await store.fetch_all(
         "SELECT c.*, n.queued, n.sent, n.failed, n.delivered FROM campaigns AS c "
@@ -131,7 +128,7 @@ async def sms_performance_created(
 
 
 async def sms_counts_by_campaign(
-    store: SqliteStore, campaign_ids: Sequence[str]
+    store: Store, campaign_ids: Sequence[str]
 ) -> dict[str, DeliveryCounts]:
     ids = sorted({int(c) for c in campaign_ids if c.isdigit()})
     rows = (

@@ -11,7 +11,7 @@ from gateway.providers.native.dashboards import counts as whatsapp_counts
 from gateway.providers.native.dashboards import whatsapp_rollup
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.sms import time_range
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 
 __all__ = ["email_daily", "whatsapp_daily"]
 
@@ -27,7 +27,7 @@ def _email_counts(sums: Sequence[int]) -> DeliveryCounts:
 
 
 async def _daily(
-    store: SqliteStore,
+    store: Store,
     request: RangeRequest,
     rollup: Rollup,
     to_counts: Callable[[Sequence[int]], DeliveryCounts],
@@ -43,10 +43,10 @@ async def _daily(
     ]
 
 
-async def whatsapp_daily(store: SqliteStore, request: RangeRequest) -> list[DailyDelivery]:
+async def whatsapp_daily(store: Store, request: RangeRequest) -> list[DailyDelivery]:
     return await _daily(store, request, TENANT_NUMBERS, whatsapp_counts)
 
 
-async def email_daily(store: SqliteStore, request: RangeRequest) -> list[DailyDelivery]:
+async def email_daily(store: Store, request: RangeRequest) -> list[DailyDelivery]:
     """Email sends by send day: total is sent, failed is bounced, delivered the rest."""
     return await _daily(store, request, EMAIL_COHORT, _email_counts)

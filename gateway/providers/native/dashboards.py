@@ -6,12 +6,12 @@ from collections.abc import Sequence
 
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.providers.native.intervals import Rollup, sum_intervals
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Store, placeholders
 from gateway.timewindows import DayWindow
 
 __all__ = ["daily_delivery", "whatsapp_rollup"]
 
-FINAL_STATUS_SUMS = ("status = 0", "status = 1", "status = 2", "status = 3", "status = 4")
+FINAL_STATUS_SUMS = tuple(f"CASE WHEN status = {s} THEN 1 ELSE 0 END" for s in range(5))
 
 
 def whatsapp_rollup(where: str, group: str | None = None) -> Rollup:
@@ -32,7 +32,7 @@ def counts(sums: Sequence[int]) -> DeliveryCounts:
 
 
 async def daily_delivery(
-    store: SqliteStore, number_ids: Sequence[int], window: DayWindow
+    store: Store, number_ids: Sequence[int], window: DayWindow
 ) -> dict[int, list[DailyDelivery]]:
     """Every local day of `window` for each number, zeros included, in one query."""
     rollup = whatsapp_rollup(f"number_id IN ({placeholders(number_ids)})", group="number_id")

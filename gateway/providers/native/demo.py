@@ -11,7 +11,7 @@ from gateway.auth import ANALYTICS_READ, KeyKind, default_scopes
 from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native.demo_reports import seed_reports
 from gateway.providers.native.ingest import record_messages
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
 
 __all__ = ["DEMO_TENANT", "DemoKeys", "issue_demo_keys", "seed_demo"]
@@ -55,7 +55,7 @@ class DemoKeys:
     number: str
 
 
-async def seed_demo(store: SqliteStore, now: datetime, *, seed: int = 7) -> int:
+async def seed_demo(store: Store, now: datetime, *, seed: int = 7) -> int:
     """Create the demo tenants and their traffic; returns how many messages were stored."""
     rng = random.Random(seed)
     tenancy = Tenancy(store)
@@ -129,7 +129,7 @@ def _message(
     )
 
 
-async def issue_demo_keys(store: SqliteStore) -> DemoKeys:
+async def issue_demo_keys(store: Store) -> DemoKeys:
     """Fresh demo keys, revoking the previous ones: a plain key is only ever shown once."""
     tenancy = Tenancy(store)
     await tenancy.revoke_labelled(DEMO_TENANT, DEMO_LABEL)

@@ -9,7 +9,7 @@ from typing import Any
 
 from gateway.domain.events import parse_event
 from gateway.providers.native.ingest import apply_events
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 
 __all__ = ["demo_events", "seed_reports"]
 
@@ -216,7 +216,7 @@ def demo_events(tenant: str, now: datetime, seed: int = 11) -> Iterator[Raw]:
         yield from _email_campaign(tenant, index, now - timedelta(days=115 - index * 7.3), now, rng)
 
 
-async def seed_reports(store: SqliteStore, tenant: str, now: datetime) -> int:
+async def seed_reports(store: Store, tenant: str, now: datetime) -> int:
     """Feed the demo events through ingest; returns how many were applied."""
     applied, batch = 0, []
     for raw in demo_events(tenant, now):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.providers.native.intervals import Rollup, sum_intervals
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Row, Store, placeholders
 from gateway.timewindows import DayWindow, local_day_start
 
 __all__ = ["campaign_reports", "dashboard", "engagement", "histogram", "overall", "windows"]
@@ -52,7 +51,7 @@ def _counts(sums: Sequence[int]) -> EmailCounts:
 
 
 async def _series(
-    store: SqliteStore, where: str, params: Sequence[object], edges: Sequence[int]
+    store: Store, where: str, params: Sequence[object], edges: Sequence[int]
 ) -> list[EmailCounts]:
     # Email events keep no rows to count slivers from; local-day and local-hour edges are on
     # the 15-minute grid in every zone in use since the 1980s.
@@ -70,7 +69,7 @@ def windows(request: PastDaysRequest) -> tuple[DayWindow, DayWindow]:
     return current, previous
 
 
-async def dashboard(store: SqliteStore, request: PastDaysRequest) -> EmailDashboard:
+async def dashboard(store: Store, request: PastDaysRequest) -> EmailDashboard:
     current, previous = windows(request)
     edges = [
         int(previous.start.timestamp()),
@@ -80,15 +79,19 @@ async def dashboard(store: SqliteStore, request: PastDaysRequest) -> EmailDashbo
     before, now = await _series(store, "tenant_id = ?", [request.tenant_id], edges)
     row = await store.fetch_one(
         "SELECT "
-        "(SELECT count(*) FROM campaigns WHERE tenant_id = :t AND channel = 'email' "
-        " AND sent_at >= :a AND sent_at < :b), "
-        "(SELECT count(*) FROM campaigns WHERE tenant_id = :t AND channel = 'email' "
-        " AND sent_at >= :b AND sent_at < :c), "
-        "(SELECT count(*) FROM contacts WHERE tenant_id = :t AND created_at >= :a "
-        " AND created_at < :b), "
-        "(SELECT count(*) FROM contacts WHERE tenant_id = :t AND created_at >= :b "
-        " AND created_at < :c)",
-        {"t": request.tenant_id, "a": edges[0], "b": edges[1], "c": edges[2]},
+        "(SELECT count(*) FROM campaigns WHERE tenant_id = ? AND channel = 'email' "
+        " AND sent_at >= ? AND sent_at < ?), "
+        "(SELECT count(*) FROM campaigns WHERE tenant_id = ? AND channel = 'email' "
+        " AND sent_at >= ? AND sent_at < ?), "
+        "(SELECT count(*) FROM contacts WHERE tenant_id = ? AND created_at >= ? "
+        " AND created_at < ?), "
+        "(SELECT count(*) FROM contacts WHERE tenant_id = ? AND created_at >= ? "
+        " AND created_at < ?)",
+        [
+            value
+            for lo, hi in ((edges[0], edges[1]), (edges[1], edges[2])) * 2
+            for value in (request.tenant_id, lo, hi)
+        ],
     )
     assert row is not None
     return EmailDashboard(
@@ -98,14 +101,14 @@ async def dashboard(store: SqliteStore, request: PastDaysRequest) -> EmailDashbo
     )
 
 
-async def overall(store: SqliteStore, request: PastDaysRequest) -> EmailCounts:
+async def overall(store: Store, request: PastDaysRequest) -> EmailCounts:
     current, _ = windows(request)
     edges = [int(current.start.timestamp()), int(current.end.timestamp())]
     [counts] = await _series(store, "tenant_id = ?", [request.tenant_id], edges)
     return counts
 
 
-async def histogram(store: SqliteStore, request: PastDaysRequest) -> list[EmailPoint]:
+async def histogram(store: Store, request: PastDaysRequest) -> list[EmailPoint]:
     current, _ = windows(request)
     edges = current.boundaries()
     series = await _series(store, "tenant_id = ?", [request.tenant_id], edges)
@@ -129,7 +132,7 @@ def engagement_edges(sent_at: datetime, period: EngagementPeriod, zone: ZoneInfo
 
 
 async def engagement(
-    store: SqliteStore, request: EngagementRequest, campaign: Campaign
+    store: Store, request: EngagementRequest, campaign: Campaign
 ) -> list[EmailPoint]:
     zone = ZoneInfo(request.timezone)
     edges = engagement_edges(campaign.sent_at or campaign.created_at, request.period, zone)
@@ -142,7 +145,7 @@ async def engagement(
 
 
 async def campaign_reports(
-    store: SqliteStore, campaigns: Sequence[Campaign]
+    store: Store, campaigns: Sequence[Campaign]
 ) -> list[EmailCampaignReport]:
     """Reports of many campaigns in two queries: counts, then link activity."""
     ids = sorted({int(c.ref.campaign_id) for c in campaigns})
@@ -172,7 +175,7 @@ async def campaign_reports(
     ]
 
 
-def _counts_from_row(row: sqlite3.Row) -> EmailCounts:
+def _counts_from_row(row: Row) -> EmailCounts:
     return EmailCounts(
         sent=row["sent"],
         opened=row["opened"],

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 from gateway.timewindows import BUCKET_SECONDS
 
 __all__ = ["Rollup", "sum_intervals"]
@@ -33,14 +33,14 @@ class Rollup:
     rows: str | None = None
     row_time: str = "sent_at"
     row_sums: tuple[str, ...] = ()
-    row_where: str = "1"
+    row_where: str = "1 = 1"
 
 
 Sums = tuple[int, ...]
 
 
 async def sum_intervals(
-    store: SqliteStore, rollup: Rollup, params: Sequence[object], edges: Sequence[int]
+    store: Store, rollup: Rollup, params: Sequence[object], edges: Sequence[int]
 ) -> dict[object, list[Sums]]:
     """For each group, the sums over [edges[i], edges[i+1]) for every i (Unix seconds)."""
     whole, slivers = _split(edges)
@@ -62,7 +62,7 @@ async def sum_intervals(
                 add(group_id, index, [int(v) for v in packed.split(",")])
     if slivers and rollup.rows:
         sql = (
-            f"WITH iv (i, lo, hi) AS (VALUES {', '.join('(?, ?, ?)' for _ in slivers)}) "
+            f"WITH iv (i, lo, hi) AS (VALUES {_int_rows(len(slivers), 3)}) "
             f"SELECT {select_group}, iv.i, {', '.join(f'SUM({s})' for s in rollup.row_sums)} "
             f"FROM iv JOIN {rollup.rows} ON {rollup.row_time} >= iv.lo "
             f"AND {rollup.row_time} < iv.hi "
@@ -80,9 +80,9 @@ def _whole_buckets(
     come back packed in one string: measured several times cheaper than a join that SQLite
     groups through a temporary b-tree."""
     packed = " || ',' || ".join(f"sum({s})" for s in rollup.bucket_sums)
-    intervals = f"iv (i, lo, hi) AS (VALUES {', '.join('(?, ?, ?)' for _ in whole)})"
+    intervals = f"iv (i, lo, hi) AS (VALUES {_int_rows(len(whole), 3)})"
     if rollup.group:
-        groups = f", g (id) AS (VALUES {', '.join('(?)' for _ in params)})"
+        groups = f", g (id) AS (VALUES {_int_rows(len(params), 1)})"
         return (
             f"WITH {intervals}{groups} SELECT g.id, iv.i, (SELECT {packed} FROM "
             f"{rollup.buckets} WHERE {rollup.group} = g.id AND bucket >= iv.lo AND "
@@ -112,6 +112,14 @@ def _split(edges: Sequence[int]) -> tuple[list[tuple[int, int, int]], list[tuple
         if last * BUCKET_SECONDS < hi:
             slivers.append((i, last * BUCKET_SECONDS, hi))
     return whole, slivers
+
+
+def _int_rows(count: int, width: int) -> str:
+    """VALUES rows of integer parameters. The first row's casts type the columns: PostgreSQL
+    would otherwise take untyped parameters in VALUES for text."""
+    first = "(" + ", ".join("CAST(? AS BIGINT)" for _ in range(width)) + ")"
+    rest = "(" + ", ".join("?" for _ in range(width)) + ")"
+    return ", ".join([first, *[rest] * (count - 1)])
 
 
 def _flat(triples: Sequence[tuple[int, int, int]]) -> list[int]:

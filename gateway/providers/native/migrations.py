@@ -7,13 +7,21 @@ import time
 from importlib import resources
 
 import aiosqlite
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-__all__ = ["apply_migrations", "available_migrations"]
+__all__ = ["apply_migrations", "apply_postgres_migrations", "available_migrations"]
+
+# Held while a process migrates a PostgreSQL store, so replicas starting together take turns.
+MIGRATION_LOCK = 0x6761_7466
 
 
-def available_migrations() -> list[tuple[int, str, str]]:
-    """(version, name, sql) for every bundled migration, oldest first."""
+def available_migrations(dialect: str = "sqlite") -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every bundled migration, oldest first. PostgreSQL's live in
+    migrations/postgresql/ with the same versions and names as SQLite's."""
     folder = resources.files("gateway.providers.native") / "migrations"
+    if dialect == "postgresql":
+        folder = folder / "postgresql"
     found = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -66,4 +74,34 @@ async def apply_migrations(conn: aiosqlite.Connection) -> list[int]:
         except BaseException:
             await conn.rollback()
             raise
+    return applied
+
+
+async def apply_postgres_migrations(
+    conn: asyncpg.Connection | PoolConnectionProxy,
+) -> list[int]:
+    """The same story on PostgreSQL: each pending migration in its own transaction."""
+    applied = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        )
+        done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+    for version, name, sql in available_migrations("postgresql"):
+        if version in done:
+            continue
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
+            if await conn.fetchval("SELECT 1 FROM schema_migrations WHERE version = $1", version):
+                continue
+            await conn.execute(sql)  # a script: no parameters, so several statements may run
+            await conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                version,
+                name,
+                int(time.time()),
+            )
+            applied.append(version)
     return applied

@@ -33,7 +33,7 @@ from gateway.providers.native import campaigns, email, sms
 from gateway.providers.native.billing import billing_statuses
 from gateway.providers.native.channels import email_daily, whatsapp_daily
 from gateway.providers.native.dashboards import daily_delivery
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
 from gateway.timewindows import DayWindow
 
@@ -59,9 +59,7 @@ async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V
 class NativeProvider:
     source = SOURCE
 
-    def __init__(
-        self, store: SqliteStore, memo: VersionedMemo[object, object] | None = None
-    ) -> None:
+    def __init__(self, store: Store, memo: VersionedMemo[object, object] | None = None) -> None:
         self.store = store
         self.tenancy = Tenancy(store)
         # Dashboards already computed at the tenant's current data version.

@@ -18,7 +18,7 @@ from gateway.domain.sms import (
 )
 from gateway.providers.native.campaigns import sms_campaigns_created, sms_performance_created
 from gateway.providers.native.intervals import Rollup, sum_intervals
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 from gateway.timewindows import BUCKET_SECONDS, TimeRange
 
 __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
@@ -28,7 +28,7 @@ SMS_ROLLUP = Rollup(
     bucket_sums=("queued", "sent", "failed", "delivered"),
     where="tenant_id = ?",
     rows="sms_messages",
-    row_sums=("status = 0", "status = 1", "status = 2", "status = 3"),
+    row_sums=tuple(f"CASE WHEN status = {s} THEN 1 ELSE 0 END" for s in range(4)),
     row_where="is_test = 0",
 )
 
@@ -42,7 +42,7 @@ def time_range(request: RangeRequest) -> TimeRange:
     return TimeRange(request.start, request.end, ZoneInfo(request.timezone))
 
 
-async def overview(store: SqliteStore, request: RangeRequest) -> SmsOverview:
+async def overview(store: Store, request: RangeRequest) -> SmsOverview:
     window = time_range(request)
     sums = await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.edges)
     campaigns = await sms_campaigns_created(store, request.tenant_id, window)
@@ -66,7 +66,7 @@ async def overview(store: SqliteStore, request: RangeRequest) -> SmsOverview:
     )
 
 
-async def trends(store: SqliteStore, request: RangeRequest) -> list[TrendDay]:
+async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
     window = time_range(request)
     days = window.local_days()
     sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
@@ -84,7 +84,7 @@ async def trends(store: SqliteStore, request: RangeRequest) -> list[TrendDay]:
     ]
 
 
-async def top_campaigns(store: SqliteStore, request: RangeRequest) -> list[SmsCampaignPerformance]:
+async def top_campaigns(store: Store, request: RangeRequest) -> list[SmsCampaignPerformance]:
     """Completed campaigns created in the range: by delivery rate, then size, then newest."""
     window = time_range(request)
     completed = [
@@ -98,7 +98,7 @@ async def top_campaigns(store: SqliteStore, request: RangeRequest) -> list[SmsCa
     return completed[: request.limit]
 
 
-async def best_send_times(store: SqliteStore, request: RangeRequest) -> BestSendTimes:
+async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
     window = time_range(request)
     zone = window.zone
     hours = [[0] * 4 for _ in range(24)]

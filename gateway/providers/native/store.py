@@ -1,117 +1,112 @@
-"""SqliteStore: one database file, WAL mode, a writer connection and a reader connection."""
+"""The native store's contract, met by SqliteStore (embedded) and PostgresStore (shared by
+replicas), and the one place a store URL turns into a store."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+import re
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Protocol, TypeAlias
 
-import aiosqlite
+import asyncpg
 
-from gateway.providers.native.migrations import apply_migrations
+__all__ = [
+    "Params",
+    "Row",
+    "Store",
+    "StoreUrlError",
+    "Transaction",
+    "open_store",
+    "placeholders",
+    "redacted",
+    "store_url",
+]
 
-__all__ = ["Params", "SqliteStore"]
-
-Params = Sequence[object] | Mapping[str, object]
-
-
-async def _connect(path: Path, cache_mib: int = 2) -> aiosqlite.Connection:
-    # isolation_level=None leaves transactions to us: BEGIN IMMEDIATE ... COMMIT in write().
-    conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    # The timeout first: switching a new file to WAL takes a lock that another process opening
-    # the same file at the same moment may hold.
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute("PRAGMA foreign_keys = ON")
-    # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
-    # loss can take the last ones back.
-    await conn.execute("PRAGMA synchronous = NORMAL")
-    await conn.execute(f"PRAGMA cache_size = -{cache_mib * 1024}")
-    return conn
+Params: TypeAlias = Sequence[object] | Mapping[str, object]
+# Both answer row["column"], row[0], row[1:] and iteration.
+Row: TypeAlias = sqlite3.Row | asyncpg.Record
 
 
-class SqliteStore:
-    """The native store's database.
+class Transaction(Protocol):
+    """Statements inside one write transaction; `?` marks each parameter."""
 
-    Writes go through one connection under an asyncio lock, each in a BEGIN IMMEDIATE
-    transaction; reads use a second connection, which in WAL mode sees only committed data and
-    never waits for a writer.
-    """
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        ...
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection):
-        self.path = path
-        self._writer = writer
-        self._reader = reader
-        self._write_lock = asyncio.Lock()
-        self._data_version: int | None = None
-        self.read_count = 0
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None: ...
 
-    @classmethod
-    async def open(cls, path: Path | str) -> SqliteStore:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # The writer's rollup triggers walk the indexes of every batch: a larger page cache
-        # keeps them in memory (bulk import: 31,000 -> 33,600 events/s at 200,000 events).
-        writer = await _connect(path, cache_mib=64)
-        try:
-            await apply_migrations(writer)
-            reader = await _connect(path)
-        except BaseException:
-            await writer.close()
-            raise
-        return cls(path, writer, reader)
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
 
-    async def close(self) -> None:
-        await self._reader.close()
-        await self._writer.close()
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None: ...
 
-    @asynccontextmanager
-    async def write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            await self._writer.commit()
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        self.read_count += 1
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+class Store(Protocol):
+    """The native store's database. Writes are serialized, one transaction at a time across
+    every process sharing the store; reads see committed data and never wait for a writer."""
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        self.read_count += 1
-        async with self._reader.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+    url: str
+    kind: str  # "sqlite" or "postgresql"
+    # The errors by which the database refuses a statement (a constraint, a trigger's check).
+    refusals: tuple[type[Exception], ...]
+    read_count: int
 
-    async def bump_versions(self, db: aiosqlite.Connection, tenant_ids: Iterable[str]) -> None:
+    def write(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None: ...
+
+    async def bump_versions(self, db: Transaction, tenant_ids: Iterable[str]) -> None:
         """Mark tenants' data as changed, inside the caller's write transaction."""
-        await db.executemany(
-            "INSERT INTO tenant_versions (tenant_id, version) VALUES (?, 1) "
-            "ON CONFLICT (tenant_id) DO UPDATE SET version = version + 1",
-            [(tenant_id,) for tenant_id in sorted(set(tenant_ids))],
-        )
+        ...
 
     async def versions_if_changed(self) -> dict[str, int] | None:
-        """The tenant versions, when anything was committed since the last call; else None.
-        (PRAGMA data_version moves when another connection, in any process, commits.)"""
-        async with self._reader.execute("PRAGMA data_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
-        if version == self._data_version:
-            return None
-        self._data_version = version
-        async with self._reader.execute("SELECT tenant_id, version FROM tenant_versions") as c:
-            return {str(row[0]): int(row[1]) for row in await c.fetchall()}
+        """The tenant versions, when anything was committed since the last call; else None."""
+        ...
 
-    async def pragma(self, name: str) -> list[tuple[object, ...]]:
-        async with self._reader.execute(f"PRAGMA {name}") as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
+    async def close(self) -> None: ...
+
+
+class StoreUrlError(ValueError):
+    """A store URL that names no store the gateway can open."""
+
+
+def store_url(value: str | Path) -> str:
+    """A store URL from a URL or a bare SQLite path."""
+    text = str(value)
+    if text.startswith(("sqlite://", "postgresql://", "postgres://")):
+        return text
+    if "://" in text:
+        raise StoreUrlError(
+            f"store URL {text!r}: use sqlite:///path/to/file or postgresql://user@host/db"
+        )
+    return f"sqlite:///{Path(text).resolve()}"
+
+
+def redacted(url: str) -> str:
+    """A store URL fit for logs: any password replaced."""
+    return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+def sqlite_path(url: str) -> Path:
+    path = url.removeprefix("sqlite://")
+    if not path.startswith("/"):
+        raise StoreUrlError(f"store URL {url!r}: sqlite:// needs an absolute path (sqlite:///…)")
+    return Path(path)
+
+
+async def open_store(url: str | Path) -> Store:
+    """Open (creating and migrating as needed) the store a URL names."""
+    from gateway.providers.native.postgres import PostgresStore
+    from gateway.providers.native.sqlite import SqliteStore
+
+    url = store_url(url)
+    if url.startswith("sqlite://"):
+        return await SqliteStore.open(sqlite_path(url))
+    return await PostgresStore.open(url)
 
 
 def placeholders(values: Iterable[object]) -> str:

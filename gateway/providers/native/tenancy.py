@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
 from gateway.errors import BadUserInput, NotFound
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Row, Store, placeholders
 
 __all__ = ["KEYS_VERSION", "KeyRecord", "NumberRecord", "Tenancy"]
 
@@ -38,13 +37,13 @@ class KeyRecord:
     revoked_at: int | None
 
 
-def _number(row: sqlite3.Row) -> NumberRecord:
+def _number(row: Row) -> NumberRecord:
     return NumberRecord(
         row["id"], row["tenant_id"], row["phone_number"], row["display_name"], row["source"]
     )
 
 
-def _key(row: sqlite3.Row) -> KeyRecord:
+def _key(row: Row) -> KeyRecord:
     return KeyRecord(
         handle=row["handle"],
         tenant_id=row["tenant_id"],
@@ -60,7 +59,7 @@ def _key(row: sqlite3.Row) -> KeyRecord:
 class Tenancy:
     """Who exists in the native store: tenants, numbers, keys."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     async def create_tenant(self, tenant_id: str, name: str, *, is_demo: bool = False) -> None:
@@ -95,7 +94,8 @@ class Tenancy:
             await db.execute(
                 "INSERT INTO numbers (tenant_id, phone_number, display_name, created_at, source) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, phone_number) "
-                "DO UPDATE SET display_name = coalesce(excluded.display_name, display_name), "
+                "DO UPDATE SET "
+                "display_name = coalesce(excluded.display_name, numbers.display_name), "
                 "source = excluded.source",
                 (tenant_id, phone_number, display_name, int(time.time()), source),
             )
@@ -175,12 +175,11 @@ class Tenancy:
     async def revoke_labelled(self, tenant_id: str, label: str) -> int:
         async with self.store.write() as db:
             await self.store.bump_versions(db, [KEYS_VERSION])
-            cursor = await db.execute(
+            return await db.execute(
                 "UPDATE api_keys SET revoked_at = ? "
                 "WHERE tenant_id = ? AND label = ? AND revoked_at IS NULL",
                 (int(time.time()), tenant_id, label),
             )
-            return cursor.rowcount
 
     async def list_keys(self, tenant_id: str) -> list[KeyRecord]:
         rows = await self.store.fetch_all(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, NotFound
-from gateway.providers.native.store import SqliteStore
+from gateway.providers.native.store import Store
 
 __all__ = ["WebhookSource", "WebhookSources"]
 
@@ -22,7 +22,7 @@ class WebhookSource:
 
 
 class WebhookSources:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     async def create(self, tenant_id: str, platform: str, name: str | None = None) -> WebhookSource:
@@ -35,9 +35,7 @@ class WebhookSources:
             raise BadUserInput("a source name is letters, digits, - and _")
         source = WebhookSource(name, tenant_id, platform, "whsec_" + secrets.token_urlsafe(32))
         async with self.store.write() as db:
-            if await (
-                await db.execute("SELECT 1 FROM webhook_sources WHERE name = ?", (name,))
-            ).fetchone():
+            if await db.fetch_one("SELECT 1 FROM webhook_sources WHERE name = ?", (name,)):
                 raise BadUserInput(f"a webhook source named {name!r} exists already")
             await db.execute(
                 "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at) "
@@ -56,9 +54,9 @@ class WebhookSources:
 
     async def revoke(self, name: str) -> None:
         async with self.store.write() as db:
-            cursor = await db.execute(
+            changed = await db.execute(
                 "UPDATE webhook_sources SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                 (int(time.time()), name),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 raise NotFound(f"no active webhook source {name!r}")

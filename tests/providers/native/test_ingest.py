@@ -11,7 +11,7 @@ import pytest
 
 from gateway.domain.messages import MessageStatus, OutboundMessage, StatusUpdate
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
-from gateway.providers.native import NativeProvider, SqliteStore
+from gateway.providers.native import NativeProvider, Store
 from gateway.providers.native.ingest import record_messages, record_statuses
 from gateway.timewindows import Period, local_day_start
 from tests.conftest import World
@@ -200,7 +200,7 @@ async def test_berlin_fall_back_day_counts_its_25_hours(world: World) -> None:
     assert by_day == {date(2024, 10, 26): 1, date(2024, 10, 27): 4, date(2024, 10, 28): 1}
 
 
-async def test_unaligned_historic_zone_counts_exactly(world: World, store: SqliteStore) -> None:
+async def test_unaligned_historic_zone_counts_exactly(world: World, store: Store) -> None:
     # Liberia kept -00:44:30 until 1972: its days began at 00:44:30 UTC, off the 15-minute grid.
     await world.send("sales", "a", datetime(1971, 6, 2, 0, 44, 29, tzinfo=UTC))
     await world.send("sales", "b", datetime(1971, 6, 2, 0, 44, 30, tzinfo=UTC))

@@ -62,7 +62,7 @@ async def upstream(
     platforms.states["ms"].keys = {FAKE_KEYS["ms"]: "acme"}
     platforms.states["er"].keys = {FAKE_KEYS["er"]: "acme"}
     settings = Settings(
-        database=world.store.path, demo=False, sources_file=path, request_deadline_seconds=3.0
+        store_url=world.store.url, demo=False, sources_file=path, request_deadline_seconds=3.0
     )
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running

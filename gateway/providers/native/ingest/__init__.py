@@ -4,12 +4,9 @@ caller acknowledges them."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import aiosqlite
 
 from gateway.domain.events import (
     BillingAccountEvent,
@@ -45,7 +42,7 @@ from gateway.providers.native.ingest.messages import (
     raise_statuses,
     upsert_messages,
 )
-from gateway.providers.native.store import SqliteStore, placeholders
+from gateway.providers.native.store import Store, Transaction, placeholders
 
 __all__ = ["IngestResult", "apply_events", "record_messages", "record_statuses"]
 
@@ -61,7 +58,7 @@ class IngestResult:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestResult:
+async def apply_events(store: Store, events: Sequence[Event]) -> IngestResult:
     """Apply a batch in one transaction. If the database refuses the batch, each event is tried
     on its own, so one bad event never costs the good ones."""
     result = IngestResult()
@@ -78,7 +75,7 @@ async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestRes
             await _apply(db, fresh)
             await store.bump_versions(db, (e.tenant for e in fresh))
         result.applied, result.duplicates = len(fresh), len(good) - len(fresh)
-    except sqlite3.DatabaseError as batch_error:
+    except store.refusals as batch_error:
         log.warning("batch of %d refused (%s); applying one by one", len(good), batch_error)
         for index, event in good:
             try:
@@ -88,13 +85,13 @@ async def apply_events(store: SqliteStore, events: Sequence[Event]) -> IngestRes
                     await store.bump_versions(db, (e.tenant for e in fresh))
                 result.applied += len(fresh)
                 result.duplicates += 1 - len(fresh)
-            except sqlite3.DatabaseError as error:
+            except store.refusals as error:
                 result.rejected.append((index, f"refused by the store: {error}"))
     result.rejected.sort()
     return result
 
 
-async def _known_tenants(store: SqliteStore, wanted: set[str]) -> set[str]:
+async def _known_tenants(store: Store, wanted: set[str]) -> set[str]:
     names = sorted(wanted)
     rows = (
         await store.fetch_all(f"SELECT id FROM tenants WHERE id IN ({placeholders(names)})", names)
@@ -104,7 +101,7 @@ async def _known_tenants(store: SqliteStore, wanted: set[str]) -> set[str]:
     return {row[0] for row in rows}
 
 
-async def _claim(db: aiosqlite.Connection, events: Sequence[Event]) -> list[Event]:
+async def _claim(db: Transaction, events: Sequence[Event]) -> list[Event]:
     """The events not applied before (nor earlier in this batch), now marked as applied."""
     keyed = {(e.tenant, event_id(e)): e for e in reversed(events)}
     seen = await lookup(
@@ -120,7 +117,7 @@ async def _claim(db: aiosqlite.Connection, events: Sequence[Event]) -> list[Even
     return sorted((keyed[key] for key in fresh_keys), key=lambda e: order[id(e)])
 
 
-async def _apply(db: aiosqlite.Connection, events: Sequence[Event]) -> None:
+async def _apply(db: Transaction, events: Sequence[Event]) -> None:
     by_type: dict[type, list[Event]] = defaultdict(list)
     for event in events:
         by_type[type(event)].append(event)
@@ -139,7 +136,7 @@ async def _apply(db: aiosqlite.Connection, events: Sequence[Event]) -> None:
 
 
 async def _whatsapp(
-    db: aiosqlite.Connection,
+    db: Transaction,
     messages: Sequence[WhatsAppMessageEvent],
     statuses: Sequence[WhatsAppStatusEvent],
 ) -> None:
@@ -183,7 +180,7 @@ async def _whatsapp(
 
 
 async def _sms(
-    db: aiosqlite.Connection,
+    db: Transaction,
     messages: Sequence[SmsMessageEvent],
     statuses: Sequence[SmsStatusEvent],
 ) -> None:
@@ -213,7 +210,7 @@ async def _sms(
     )
 
 
-async def record_messages(store: SqliteStore, messages: Sequence[OutboundMessage]) -> None:
+async def record_messages(store: Store, messages: Sequence[OutboundMessage]) -> None:
     """Store WhatsApp messages of known numbers in one transaction (demo data, benchmarks)."""
     if not messages:
         return
@@ -236,7 +233,7 @@ async def record_messages(store: SqliteStore, messages: Sequence[OutboundMessage
         )
 
 
-async def record_statuses(store: SqliteStore, updates: Sequence[StatusUpdate]) -> int:
+async def record_statuses(store: Store, updates: Sequence[StatusUpdate]) -> int:
     """Apply WhatsApp status events in one transaction; returns how many wait for a message."""
     if not updates:
         return 0

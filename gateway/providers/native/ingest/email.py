@@ -9,33 +9,36 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
 from gateway.domain.events import EmailEvent
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
+from gateway.providers.native.store import Transaction
 
 __all__ = ["apply_email_events"]
 
 _FIRST = (
     "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, {col}) VALUES (?, ?, ?, ?) "
     "ON CONFLICT (campaign_id, recipient) DO UPDATE SET "
-    "{col} = min(coalesce({col}, excluded.{col}), excluded.{col})"
+    "{col} = CASE WHEN email_recipients.{col} IS NULL OR excluded.{col} < email_recipients.{col} "
+    "THEN excluded.{col} ELSE email_recipients.{col} END"
 )
 _SENT = (
     "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, sent_at) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, recipient) DO UPDATE SET "
-    "sent_at = coalesce(sent_at, excluded.sent_at)"
+    "sent_at = coalesce(email_recipients.sent_at, excluded.sent_at)"
 )
 _BOUNCE = (
     "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, bounce, bounced_at) "
     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (campaign_id, recipient) DO UPDATE SET "
-    "bounced_at = CASE WHEN excluded.bounce > bounce THEN excluded.bounced_at "
-    "WHEN excluded.bounce = bounce THEN min(bounced_at, excluded.bounced_at) "
-    "ELSE bounced_at END, bounce = max(bounce, excluded.bounce)"
+    "bounced_at = CASE WHEN excluded.bounce > email_recipients.bounce THEN excluded.bounced_at "
+    "WHEN excluded.bounce = email_recipients.bounce "
+    "AND excluded.bounced_at < email_recipients.bounced_at THEN excluded.bounced_at "
+    "ELSE email_recipients.bounced_at END, "
+    "bounce = CASE WHEN excluded.bounce > email_recipients.bounce THEN excluded.bounce "
+    "ELSE email_recipients.bounce END"
 )
 _TOTAL = (
     "INSERT INTO email_buckets (campaign_id, bucket, tenant_id, {col}) VALUES (?, ?, ?, 1) "
-    "ON CONFLICT (campaign_id, bucket) DO UPDATE SET {col} = {col} + 1"
+    "ON CONFLICT (campaign_id, bucket) DO UPDATE SET {col} = email_buckets.{col} + 1"
 )
 _FIRST_COLUMN = {
     "open": "first_open_at",
@@ -44,7 +47,7 @@ _FIRST_COLUMN = {
 }
 
 
-async def apply_email_events(db: aiosqlite.Connection, events: Sequence[EmailEvent]) -> None:
+async def apply_email_events(db: Transaction, events: Sequence[EmailEvent]) -> None:
     if not events:
         return
     first_seen = earliest(((e.tenant, e.campaign_id), int(e.at.timestamp())) for e in events)
@@ -76,7 +79,7 @@ async def apply_email_events(db: aiosqlite.Connection, events: Sequence[EmailEve
     ]
     await db.executemany(
         "INSERT INTO email_links (campaign_id, url, clicks) VALUES (?, ?, 1) "
-        "ON CONFLICT (campaign_id, url) DO UPDATE SET clicks = clicks + 1",
+        "ON CONFLICT (campaign_id, url) DO UPDATE SET clicks = email_links.clicks + 1",
         [(c, url) for c, url, _ in clicks],
     )
     await db.executemany(

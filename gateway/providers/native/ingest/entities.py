@@ -7,8 +7,6 @@ import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from gateway.domain.events import (
     BillingAccountEvent,
     CampaignEvent,
@@ -16,6 +14,7 @@ from gateway.domain.events import (
     CreditsEvent,
 )
 from gateway.providers.native.ingest.lookup import lookup
+from gateway.providers.native.store import Transaction
 
 __all__ = [
     "apply_billing_accounts",
@@ -33,9 +32,7 @@ def _ts(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
-async def number_ids(
-    db: aiosqlite.Connection, wanted: set[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
+async def number_ids(db: Transaction, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     """Ids of (tenant, phone) numbers, registering those seen for the first time."""
     if not wanted:
         return {}
@@ -61,7 +58,7 @@ def earliest(pairs: Iterable[tuple[tuple[str, str], int]]) -> dict[tuple[str, st
 
 
 async def campaign_ids(
-    db: aiosqlite.Connection, channel: str, wanted: dict[tuple[str, str], int]
+    db: Transaction, channel: str, wanted: dict[tuple[str, str], int]
 ) -> dict[tuple[str, str], int]:
     """Ids of (tenant, external id) campaigns; one not seen yet gets a stub, named by its id,
     created at `wanted`'s time, that its own campaign event fills in later."""
@@ -82,16 +79,16 @@ async def campaign_ids(
     )
 
 
-async def apply_campaigns(db: aiosqlite.Connection, events: Sequence[CampaignEvent]) -> None:
+async def apply_campaigns(db: Transaction, events: Sequence[CampaignEvent]) -> None:
     await db.executemany(
         "INSERT INTO campaigns (tenant_id, channel, external_id, name, status, created_at, "
         "sent_at, completed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (tenant_id, channel, external_id) DO UPDATE SET "
         "name = excluded.name, created_at = excluded.created_at, "
-        "sent_at = coalesce(excluded.sent_at, sent_at), "
-        "completed_at = coalesce(excluded.completed_at, completed_at), "
-        f"status = CASE WHEN {_RANK.format('excluded.status')} >= {_RANK.format('status')} "
-        "THEN excluded.status ELSE status END",
+        "sent_at = coalesce(excluded.sent_at, campaigns.sent_at), "
+        "completed_at = coalesce(excluded.completed_at, campaigns.completed_at), "
+        f"status = CASE WHEN {_RANK.format('excluded.status')} >= "
+        f"{_RANK.format('campaigns.status')} THEN excluded.status ELSE campaigns.status END",
         [
             (
                 e.tenant,
@@ -108,13 +105,14 @@ async def apply_campaigns(db: aiosqlite.Connection, events: Sequence[CampaignEve
     )
 
 
-async def apply_contacts(db: aiosqlite.Connection, events: Sequence[ContactEvent]) -> None:
+async def apply_contacts(db: Transaction, events: Sequence[ContactEvent]) -> None:
     now = int(time.time())
     await db.executemany(
         "INSERT INTO contacts (tenant_id, external_id, phone, email, is_textable, is_opted_in, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
-        "phone = coalesce(excluded.phone, phone), email = coalesce(excluded.email, email), "
+        "phone = coalesce(excluded.phone, contacts.phone), "
+        "email = coalesce(excluded.email, contacts.email), "
         "is_textable = excluded.is_textable, is_opted_in = excluded.is_opted_in",
         [
             (
@@ -131,9 +129,7 @@ async def apply_contacts(db: aiosqlite.Connection, events: Sequence[ContactEvent
     )
 
 
-async def apply_billing_accounts(
-    db: aiosqlite.Connection, events: Sequence[BillingAccountEvent]
-) -> None:
+async def apply_billing_accounts(db: Transaction, events: Sequence[BillingAccountEvent]) -> None:
     now = int(time.time())
     await db.executemany(
         "INSERT INTO billing_accounts (tenant_id, organization_id, brand, billing_status, "
@@ -164,12 +160,12 @@ async def apply_billing_accounts(
     )
 
 
-async def apply_credits(db: aiosqlite.Connection, events: Sequence[CreditsEvent]) -> None:
+async def apply_credits(db: Transaction, events: Sequence[CreditsEvent]) -> None:
     now = int(time.time())
     for pool in ("purchased", "included"):
         column = "available_credits" if pool == "purchased" else "included_credits"
         await db.executemany(
-            f"UPDATE billing_accounts SET {column} = max({column} + ?, 0), updated_at = ? "
-            "WHERE tenant_id = ?",
-            [(e.delta, now, e.tenant) for e in events if e.pool == pool],
+            f"UPDATE billing_accounts SET {column} = CASE WHEN {column} + ? > 0 "
+            f"THEN {column} + ? ELSE 0 END, updated_at = ? WHERE tenant_id = ?",
+            [(e.delta, e.delta, now, e.tenant) for e in events if e.pool == pool],
         )

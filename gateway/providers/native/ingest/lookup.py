@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-import aiosqlite
-
-from gateway.providers.native.store import placeholders
+from gateway.providers.native.store import Transaction, placeholders
 
 __all__ = ["CHUNK", "lookup"]
 
@@ -16,7 +14,7 @@ CHUNK = 500
 
 
 async def lookup(
-    db: aiosqlite.Connection,
+    db: Transaction,
     sql: str,
     keys: Iterable[tuple[str, str]],
     extra: tuple[object, ...] = (),
@@ -30,8 +28,8 @@ async def lookup(
     for tenant, wanted in by_tenant.items():
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
-            async with db.execute(
+            rows = await db.fetch_all(
                 sql.format(keys=placeholders(chunk)), (tenant, *extra, *chunk)
-            ) as cursor:
-                found.update(((tenant, row[0]), row[1]) for row in await cursor.fetchall())
+            )
+            found.update(((tenant, row[0]), row[1]) for row in rows)
     return found

@@ -12,10 +12,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from gateway.providers.native.ingest.lookup import CHUNK, lookup
-from gateway.providers.native.store import placeholders
+from gateway.providers.native.store import Transaction, placeholders
 
 __all__ = [
     "SMS",
@@ -56,9 +54,7 @@ class StatusRow:
     status: int
 
 
-async def upsert_messages(
-    db: aiosqlite.Connection, table: MessageTable, rows: Sequence[MessageRow]
-) -> None:
+async def upsert_messages(db: Transaction, table: MessageTable, rows: Sequence[MessageRow]) -> None:
     """Store messages; one seen before only has its status raised."""
     if not rows:
         return
@@ -82,9 +78,7 @@ async def upsert_messages(
     )
 
 
-async def raise_statuses(
-    db: aiosqlite.Connection, table: MessageTable, rows: Sequence[StatusRow]
-) -> int:
+async def raise_statuses(db: Transaction, table: MessageTable, rows: Sequence[StatusRow]) -> int:
     """Raise known messages' statuses; keep the others pending. Returns how many wait."""
     if not rows:
         return 0
@@ -110,7 +104,7 @@ async def raise_statuses(
 
 
 async def _known(
-    db: aiosqlite.Connection, table: MessageTable, rows: Sequence[StatusRow]
+    db: Transaction, table: MessageTable, rows: Sequence[StatusRow]
 ) -> set[tuple[str, str]]:
     found = await lookup(
         db,
@@ -122,20 +116,19 @@ async def _known(
 
 
 async def _take_pending(
-    db: aiosqlite.Connection, table: MessageTable, keys: Sequence[tuple[str, str]]
+    db: Transaction, table: MessageTable, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
     """Remove and return the statuses that arrived before these messages."""
-    async with db.execute(f"SELECT 1 FROM {table.pending} LIMIT 1") as cursor:
-        if await cursor.fetchone() is None:
-            return {}
+    if await db.fetch_one(f"SELECT 1 FROM {table.pending} LIMIT 1") is None:
+        return {}
     found: dict[tuple[str, str], int] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         condition = " OR ".join("(tenant_id = ? AND external_id = ?)" for _ in chunk)
-        async with db.execute(
+        rows = await db.fetch_all(
             f"DELETE FROM {table.pending} WHERE {condition} "
             "RETURNING tenant_id, external_id, status",
             [value for key in chunk for value in key],
-        ) as cursor:
-            found.update(((row[0], row[1]), row[2]) for row in await cursor.fetchall())
+        )
+        found.update(((row[0], row[1]), row[2]) for row in rows)
     return found

@@ -1,0 +1,138 @@
+"""PostgresStore: the native store in a PostgreSQL database that every replica shares."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from functools import lru_cache
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from gateway.providers.native.migrations import apply_postgres_migrations
+from gateway.providers.native.store import Row, Transaction
+
+__all__ = ["PostgresStore", "PostgresTransaction", "numbered"]
+
+# Every write transaction takes this transaction-scoped advisory lock first: writes are applied
+# one at a time across all replicas, as SQLite applies them, so two batches can never deadlock
+# on the rollup rows their triggers share, nor both claim one event id.
+WRITE_LOCK = 0x6761_7465  # "gate"
+
+_LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
+
+
+@lru_cache(maxsize=4096)
+def numbered(sql: str) -> str:
+    """The store's `?` parameters as PostgreSQL's $1, $2, ... (string literals left alone)."""
+    count = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal count
+        if match.group() != "?":
+            return match.group()
+        count += 1
+        return f"${count}"
+
+    return _LITERAL_OR_MARK.sub(number, sql)
+
+
+def _changed(status: str) -> int:
+    # asyncpg answers a statement's command tag: "UPDATE 3", "INSERT 0 1", "DELETE 0".
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+class PostgresTransaction:
+    """One pooled connection inside a transaction that holds the write lock."""
+
+    def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+        return _changed(await self.conn.execute(numbered(sql), *params))
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        batch = list(rows)
+        if batch:
+            await self.conn.executemany(numbered(sql), batch)
+
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return list(await self.conn.fetch(numbered(sql), *params))
+
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        row: Row | None = await self.conn.fetchrow(numbered(sql), *params)
+        return row
+
+
+class PostgresStore:
+    """The native store on a PostgreSQL server: a connection pool per process; migrations are
+    applied by the first process to start, under an advisory lock."""
+
+    kind = "postgresql"
+    refusals: tuple[type[Exception], ...] = (
+        asyncpg.IntegrityConstraintViolationError,
+        asyncpg.DataError,
+        asyncpg.RaiseError,
+    )
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self.url = url
+        self._pool = pool
+        self._versions: dict[str, int] | None = None
+        self.read_count = 0
+
+    @classmethod
+    async def open(cls, url: str, *, max_connections: int = 10) -> PostgresStore:
+        pool = await asyncpg.create_pool(
+            url,
+            min_size=1,
+            max_size=max_connections,
+            # Queries are built with IN lists of every length; keep the ones used most.
+            statement_cache_size=512,
+            server_settings={"application_name": "analytics-gateway"},
+        )
+        try:
+            async with pool.acquire() as conn:
+                await apply_postgres_migrations(conn)
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(url, pool)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[PostgresTransaction]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+            yield PostgresTransaction(conn)
+
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        self.read_count += 1
+        return list(await self._pool.fetch(numbered(sql), *params))
+
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        self.read_count += 1
+        row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+        return row
+
+    async def bump_versions(self, db: Transaction, tenant_ids: Iterable[str]) -> None:
+        await db.executemany(
+            "INSERT INTO tenant_versions AS v (tenant_id, version) VALUES (?, 1) "
+            "ON CONFLICT (tenant_id) DO UPDATE SET version = v.version + 1",
+            [(tenant_id,) for tenant_id in sorted(set(tenant_ids))],
+        )
+
+    async def versions_if_changed(self) -> dict[str, int] | None:
+        """The tenant versions when any moved since the last call (a few rows: one per tenant
+        plus one for keys), else None."""
+        rows = await self._pool.fetch("SELECT tenant_id, version FROM tenant_versions")
+        versions = {str(row[0]): int(row[1]) for row in rows}
+        if versions == self._versions:
+            return None
+        self._versions = versions
+        return versions

@@ -1,0 +1,149 @@
+"""A throwaway PostgreSQL server on a loopback port, for the tests and benchmarks.
+
+GATEWAY_TEST_POSTGRES_URL names a server to use instead (a superuser's DSN). Otherwise Debian's
+packages (`postgresql`) provide initdb and pg_ctl, and a cluster is made in a temp directory,
+owned by the `postgres` user when running as root (the server refuses to run as root), trusting
+loopback connections only, and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import asyncpg
+
+from tests.live import free_port
+
+__all__ = [
+    "create_database",
+    "drop_database",
+    "find_bin",
+    "postgres_server",
+    "run_aside",
+    "with_database",
+]
+
+T = TypeVar("T")
+
+
+def find_bin(name: str) -> str | None:
+    for candidate in sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True):
+        return candidate
+    return shutil.which(name)
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *command]
+    return command
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yield a superuser DSN (no database part) of a running server."""
+    url = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
+    if url:
+        yield url.rstrip("/")
+        return
+    initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise RuntimeError("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
+    data = root / "data"
+    port = free_port()
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres", "postgres")
+        subprocess.run(
+            _as_owner(
+                [
+                    initdb,
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = (
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        subprocess.run(
+            _as_owner(
+                [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        if data.exists():
+            subprocess.run(
+                _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
+                capture_output=True,
+            )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run_aside(coro: Coroutine[object, object, T]) -> T:
+    """Run a coroutine to the end on a thread of its own: callable from sync fixtures and
+    finalizers without touching the event loop pytest-asyncio keeps for the test."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _admin(server: str) -> asyncpg.Connection:
+    for attempt in range(50):
+        try:
+            return await asyncpg.connect(f"{server}/postgres")
+        except (OSError, asyncpg.PostgresError):
+            if attempt == 49:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
+
+
+async def create_database(server: str, name: str | None = None, template: str | None = None) -> str:
+    """Create a fresh database on `server` (a copy of `template` if given); return its DSN."""
+    name = name or f"t_{uuid.uuid4().hex[:12]}"
+    conn = await _admin(server)
+    try:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    finally:
+        await conn.close()
+    return f"{server}/{name}"
+
+
+def with_database(server: str, name: str | None = None) -> str:
+    return run_aside(create_database(server, name))
+
+
+def drop_database(server: str, name: str) -> None:
+    async def drop() -> None:
+        conn = await _admin(server)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    run_aside(drop())
