@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
+
 from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.client import ask, ask_in_process, parse_variables, render
 from gateway.domain.platform_events import PLATFORMS
@@ -19,8 +21,10 @@ from gateway.errors import BadUserInput, GatewayError, NotFound
 from gateway.graphiql import fetch_assets
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.logs import configure_logging
+from gateway.providers.native import PostgresStore, SqliteStore
+from gateway.providers.native.copy import CopyError, copy_store
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
-from gateway.providers.native.store import Store, open_store, redacted
+from gateway.providers.native.store import Store, StoreUrlError, open_store, redacted, store_url
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
@@ -314,6 +318,34 @@ async def webhooks_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+async def migrate_store_command(args: argparse.Namespace) -> int:
+    if not store_url(args.source).startswith("sqlite://") or not store_url(args.target).startswith(
+        ("postgresql://", "postgres://")
+    ):
+        raise StoreUrlError("copies go from sqlite:///path to postgresql://...")
+    source = await open_store(args.source)
+    try:
+        target = await open_store(args.target)
+        try:
+            assert isinstance(source, SqliteStore) and isinstance(target, PostgresStore)
+            copied: dict[str, int] = {}
+
+            def progress(table: str, rows: int) -> None:
+                copied[table] = copied.get(table, 0) + rows
+                print(f"\r{table}: {copied[table]:,} rows", end="", file=sys.stderr, flush=True)
+
+            report = await copy_store(source, target, chunk=args.chunk, progress=progress)
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    print("\r", end="", file=sys.stderr)
+    for line in report:
+        print(f"{line.table:<24} {line.source_rows:>12,} rows, {line.target_rows:>12,} copied")
+    print(f"copied and verified {len(report)} tables into {redacted(store_url(args.target))}")
+    return 0
+
+
 async def export_schema(args: argparse.Namespace) -> int:
     print(build_schema().as_str())
     return 0
@@ -458,6 +490,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     command("export-schema", export_schema, "Print the schema as SDL.", store=False)
 
+    moving = command(
+        "migrate-store",
+        migrate_store_command,
+        "Copy a SQLite store into an empty PostgreSQL database, verifying every table's count;"
+        " run it again to continue after an interruption. Stop the gateways writing to the"
+        " SQLite store first.",
+        store=False,
+    )
+    moving.add_argument("--from", dest="source", required=True, help="sqlite:///path/to/file")
+    moving.add_argument(
+        "--to", dest="target", required=True, help="postgresql://user:password@host:port/db"
+    )
+    moving.add_argument("--chunk", type=int, default=20_000, help="rows per transaction")
+
     command(
         "graphiql-assets",
         graphiql_assets_command,
@@ -492,8 +538,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except (SourcesError, ServeError) as exc:
+    except (SourcesError, ServeError, StoreUrlError, CopyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except asyncpg.PostgresError as exc:  # a wrong password, a missing database
+        print(f"error: PostgreSQL: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a port already taken, a data directory that cannot be written
         print(f"error: {exc}", file=sys.stderr)

@@ -82,6 +82,7 @@ def postgres_server() -> Iterator[str]:
             ),
             check=True,
             capture_output=True,
+            cwd=root,
         )
         options = (
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -93,6 +94,7 @@ def postgres_server() -> Iterator[str]:
             ),
             check=True,
             capture_output=True,
+            cwd=root,
         )
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
@@ -100,6 +102,7 @@ def postgres_server() -> Iterator[str]:
             subprocess.run(
                 _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
                 capture_output=True,
+                cwd=root,
             )
         shutil.rmtree(root, ignore_errors=True)
 

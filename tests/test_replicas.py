@@ -1,20 +1,25 @@
-"""Two gateway processes on their own ports, sharing one store file and one Redis: a key's rate
-holds across both, and a webhook taken by one reaches the other's cache and subscriber at once
-(the store watch is slowed to a minute, so only Redis can carry it in time)."""
+"""Two gateway processes on their own ports, sharing one store (a SQLite file, or a PostgreSQL
+database as replicas on several machines would) and one Redis: a key's rate holds across both,
+and a webhook taken by one reaches the other's cache and subscriber at once (the store watch is
+slowed to a minute, so only Redis can carry it in time)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from gateway.webhooks import SIGNATURE_HEADER, sign
+from tests.conftest import BACKENDS
 from tests.live import start_gateway
+from tests.pg import create_database
 from tests.test_live import PROTOCOL, Socket
 
 WEEK = "{ dashboard(period: DAYS_7) { totals { total } } }"
@@ -29,24 +34,32 @@ async def ask(
         return response.status, dict(response.headers), total
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 async def test_two_replicas_share_rate_limits_caches_and_subscribers(
-    tmp_path: Path,
-    redis_url: str,
+    tmp_path: Path, redis_url: str, backend: str, request: pytest.FixtureRequest
 ) -> None:
+    store = {}
+    if backend == "postgresql":
+        server = request.getfixturevalue("postgres")
+        # Each replica has a data directory of its own: only the server is shared.
+        store = {"GATEWAY_STORE_URL": await create_database(server)}
     env = {
+        **store,
         "GATEWAY_REDIS_URL": redis_url,
         "GATEWAY_STORE_WATCH_SECONDS": "60",
         "GATEWAY_RATE_LIMIT": "1",
         "GATEWAY_RATE_LIMIT_BURST": "3",
         "GATEWAY_CACHE_TTL_SECONDS": "30",
     }
-    a = start_gateway(tmp_path, env=env)  # seeds the demo tenant and prints its keys
-    b = start_gateway(tmp_path, "--no-demo", env=env, wait_for="graphql")
+    dirs = (tmp_path, tmp_path / "b") if store else (tmp_path, tmp_path)
+    a = start_gateway(dirs[0], env=env)  # seeds the demo tenant and prints its keys
+    b = start_gateway(dirs[1], "--no-demo", env=env, wait_for="graphql")
     try:
         creating = await asyncio.create_subprocess_exec(
             *(sys.executable, "-m", "gateway", "webhooks", "create", "--tenant", "demo"),
             *("--platform", "pilotstatus", "--data-dir", str(tmp_path)),
             stdout=subprocess.PIPE,
+            env={**os.environ, **store},
         )
         hook = json.loads((await creating.communicate())[0])
         tenant, number = a.keys["tenant"], a.keys["number"]

@@ -61,6 +61,12 @@ class PostgresTransaction:
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         return list(await self.conn.fetch(numbered(sql), *params))
 
+    async def copy_records(
+        self, table: str, columns: Sequence[str], records: Sequence[tuple[object, ...]]
+    ) -> None:
+        """Bulk rows through COPY (store-to-store copies)."""
+        await self.conn.copy_records_to_table(table, records=records, columns=list(columns))
+
     async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         row: Row | None = await self.conn.fetchrow(numbered(sql), *params)
         return row
