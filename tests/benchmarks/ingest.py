@@ -1,7 +1,12 @@
-"""Ingest throughput: events per second through `gateway import`'s code path, on a real store.
+"""Ingest throughput: events per second through `gateway import`'s code path and through
+webhooks, on a real store of each backend, side by side.
 
     python -m tests.benchmarks.ingest                 # 200,000 mixed events, 3 runs
     python -m tests.benchmarks.ingest --events 5000 --runs 1    # quick
+    python -m tests.benchmarks.ingest --backends sqlite          # SQLite only
+
+PostgreSQL runs on the server GATEWAY_TEST_POSTGRES_URL names, or on a throwaway one on a
+loopback port (tests/pg.py); each run gets a fresh database there as SQLite gets a fresh file.
 
 The events mix WhatsApp messages and statuses, SMS messages and statuses, and email events,
 with a share of replays and late statuses, as webhooks deliver them.
@@ -18,6 +23,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,11 +32,12 @@ from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
 from gateway.importer import import_lines
-from gateway.providers.native import SqliteStore
+from gateway.providers.native import Store, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.settings import Settings
 from gateway.webhooks import SIGNATURE_HEADER, sign
+from tests.pg import create_database, postgres_server
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -90,9 +97,15 @@ def events(count: int, seed: int = 1) -> Iterator[str]:
         yield json.dumps(event)
 
 
-async def run_once(lines: Sequence[str]) -> float:
+async def fresh_store(tmp: str, server: str | None) -> Store:
+    if server is None:
+        return await open_store(Path(tmp) / "bench.sqlite3")
+    return await open_store(await create_database(server))
+
+
+async def run_once(lines: Sequence[str], server: str | None) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        store = await SqliteStore.open(Path(tmp) / "bench.sqlite3")
+        store = await fresh_store(tmp, server)
         try:
             await Tenancy(store).create_tenant("bench", "Bench")
             summary = await import_lines(store, lines, io.StringIO())
@@ -102,15 +115,16 @@ async def run_once(lines: Sequence[str]) -> float:
             await store.close()
 
 
-async def webhook_rate(lines: Sequence[str], batch: int = 100, clients: int = 4) -> float:
+async def webhook_rate(
+    lines: Sequence[str], database: str | None, batch: int = 100, clients: int = 4
+) -> float:
     """Events per second POSTed to a webhook source, `batch` events a request."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.sqlite3"
-        store = await SqliteStore.open(path)
+        store = await fresh_store(tmp, database)
         await Tenancy(store).create_tenant("bench", "Bench")
         source = await WebhookSources(store).create("bench", "messagesender")
         await store.close()
-        app = create_app(Settings(database=path, demo=False))
+        app = create_app(Settings(store_url=store.url, demo=False))
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         bodies = [
@@ -149,19 +163,42 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--target", type=float, default=50_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
+    backends = args.backends.split(",")
     lines = list(events(args.events))
-    rates = [asyncio.run(run_once(lines)) for _ in range(args.runs)]
-    median = statistics.median(rates)
-    hooks = [asyncio.run(webhook_rate(lines)) for _ in range(args.runs)]
-    verdict = "ok" if median >= args.target else "under target"
+    with ExitStack() as stack:
+        servers = {
+            backend: (stack.enter_context(postgres_server()) if backend == "postgresql" else None)
+            for backend in backends
+        }
+        # Runs alternate between the backends, so machine noise falls on both alike.
+        rates: dict[str, list[float]] = {b: [] for b in backends}
+        hooks: dict[str, list[float]] = {b: [] for b in backends}
+        for _ in range(args.runs):
+            for backend in backends:
+                rates[backend].append(asyncio.run(run_once(lines, servers[backend])))
+        for _ in range(args.runs):
+            for backend in backends:
+                hooks[backend].append(asyncio.run(webhook_rate(lines, servers[backend])))
     print(f"ingest: {args.events} mixed events through import, {args.runs} runs, fresh store each")
-    print(f"  import events_per_s median={median:,.0f} min={min(rates):,.0f} max={max(rates):,.0f}")
-    print(
-        f"  webhook events_per_s median={statistics.median(hooks):,.0f} "
-        f"(batches of 100 events, 4 concurrent senders)"
-    )
-    print(f"  target >= {args.target:,.0f} events/s through import: {verdict}")
+    medians = {b: statistics.median(rates[b]) for b in backends}
+    for backend in backends:
+        values = rates[backend]
+        print(
+            f"  backend={backend:<10} import events_per_s median={medians[backend]:,.0f} "
+            f"min={min(values):,.0f} max={max(values):,.0f}"
+        )
+        print(
+            f"  backend={backend:<10} webhook events_per_s "
+            f"median={statistics.median(hooks[backend]):,.0f} "
+            "(batches of 100 events, 4 concurrent senders)"
+        )
+    if len(backends) > 1:
+        print(f"  import postgresql/sqlite = {medians['postgresql'] / medians['sqlite']:.2f}")
+    best = medians.get("sqlite", max(medians.values()))
+    verdict = "ok" if best >= args.target else "under target"
+    print(f"  target >= {args.target:,.0f} events/s through import (SQLite): {verdict}")
 
 
 if __name__ == "__main__":

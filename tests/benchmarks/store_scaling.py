@@ -1,10 +1,14 @@
-"""Store scaling: the 90-day dashboard of one number over HTTP, at two message counts, side by side.
+"""Store scaling: the 90-day dashboard of one number over HTTP, at two message counts and on
+both native-store backends, side by side.
 
     python -m tests.benchmarks.store_scaling                      # 10k vs 1M messages
     python -m tests.benchmarks.store_scaling --sizes 1000,20000 --runs 5   # quick
+    python -m tests.benchmarks.store_scaling --backends sqlite    # SQLite only
 
-Both stores are served at once and the requests alternate between them, so machine noise falls
-on both sides alike; the figure to judge is the ratio of medians.
+Every store is served at once and the requests go round them in turn, so machine noise falls on
+all sides alike; the figures to judge are ratios of medians. The PostgreSQL stores are copies of
+the SQLite ones (`gateway migrate-store`'s code), on the server GATEWAY_TEST_POSTGRES_URL names or
+on a throwaway one on a loopback port (tests/pg.py).
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from aiohttp.test_utils import TestServer
 from gateway.app import create_app
 from gateway.auth import KeyKind
 from gateway.domain.messages import MessageStatus, OutboundMessage
-from gateway.providers.native import SqliteStore
+from gateway.providers.native import PostgresStore, SqliteStore
+from gateway.providers.native.copy import copy_store
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
+from tests.pg import create_database, postgres_server
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 QUERY = (
@@ -70,62 +76,97 @@ async def build_store(path: Path, messages: int) -> str:
         await store.close()
 
 
-async def measure(sizes: Sequence[int], runs: int, warmup: int) -> dict[int, list[float]]:
+Side = tuple[str, int]  # (backend, messages)
+
+
+async def copy_to_postgres(path: Path, server: str) -> str:
+    url = await create_database(server)
+    source, target = await SqliteStore.open(path), await PostgresStore.open(url)
+    try:
+        await copy_store(source, target, chunk=100_000)
+    finally:
+        await source.close()
+        await target.close()
+    return url
+
+
+async def measure(
+    sizes: Sequence[int], runs: int, warmup: int, backends: Sequence[str], server: str | None
+) -> dict[Side, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
-        servers, keys = {}, {}
+        servers: dict[Side, TestServer] = {}
+        keys: dict[int, str] = {}
         for size in sizes:
             started = time.perf_counter()
             path = Path(tmp) / f"store-{size}.sqlite3"
             keys[size] = await build_store(path, size)
-            print(
-                f"  built store with {size} messages in {time.perf_counter() - started:.1f}s",
-                flush=True,
-            )
-            # The caches off: this measures the store.
-            app = create_app(
-                Settings(database=path, demo=False, cache_ttl_seconds=0, dashboard_memo=False),
-                clock=lambda: NOW,
-            )
-            servers[size] = TestServer(app, host="127.0.0.1")
-            await servers[size].start_server()
-        timings: dict[int, list[float]] = {size: [] for size in sizes}
+            print(f"  built store with {size} messages in {time.perf_counter() - started:.1f}s")
+            urls = {"sqlite": f"sqlite:///{path}"}
+            if "postgresql" in backends:
+                assert server is not None
+                started = time.perf_counter()
+                urls["postgresql"] = await copy_to_postgres(path, server)
+                print(f"  copied it to PostgreSQL in {time.perf_counter() - started:.1f}s")
+            for backend in backends:
+                # The caches off: this measures the store.
+                settings = Settings(
+                    store_url=urls[backend], demo=False, cache_ttl_seconds=0, dashboard_memo=False
+                )
+                side = (backend, size)
+                servers[side] = TestServer(
+                    create_app(settings, clock=lambda: NOW), host="127.0.0.1"
+                )
+                await servers[side].start_server()
+        timings: dict[Side, list[float]] = {side: [] for side in servers}
         try:
             async with aiohttp.ClientSession() as session:
                 for round_ in range(warmup + runs):
-                    for size in sizes:
+                    for side, running in servers.items():
                         started = time.perf_counter()
                         async with session.post(
-                            servers[size].make_url("/graphql"),
+                            running.make_url("/graphql"),
                             json={"query": QUERY},
-                            headers={"x-api-key": keys[size]},
+                            headers={"x-api-key": keys[side[1]]},
                         ) as response:
                             body = await response.json()
                         elapsed = time.perf_counter() - started
                         assert response.status == 200 and "errors" not in body, body
-                        assert body["data"]["dashboard"]["totals"]["total"] == size
+                        assert body["data"]["dashboard"]["totals"]["total"] == side[1]
                         if round_ >= warmup:
-                            timings[size].append(elapsed * 1000)
+                            timings[side].append(elapsed * 1000)
         finally:
-            for server in servers.values():
-                await server.close()
+            for running in servers.values():
+                await running.close()
         return timings
 
 
-def report(timings: dict[int, list[float]], target: float) -> str:
-    sizes = sorted(timings)
+def report(timings: dict[Side, list[float]], target: float) -> str:
+    sides = sorted(timings, key=lambda side: (side[0] != "sqlite", side[1]))
+    sizes = sorted({size for _, size in sides})
+    backends = sorted({backend for backend, _ in sides}, key=lambda b: b != "sqlite")
     lines = [
         f"store-scaling: 90-day dashboard over HTTP, one number, "
-        f"{len(timings[sizes[0]])} runs each, interleaved"
+        f"{len(timings[sides[0]])} runs each, interleaved"
     ]
     medians = {}
-    for size in sizes:
-        values = sorted(timings[size])
-        medians[size] = statistics.median(values)
+    for side in sides:
+        values = sorted(timings[side])
+        medians[side] = statistics.median(values)
         p90 = values[int(len(values) * 0.9) - 1] if len(values) >= 10 else values[-1]
-        lines.append(f"  messages={size:<9} median_ms={medians[size]:.2f} p90_ms={p90:.2f}")
-    ratio = medians[sizes[-1]] / medians[sizes[0]]
-    verdict = "ok" if ratio <= target else "over target"
-    lines.append(f"  ratio {sizes[-1]}/{sizes[0]} = {ratio:.2f} (target <= {target}) {verdict}")
+        lines.append(
+            f"  backend={side[0]:<10} messages={side[1]:<9} median_ms={medians[side]:.2f} "
+            f"p90_ms={p90:.2f}"
+        )
+    for backend in backends:
+        ratio = medians[backend, sizes[-1]] / medians[backend, sizes[0]]
+        verdict = "ok" if ratio <= target else "over target"
+        lines.append(
+            f"  {backend} ratio {sizes[-1]}/{sizes[0]} = {ratio:.2f} (target <= {target}) {verdict}"
+        )
+    if len(backends) > 1:
+        for size in sizes:
+            ratio = medians["postgresql", size] / medians["sqlite", size]
+            lines.append(f"  postgresql/sqlite at {size} messages = {ratio:.2f}")
     return "\n".join(lines)
 
 
@@ -139,9 +180,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=41)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--target", type=float, default=1.5)
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(report(asyncio.run(measure(sizes, args.runs, args.warmup)), args.target))
+    backends = args.backends.split(",")
+    if "postgresql" not in backends:
+        timings = asyncio.run(measure(sizes, args.runs, args.warmup, backends, None))
+    else:
+        with postgres_server() as server:
+            timings = asyncio.run(measure(sizes, args.runs, args.warmup, backends, server))
+    print(report(timings, args.target))
 
 
 if __name__ == "__main__":

@@ -13,13 +13,19 @@ def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
     store_scaling.main(["--sizes", "500,5000", "--runs", "3", "--warmup", "1"])
     out = capsys.readouterr().out
     assert re.search(r"messages=500 +median_ms=\d+\.\d+ p90_ms=\d+\.\d+", out), out
-    assert re.search(r"ratio 5000/500 = \d+\.\d+ \(target <= 1\.5\)", out), out
+    for backend in ("sqlite", "postgresql"):
+        assert re.search(rf"{backend} ratio 5000/500 = \d+\.\d+ \(target <= 1\.5\)", out), out
+    assert re.search(r"postgresql/sqlite at 5000 messages = \d+\.\d+", out), out
 
 
 def test_ingest_quick(capsys: pytest.CaptureFixture[str]) -> None:
     ingest.main(["--events", "3000", "--runs", "1"])
     out = capsys.readouterr().out
-    assert re.search(r"import events_per_s median=[\d,]+ min=[\d,]+ max=[\d,]+", out), out
+    for backend in ("sqlite", "postgresql"):
+        assert re.search(
+            rf"backend={backend} +import events_per_s median=[\d,]+ min=[\d,]+ max=[\d,]+", out
+        ), out
+    assert re.search(r"import postgresql/sqlite = \d+\.\d+", out), out
 
 
 def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:

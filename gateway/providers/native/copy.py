@@ -134,6 +134,7 @@ async def copy_store(
         )
     async with target.write() as db:
         await db.execute(f"DROP TABLE {PROGRESS}")
+        await db.execute("ANALYZE")  # the planner's statistics, which a bulk load leaves stale
     return report
 
 

@@ -47,6 +47,8 @@ def _changed(status: str) -> int:
 class PostgresTransaction:
     """One pooled connection inside a transaction that holds the write lock."""
 
+    arrays = True
+
     def __init__(self, conn: asyncpg.Connection | PoolConnectionProxy) -> None:
         self.conn = conn
 

@@ -35,6 +35,8 @@ async def _connect(path: Path, cache_mib: int = 2) -> aiosqlite.Connection:
 class SqliteTransaction:
     """The writer connection inside one BEGIN IMMEDIATE transaction."""
 
+    arrays = False
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 

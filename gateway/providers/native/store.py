@@ -32,6 +32,10 @@ Row: TypeAlias = sqlite3.Row | asyncpg.Record
 class Transaction(Protocol):
     """Statements inside one write transaction; `?` marks each parameter."""
 
+    # Whether one parameter may carry a list of texts (PostgreSQL's arrays): an IN list is
+    # then one parameter, planned once, instead of hundreds.
+    arrays: bool
+
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
         ...

@@ -26,10 +26,15 @@ async def lookup(
         by_tenant[tenant].append(key)
     found: dict[tuple[str, str], int] = {}
     for tenant, wanted in by_tenant.items():
-        for start in range(0, len(wanted), CHUNK):
-            chunk = wanted[start : start + CHUNK]
-            rows = await db.fetch_all(
-                sql.format(keys=placeholders(chunk)), (tenant, *extra, *chunk)
-            )
+        size = len(wanted) if db.arrays else CHUNK  # one array holds them all
+        for start in range(0, len(wanted), size):
+            chunk = wanted[start : start + size]
+            if db.arrays:
+                query = sql.format(keys="SELECT unnest(CAST(? AS TEXT[]))")
+                rows = await db.fetch_all(query, (tenant, *extra, chunk))
+            else:
+                rows = await db.fetch_all(
+                    sql.format(keys=placeholders(chunk)), (tenant, *extra, *chunk)
+                )
             found.update(((tenant, row[0]), row[1]) for row in rows)
     return found

@@ -122,6 +122,14 @@ async def _take_pending(
     if await db.fetch_one(f"SELECT 1 FROM {table.pending} LIMIT 1") is None:
         return {}
     found: dict[tuple[str, str], int] = {}
+    if db.arrays:
+        rows = await db.fetch_all(
+            f"DELETE FROM {table.pending} WHERE (tenant_id, external_id) IN "
+            "(SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))) "
+            "RETURNING tenant_id, external_id, status",
+            ([t for t, _ in keys], [e for _, e in keys]),
+        )
+        return {(row[0], row[1]): row[2] for row in rows}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         condition = " OR ".join("(tenant_id = ? AND external_id = ?)" for _ in chunk)
