@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -153,6 +154,8 @@ async def test_another_tenants_number_is_not_found_never_forbidden(
         "",
         encode_id("Campaign", "native", 1),
         encode_id("WhatsAppNumber", "native", "x"),
+        encode_id("WhatsAppNumber", "native", "²"),
+        encode_id("WhatsAppNumber", "native", "9" * 30),
     ],
 )
 async def test_malformed_ids_are_bad_user_input_or_not_found(
@@ -163,6 +166,27 @@ async def test_malformed_ids_are_bad_user_input_or_not_found(
     )
     assert answer.status == 200 and answer.data == {"number": None}
     assert answer.codes in (["BAD_USER_INPUT"], ["NOT_FOUND"])
+
+
+@pytest.mark.parametrize("local_id", ["9" * 30, "\u00b2", "\uff11\uff12"])
+async def test_ids_no_row_can_have_are_not_found(
+    gateway: Gateway, world: World, local_id: str
+) -> None:
+    key = world.keys["acme_tenant"]
+    answer = await gateway.query(
+        key,
+        "query ($id: ID!) { campaign(id: $id) { id } }",
+        {"id": encode_id("SmsCampaign", "native", local_id)},
+    )
+    assert answer.status == 200 and answer.data == {"campaign": None}, answer.body
+    assert set(answer.codes) <= {"NOT_FOUND"}, answer.body
+    cursor = base64.urlsafe_b64encode(f"{local_id}:{local_id}".encode()).decode()
+    answer = await gateway.query(
+        key,
+        "query ($after: String) { campaigns(first: 1, after: $after) { edges { node { id } } } }",
+        {"after": cursor},
+    )
+    assert answer.codes == ["BAD_USER_INPUT"], answer.body
 
 
 async def test_key_without_scope_is_forbidden(gateway: Gateway, world: World) -> None:

@@ -18,6 +18,7 @@ from gateway.domain.campaigns import (
 )
 from gateway.domain.email import EngagementPeriod, EngagementRequest
 from gateway.errors import BadUserInput, NotFound
+from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryTotals, delivery_totals
 from gateway.schema.email import EmailCampaignReportType, EngagementPoint, engagement_point
@@ -186,7 +187,10 @@ def _after(cursor: str | None) -> tuple[int, int] | None:
         return None
     try:
         created, campaign_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        return int(created), int(campaign_id)
+        at, number = row_id(created), row_id(campaign_id)
+        if at is None or number is None:
+            raise ValueError("not a cursor")
+        return at, number
     except (ValueError, UnicodeError):
         raise BadUserInput("after is not a cursor from this list", argument="after") from None
 

@@ -10,6 +10,7 @@ import strawberry
 from gateway.auth import ANALYTICS_READ, KeyKind
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.errors import NotFound, NumberNotLinked
+from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
 from gateway.schema.ids import decode_id, encode_id
@@ -172,9 +173,10 @@ async def find_number(info: Info, id: str) -> WhatsAppNumberType:
     principal = info.context.principal
     principal.require_scope(ANALYTICS_READ)
     source, local_id = decode_id(id, "WhatsAppNumber")
-    if not local_id.isdigit() or not principal.can_see_number(int(local_id)):
+    number_id = row_id(local_id)
+    if number_id is None or not principal.can_see_number(number_id):
         raise NotFound("no such number", argument="id")
-    ref = NumberRef(source=source, tenant_id=principal.tenant_id, number_id=int(local_id))
+    ref = NumberRef(source=source, tenant_id=principal.tenant_id, number_id=number_id)
     number = await info.context.loaders.numbers.get(ref)
     if number is None:
         raise NotFound("no such number", argument="id")

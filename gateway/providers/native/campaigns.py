@@ -13,7 +13,7 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
-from gateway.providers.native.store import Row, Store, placeholders
+from gateway.providers.native.store import Row, Store, placeholders, row_id
 from gateway.timewindows import TimeRange
 
 __all__ = [
@@ -59,7 +59,7 @@ def sms_counts_from_row(row: Row) -> DeliveryCounts:
 
 async def campaigns_by_id(store: Store, refs: Sequence[CampaignRef]) -> list[Campaign | None]:
     """Each ref's campaign, or None where the tenant or channel does not match."""
-    ids = sorted({int(r.campaign_id) for r in refs if r.campaign_id.isdigit()})
+    ids = sorted({i for r in refs if (i := row_id(r.campaign_id)) is not None})
     rows = (
         await store.fetch_all(f"SELECT * FROM campaigns WHERE id IN ({placeholders(ids)})", ids)
         if ids
@@ -130,7 +130,7 @@ async def sms_performance_created(
 async def sms_counts_by_campaign(
     store: Store, campaign_ids: Sequence[str]
 ) -> dict[str, DeliveryCounts]:
-    ids = sorted({int(c) for c in campaign_ids if c.isdigit()})
+    ids = sorted({i for c in campaign_ids if (i := row_id(c)) is not None})
     rows = (
         await store.fetch_all(
             f"SELECT * FROM campaign_counts WHERE campaign_id IN ({placeholders(ids)})", ids

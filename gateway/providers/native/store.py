@@ -21,6 +21,7 @@ __all__ = [
     "open_store",
     "placeholders",
     "redacted",
+    "row_id",
     "store_url",
 ]
 
@@ -111,6 +112,14 @@ async def open_store(url: str | Path) -> Store:
     if url.startswith("sqlite://"):
         return await SqliteStore.open(sqlite_path(url))
     return await PostgresStore.open(url)
+
+
+def row_id(text: str) -> int | None:
+    """A row id from the text of a global id, or None when it cannot be one: ASCII digits that
+    fit both stores' 64-bit integers (str.isdigit() also takes '²', and int() takes '١٢')."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None
 
 
 def placeholders(values: Iterable[object]) -> str:

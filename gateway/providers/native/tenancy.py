@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from gateway.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
 from gateway.errors import BadUserInput, NotFound
-from gateway.providers.native.store import Row, Store, placeholders
+from gateway.providers.native.store import Row, Store, placeholders, row_id
 
 __all__ = ["KEYS_VERSION", "KeyRecord", "NumberRecord", "Tenancy"]
 
@@ -107,7 +107,7 @@ class Tenancy:
         """A tenant's number by its phone number or its numeric id."""
         row = await self.store.fetch_one(
             "SELECT * FROM numbers WHERE tenant_id = ? AND (phone_number = ? OR id = ?)",
-            (tenant_id, phone_or_id, int(phone_or_id) if phone_or_id.isdigit() else -1),
+            (tenant_id, phone_or_id, row_id(phone_or_id) or -1),
         )
         return None if row is None else _number(row)
 
