@@ -12,16 +12,19 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
-from gateway.providers.native import SqliteStore
+from gateway.providers.native import SqliteStore, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.webhooks import SIGNATURE_HEADER, sign
+from tests.conftest import BACKENDS
 from tests.live import free_port
+from tests.pg import create_database
 
 
-async def prepare(path: Path) -> tuple[str, str]:
-    store = await SqliteStore.open(path)
+async def prepare(path: Path | str) -> tuple[str, str]:
+    store = await open_store(path)
     try:
         await Tenancy(store).create_tenant("acme", "Acme")
         source = await WebhookSources(store).create("acme", "messagesender")
@@ -81,10 +84,21 @@ async def load(
         await asyncio.gather(*(sender(session) for _ in range(4)))
 
 
-async def test_sigkill_under_webhook_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
-    name, secret = await prepare(tmp_path / "gateway.sqlite3")
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_sigkill_under_webhook_load_loses_no_acknowledged_event(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
+    if backend == "postgresql":
+        url = await create_database(request.getfixturevalue("postgres"))
+    name, secret = await prepare(url)
     port = free_port()
-    env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)}
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path),
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_STORE_URL": url,
+    }
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -106,9 +120,10 @@ async def test_sigkill_under_webhook_load_loses_no_acknowledged_event(tmp_path: 
     stop.set()
     await sending
 
-    store = await SqliteStore.open(tmp_path / "gateway.sqlite3")  # as a restart would
+    store = await open_store(url)  # as a restart would
     try:
-        assert await store.pragma("integrity_check") == [("ok",)]
+        if isinstance(store, SqliteStore):
+            assert await store.pragma("integrity_check") == [("ok",)]
         rows = await store.fetch_all("SELECT external_id FROM sms_messages")
         stored = [row[0] for row in rows]
         assert len(stored) == len(set(stored))  # nothing twice
