@@ -3,6 +3,7 @@ for serve."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 
 from gateway.__main__ import main
 from gateway.schema import build_schema
-from tests.live import start_gateway
+from tests.live import free_port, start_gateway
+from tests.pg import create_database
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -174,3 +176,28 @@ def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as exit:
         main([*argv, "--help"])
     assert exit.value.code == 0 and "usage: gateway" in capsys.readouterr().out
+
+
+def test_serve_on_postgresql_keeps_the_password_out_of_sight(tmp_path: Path, postgres: str) -> None:
+    # The throwaway server trusts loopback connections, so any password is accepted.
+    url = asyncio.run(create_database(postgres)).replace("://postgres@", "://postgres:s3cret@")
+    gateway = start_gateway(tmp_path, "--workers", "2", env={"GATEWAY_STORE_URL": url})
+    try:
+        assert "postgres:***@" in gateway.banner and "s3cret" not in gateway.banner
+        status, body = gateway.query(gateway.keys["tenant"], "{ numbers { phoneNumber } }")
+        assert status == 200 and len(body["data"]["numbers"]) == 4, body
+    finally:
+        code, log = gateway.stop()
+    assert code == 0 and "s3cret" not in log
+
+
+def test_a_store_that_cannot_be_reached_is_one_line(
+    tmp_path: Path, postgres: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for url, code in (
+        (f"{postgres}/no_such_database", 2),
+        (f"postgresql://postgres@127.0.0.1:{free_port()}/x", 1),
+        ("mysql://x/y", 2),
+    ):
+        found, _, err = run(capsys, "keys", "list", "--tenant", "acme", "--store-url", url)
+        assert found == code and err.startswith("error: ") and "Traceback" not in err, err
