@@ -50,8 +50,9 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a superuser DSN (no database part) of a running server."""
+def postgres_server(*, durable: bool = False) -> Iterator[str]:
+    """Yield a superuser DSN (no database part) of a running server. The tests' server skips
+    fsync; a `durable` one (for the benchmarks) flushes every commit, as production would."""
     url = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
     if url:
         yield url.rstrip("/")
@@ -84,10 +85,9 @@ def postgres_server() -> Iterator[str]:
             capture_output=True,
             cwd=root,
         )
-        options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         subprocess.run(
             _as_owner(
                 [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]

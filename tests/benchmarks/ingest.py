@@ -169,7 +169,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     lines = list(events(args.events))
     with ExitStack() as stack:
         servers = {
-            backend: (stack.enter_context(postgres_server()) if backend == "postgresql" else None)
+            backend: (
+                stack.enter_context(postgres_server(durable=True))
+                if backend == "postgresql"
+                else None
+            )
             for backend in backends
         }
         # Runs alternate between the backends, so machine noise falls on both alike.

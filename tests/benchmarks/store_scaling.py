@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "postgresql" not in backends:
         timings = asyncio.run(measure(sizes, args.runs, args.warmup, backends, None))
     else:
-        with postgres_server() as server:
+        with postgres_server(durable=True) as server:
             timings = asyncio.run(measure(sizes, args.runs, args.warmup, backends, server))
     print(report(timings, args.target))
 
