@@ -186,7 +186,7 @@ async def healthz(request: web.Request) -> web.Response:
     last call, and which worker process this is. Sources are not called for it: an open circuit
     makes the status "degraded", still 200, for the gateway itself is serving."""
     try:
-        await request.app[STORE].fetch_one("SELECT 1")
+        await asyncio.wait_for(request.app[STORE].fetch_one("SELECT 1"), 3)
         store = "ok"
     except Exception:
         log.exception("health check: the store did not answer")
@@ -258,13 +258,19 @@ async def sync_upstream_numbers(
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
     changed them."""
+    failing = False
     while True:
         await asyncio.sleep(app[SETTINGS].store_watch_seconds)
         try:
             versions = await store.versions_if_changed()
-        except Exception:  # a busy or closing store must not end the watch
-            log.exception("could not read the store's versions")
+        except Exception as exc:  # a busy, closing or unreachable store must not end the watch
+            if not failing:  # once per outage, not ten times a second
+                log.warning("could not read the store's versions: %s", exc)
+            failing = True
             continue
+        if failing:
+            log.info("the store answers again")
+            failing = False
         if versions is not None:
             keys.observe(versions.get(KEYS_VERSION))
             app[VERSIONS].observe(versions)

@@ -42,7 +42,7 @@ from gateway.appkeys import (
 from gateway.auth import authenticate
 from gateway.cache import CachedKeyLookup
 from gateway.context import GatewayContext
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
 from gateway.graphiql import local_page
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.persisted import PersistedQueries, PersistedQueryNotFound
@@ -183,6 +183,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                     await self._authenticate(request)
                 except Unauthenticated as exc:
                     return error_response(exc, 401, request)
+                except UpstreamError as exc:  # the store holding the keys is down
+                    return error_response(exc, 503, request)
                 principal = request.get(PRINCIPAL)
                 if secret and principal is not None and isinstance(keys, CachedKeyLookup):
                     keys.remember(secret, principal)

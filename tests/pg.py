@@ -31,6 +31,7 @@ __all__ = [
     "find_bin",
     "postgres_server",
     "run_aside",
+    "set_running",
     "with_database",
 ]
 
@@ -50,11 +51,11 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server(*, durable: bool = False) -> Iterator[str]:
+def postgres_server(*, durable: bool = False, private: bool = False) -> Iterator[str]:
     """Yield a superuser DSN (no database part) of a running server. The tests' server skips
     fsync; a `durable` one (for the benchmarks) flushes every commit, as production would."""
     url = os.environ.get("GATEWAY_TEST_POSTGRES_URL")
-    if url:
+    if url and not private:
         yield url.rstrip("/")
         return
     initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
@@ -88,16 +89,15 @@ def postgres_server(*, durable: bool = False) -> Iterator[str]:
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        subprocess.run(
-            _as_owner(
-                [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]
-            ),
-            check=True,
-            capture_output=True,
-            cwd=root,
+        start = _as_owner(
+            [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]
         )
-        yield f"postgresql://postgres@127.0.0.1:{port}"
+        subprocess.run(start, check=True, capture_output=True, cwd=root)
+        url = f"postgresql://postgres@127.0.0.1:{port}"
+        _CONTROLS[url] = (start, _as_owner([pg_ctl, "-D", str(data), "-m", "fast", "stop"]), root)
+        yield url
     finally:
+        _CONTROLS.pop(f"postgresql://postgres@127.0.0.1:{port}", None)
         if data.exists():
             subprocess.run(
                 _as_owner([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
@@ -105,6 +105,16 @@ def postgres_server(*, durable: bool = False) -> Iterator[str]:
                 cwd=root,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+# How to start and stop each server started here, for tests of an outage.
+_CONTROLS: dict[str, tuple[list[str], list[str], Path]] = {}
+
+
+def set_running(server: str, running: bool) -> None:
+    """Stop or start again a server that postgres_server(private=True) started."""
+    start, stop, root = _CONTROLS[server]
+    subprocess.run(start if running else stop, check=True, capture_output=True, cwd=root)
 
 
 def run_aside(coro: Coroutine[object, object, T]) -> T:

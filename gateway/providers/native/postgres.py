@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from gateway.errors import UpstreamUnavailable
 from gateway.providers.native.migrations import apply_postgres_migrations
 from gateway.providers.native.store import Row, Transaction
 
@@ -36,6 +37,28 @@ def numbered(sql: str) -> str:
         return f"${count}"
 
     return _LITERAL_OR_MARK.sub(number, sql)
+
+
+# A server that is down, restarting, full, or gone mid-query.
+_OUTAGES = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+
+
+@contextmanager
+def _outage_is_unavailable() -> Iterator[None]:
+    """The one place a database outage becomes the graph's UPSTREAM_UNAVAILABLE (the native
+    store as the source), so callers see a typed error while the pool reconnects."""
+    try:
+        yield
+    except _OUTAGES as exc:
+        raise UpstreamUnavailable("the store is not answering", source="native") from exc
 
 
 def _changed(status: str) -> int:
@@ -97,6 +120,8 @@ class PostgresStore:
             url,
             min_size=1,
             max_size=max_connections,
+            timeout=10,  # to connect: an unreachable server fails a request, not hangs it
+            command_timeout=60,
             # Queries are built with IN lists of every length; keep the ones used most.
             statement_cache_size=512,
             server_settings={"application_name": "analytics-gateway"},
@@ -115,18 +140,21 @@ class PostgresStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[PostgresTransaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-            yield PostgresTransaction(conn)
+        with _outage_is_unavailable():
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+                yield PostgresTransaction(conn)
 
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         self.read_count += 1
-        return list(await self._pool.fetch(numbered(sql), *params))
+        with _outage_is_unavailable():
+            return list(await self._pool.fetch(numbered(sql), *params))
 
     async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         self.read_count += 1
-        row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
-        return row
+        with _outage_is_unavailable():
+            row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
+            return row
 
     async def bump_versions(self, db: Transaction, tenant_ids: Iterable[str]) -> None:
         await db.executemany(
@@ -138,7 +166,8 @@ class PostgresStore:
     async def versions_if_changed(self) -> dict[str, int] | None:
         """The tenant versions when any moved since the last call (a few rows: one per tenant
         plus one for keys), else None."""
-        rows = await self._pool.fetch("SELECT tenant_id, version FROM tenant_versions")
+        with _outage_is_unavailable():
+            rows = await self._pool.fetch("SELECT tenant_id, version FROM tenant_versions")
         versions = {str(row[0]): int(row[1]) for row in rows}
         if versions == self._versions:
             return None
