@@ -123,4 +123,6 @@ def row_id(text: str) -> int | None:
 
 
 def placeholders(values: Iterable[object]) -> str:
-    return ", ".join("?" for _ in values)
+    """The parameters of an IN list; NULL, which matches nothing, for an empty one (PostgreSQL
+    refuses `IN ()`)."""
+    return ", ".join("?" for _ in values) or "NULL"

@@ -112,3 +112,8 @@ async def test_message_placement_cannot_change(world: object, store: Store) -> N
                 "VALUES ('acme', 1, 'm', 1000, 1)"
             )
             await db.execute("UPDATE messages SET sent_at = 99999")
+
+
+async def test_an_empty_in_list_matches_nothing(store: Store) -> None:
+    await Tenancy(store).create_tenant("acme", "Acme")
+    assert await Tenancy(store).numbers_by_id("acme", []) == {}
