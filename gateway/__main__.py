@@ -24,7 +24,14 @@ from gateway.logs import configure_logging
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import CopyError, copy_store
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
-from gateway.providers.native.store import Store, StoreUrlError, open_store, redacted, store_url
+from gateway.providers.native.store import (
+    Store,
+    StoreUrlError,
+    open_store,
+    redacted,
+    sqlite_path,
+    store_url,
+)
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
@@ -319,15 +326,13 @@ async def webhooks_revoke(args: argparse.Namespace) -> int:
 
 
 async def migrate_store_command(args: argparse.Namespace) -> int:
-    if not store_url(args.source).startswith("sqlite://") or not store_url(args.target).startswith(
-        ("postgresql://", "postgres://")
-    ):
+    source_url, target_url = store_url(args.source), store_url(args.target)
+    if not source_url.startswith("sqlite://") or target_url.startswith("sqlite://"):
         raise StoreUrlError("copies go from sqlite:///path to postgresql://...")
-    source = await open_store(args.source)
+    source = await SqliteStore.open(sqlite_path(source_url))
     try:
-        target = await open_store(args.target)
+        target = await PostgresStore.open(target_url)
         try:
-            assert isinstance(source, SqliteStore) and isinstance(target, PostgresStore)
             copied: dict[str, int] = {}
 
             def progress(table: str, rows: int) -> None:
@@ -342,7 +347,7 @@ async def migrate_store_command(args: argparse.Namespace) -> int:
     print("\r", end="", file=sys.stderr)
     for line in report:
         print(f"{line.table:<24} {line.source_rows:>12,} rows, {line.target_rows:>12,} copied")
-    print(f"copied and verified {len(report)} tables into {redacted(store_url(args.target))}")
+    print(f"copied and verified {len(report)} tables into {redacted(target_url)}")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Protocol, TypeAlias
@@ -13,7 +13,6 @@ from typing import Protocol, TypeAlias
 import asyncpg
 
 __all__ = [
-    "Params",
     "Row",
     "Store",
     "StoreUrlError",
@@ -22,10 +21,10 @@ __all__ = [
     "placeholders",
     "redacted",
     "row_id",
+    "sqlite_path",
     "store_url",
 ]
 
-Params: TypeAlias = Sequence[object] | Mapping[str, object]
 # Both answer row["column"], row[0], row[1:] and iteration.
 Row: TypeAlias = sqlite3.Row | asyncpg.Record
 
