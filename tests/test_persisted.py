@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ from gateway.app import create_app
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.settings import Settings
 from gateway.view import _caching_headers
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.conftest import NOW, Gateway, World, fixed_clock, serve
 from tests.test_webhooks import post
 
 QUERY = "query Week { dashboard(period: DAYS_7) { totals { total } } }"
@@ -85,7 +84,8 @@ async def test_get_persisted_queries_carry_an_etag_and_revalidate_to_304(
 
     # New data: the same request is a new answer with a new ETag.
     source = await WebhookSources(world.store).create("acme", "pilotstatus")
-    sent = datetime.now(UTC).replace(microsecond=0).isoformat()
+    # Stamped on the app's clock: the week it answers for is the week before NOW.
+    sent = NOW.isoformat()
     event = {"event": "message.sent", "messageId": "w1", "from": "+5511900000001"}
     status, _ = await post(cached, source, [{**event, "timestamp": sent}])
     assert status == 200
