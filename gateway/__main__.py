@@ -38,6 +38,7 @@ from gateway.schema import build_schema
 from gateway.serving import ServeError, serve_once, supervise, worker_ready
 from gateway.settings import Settings
 from gateway.sources import SourcesError, load_sources
+from gateway.trusted import ManifestError, check_documents, load_manifest, trusted_documents
 from gateway.webhooks import SIGNATURE_HEADER
 
 __all__ = ["main"]
@@ -116,6 +117,7 @@ async def serve(args: argparse.Namespace) -> int:
         if settings.demo:
             keys = await ensure_demo(store)
     load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
+    trusted_documents(settings)  # and so does a bad manifest of trusted documents
 
     def ready(url: str) -> None:
         print(_banner(url, settings, keys), flush=True)
@@ -124,6 +126,16 @@ async def serve(args: argparse.Namespace) -> int:
         return await supervise(settings, ready)
     await serve_once(settings, ready=ready)
     return 0
+
+
+async def trusted_documents_command(args: argparse.Namespace) -> int:
+    settings = Settings(demo=False)
+    manifest = load_manifest(args.file, "only")
+    problems = check_documents(manifest, settings)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(manifest.bodies)} documents, {len(problems)} with problems")
+    return 1 if problems else 0
 
 
 async def seed_demo_command(args: argparse.Namespace) -> int:
@@ -516,6 +528,17 @@ def build_parser() -> argparse.ArgumentParser:
         " so that /graphql serves GraphiQL without a CDN.",
     )
 
+    trusting = command(
+        "trusted-documents",
+        trusted_documents_command,
+        "Check a manifest of trusted documents (Apollo's persisted-query manifest, or a JSON"
+        " object of sha256: document): each id is its body's hash, and each body is valid"
+        " against the graph and within the operation limits. Serve it with"
+        " GATEWAY_TRUSTED_DOCUMENTS and GATEWAY_TRUSTED_DOCUMENTS_MODE.",
+        store=False,
+    )
+    trusting.add_argument("file", type=Path, help="the manifest")
+
     asking = command(
         "query",
         query_command,
@@ -543,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except (SourcesError, ServeError, StoreUrlError, CopyError) as exc:
+    except (SourcesError, ServeError, StoreUrlError, CopyError, ManifestError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except asyncpg.PostgresError as exc:  # a wrong password, a missing database

@@ -17,11 +17,13 @@ from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
+    ANONYMOUS,
     CACHE,
     CHANGES,
     CLOCK,
     KEYS,
     LIMITER,
+    PERSISTED,
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
@@ -29,16 +31,19 @@ from gateway.appkeys import (
     SOCKETS,
     SOURCE_TTLS,
     STORE,
+    TRUSTED,
     VERSIONS,
     Sockets,
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
+from gateway.clients import AnonymousGate
 from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
 from gateway.graphiql import ASSET_ROUTE
 from gateway.logs import LOG_REQUEST_ID
-from gateway.metrics import metrics_handler, record_http
+from gateway.metrics import metrics_route, record_http
+from gateway.persisted import PersistedQueries
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
@@ -46,14 +51,15 @@ from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
-from gateway.schema import Limits
+from gateway.schema import limits_of
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
 from gateway.sources import SourcesConfig, load_sources
+from gateway.trusted import trusted_documents
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
 
-__all__ = ["STORE", "create_app"]
+__all__ = ["STORE", "create_app", "metrics_app"]
 
 log = logging.getLogger("gateway.app")
 # One line per request, off unless GATEWAY_ACCESS_LOG is on (see gateway.logs).
@@ -257,7 +263,7 @@ async def sync_upstream_numbers(
 
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
-    changed them."""
+    changed them; when keys changed, check every open socket's key again."""
     failing = False
     while True:
         await asyncio.sleep(app[SETTINGS].store_watch_seconds)
@@ -272,7 +278,8 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
             log.info("the store answers again")
             failing = False
         if versions is not None:
-            keys.observe(versions.get(KEYS_VERSION))
+            if keys.observe(versions.get(KEYS_VERSION)):
+                await app[SOCKETS].reauthenticate(app[KEYS])
             app[VERSIONS].observe(versions)
 
 
@@ -281,10 +288,18 @@ async def close_sockets(app: web.Application) -> None:
     await app[SOCKETS].close_all(WSCloseCode.GOING_AWAY, b"the gateway is stopping")
 
 
+def metrics_app(settings: Settings) -> web.Application:
+    """/metrics alone, for its own port (GATEWAY_METRICS_PORT), apart from the public API."""
+    app = web.Application()
+    app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token), "/metrics"))
+    return app
+
+
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
     config, secrets = load_sources(settings.sources_file)
+    trusted = trusted_documents(settings)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
         middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
@@ -297,6 +312,14 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[LIMITER] = RateLimiter(
         settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
     )
+    anonymous = RateLimiter(
+        settings.anonymous_rate_limit, settings.anonymous_rate_limit_burst, max_keys=65_536
+    )
+    app[ANONYMOUS] = AnonymousGate(anonymous)
+    app[PERSISTED] = PersistedQueries(
+        settings.persisted_megabytes * 2**20, settings.persisted_megabytes * 2**20 // 4
+    )
+    app[TRUSTED] = trusted
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(settings.store)
@@ -333,6 +356,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     shared = RedisRateLimiter.connect(app[LIMITER], settings.redis_url)
                     await shared.ping()  # a wrong URL stops the start, not a request
                     app[SHARED_LIMITER] = shared
+                    app[ANONYMOUS].shared = shared.beside(anonymous, "anon")
                     app[CHANGES] = RedisChanges(shared.client)
                     tasks.append(asyncio.create_task(app[CHANGES].listen(versions.invalidate)))
                 yield
@@ -346,17 +370,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             await store.close()
 
     app.cleanup_ctx.append(open_resources)
-    limits = Limits(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_cost,
-        max_merge_pairs=settings.max_merge_pairs,
-        max_batch_operations=settings.max_batch_operations,
-        introspection=settings.introspection,
-        otel=settings.otel,
-    )
+    limits = limits_of(settings)
     view = GatewayView(
+        app,
         graphiql=settings.graphiql,
         fast=settings.fast_path,
         limits=limits,
@@ -368,7 +384,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.router.add_post("/webhooks/{source}", tracked(receive_webhook))
     app.router.add_get("/export/campaigns.csv", tracked(export_campaigns))
     app.router.add_get("/healthz", tracked(healthz))
-    app.router.add_get("/metrics", tracked(metrics_handler))
+    if settings.metrics_port is None:  # otherwise on its own port (see gateway.serving)
+        app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token)))
     app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))
     app.router.add_get("/dashboard", tracked(dashboard_page))
     app.router.add_get("/dashboard.js", tracked(dashboard_page))

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import weakref
 
 from aiohttp import web
 
 from gateway.auth import KeyLookup, Principal
 from gateway.cache import ResponseCache, TenantVersions
-from gateway.context import Clock
+from gateway.clients import AnonymousGate
+from gateway.context import Clock, LiveConnection
+from gateway.persisted import PersistedQueries
 from gateway.providers.base import ProviderRegistry
 from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
+from gateway.trusted import TrustedDocuments
 
 __all__ = [
+    "ANONYMOUS",
     "CACHE",
     "CHANGES",
     "CLOCK",
     "KEYS",
     "LIMITER",
+    "PERSISTED",
     "PRINCIPAL",
     "REGISTRY",
     "REQUEST_ID",
@@ -29,8 +35,11 @@ __all__ = [
     "SOCKETS",
     "SOURCE_TTLS",
     "STORE",
+    "TRUSTED",
     "VERSIONS",
 ]
+
+log = logging.getLogger("gateway.sockets")
 
 STORE = web.AppKey("store", Store)
 REGISTRY = web.AppKey("registry", ProviderRegistry)
@@ -44,16 +53,57 @@ SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
 CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
 SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
+ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
+PERSISTED = web.AppKey("persisted", PersistedQueries)
+TRUSTED = web.AppKey("trusted", TrustedDocuments)
+
+# A socket whose key was revoked (or is no longer known) closes with this, as graphql-ws says.
+FORBIDDEN = 4403
 
 
 class Sockets:
-    """The open subscription sockets, so that they close with the app."""
+    """The open subscription sockets and who authenticated on each: they close with the app,
+    close when their key stops being valid, and are counted per key."""
 
     def __init__(self) -> None:
-        self._open: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+        self._open: weakref.WeakKeyDictionary[web.WebSocketResponse, LiveConnection] = (
+            weakref.WeakKeyDictionary()
+        )
 
-    def add(self, socket: web.WebSocketResponse) -> None:
-        self._open.add(socket)
+    def add(self, socket: web.WebSocketResponse, connection: LiveConnection) -> None:
+        self._open[socket] = connection
+
+    def held_by(self, key_handle: str) -> int:
+        """How many open sockets a key has authenticated."""
+        return sum(
+            1
+            for socket, connection in list(self._open.items())
+            if not socket.closed
+            and connection.principal is not None
+            and connection.principal.key_handle == key_handle
+        )
+
+    async def close(self, connection: LiveConnection, code: int, reason: str) -> None:
+        for socket, held in list(self._open.items()):
+            if held is connection:
+                await socket.close(code=code, message=reason.encode())
+
+    async def reauthenticate(self, keys: KeyLookup) -> int:
+        """Look every socket's key up again; close those whose key no longer authenticates.
+        Returns how many closed."""
+        closed = 0
+        for socket, connection in list(self._open.items()):
+            if connection.credential_hash is None or socket.closed:
+                continue
+            try:
+                principal = await keys.find_active_key(connection.credential_hash)
+            except Exception as error:  # the store is away: the next change looks again
+                log.warning("could not check the sockets' keys again: %s", error)
+                return closed
+            if principal is None:
+                await socket.close(code=FORBIDDEN, message=b"the key was revoked")
+                closed += 1
+        return closed
 
     async def close_all(self, code: int, message: bytes) -> None:
         for socket in list(self._open):

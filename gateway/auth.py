@@ -16,14 +16,18 @@ __all__ = [
     "ANALYTICS_READ",
     "BILLING_READ",
     "REPORTS_READ",
+    "Credential",
     "IssuedKey",
     "KeyKind",
     "KeyLookup",
     "Principal",
     "authenticate",
+    "authenticate_credential",
+    "credential_of",
     "default_scopes",
     "hash_secret",
     "issue_key",
+    "missing_key",
 ]
 
 KEY_PREFIX = "agk_"
@@ -112,19 +116,54 @@ class KeyLookup(Protocol):
     async def find_active_key(self, secret_hash: str) -> Principal | None: ...
 
 
-async def authenticate(headers: Mapping[str, str], keys: KeyLookup) -> Principal:
-    """`x-api-key: agk_...` or `x-api-key-id: agi_...`, as the upstream platforms take them."""
-    key = headers.get("x-api-key", "").strip()
-    key_id = headers.get("x-api-key-id", "").strip()
-    if not key and not key_id:
-        if headers.get("authorization", "").lower().startswith("bearer"):
-            raise Unauthenticated("send the key in the x-api-key header, not Authorization")
-        raise Unauthenticated("missing x-api-key (or x-api-key-id) header")
-    secret = key or key_id
-    expected = KEY_PREFIX if key else KEY_ID_PREFIX
+@dataclass(frozen=True)
+class Credential:
+    """The one credential a request presents: the header it came in, and its value with the
+    surrounding whitespace (any Unicode space) taken off. Only this, never a raw header value,
+    may stand for a principal in a cache."""
+
+    header: str
+    secret: str
+
+    @property
+    def hash(self) -> str:
+        return hash_secret(self.secret)
+
+    @property
+    def well_formed(self) -> bool:
+        prefix = KEY_PREFIX if self.header == "x-api-key" else KEY_ID_PREFIX
+        return self.secret.startswith(prefix) and len(self.secret) < 200
+
+
+def credential_of(headers: Mapping[str, str]) -> Credential | None:
+    """`x-api-key: agk_...`, else `x-api-key-id: agi_...`, as the upstream platforms take them."""
+    for header in ("x-api-key", "x-api-key-id"):
+        value = headers.get(header, "").strip()
+        if value:
+            return Credential(header, value)
+    return None
+
+
+def missing_key(headers: Mapping[str, str]) -> Unauthenticated:
+    """The refusal of a request that presents no key."""
+    if headers.get("authorization", "").lower().startswith("bearer"):
+        return Unauthenticated("send the key in the x-api-key header, not Authorization")
+    return Unauthenticated("missing x-api-key (or x-api-key-id) header")
+
+
+async def authenticate_credential(
+    credential: Credential | None, headers: Mapping[str, str], keys: KeyLookup
+) -> Principal:
+    if credential is None:
+        raise missing_key(headers)
     principal = None
-    if secret.startswith(expected) and len(secret) < 200:
-        principal = await keys.find_active_key(hash_secret(secret))
+    if credential.well_formed:
+        principal = await keys.find_active_key(credential.hash)
     if principal is None:
         raise Unauthenticated("unknown or revoked API key")
     return principal
+
+
+async def authenticate(headers: Mapping[str, str], keys: KeyLookup) -> Principal:
+    """The principal of the request's credential (see credential_of), or Unauthenticated."""
+    return await authenticate_credential(credential_of(headers), headers, keys)

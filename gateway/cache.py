@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from gateway.auth import KeyLookup, Principal
+from gateway.auth import Credential, KeyLookup, Principal
 
 __all__ = ["CacheEntry", "CachedKeyLookup", "ResponseCache", "TenantVersions", "VersionedMemo"]
 
@@ -192,18 +192,19 @@ class CachedKeyLookup:
         self.inner = inner
         self.max_entries = max_entries
         self._found: dict[str, Principal | None] = {}
-        self._by_secret: dict[str, Principal] = {}
+        self._by_credential: dict[Credential, Principal] = {}
         self._version: int | None = None
 
-    def known(self, secret: str) -> Principal | None:
-        """The principal of a key seen before, by the header's value itself: no hashing and no
-        await on the way to a cached answer."""
-        return self._by_secret.get(secret)
+    def known(self, credential: Credential) -> Principal | None:
+        """The principal of a credential that authenticated before: no hashing and no await
+        on the way to a cached answer."""
+        return self._by_credential.get(credential)
 
-    def remember(self, secret: str, principal: Principal) -> None:
-        if len(self._by_secret) >= self.max_entries:
-            self._by_secret.clear()
-        self._by_secret[secret] = principal
+    def remember(self, credential: Credential, principal: Principal) -> None:
+        """Keep the credential that just authenticated as `principal` (and only such one)."""
+        if len(self._by_credential) >= self.max_entries:
+            self._by_credential.clear()
+        self._by_credential[credential] = principal
 
     async def find_active_key(self, secret_hash: str) -> Principal | None:
         if secret_hash in self._found:
@@ -215,8 +216,11 @@ class CachedKeyLookup:
             self._found[secret_hash] = principal
         return principal
 
-    def observe(self, version: int | None) -> None:
-        if version != self._version:
-            self._version = version
-            self._found.clear()
-            self._by_secret.clear()
+    def observe(self, version: int | None) -> bool:
+        """Forget every key when the keys' version moved; whether it did."""
+        if version == self._version:
+            return False
+        self._version = version
+        self._found.clear()
+        self._by_credential.clear()
+        return True

@@ -6,19 +6,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from graphql import DocumentNode
+
 from gateway.auth import KeyLookup, Principal
 from gateway.cache import TenantVersions
 from gateway.errors import Unauthenticated
 from gateway.loaders import Loaders
 from gateway.providers.base import ProviderRegistry
 
-__all__ = ["Clock", "GatewayContext", "system_clock"]
+__all__ = ["Clock", "GatewayContext", "LiveConnection", "system_clock"]
 
 Clock = Callable[[], datetime]
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass
+class LiveConnection:
+    """A subscription socket's caller, as its connection_init authenticated it: kept so that
+    the socket can be checked again whenever keys change."""
+
+    address: str
+    principal: Principal | None = None
+    credential_hash: str | None = None
 
 
 @dataclass
@@ -31,6 +43,11 @@ class GatewayContext:
     keys: KeyLookup | None = None
     deadline_seconds: float = 15.0
     connection_params: dict[str, object] | None = None
+    # Documents the admission steps parsed for this request, by their text.
+    parsed: dict[str, DocumentNode] = field(default_factory=dict)
+    # What the request's operations may still cost together (None: each on its own).
+    cost_left: int | None = None
+    live: LiveConnection | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gateway.appkeys import CLOCK, KEYS, REGISTRY
-from gateway.auth import REPORTS_READ, authenticate
+from gateway.admission import error_response, keyed, take_rate
+from gateway.appkeys import CLOCK, REGISTRY
+from gateway.auth import REPORTS_READ, Principal
 from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
 from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound, Unauthenticated
 from gateway.timewindows import parse_range, parse_timezone
-from gateway.view import error_response
 
 __all__ = ["COLUMNS", "export_campaigns"]
 
@@ -54,8 +54,9 @@ def csv_row(row: SmsCampaignPerformance, zone: ZoneInfo) -> list[object]:
     ]
 
 
-async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], ZoneInfo]:
-    principal = await authenticate(request.headers, request.app[KEYS])
+async def _rows(
+    request: web.Request, principal: Principal
+) -> tuple[list[SmsCampaignPerformance], ZoneInfo]:
     principal.require_tenant_scope(REPORTS_READ)
     query = request.query
     if query.get("type", "campaigns") != "campaigns":
@@ -77,8 +78,14 @@ async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], Zon
 
 
 async def export_campaigns(request: web.Request) -> web.StreamResponse:
+    principal = await keyed(request)
+    if isinstance(principal, web.StreamResponse):
+        return principal
+    refusal = await take_rate(request.app, principal, 1)
+    if refusal is not None:
+        return error_response(refusal, 429, request)
     try:
-        rows, zone = await _rows(request)
+        rows, zone = await _rows(request, principal)
     except GatewayError as error:
         return error_response(error, _status(error), request)
     response = web.StreamResponse(

@@ -6,8 +6,10 @@ With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIP
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +37,7 @@ __all__ = [
     "UPSTREAM_SECONDS",
     "WEBHOOK_EVENTS",
     "metrics_handler",
+    "metrics_route",
     "operation_label",
     "record_http",
 ]
@@ -107,11 +110,43 @@ def record_http(route: str, status: int, seconds: float) -> None:
     children[1].observe(seconds)
 
 
-def operation_label(name: str | None) -> str:
-    """An operation's name as a label: clients choose names, so odd ones are not kept."""
+# Distinct operation names a process labels its metrics with; later ones count as "other".
+MAX_OPERATION_NAMES = 200
+_names: set[str] = set()
+
+
+def operation_label(name: str | None, keyed: bool = True) -> str:
+    """An operation's name as a label. Clients choose names, so only keyed callers' are kept,
+    and only the first MAX_OPERATION_NAMES of them: no client can grow the label set."""
+    if not keyed:
+        return "unauthenticated"
     if not name:
         return "anonymous"
-    return name if _NAME.match(name) else "other"
+    if name in _names:
+        return name
+    if not _NAME.match(name) or len(_names) >= MAX_OPERATION_NAMES:
+        return "other"
+    _names.add(name)
+    return name
+
+
+def metrics_route(token: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """/metrics, answering only `Authorization: Bearer <token>` when a token is set."""
+    if token is None:
+        return metrics_handler
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: web.Request) -> web.Response:
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.json_response(
+                {"error": "metrics need the metrics token", "code": "UNAUTHENTICATED"},
+                status=401,
+                headers={"www-authenticate": "Bearer"},
+            )
+        return await metrics_handler(request)
+
+    return guarded
 
 
 async def metrics_handler(request: web.Request) -> web.Response:

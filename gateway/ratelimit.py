@@ -62,3 +62,12 @@ class RateLimiter:
             bucket.tokens -= need
             return 0.0
         return (need - bucket.tokens) / rate
+
+    def peek(self, tenant_id: str, key_handle: str) -> float:
+        """0 when one request could go now, else the seconds until it could; takes nothing."""
+        rate = self.rate_for(tenant_id, key_handle)
+        bucket = self._buckets.get(key_handle)
+        if rate <= 0 or bucket is None:
+            return 0.0
+        tokens = min(self.burst, bucket.tokens + (self.clock() - bucket.updated) * rate)
+        return 0.0 if tokens >= 1 else (1 - tokens) / rate

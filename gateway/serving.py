@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.app import create_app
+from gateway.app import create_app, metrics_app
+from gateway.connections import guard_connections
 from gateway.settings import Settings
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
@@ -40,18 +41,34 @@ async def _signalled() -> None:
 async def serve_once(
     settings: Settings, *, reuse_port: bool = False, ready: Callable[[str], None] | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store."""
-    runner = web.AppRunner(create_app(settings), access_log=None, handle_signals=False)
+    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store.
+    A connection idle (or still sending its headers) for `header_timeout_seconds` is closed."""
+    runner = web.AppRunner(
+        create_app(settings),
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=settings.header_timeout_seconds,
+    )
     await runner.setup()
+    runners = [runner]
     try:
+        assert runner.server is not None
+        guard_connections(runner.server, settings.max_connections_per_address)
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
         await site.start()
+        if settings.metrics_port is not None:
+            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
+            await metrics.setup()
+            runners.append(metrics)
+            port = settings.metrics_port
+            await web.TCPSite(metrics, settings.host, port, reuse_port=reuse_port).start()
         if ready is not None:
             host, port = runner.addresses[0][:2]
             ready(_url(host, port))
         await _signalled()
     finally:
-        await runner.cleanup()
+        for running in reversed(runners):
+            await running.cleanup()
 
 
 def _free_port(host: str) -> int:

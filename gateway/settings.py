@@ -52,8 +52,24 @@ class Settings(BaseSettings):
         " and keys; off to measure the store itself.",
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
-    max_depth: int = Field(12, ge=1, description="Deepest operation accepted.")
-    max_aliases: int = Field(50, ge=0, description="Most aliases in one operation.")
+    max_depth: int = Field(
+        15,
+        ge=1,
+        description="Deepest operation accepted, introspection included (GraphiQL's schema query"
+        " is 14 levels deep).",
+    )
+    max_aliases: int = Field(
+        50, ge=0, description="Most aliases in one operation, its fragments spread out."
+    )
+    max_fields: int = Field(
+        4000,
+        ge=1,
+        description="Most field selections one document may hold once its fragments are spread"
+        " out (a fragment spread twice counts twice).",
+    )
+    max_fragment_spreads: int = Field(
+        200, ge=0, description="Most fragment spreads written in one document."
+    )
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
     max_cost: int = Field(
         20_000,
@@ -82,6 +98,66 @@ class Settings(BaseSettings):
     rate_limit_overrides: dict[str, float] = Field(
         default_factory=dict,
         description="Rates of their own, by tenant id or key handle (a JSON object).",
+    )
+    anonymous_rate_limit: float = Field(
+        2.0,
+        ge=0,
+        description="Requests a second per client address that come without a valid key"
+        " (introspection, and every 401) after a burst; 0: no limit.",
+    )
+    anonymous_rate_limit_burst: int = Field(
+        20, ge=1, description="Requests without a valid key an address may make at once."
+    )
+    trusted_proxies: int = Field(
+        0,
+        ge=0,
+        description="Proxies in front of the gateway that append the caller's address to"
+        " X-Forwarded-For; the client address is the one the first of them saw. 0: the peer's.",
+    )
+    header_timeout_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How long a connection may stay idle, or take to send a request's headers,"
+        " before it is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long a request's body may take to arrive."
+    )
+    max_connections_per_address: int = Field(
+        64,
+        ge=0,
+        description="Open connections one client address may hold (0: no bound); behind a proxy"
+        " (which holds them all), set 0 and bound them there.",
+    )
+    max_sockets_per_key: int = Field(
+        8, ge=1, description="Subscription sockets one key may hold open at once, per process."
+    )
+    persisted_megabytes: int = Field(
+        16,
+        ge=1,
+        description="Memory for automatic persisted queries; each tenant's take at most a"
+        " quarter of it.",
+    )
+    trusted_documents: Path | None = Field(
+        None,
+        description="A manifest of trusted documents (Apollo's persisted-query manifest, or a"
+        " JSON object of sha256: document).",
+    )
+    trusted_documents_mode: Literal["off", "prefer", "only"] = Field(
+        "prefer",
+        description="off: the manifest is not read; prefer: its documents go by id, and others"
+        " still run; only: every other document is refused by its hash, before parsing.",
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="When set, /metrics answers only `Authorization: Bearer <token>`.",
+    )
+    metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="When set, /metrics is served on this port (on the same host) and not on"
+        " the public one.",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

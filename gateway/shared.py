@@ -43,17 +43,37 @@ return tostring(wait)
 """
 
 
+# The same bucket, looked at without taking: the seconds until one request could go.
+_PEEK = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]), tonumber(state[2])
+if tokens == nil then return '0' end
+tokens = math.min(burst, tokens + (now - at) * rate)
+if tokens >= 1 then return '0' end
+return tostring((1 - tokens) / rate)
+"""
+
+
 class RedisRateLimiter:
     """The same buckets as RateLimiter (its rates, bursts and overrides), kept in Redis."""
 
-    def __init__(self, local: RateLimiter, client: redis.Redis) -> None:
+    def __init__(self, local: RateLimiter, client: redis.Redis, prefix: str = "rate") -> None:
         self.local = local
         self.client = client
+        self.prefix = prefix
         self._take: Any = client.register_script(_TAKE)
+        self._peek: Any = client.register_script(_PEEK)
 
     @classmethod
     def connect(cls, local: RateLimiter, url: str) -> RedisRateLimiter:
         return cls(local, redis.Redis.from_url(url))
+
+    def beside(self, local: RateLimiter, prefix: str) -> RedisRateLimiter:
+        """Other buckets on the same Redis connection, under their own names and rates."""
+        return RedisRateLimiter(local, self.client, prefix)
 
     async def take(self, tenant_id: str, key_handle: str, count: int = 1) -> float:
         rate = self.local.rate_for(tenant_id, key_handle)
@@ -62,11 +82,25 @@ class RedisRateLimiter:
         burst = max(self.local.burst, 1)
         want = min(max(count, 1), burst)
         try:
-            wait = await self._take(keys=[f"gateway:rate:{key_handle}"], args=[rate, burst, want])
+            wait = await self._take(
+                keys=[f"gateway:{self.prefix}:{key_handle}"], args=[rate, burst, want]
+            )
         except redis.RedisError:
             # Redis unreachable: this process counts alone until it is back.
             log.warning("rate limits counted in this process: Redis did not answer")
             return self.local.take(tenant_id, key_handle, count)
+        return float(wait)
+
+    async def peek(self, tenant_id: str, key_handle: str) -> float:
+        rate = self.local.rate_for(tenant_id, key_handle)
+        if rate <= 0:
+            return 0.0
+        try:
+            wait = await self._peek(
+                keys=[f"gateway:{self.prefix}:{key_handle}"], args=[rate, max(self.local.burst, 1)]
+            )
+        except redis.RedisError:
+            return self.local.peek(tenant_id, key_handle)
         return float(wait)
 
     async def ping(self) -> None:

@@ -1,11 +1,9 @@
-"""The aiohttp view: authenticates, builds the per-request context, shapes HTTP statuses."""
+"""The aiohttp view: runs a request through the admission steps, executes it, and keeps or
+shapes the answer; and the subscription sockets, which obey the same rules."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-import math
-import re
 import time
 from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
@@ -15,7 +13,6 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import FieldNode, GraphQLSyntaxError, OperationDefinitionNode, parse
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
@@ -25,37 +22,44 @@ from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageRec
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from gateway.admission import (
+    STEPS,
+    Admission,
+    error_response,
+    named_document,
+    not_modified,
+    take_rate,
+)
 from gateway.appkeys import (
+    ANONYMOUS,
     CACHE,
     CLOCK,
     KEYS,
-    LIMITER,
-    PRINCIPAL,
+    PERSISTED,
     REGISTRY,
     REQUEST_ID,
     SETTINGS,
-    SHARED_LIMITER,
     SOCKETS,
     SOURCE_TTLS,
     VERSIONS,
 )
-from gateway.auth import authenticate
+from gateway.auth import authenticate_credential, credential_of
 from gateway.cache import CachedKeyLookup
-from gateway.context import GatewayContext
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
+from gateway.clients import client_address
+from gateway.context import GatewayContext, LiveConnection
+from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
-from gateway.metrics import CACHE_HIT, CACHE_MISS
-from gateway.persisted import PersistedQueries, PersistedQueryNotFound
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
 
-__all__ = ["GatewayView", "error_response"]
+__all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
-_BATCH = re.compile(rb"\s*\[")
-
+ADMITTED = web.RequestKey("admitted", Admission)
+LIVE = web.RequestKey("live", LiveConnection)
 
 MAX_SUBSCRIPTIONS = 20  # live subscriptions one socket may hold at once
+TOO_MANY = 4429  # a socket over its key's share, or its address's rate, closes with this
 
 
 class LiveSocket(AiohttpWebSocketAdapter):
@@ -63,7 +67,8 @@ class LiveSocket(AiohttpWebSocketAdapter):
     sent for that subscription (a live dashboard speaks when its figures change), holds at most
     MAX_SUBSCRIPTIONS at once (each one re-reads on every change of its tenant's data), and
     hands the protocol only JSON objects, so that any other message closes the socket with the
-    protocol's 4400 rather than breaking its handler."""
+    protocol's 4400 rather than breaking its handler. Each `subscribe` is an operation like one
+    sent over HTTP: it counts against the key's rate and names its document the same way."""
 
     def __init__(
         self,
@@ -94,19 +99,44 @@ class LiveSocket(AiohttpWebSocketAdapter):
                 continue
             operation = message.get("id")
             if message.get("type") == "subscribe" and isinstance(operation, str):
-                if operation not in self._active and len(self._active) >= MAX_SUBSCRIPTIONS:
-                    await self._refuse(operation)
+                refusal = await self._admit(operation, message)
+                if refusal is not None:
+                    await self._refuse(operation, refusal)
                     continue
                 self._active.add(operation)
             elif message.get("type") == "complete" and isinstance(operation, str):
                 self._active.discard(operation)
             yield message
 
-    async def _refuse(self, operation: str) -> None:
-        refusal = BadUserInput(
-            f"a socket may hold {MAX_SUBSCRIPTIONS} subscriptions at once; complete one first",
-            limit="maxSubscriptions",
-        )
+    async def _admit(self, operation: str, message: dict[str, Any]) -> GatewayError | None:
+        """The refusal of a `subscribe`, or None with its payload's query filled in."""
+        if operation not in self._active and len(self._active) >= MAX_SUBSCRIPTIONS:
+            return BadUserInput(
+                f"a socket may hold {MAX_SUBSCRIPTIONS} subscriptions at once; complete one first",
+                limit="maxSubscriptions",
+            )
+        connection = self.request.get(LIVE)
+        payload = message.get("payload")
+        if connection is None or connection.principal is None or not isinstance(payload, dict):
+            return None  # the protocol refuses it itself
+        refusal = await take_rate(self.request.app, connection.principal, 1)
+        if refusal is not None:
+            return refusal
+        query, extensions = payload.get("query"), payload.get("extensions")
+        if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
+            return None
+        named: list[tuple[str, str]] = []
+        data = GraphQLRequestData(query, None, None, extensions)
+        try:
+            data = named_document(self.request.app, data, {}, named)
+        except GatewayError as error:
+            return error
+        for digest, text in named:
+            self.request.app[PERSISTED].register(digest, text, connection.principal.tenant_id)
+        payload["query"] = data.query
+        return None
+
+    async def _refuse(self, operation: str, refusal: GatewayError) -> None:
         error = {"message": refusal.message, "extensions": refusal.extensions}
         await super().send_json({"type": "error", "id": operation, "payload": [error]})
 
@@ -123,22 +153,17 @@ class LiveSocket(AiohttpWebSocketAdapter):
         await super().send_json(message)
 
 
-def error_response(error: GatewayError, status: int, request: web.Request) -> web.Response:
-    body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
-    headers = {"x-request-id": request.get(REQUEST_ID, "")}
-    return web.json_response(body, status=status, headers=headers)
-
-
 class GatewayView(GraphQLView[GatewayContext, None]):
     def __init__(
         self,
+        app: web.Application,
         *,
         graphiql: bool,
         fast: bool = True,
         limits: Limits | None = None,
         graphiql_assets: Path | None = None,
     ) -> None:
-        self.introspection = limits is None or limits.introspection
+        self.app = app
         super().__init__(
             schema=build_schema(fast=fast, limits=limits),
             graphql_ide="graphiql" if graphiql else None,
@@ -146,8 +171,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.fast = fast
-        self.max_batch_operations = (limits or Limits()).max_batch_operations
-        self.persisted = PersistedQueries()
+        self.max_cost = (limits or Limits()).max_cost
         self.graphiql_assets = graphiql_assets
         self._local_graphiql: str | None = None
 
@@ -163,90 +187,57 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         return web.Response(text=self._local_graphiql, content_type="text/html")
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "GET" and request.headers.get("upgrade", "").lower() == "websocket":
-            # A subscription: the key comes in the connection_init payload (on_ws_connect).
-            try:
-                return await self.run(request=request)
-            except HTTPException as exc:
-                return error_response(BadUserInput(exc.reason), exc.status_code, request)
-        # Only a GET can be a browser asking for GraphiQL; a POST skips building the adapter.
-        if request.method == "POST" or not self.should_render_graphql_ide(
-            self.request_adapter_class(request)
+        if request.method == "GET" and (
+            request.headers.get("upgrade", "").lower() == "websocket"
+            or self.should_render_graphql_ide(self.request_adapter_class(request))
         ):
-            keys = request.app[KEYS]
-            secret = request.headers.get("x-api-key")
-            known = keys.known(secret) if secret and isinstance(keys, CachedKeyLookup) else None
-            if known is not None:
-                request[PRINCIPAL] = known
-            else:
-                try:
-                    await self._authenticate(request)
-                except Unauthenticated as exc:
-                    return error_response(exc, 401, request)
-                except UpstreamError as exc:  # the store holding the keys is down
-                    return error_response(exc, 503, request)
-                principal = request.get(PRINCIPAL)
-                if secret and principal is not None and isinstance(keys, CachedKeyLookup):
-                    keys.remember(secret, principal)
-            operations = await _operations(request)
-            if operations > self.max_batch_operations:
-                return error_response(
-                    BadUserInput(
-                        f"the batch has {operations} operations, over the limit of"
-                        f" {self.max_batch_operations}",
-                        limit="maxBatchOperations",
-                    ),
-                    400,
-                    request,
-                )
-            principal = request.get(PRINCIPAL)
-            if principal is not None:
-                shared = request.app.get(SHARED_LIMITER)
-                if shared is not None:
-                    wait = await shared.take(principal.tenant_id, principal.key_handle, operations)
-                else:
-                    wait = request.app[LIMITER].take(
-                        principal.tenant_id, principal.key_handle, operations
-                    )
-                if wait > 0:
-                    retry = max(1, math.ceil(wait))
-                    refusal = error_response(
-                        RateLimited(
-                            f"this key is over its rate; try again in {retry} s", retryAfter=retry
-                        ),
-                        429,
-                        request,
-                    )
-                    refusal.headers["retry-after"] = str(retry)
-                    return refusal
-        cache = request.app.get(CACHE)
-        key = await cache_key(request) if cache is not None else None
-        if cache is not None and key is not None:
-            hit = cache.lookup(key)
-            (CACHE_MISS if hit is None else CACHE_HIT).inc()
-            if hit is not None:
-                if _not_modified(request, hit.headers):
-                    return web.Response(status=304, headers=hit.headers)
-                return web.Response(body=hit.body, headers=hit.headers)
-            version = cache.version(request[PRINCIPAL].tenant_id)
+            # GraphiQL's page, or a subscription socket (its key comes in connection_init).
+            return await self._run(request)
+        admission = Admission(request)
+        for step in STEPS:
+            answer = await step(admission)
+            if answer is not None:
+                return answer
+        request[ADMITTED] = admission
+        if admission.cache_key is not None:
             TOUCHED.set(set())
+        response = await self._run(request)
+        return self._keep(admission, response)
+
+    async def _run(self, request: web.Request) -> web.StreamResponse:
         try:
-            response = await self.run(request=request)
+            return await self.run(request=request)
         except HTTPException as exc:
             return error_response(BadUserInput(exc.reason), exc.status_code, request)
-        except PersistedQueryNotFound as exc:
-            return error_response(exc, 200, request)  # the client answers by sending the query
         except GatewayError as exc:
             return error_response(exc, 400, request)
-        if cache is not None and key is not None and response.get(CACHEABLE):
+
+    def _keep(self, admission: Admission, response: web.StreamResponse) -> web.StreamResponse:
+        """Keep a whole answer in the cache with the headers that tell clients how long they
+        may; answers that may not be kept say so."""
+        request, principal, cache = admission.request, admission.principal, self.app.get(CACHE)
+        if (
+            cache is not None
+            and principal is not None
+            and admission.cache_key is not None
+            and (response.get(CACHEABLE))
+        ):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
-            ttl = _ttl(request, TOUCHED.get() or set())
-            headers = _caching_headers(response.body, ttl, TOUCHED.get() or set())
-            cache.put(key, request[PRINCIPAL].tenant_id, version, response.body, ttl, headers)
+            touched = TOUCHED.get() or set()
+            ttl = _ttl(request, touched)
+            headers = _caching_headers(response.body, ttl, touched)
+            cache.put(
+                admission.cache_key,
+                principal.tenant_id,
+                admission.cache_version,
+                response.body,
+                ttl,
+                headers,
+            )
             if ttl > 0:
                 response.headers.update(headers)
                 response.headers["x-cache"] = "miss"
-                if _not_modified(request, headers):
+                if not_modified(request, headers):
                     return web.Response(status=304, headers=headers)
         elif isinstance(response, web.Response) and response.status == 200:
             response.headers["cache-control"] = "no-store"
@@ -255,35 +246,15 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        data = await super().parse_http_body(request)
-        if isinstance(data, list):
-            return [self.persisted.resolve(item) for item in data]
-        return self.persisted.resolve(data)
+        # The admission steps have decoded the body and named each operation's document.
+        admission: Admission = request.request[ADMITTED]  # type: ignore[attr-defined]
+        return admission.operations if admission.batch else admission.operations[0]
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
         return "extensions" not in request.query_params and super().should_render_graphql_ide(
             request
         )
-
-    def decode_json(self, data: str | bytes) -> object:
-        # orjson: faster, and bytes that are not UTF-8 are a JSONDecodeError (a 400) too.
-        value = orjson.loads(data)
-        if isinstance(value, dict) or (
-            isinstance(value, list) and value and all(isinstance(item, dict) for item in value)
-        ):
-            return value
-        raise HTTPException(
-            400, "the body must be a JSON object, or for a batch a non-empty array of them"
-        )
-
-    async def _authenticate(self, request: web.Request) -> None:
-        has_key = "x-api-key" in request.headers or "x-api-key-id" in request.headers
-        # The schema is public: GraphiQL fetches it before the user has typed a key in, and a
-        # federation gateway its subgraph SDL (`_service`).
-        if not has_key and self.introspection and await _is_introspection_only(request):
-            return
-        request[PRINCIPAL] = await authenticate(request.headers, request.app[KEYS])
 
     async def create_websocket_response(
         self, request: web.Request, subprotocol: str | None
@@ -293,36 +264,69 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             protocols=[subprotocol] if subprotocol else [], heartbeat=30, max_msg_size=64 * 1024
         )
         await socket.prepare(request)
-        request.app[SOCKETS].add(socket)
+        connection = LiveConnection(client_address(request, self.app[SETTINGS].trusted_proxies))
+        request[LIVE] = connection
+        self.app[SOCKETS].add(socket, connection)
         return socket
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         """The key of a subscription's connection: `x-api-key` (or `x-api-key-id`) in the
-        connection_init payload, as the headers of a query would carry it."""
+        connection_init payload, as the headers of a query would carry it. An unknown key closes
+        the socket with 4403; a key over its share of sockets, or an address over its rate of
+        bad keys, with 4429."""
         params = context.connection_params or {}
         headers = {k.lower(): v for k, v in params.items() if isinstance(v, str)}
-        assert context.keys is not None
-        try:
-            context.caller = await authenticate(headers, context.keys)
-        except Unauthenticated as exc:
-            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+        connection = context.live
+        assert connection is not None and context.keys is not None
+        credential = credential_of(headers)
+        keys, gate = context.keys, self.app[ANONYMOUS]
+        principal = None
+        if credential is not None and isinstance(keys, CachedKeyLookup):
+            principal = keys.known(credential)
+        if principal is None:
+            if await gate.check(connection.address) is not None:
+                await self._close(context, TOO_MANY, "too many bad keys from this address")
+            try:
+                principal = await authenticate_credential(credential, headers, keys)
+            except Unauthenticated:
+                await gate.take(connection.address)
+                raise ConnectionRejectionError() from None
+        held = self.app[SOCKETS].held_by(principal.key_handle)
+        limit = self.app[SETTINGS].max_sockets_per_key
+        if held >= limit:
+            await self._close(context, TOO_MANY, f"a key may hold {limit} sockets at once")
+        assert credential is not None
+        connection.principal, connection.credential_hash = principal, credential.hash
+        context.caller = principal
         accepted: UnsetType = UNSET
         return accepted
+
+    async def _close(self, context: GatewayContext, code: int, reason: str) -> None:
+        """Close the socket with `code` (Strawberry's own 4403 that follows finds it closed)."""
+        if context.live is not None:
+            await self.app[SOCKETS].close(context.live, code, reason)
+        raise ConnectionRejectionError()
 
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> GatewayContext:
         # Upstream calls made for this request share its deadline and send identical GETs once.
-        DEADLINE.set(time.monotonic() + request.app[SETTINGS].request_deadline_seconds)
+        settings = self.app[SETTINGS]
+        DEADLINE.set(time.monotonic() + settings.request_deadline_seconds)
         MEMO.set({})
+        admission = request.get(ADMITTED)
         return GatewayContext(
-            caller=request.get(PRINCIPAL),
-            registry=request.app[REGISTRY],
+            caller=None if admission is None else admission.principal,
+            registry=self.app[REGISTRY],
             request_id=request[REQUEST_ID],
-            clock=request.app[CLOCK],
-            versions=request.app.get(VERSIONS),
-            keys=request.app[KEYS],
-            deadline_seconds=request.app[SETTINGS].request_deadline_seconds,
+            clock=self.app[CLOCK],
+            versions=self.app.get(VERSIONS),
+            keys=self.app[KEYS],
+            deadline_seconds=settings.request_deadline_seconds,
+            parsed={} if admission is None else admission.parsed,
+            # The operations of one HTTP request share one cost limit; a socket's each its own.
+            cost_left=None if admission is None else self.max_cost,
+            live=request.get(LIVE),
         )
 
     def create_response(
@@ -346,20 +350,6 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         return sub_response
 
 
-async def _operations(request: web.Request) -> int:
-    """How many operations the request carries: the length of a batch, otherwise 1."""
-    if request.method != "POST":
-        return 1
-    body = await request.read()
-    if not _BATCH.match(body):
-        return 1
-    try:
-        batch = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return 1
-    return len(batch) if isinstance(batch, list) else 1
-
-
 def _is_request_error(response: Mapping[str, Any]) -> bool:
     errors = response.get("errors") or []
     return (
@@ -367,60 +357,6 @@ def _is_request_error(response: Mapping[str, Any]) -> bool:
         and bool(errors)
         and all("path" not in error for error in errors)
     )
-
-
-async def _is_introspection_only(request: web.Request) -> bool:
-    query: object
-    if request.method == "GET":
-        query = request.query.get("query")
-    else:
-        try:
-            payload = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            return False
-        query = payload.get("query") if isinstance(payload, dict) else None
-    if not isinstance(query, str):
-        return False
-    try:
-        document = parse(query)
-    except GraphQLSyntaxError:
-        return False
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    return bool(operations) and all(
-        isinstance(selection, FieldNode)
-        and (selection.name.value.startswith("__") or selection.name.value == "_service")
-        for operation in operations
-        for selection in operation.selection_set.selections
-    )
-
-
-# Bodies larger than this are not worth a cache key of their own.
-MAX_KEY_BODY = 16 * 1024
-
-
-async def cache_key(request: web.Request) -> tuple[object, ...] | None:
-    """What a POSTed request's answer depends on besides the tenant's data, or None when the
-    cache does not take it. The body itself is the key's part: the same query with the same
-    variables sent the same way is the same entry, with no parsing on the way to a hit (whether
-    the answer may be kept is decided when it is built; see CACHEABLE)."""
-    principal = request.get(PRINCIPAL)
-    if principal is None:
-        return None
-    if request.method == "GET":
-        # A GET (a persisted query, say) is the same request whatever order its parameters
-        # come in only if they come the same way; the raw query string is the key's part.
-        query = request.query_string
-        return (
-            None
-            if len(query) > MAX_KEY_BODY
-            else (principal.tenant_id, principal.key_handle, "GET", query)
-        )
-    body = await request.read()
-    if len(body) > MAX_KEY_BODY:
-        return None
-    # A key's tenant, kind, number and scopes never change, so its handle stands for all
-    # that it may see.
-    return (principal.tenant_id, principal.key_handle, body)
 
 
 def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, str]:
@@ -438,13 +374,6 @@ def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, st
         "etag": etag,
         "cache-control": control,
     }
-
-
-def _not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
-    if request.method != "GET":
-        return False
-    wanted = request.headers.get("if-none-match")
-    return wanted is not None and headers["etag"] in {tag.strip() for tag in wanted.split(",")}
 
 
 def _ttl(request: web.Request, sources: set[str]) -> float:

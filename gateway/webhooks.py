@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
-import json
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.appkeys import CHANGES, SETTINGS, STORE, VERSIONS
+from gateway.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
+from gateway.clients import client_address
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
 from gateway.metrics import WEBHOOK_EVENTS
@@ -79,21 +81,36 @@ def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[s
 
 
 async def receive_webhook(request: web.Request) -> web.Response:
-    store = request.app[STORE]
-    source = await WebhookSources(store).find(request.match_info["source"])
-    body = await request.read()
-    if source is None:
-        return _refuse(401, "UNAUTHENTICATED", "unknown webhook source or bad signature")
-    tolerance = request.app[SETTINGS].webhook_tolerance_seconds
-    problem = check_signature(
-        source.secret, body, request.headers.get(SIGNATURE_HEADER, ""), time.time(), tolerance
-    )
-    if problem is not None:
-        return _refuse(401, "UNAUTHENTICATED", problem)
+    store, settings = request.app[STORE], request.app[SETTINGS]
+    # An address that keeps failing to sign is refused before its source is looked up.
+    gate, address = request.app[ANONYMOUS], client_address(request, settings.trusted_proxies)
+    refused = await gate.check(address)
+    if refused is not None:
+        retry = refused.extra["retryAfter"]
+        return _refuse(429, "RATE_LIMITED", refused.message, retryAfter=retry)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _refuse(400, "BAD_USER_INPUT", "the body is not JSON")
+        async with asyncio.timeout(settings.body_timeout_seconds):
+            body = await request.read()
+    except TimeoutError:
+        return _refuse(408, "BAD_USER_INPUT", "the request body did not arrive in time")
+    source = await WebhookSources(store).find(request.match_info["source"])
+    problem: str | None = None
+    if source is not None:
+        problem = check_signature(
+            source.secret,
+            body,
+            request.headers.get(SIGNATURE_HEADER, ""),
+            time.time(),
+            settings.webhook_tolerance_seconds,
+        )
+    if source is None or problem is not None:
+        await gate.take(address)
+        return _refuse(401, "UNAUTHENTICATED", problem or "unknown webhook source or bad signature")
+    try:
+        # orjson refuses nesting deeper than 1024 at once; the stdlib recurses until it fails.
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _refuse(400, "BAD_USER_INPUT", "the body is not JSON (or nests deeper than 1024)")
     events, problems = _events(source, payload)
     if problems:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.

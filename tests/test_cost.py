@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from graphql import get_introspection_query, parse
 
-from gateway.schema import build_schema
+from gateway.schema import Limits, build_schema
 from gateway.schema.cost import LIST_SIZES, MAX_PAGE, PAGE_ARGUMENTS, list_fields, operation_cost
+from tests.adversarial.attacks import introspection_amplified
 
 SCHEMA = build_schema()._schema
 
@@ -21,9 +24,25 @@ def test_each_field_counts_one_and_a_list_multiplies_what_it_holds() -> None:
     assert cost("{ viewer { tenantId keyKind } }") == 3
     # 1 for scopes itself, and no selection inside it to multiply.
     assert cost("{ viewer { scopes } }") == 2
-    # numbers (20 at most as estimated) x (id, dashboard, and 90 days x 2 fields in series).
-    one_number = 1 + (1 + (1 + 90 * 2))
+    # numbers (20 at most as estimated) x (id, and a dashboard that folds its 30 days, the
+    # default period, into a series of 30 days x 2 fields).
+    one_number = 1 + (1 + 30 + (1 + 30 * 2))
     assert cost("{ numbers { id dashboard { series { date total } } } }") == 1 + 20 * one_number
+
+
+def test_a_window_costs_its_days_once_per_channel_and_sizes_its_daily_lists() -> None:
+    week = "{ dashboard(period: DAYS_7) { series { date } } }"
+    assert cost(week) == 1 + 7 + (1 + 7 * 1)
+    year = """{ deliveryByChannel(startDate: "2025-11-01", endDate: "2026-11-01") {
+        days channels { series { date } } } }"""
+    # 365 days folded for each of three channels; each channel's series holds 365 (days, a
+    # list of scalars, costs 1).
+    assert cost(year) == 1 + 365 * 3 + 1 + (1 + 3 * (1 + 365 * 1))
+    assert cost("{ email { dashboard(pastDays: 10) { emailsSent { value } } } }") == (
+        1 + (1 + 2 * 10 + (1 + 1))
+    )
+    # A range the field will refuse counts as the longest it allows.
+    assert cost('{ sms { trends(startDate: "2026-13-01") { date } } }') == 1 + (1 + 366 + 366)
 
 
 def test_a_page_argument_sizes_the_list_literal_variable_or_default() -> None:
@@ -51,11 +70,31 @@ def test_fragments_count_once_per_use_and_an_abstract_field_costs_its_dearest_ty
     assert cost(both) == 1 + 1 * (1 + 1 + 3)
 
 
-def test_the_operation_named_is_the_one_estimated_and_introspection_is_free() -> None:
+def test_the_operation_named_is_the_one_estimated() -> None:
     two = "query Small { viewer { tenantId } } query Big { numbers { id } }"
     assert cost(two, name="Small") == 2 and cost(two, name="Big") == 1 + 20
-    assert cost(get_introspection_query()) == 0
-    assert cost("{ __typename viewer { __typename } }") == 1
+
+
+def test_introspection_counts_like_any_field_about_the_size_of_its_answer() -> None:
+    assert cost("{ __typename viewer { __typename } }") == 3
+    answer = asyncio.run(build_schema(limits=Limits(max_cost=10**9)).execute(
+        get_introspection_query(descriptions=True),
+        context_value=SimpleNamespace(caller=None, parsed={}, cost_left=None),
+    ))  # fmt: skip
+    assert answer.data is not None
+    fields = _count_fields(answer.data)
+    estimated = cost(get_introspection_query(descriptions=True))
+    assert fields <= estimated <= 2 * fields < Limits().max_cost
+    # Fifty of them at once are refused, as an anonymous client sends them.
+    assert cost(introspection_amplified(50)) > 40 * fields
+
+
+def _count_fields(value: Any) -> int:
+    if isinstance(value, dict):
+        return sum(1 + _count_fields(inner) for inner in value.values())
+    if isinstance(value, list):
+        return sum(_count_fields(inner) for inner in value)
+    return 0
 
 
 def test_every_list_of_the_schema_has_a_size_and_no_size_names_a_missing_list() -> None:
@@ -75,8 +114,6 @@ def test_every_list_of_the_schema_has_a_size_and_no_size_names_a_missing_list() 
 def test_the_examples_stay_well_under_the_default_limit(path: str) -> None:
     from pathlib import Path
 
-    from gateway.schema import Limits
-
     document = (Path(__file__).parent.parent / "examples/queries" / f"{path}.graphql").read_text()
     assert cost(document, {"first": MAX_PAGE}) < Limits().max_cost
 
@@ -84,6 +121,6 @@ def test_the_examples_stay_well_under_the_default_limit(path: str) -> None:
 def test_entities_cost_one_selection_per_representation() -> None:
     entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
     representations = [{"__typename": "WhatsAppNumber", "id": str(i)} for i in range(7)]
-    assert cost(entities, {"r": representations}) == 1
+    assert cost(entities, {"r": representations}) == 1 + 7
     named = "query($r: [_Any!]!) { _entities(representations: $r) { ... on Organization { id } } }"
     assert cost(named, {"r": representations}) == 1 + 7 * 1

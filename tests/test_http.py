@@ -332,7 +332,7 @@ async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
     async def broken(request: web.Request) -> web.Response:
         raise KeyError("a secret detail")
 
-    monkeypatch.setattr("gateway.app.metrics_handler", broken)  # a route outside the graph
+    monkeypatch.setattr("gateway.app.metrics_route", lambda token: broken)  # outside the graph
     app = create_app(Settings(store_url=world.store.url, demo=False))
     async for running in serve(app):
         async with running.session.get(str(running.server.make_url("/metrics"))) as response:

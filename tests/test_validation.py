@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
+from typing import Any
 
-from graphql import parse
+import pytest
+from graphql import get_introspection_query, parse
 
 from gateway.schema import Limits, build_schema
-from gateway.schema.validation import _cached_validate, merge_pairs
+from gateway.schema.shape import Shape, ShapeLimits, document_shape
+from gateway.schema.validation import merge_pairs, validate_within
+from tests.adversarial.attacks import fragment_bomb
 from tests.conftest import Gateway, World
+
+SCHEMA = build_schema()._schema
 
 
 def test_merge_pairs_count_fields_sharing_a_path_in_pairs() -> None:
@@ -60,10 +67,48 @@ async def test_repeated_fields_over_the_limit_are_refused_fast(
     assert (await gateway.query(world.keys["acme_tenant"], few)).status == 200
 
 
-def test_a_document_is_validated_once_whatever_the_request() -> None:
+def test_a_keyed_callers_document_is_validated_once_and_an_anonymous_one_is_not_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from strawberry.schema.schema import validate_document
+
+    calls: list[object] = []
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[1])
+        return validate_document(*args)
+
+    monkeypatch.setattr("gateway.schema.validation.validate_document", counted)
     schema = build_schema()
-    before = _cached_validate.cache_info()
+    keyed = SimpleNamespace(caller=object(), parsed={})
     for _ in range(3):
-        asyncio.run(schema.execute("query Once { __typename }"))
-    after = _cached_validate.cache_info()
-    assert after.misses - before.misses == 1 and after.hits - before.hits == 2
+        asyncio.run(schema.execute("query Once { __typename }", context_value=keyed))
+    assert len(calls) == 1
+    anonymous = SimpleNamespace(caller=None, parsed={})
+    for _ in range(3):
+        asyncio.run(schema.execute("query Anonymous { __typename }", context_value=anonymous))
+    assert len(calls) == 4
+
+
+def test_doubling_fragments_under_aliases_are_refused_in_linear_time() -> None:
+    """Each fragment spreads the one before under two aliases: 2^40 fields once spread."""
+    document = fragment_bomb(40)
+    started = time.perf_counter()
+    shape = document_shape(parse(document))
+    assert shape.fields > 2**40 and shape.spreads == 81 and shape.aliases > 2**40
+    errors = validate_within(
+        SCHEMA, parse(document), (), ShapeLimits(4000, 15, 50, 200), Limits().max_merge_pairs
+    )
+    assert time.perf_counter() - started < 0.2
+    assert errors[0].original_error is not None
+    assert "once its fragments are spread" in errors[0].message
+
+
+def test_the_shape_counts_what_strawberrys_limiters_counted() -> None:
+    assert document_shape(parse("{ numbers { id } }")) == Shape(2, 1, 0, 0)
+    nested = "{ numbers { dashboard { series { date } } } }"
+    assert document_shape(parse(nested)).depth == 3
+    spread = "{ a: viewer { ...V } b: viewer { ...V } } fragment V on Viewer { t: tenantId }"
+    assert document_shape(parse(spread)) == Shape(4, 1, 4, 2)
+    # Introspection counts like any field: GraphiQL's schema query is 14 deep.
+    assert document_shape(parse(get_introspection_query())).depth == 14

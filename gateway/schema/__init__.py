@@ -7,12 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -23,16 +18,19 @@ from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCamp
 from gateway.schema.channels import ChannelQueries
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
+from gateway.schema.documents import DocumentStore
 from gateway.schema.email import EmailQueries
 from gateway.schema.extensions import DocumentCache, GatewayErrors, OperationMetrics
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
+from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
+from gateway.settings import Settings
 
-__all__ = ["Limits", "build_schema"]
+__all__ = ["Limits", "build_schema", "limits_of"]
 
 
 @strawberry.type(description="Messaging analytics across WhatsApp, SMS and email.")
@@ -107,14 +105,32 @@ def _representation_problem(representation: object, entities: set[str]) -> str |
 class Limits:
     """What one operation may ask for; each is checked before anything runs."""
 
-    max_depth: int = 12
+    # GraphiQL's introspection query is 14 levels deep (its type references nest nine times).
+    max_depth: int = 15
     max_aliases: int = 50
     max_tokens: int = 4000
+    max_fields: int = 4000
+    max_fragment_spreads: int = 200
     max_cost: int = 20_000
     max_merge_pairs: int = 10_000
     max_batch_operations: int = 10
     introspection: bool = True
     otel: bool = False
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_fields=settings.max_fields,
+        max_fragment_spreads=settings.max_fragment_spreads,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        max_merge_pairs=settings.max_merge_pairs,
+        max_batch_operations=settings.max_batch_operations,
+        introspection=settings.introspection,
+        otel=settings.otel,
+    )
 
 
 def build_schema(
@@ -124,20 +140,23 @@ def build_schema(
     `limits` refuses operations that are too deep, too aliased, too long or too costly, and
     batches of too many operations."""
     limits = limits or Limits()
-    # The limiters are made once, for their rule classes; LimitedValidation applies them.
-    rules = (
-        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
+    shape = ShapeLimits(
+        max_fields=limits.max_fields,
+        max_depth=limits.max_depth,
+        max_aliases=limits.max_aliases,
+        max_spreads=limits.max_fragment_spreads,
     )
+    # Parsed and validated documents of keyed callers, for this schema's life.
+    store = DocumentStore() if fast else None
     extensions: list[Any] = [lambda: MaxTokensLimiter(max_token_count=limits.max_tokens)]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
-    if fast:
-        extensions.append(DocumentCache)
+    if store is not None:
+        extensions.append(lambda: DocumentCache(store, limits.max_tokens))
     if limits.otel:
         extensions.append(_tracing())
     extensions += [
-        lambda: LimitedValidation(rules, limits.max_merge_pairs, cache=fast),
+        lambda: LimitedValidation(shape, limits.max_merge_pairs, store),
         lambda: CostLimiter(max_cost=limits.max_cost),
         OperationMetrics,  # before GatewayErrors, so that it sees the errors' codes
         GatewayErrors,

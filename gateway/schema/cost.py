@@ -2,14 +2,24 @@
 
 Every field costs 1, and a list multiplies what is selected inside it by the number of items it
 may hold: the page a `first` or `limit` argument asks for, or the size written below for lists
-whose length the schema itself bounds. Introspection fields cost nothing (they read the schema,
-not the data). The estimate needs the variables, so it is made as execution starts, once per
-request; a document too costly for any variables is still parsed and validated only once.
+whose length the schema itself bounds. A field over a window of days (a period, pastDays, or a
+startDate/endDate range) costs its days besides, for it folds each day's buckets, once per
+channel it compares; and the per-day lists beneath it hold that many days. Introspection counts
+like any field, its lists sized by what the schema holds (the type count, the fields per type
+on average, ...), so that the estimate of a schema query is about the size of its answer.
+
+The estimate needs the variables, so it is made as execution starts, once per operation; the
+operations of one batched request share one budget. Each selection set is estimated once per
+parent type and window, however often fragments spread it.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator, Mapping
+from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -18,15 +28,19 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
     get_named_type,
     get_nullable_type,
     get_operation_ast,
@@ -67,6 +81,75 @@ LIST_SIZES: Mapping[str, int] = {
 }
 DEFAULT_LIST_SIZE = 20
 
+# The window's days above a selection (None outside any), and how many ofType levels deep it is.
+Scope = tuple[int | None, int]
+
+# Lists of one item per local day (or hour) of the window above them.
+DAILY_LISTS = frozenset(
+    {
+        "NumberDashboard.series",
+        "ChannelComparison.days",
+        "ChannelDelivery.series",
+        "SmsAnalytics.trends",
+        "EmailReports.histogram",
+        "EmailCampaign.engagement",
+    }
+)
+# Fields that fold their window once per channel.
+CHANNELS = {"Query.deliveryByChannel": 3}
+WINDOW_ARGUMENTS = ("period", "pastDays", "startDate", "endDate")
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 366
+# EmailCampaign.engagement's points, by its period.
+ENGAGEMENT_POINTS = {"HOURS_24": 24, "WEEK": 7, "MONTH": 30}
+
+
+@lru_cache(maxsize=8)
+def max_wrapping(schema: GraphQLSchema) -> int:
+    """The most list and non-null wrappers around any field's or argument's type."""
+
+    def depth(type_: Any) -> int:
+        return 1 + depth(type_.of_type) if hasattr(type_, "of_type") else 0
+
+    deepest = 0
+    for type_ in schema.type_map.values():
+        for field in getattr(type_, "fields", {}).values():
+            deepest = max(deepest, depth(field.type))
+            for argument in getattr(field, "args", {}).values():
+                deepest = max(deepest, depth(argument.type))
+    return deepest
+
+
+@lru_cache(maxsize=8)
+def introspection_sizes(schema: GraphQLSchema) -> Mapping[str, float]:
+    """The introspection lists' sizes as this schema answers them, on average per item (so a
+    type's fields, multiplied by the types, come to the schema's fields)."""
+    types = list(schema.type_map.values())
+    objects = [t for t in types if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType))]
+    fields = [field for type_ in objects for field in type_.fields.values()]
+    inputs = [t for t in types if isinstance(t, GraphQLInputObjectType)]
+    enums = [t for t in types if isinstance(t, GraphQLEnumType)]
+    abstract = [t for t in types if isinstance(t, (GraphQLInterfaceType, GraphQLUnionType))]
+    directives = list(schema.directives)
+
+    def mean(total: int, over: int) -> float:
+        return total / max(over, 1)
+
+    return {
+        "__Schema.types": len(types),
+        "__Schema.directives": len(directives),
+        "__Type.fields": mean(len(fields), len(types)),
+        "__Type.inputFields": mean(sum(len(t.fields) for t in inputs), len(types)),
+        "__Type.enumValues": mean(sum(len(t.values) for t in enums), len(types)),
+        "__Type.interfaces": mean(sum(len(t.interfaces) for t in objects), len(types)),
+        "__Type.possibleTypes": mean(
+            sum(len(schema.get_possible_types(t)) for t in abstract), len(types)
+        ),
+        "__Field.args": mean(sum(len(f.args) for f in fields), len(fields)),
+        "__Directive.args": mean(sum(len(d.args) for d in directives), len(directives)),
+        "__Directive.locations": mean(sum(len(d.locations) for d in directives), len(directives)),
+    }
+
 
 def list_fields(schema: GraphQLSchema) -> Iterator[tuple[str, GraphQLField]]:
     """Every field of an object type whose type is a list, as ("Type.field", field)."""
@@ -92,22 +175,30 @@ class _Estimate:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.introspection = introspection_sizes(schema)
+        self._known: dict[tuple[int, str, Scope], float] = {}
+        self.max_wrapping = max_wrapping(schema)
 
-    def selections(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
+    def selections(
+        self, selection_set: SelectionSetNode | None, parent: Any, scope: Scope
+    ) -> float:
         """What a selection set costs on `parent`; on an interface or union, what it costs on the
         dearest of the object types it may turn out to be."""
         if selection_set is None:
             return 0
         if isinstance(parent, (GraphQLInterfaceType, GraphQLUnionType)):
             possible = self.schema.get_possible_types(parent)
-            return max((self.on_object(selection_set, type_) for type_ in possible), default=0)
-        return self.on_object(selection_set, parent)
+            return max((self.on_object(selection_set, t, scope) for t in possible), default=0)
+        return self.on_object(selection_set, parent, scope)
 
-    def on_object(self, selection_set: SelectionSetNode, parent: Any) -> int:
-        total = 0
+    def on_object(self, selection_set: SelectionSetNode, parent: Any, scope: Scope) -> float:
+        key = (id(selection_set), parent.name, scope)
+        if key in self._known:
+            return self._known[key]
+        total = 0.0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self.field(selection, parent)
+                total += self.field(selection, parent, scope)
                 continue
             if isinstance(selection, InlineFragmentNode):
                 condition, inner = selection.type_condition, selection.selection_set
@@ -119,7 +210,8 @@ class _Estimate:
             else:
                 continue
             if condition is None or self.applies(condition.name.value, parent):
-                total += self.on_object(inner, parent)
+                total += self.on_object(inner, parent, scope)
+        self._known[key] = total
         return total
 
     def applies(self, condition: str, parent: Any) -> bool:
@@ -131,17 +223,40 @@ class _Estimate:
             type_, (GraphQLInterfaceType, GraphQLUnionType)
         ) and self.schema.is_sub_type(type_, parent)
 
-    def field(self, node: FieldNode, parent: Any) -> int:
+    def field(self, node: FieldNode, parent: Any, scope: Scope) -> float:
         name = node.name.value
-        if name.startswith("__") or not isinstance(parent, GraphQLObjectType):
-            return 0
-        definition = parent.fields.get(name)
+        if name == "__typename":
+            return 1
+        definition = self.definition(parent, name)
         if definition is None:
             return 0
-        inner = self.selections(node.selection_set, get_named_type(definition.type))
-        return 1 + self.size(node, definition, f"{parent.name}.{name}") * inner
+        coordinate = f"{parent.name}.{name}"
+        days, wrapped = scope
+        if coordinate == "__Type.ofType":
+            # A type reference unwraps at most as often as the schema wraps a type: deeper,
+            # ofType is null and what it selects costs nothing.
+            if wrapped >= self.max_wrapping:
+                return 1
+            wrapped += 1
+        else:
+            wrapped = 0
+        own = self.window(node, definition, coordinate)
+        if own is not None:
+            days = own
+        inner_scope = (days, wrapped)
+        inner = self.selections(node.selection_set, get_named_type(definition.type), inner_scope)
+        work = 0 if own is None else own * CHANNELS.get(coordinate, 1)
+        return 1 + work + self.size(node, definition, coordinate, days) * inner
 
-    def size(self, node: FieldNode, definition: GraphQLField, coordinate: str) -> int:
+    def definition(self, parent: Any, name: str) -> GraphQLField | None:
+        if parent is self.schema.query_type and name in _ROOT_INTROSPECTION:
+            return _ROOT_INTROSPECTION[name]
+        fields = getattr(parent, "fields", None)
+        return None if fields is None else fields.get(name)
+
+    def size(
+        self, node: FieldNode, definition: GraphQLField, coordinate: str, days: int | None
+    ) -> float:
         if coordinate == "Query._entities":  # one entity per representation sent
             return len(self.argument(node, definition, "representations") or ())
         for argument in PAGE_ARGUMENTS:
@@ -149,7 +264,30 @@ class _Estimate:
                 return self.page(node, definition, argument)
         if not _is_list(definition.type):
             return 1
+        if coordinate in DAILY_LISTS and days is not None:
+            return days
+        if coordinate in self.introspection:
+            return self.introspection[coordinate]
         return LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
+
+    def window(self, node: FieldNode, definition: GraphQLField, coordinate: str) -> int | None:
+        """The days (or, for engagement, the points) a windowed field folds; None for others."""
+        given = [a for a in WINDOW_ARGUMENTS if a in definition.args]
+        if not given:
+            return None
+        period = self.argument(node, definition, "period") if "period" in given else None
+        if coordinate == "EmailCampaign.engagement":
+            return ENGAGEMENT_POINTS.get(_enum_name(period), 30)
+        if period is not None:
+            return _period_days(period)
+        if "pastDays" in given:
+            past = self.argument(node, definition, "pastDays")
+            days = past if isinstance(past, int) and not isinstance(past, bool) else 90
+            # A dashboard compares the window with the one before it.
+            return max(1, min(days, 90)) * (2 if coordinate == "EmailReports.dashboard" else 1)
+        start = self.argument(node, definition, "startDate")
+        end = self.argument(node, definition, "endDate")
+        return _range_days(start, end, coordinate)
 
     def argument(self, node: FieldNode, definition: GraphQLField, argument: str) -> Any:
         """The argument's value as given (literal or variable), else its default."""
@@ -168,6 +306,35 @@ class _Estimate:
         return max(0, min(value, MAX_PAGE))
 
 
+_ROOT_INTROSPECTION = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef}
+
+
+def _enum_name(value: object) -> str:
+    return str(getattr(value, "name", value))
+
+
+def _period_days(period: object) -> int:
+    digits = re.search(r"\d+", _enum_name(period)) or re.search(r"\d+", str(period))
+    return int(digits.group()) if digits else 90
+
+
+def _range_days(start: object, end: object, coordinate: str) -> int:
+    """The local days between two ISO dates or datetimes as given, a partial last day included;
+    a range the field will refuse, or one it cannot read here, counts as the longest allowed."""
+    default = 90 if coordinate == "SmsAnalytics.bestSendTimes" else DEFAULT_RANGE_DAYS
+    if start is None and end is None:
+        return default
+    try:
+        first = date.fromisoformat(str(start)[:10]) if start is not None else None
+        last = date.fromisoformat(str(end)[:10]) if end is not None else None
+    except ValueError:
+        return MAX_RANGE_DAYS
+    if first is None or last is None:
+        return default
+    partial = len(str(end)) > 10 or len(str(start)) > 10
+    return max(1, min((last - first).days + partial, MAX_RANGE_DAYS))
+
+
 def operation_cost(
     schema: GraphQLSchema,
     document: DocumentNode,
@@ -184,11 +351,14 @@ def operation_cost(
         if isinstance(definition, FragmentDefinitionNode)
     }
     root = schema.get_root_type(operation.operation)
-    return _Estimate(schema, fragments, variables or {}).selections(operation.selection_set, root)
+    estimate = _Estimate(schema, fragments, variables or {})
+    return math.ceil(estimate.selections(operation.selection_set, root, (None, 0)) - 1e-9)
 
 
 class CostLimiter(SchemaExtension):
-    """Refuse, before it runs, an operation whose estimated cost is over `max_cost`."""
+    """Refuse, before it runs, an operation whose estimated cost is over `max_cost`, or over
+    what the request's earlier operations left of it (`cost_left` on the context, which the view
+    sets for the operations of one HTTP request)."""
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
@@ -202,14 +372,25 @@ class CostLimiter(SchemaExtension):
                 context.operation_name,
                 context.variables,
             )
-            if cost > self.max_cost:
-                refusal = BadUserInput(
-                    f"the operation's estimated cost is {cost}, over the limit of"
-                    f" {self.max_cost}; ask for smaller pages or fewer fields",
-                    limit="maxCost",
-                    cost=cost,
-                    maxCost=self.max_cost,
-                )
-                error = GraphQLError(refusal.message, original_error=refusal)
-                context.result = ExecutionResult(data=None, errors=[error])
+            gateway = context.context
+            left = getattr(gateway, "cost_left", None)
+            allowed = self.max_cost if left is None else min(left, self.max_cost)
+            if cost > allowed:
+                context.result = ExecutionResult(data=None, errors=[self._refusal(cost, left)])
+            elif left is not None:
+                gateway.cost_left = left - cost
         yield
+
+    def _refusal(self, cost: int, left: int | None) -> GraphQLError:
+        if cost > self.max_cost or left is None:
+            message = (
+                f"the operation's estimated cost is {cost}, over the limit of"
+                f" {self.max_cost}; ask for smaller pages or fewer fields"
+            )
+        else:
+            message = (
+                f"the operation's estimated cost is {cost}, over the {left} that the request's"
+                f" other operations left of the limit of {self.max_cost}; send fewer at once"
+            )
+        refusal = BadUserInput(message, limit="maxCost", cost=cost, maxCost=self.max_cost)
+        return GraphQLError(refusal.message, original_error=refusal)

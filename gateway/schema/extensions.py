@@ -6,13 +6,13 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
-from functools import lru_cache
 
-from graphql import DocumentNode, GraphQLError, parse
+from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
 from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
+from gateway.schema.documents import DocumentStore, Prepared, parse_within
 
 __all__ = ["DocumentCache", "GatewayErrors", "OperationMetrics"]
 
@@ -57,22 +57,32 @@ def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -
     )
 
 
-@lru_cache(maxsize=512)
-def _parse(query: str, max_tokens: int | None) -> DocumentNode:
-    return parse(query, max_tokens=max_tokens)
-
-
 class DocumentCache(SchemaExtension):
-    """Parse each distinct document once. Unlike Strawberry's ParserCache, a document that fails
-    to parse is left to Strawberry, which reports it through the usual error path (and so with
-    its code)."""
+    """Parse each distinct document once: the one the admission steps parsed for this request,
+    else a keyed caller's kept one, else a new parse within `max_tokens` (kept when the caller
+    is keyed). A document that fails to parse is left to Strawberry, which reports it through the
+    usual error path (and so with its code)."""
+
+    def __init__(self, store: DocumentStore, max_tokens: int) -> None:
+        self.store = store
+        self.max_tokens = max_tokens
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        if context.query is not None:
-            with suppress(GraphQLError):
-                max_tokens = context.parse_options.get("max_tokens")
-                context.graphql_document = _parse(context.query, max_tokens)
+        text = context.query
+        if text is not None and context.graphql_document is None:
+            gateway = context.context
+            document = getattr(gateway, "parsed", {}).get(text)
+            keyed = getattr(gateway, "caller", None) is not None
+            if document is None and keyed:
+                prepared = self.store.get(text)
+                document = None if prepared is None else prepared.document
+            if document is None:
+                with suppress(GraphQLError):
+                    document = parse_within(text, self.max_tokens)
+            if document is not None and keyed and self.store.get(text) is None:
+                self.store.put(text, Prepared(document))
+            context.graphql_document = document
         yield
 
 
@@ -83,7 +93,8 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        name = operation_label(context.operation_name)
+        keyed = getattr(context.context, "caller", None) is not None
+        name = operation_label(context.operation_name, keyed)
         errors = context.result.errors if context.result is not None else None
         code = "OK"
         if errors:

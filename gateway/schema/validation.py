@@ -1,21 +1,20 @@
-"""Validation with the operation limits, kept per document.
+"""Validation within the operation limits, kept per document.
 
 GraphQL's rule that fields of one response name must merge compares such fields pairwise, and
 the fields beneath them again: a document that repeats a field (or nests repeats) costs time in
 the square of its repeats, half a second for a few thousand tokens. So before the rules run, the
 pairs that merging would compare are counted, cheaply, and a document with too many is refused.
 
-Strawberry's depth and alias limiters make a new rule class for every request, which would
-defeat any cache keyed by the rules; here the rule classes are made once, with the schema, and
-the outcome of validating a document is kept (the documents themselves are kept by
-DocumentCache, so the same text is the same document).
+Before that, the document's shape (fields, depth and aliases with its fragments spread out) is
+measured reading each fragment once (gateway.schema.shape): Strawberry's own depth and alias
+limiters walk every spread of every fragment, 2^18 walks for a kilobyte of doubling fragments.
+Only a document within the shape's limits is walked by anything else, merge_pairs included.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from functools import lru_cache
 
 from graphql import (
     ASTValidationRule,
@@ -31,10 +30,13 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 from gateway.errors import BadUserInput
+from gateway.schema.documents import DocumentStore
+from gateway.schema.shape import ShapeLimits, check_shape, document_shape
 
-__all__ = ["LimitedValidation", "merge_pairs"]
+__all__ = ["LimitedValidation", "merge_pairs", "validate_within"]
 
 Rules = tuple[type[ASTValidationRule], ...]
 Path = tuple[str, ...]
@@ -81,41 +83,67 @@ def merge_pairs(document: DocumentNode) -> int:
     return total
 
 
-def _validate(
-    schema: GraphQLSchema, document: DocumentNode, rules: Rules, max_merge_pairs: int
+def validate_within(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: Rules,
+    shape_limits: ShapeLimits,
+    max_merge_pairs: int,
 ) -> list[GraphQLError]:
-    pairs = merge_pairs(document)
-    if pairs > max_merge_pairs:
-        refusal = BadUserInput(
-            f"the document repeats fields so often that merging them takes {pairs} comparisons,"
-            f" over the limit of {max_merge_pairs}; ask for each field once",
-            limit="maxMergePairs",
-            mergePairs=pairs,
-            maxMergePairs=max_merge_pairs,
-        )
+    """Validation's findings, or the first limit the document is over. The shape is measured
+    first, in time linear in the text, so that nothing after it walks more than the limits
+    allow."""
+    refusal = check_shape(document_shape(document), shape_limits)
+    if refusal is None:
+        pairs = merge_pairs(document)
+        if pairs > max_merge_pairs:
+            refusal = BadUserInput(
+                f"the document repeats fields so often that merging them takes {pairs}"
+                f" comparisons, over the limit of {max_merge_pairs}; ask for each field once",
+                limit="maxMergePairs",
+                mergePairs=pairs,
+                maxMergePairs=max_merge_pairs,
+            )
+    if refusal is not None:
         return [GraphQLError(refusal.message, original_error=refusal)]
     return validate_document(schema, document, rules)
 
 
-_cached_validate = lru_cache(maxsize=512)(_validate)
-
-
 class LimitedValidation(SchemaExtension):
-    """Validate with `rules` besides the standard ones, after the merge-pairs check; `cache`
-    keeps each document's outcome."""
+    """Validate within the shape and merge-pairs limits; a keyed caller's outcome is kept with
+    its document in `store`, so a repeated document is validated once."""
 
-    def __init__(self, rules: Rules, max_merge_pairs: int, *, cache: bool) -> None:
-        self.rules = rules
+    def __init__(
+        self, shape_limits: ShapeLimits, max_merge_pairs: int, store: DocumentStore | None
+    ) -> None:
+        self.shape_limits = shape_limits
         self.max_merge_pairs = max_merge_pairs
-        self.validate = _cached_validate if cache else _validate
+        self.store = store
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None:
-            context.pre_execution_errors = self.validate(
-                context.schema._schema,
-                context.graphql_document,
-                (*context.validation_rules, *self.rules),
-                self.max_merge_pairs,
-            )
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            prepared = None
+            if self.store is not None and context.query is not None and _keyed(context):
+                prepared = self.store.get(context.query)
+                if prepared is not None and prepared.document is not document:
+                    prepared = None
+            if prepared is not None and prepared.errors is not None:
+                context.pre_execution_errors = prepared.errors
+            else:
+                errors = validate_within(
+                    context.schema._schema,
+                    document,
+                    tuple(context.validation_rules),
+                    self.shape_limits,
+                    self.max_merge_pairs,
+                )
+                context.pre_execution_errors = errors
+                if prepared is not None:
+                    prepared.errors = errors
         yield
+
+
+def _keyed(context: ExecutionContext) -> bool:
+    return getattr(context.context, "caller", None) is not None

@@ -1,0 +1,468 @@
+"""Attacks on a live gateway, each the worst of its kind that the parser or the protocol accepts,
+with a /healthz probe that measures how long the gateway stalls while they run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from graphql import get_introspection_query
+
+from gateway.webhooks import SIGNATURE_HEADER, sign
+
+__all__ = ["ATTACKS", "Outcome", "Probe", "Target", "run_attack"]
+
+# Every answer the client waits for ends within this; an attack that holds a request longer is
+# reported with status 0 rather than holding the run.
+ANSWER_TIMEOUT = 40.0
+
+
+@dataclass
+class Target:
+    """A running gateway and what an attacker (or its own tenant) holds for it."""
+
+    base: str
+    number_key: str
+    tenant_key: str
+    webhook: tuple[str, str] | None = None  # source name, secret
+    pid: int | None = None
+    hold: float = 12.0  # how long slow clients hold their connections
+
+    @property
+    def graphql(self) -> str:
+        return self.base + "/graphql"
+
+    @property
+    def ws(self) -> str:
+        return self.base.replace("http://", "ws://") + "/graphql"
+
+
+@dataclass
+class Outcome:
+    """What an attack saw: each answer's status and first error code, and what it measured."""
+
+    name: str
+    answers: list[tuple[int, str | None]] = field(default_factory=list)
+    measured: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    worst_probe_ms: float = 0.0
+    median_probe_ms: float = 0.0
+
+    def statuses(self) -> set[int]:
+        return {status for status, _ in self.answers}
+
+    def codes(self) -> set[str | None]:
+        return {code for _, code in self.answers}
+
+
+class Probe:
+    """GET /healthz on its own connection, again as soon as it answers (20 ms apart): the worst
+    wait is how long the gateway's event loop was held."""
+
+    def __init__(self, base: str) -> None:
+        self.url = base + "/healthz"
+        self.latencies: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Probe:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.sleep(0.05)
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _run(self) -> None:
+        timeout = aiohttp.ClientTimeout(total=120)
+        connector = aiohttp.TCPConnector(limit=1, force_close=False)
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            while True:
+                started = time.perf_counter()
+                try:
+                    async with session.get(self.url) as response:
+                        await response.read()
+                except aiohttp.ClientError:
+                    pass
+                self.latencies.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.02)
+
+    @property
+    def worst(self) -> float:
+        return max(self.latencies, default=0.0)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.latencies) if self.latencies else 0.0
+
+
+Answers = list[tuple[int, str | None]]
+
+
+def _code(body: object) -> str | None:
+    if isinstance(body, list):
+        body = body[0] if body else {}
+    if not isinstance(body, dict):
+        return None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors:
+        extensions = errors[0].get("extensions") or {}
+        return str(extensions.get("code"))
+    code = body.get("code")  # the webhooks' own shape
+    return None if code is None else str(code)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str | None]:
+    """POST a raw body; (status, first error code), or (0, None) if no answer came in time."""
+    sent = {"content-type": "application/json", **(headers or {})}
+    try:
+        async with session.post(url, data=body, headers=sent) as response:
+            raw = await response.read()
+    except (TimeoutError, aiohttp.ClientError):
+        return 0, None
+    try:
+        return response.status, _code(json.loads(raw))
+    except ValueError:
+        return response.status, "NOT_JSON"
+
+
+def _query(document: str, **extra: object) -> bytes:
+    return json.dumps({"query": document, **extra}).encode()
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def fragment_bomb(levels: int = 18) -> str:
+    """Each fragment spreads the one before it twice, under two aliases: 2^levels paths."""
+    fragments = ["fragment F0 on __Schema { queryType { name } }"]
+    fragments += [
+        f"fragment F{i} on __Schema {{ a: x {{ ...F{i - 1} }} b: y {{ ...F{i - 1} }} }}"
+        for i in range(1, levels + 1)
+    ]
+    return f"query {{ __schema {{ ...F{levels} }} }} " + " ".join(fragments)
+
+
+def introspection_amplified(aliases: int = 50) -> str:
+    """One full introspection fragment (GraphiQL's), asked under many aliases."""
+    full = get_introspection_query(descriptions=True)
+    fragments = full[full.index("fragment FullType") :]
+    selections = " ".join(f"s{i}: __schema {{ types {{ ...FullType }} }}" for i in range(aliases))
+    return f"query {{ {selections} }} {fragments}"
+
+
+def token_flood(tokens: int = 120_000) -> str:
+    return "{ " + "a " * tokens + "}"
+
+
+def nested_document(levels: int = 1300) -> str:
+    return "{ __schema { " + "a { " * levels + "b" + " }" * levels + " } }"
+
+
+def nested_literal(levels: int = 1300) -> str:
+    return "{ numbers(first: " + "[" * levels + "1" + "]" * levels + ") { id } }"
+
+
+def heavy_batch(operations: int = 10, aliases: int = 9) -> bytes:
+    """Batches of 366-day cross-channel comparisons, each alias in a zone of its own."""
+    zones = [
+        "UTC", "Asia/Kathmandu", "America/Sao_Paulo", "Europe/Berlin", "Asia/Kolkata",
+        "Pacific/Chatham", "America/New_York", "Australia/Adelaide", "Africa/Monrovia",
+        "Asia/Tokyo",
+    ]  # fmt: skip
+    batch = []
+    for op in range(operations):
+        fields = " ".join(
+            f'c{i}: deliveryByChannel(startDate: "2025-11-01", endDate: "2026-11-01",'
+            f' timezone: "{zones[(op + i) % len(zones)]}")'
+            " { days channels { channel totals { total delivered } series { date total } } }"
+            for i in range(aliases)
+        )
+        batch.append({"query": f"query Heavy{op} {{ {fields} }}"})
+    return json.dumps(batch).encode()
+
+
+# --- attacks -------------------------------------------------------------------------------
+
+Attack = Callable[[aiohttp.ClientSession, Target], Awaitable[Outcome]]
+
+
+async def attack_fragment_bomb(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    outcome = Outcome("fragment bomb (2^18 paths), anonymous and keyed")
+    body = _query(fragment_bomb())
+    outcome.answers.append(await post(session, target.graphql, body))
+    outcome.answers.append(
+        await post(session, target.graphql, body, {"x-api-key": target.tenant_key})
+    )
+    return outcome
+
+
+async def attack_introspection(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Repeated, as an anonymous client could forever; its answers' bytes are measured."""
+    outcome = Outcome("introspection x50 aliases, anonymous, repeated")
+    body = _query(introspection_amplified())
+    largest = 0
+    for _ in range(12):
+        try:
+            async with session.post(
+                target.graphql, data=body, headers={"content-type": "application/json"}
+            ) as response:
+                raw = await response.read()
+                largest = max(largest, len(raw))
+                outcome.answers.append((response.status, _code(json.loads(raw))))
+        except (TimeoutError, aiohttp.ClientError):
+            outcome.answers.append((0, None))
+    outcome.measured["largest answer KB"] = largest / 1024
+    return outcome
+
+
+async def attack_token_flood(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    outcome = Outcome("240 KB document of 120,000 tokens, no key")
+    body = _query(token_flood())
+    for _ in range(4):
+        outcome.answers.append(await post(session, target.graphql, body))
+    return outcome
+
+
+async def attack_nested_json(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    outcome = Outcome("JSON nested 100,000 deep (query, batch, webhook)")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    outcome.answers.append(await post(session, target.graphql, b'{"query": ' + deep + b"}"))
+    outcome.answers.append(await post(session, target.graphql, deep))
+    keyed = {"x-api-key": target.tenant_key}
+    outcome.answers.append(await post(session, target.graphql, b'{"query": ' + deep + b"}", keyed))
+    if target.webhook is not None:
+        name, secret = target.webhook
+        headers = {SIGNATURE_HEADER: sign(secret, deep)}
+        outcome.answers.append(await post(session, f"{target.base}/webhooks/{name}", deep, headers))
+    return outcome
+
+
+async def attack_nested_document(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    outcome = Outcome("document nested 1,300 deep (selections, list literal)")
+    keyed = {"x-api-key": target.tenant_key}
+    outcome.answers.append(await post(session, target.graphql, _query(nested_document())))
+    outcome.answers.append(await post(session, target.graphql, _query(nested_document()), keyed))
+    outcome.answers.append(await post(session, target.graphql, _query(nested_literal()), keyed))
+    return outcome
+
+
+async def attack_heavy_batch(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    outcome = Outcome("keyed batch: 10 x 9 deliveryByChannel over 366 days")
+    keyed = {"x-api-key": target.tenant_key}
+    for _ in range(3):
+        outcome.answers.append(await post(session, target.graphql, heavy_batch(), keyed))
+    return outcome
+
+
+async def attack_operation_names(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Invented operation names, anonymous: /metrics must not grow with them."""
+    outcome = Outcome("8,000 anonymous operations with invented names")
+    metrics = target.base + "/metrics"
+    async with session.get(metrics) as response:
+        before = len(await response.read())
+    semaphore = asyncio.Semaphore(16)
+
+    async def one(i: int) -> tuple[int, str | None]:
+        async with semaphore:
+            return await post(session, target.graphql, _query(f"query Op{i:05d} {{ __typename }}"))
+
+    answers = await asyncio.gather(*(one(i) for i in range(8000)))
+    outcome.answers = sorted(set(answers))
+    async with session.get(metrics) as response:
+        after = len(await response.read())
+    outcome.measured["metrics KB before"] = before / 1024
+    outcome.measured["metrics KB after"] = after / 1024
+    return outcome
+
+
+def _rss_mb(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def attack_persisted_flood(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Persisted-query registrations of documents carrying a 250 KB string, without a key."""
+    outcome = Outcome("1,500 anonymous persisted-query registrations of 250 KB")
+    before = _rss_mb(target.pid)
+    semaphore = asyncio.Semaphore(8)
+    padding = "x" * 250_000
+
+    async def one(i: int) -> tuple[int, str | None]:
+        document = f'{{ __type(name: "{i}{padding}") {{ name }} }}'
+        digest = hashlib.sha256(document.encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        async with semaphore:
+            return await post(session, target.graphql, _query(document, extensions=extensions))
+
+    answers = await asyncio.gather(*(one(i) for i in range(1500)))
+    outcome.answers = sorted(set(answers))
+    outcome.measured["RSS MB before"] = before
+    outcome.measured["RSS MB after"] = _rss_mb(target.pid)
+    return outcome
+
+
+async def attack_ws_flood(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Ordinary queries sent as `subscribe` over one socket, as fast as it takes them."""
+    outcome = Outcome("560 operations over one socket in 0.5 s")
+    query = "{ dashboard(period: DAYS_7) { totals { total } } }"
+    async with session.ws_connect(target.ws, protocols=["graphql-transport-ws"]) as socket:
+        await socket.send_json(
+            {"type": "connection_init", "payload": {"x-api-key": target.number_key}}
+        )
+        await socket.receive_json(timeout=10)
+        for i in range(560):
+            await socket.send_json({"type": "subscribe", "id": str(i), "payload": {"query": query}})
+            if i % 40 == 39:
+                await asyncio.sleep(0.035)
+        seen: dict[str, tuple[int, str | None]] = {}
+        deadline = time.monotonic() + 20
+        while len(seen) < 560 and time.monotonic() < deadline:
+            try:
+                message = await socket.receive_json(timeout=deadline - time.monotonic())
+            except (TimeoutError, TypeError, ValueError):
+                break
+            operation = message.get("id")
+            if message.get("type") == "next" and operation not in seen:
+                seen[operation] = (200, None)
+            elif message.get("type") == "error":
+                seen[operation] = (200, _code({"errors": message.get("payload") or [{}]}))
+    outcome.answers = list(seen.values())
+    outcome.measured["answered"] = sum(1 for _, code in seen.values() if code is None)
+    return outcome
+
+
+async def attack_ws_sockets(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """50 sockets x 20 live dashboards from one key, then webhooks that wake every one."""
+    outcome = Outcome("50 sockets x 20 subscriptions from one key, then webhooks")
+    query = "subscription($p: Period) { dashboard(period: $p) { totals { total read } } }"
+    sockets = []
+    accepted = 0
+    for _ in range(50):
+        socket = await session.ws_connect(target.ws, protocols=["graphql-transport-ws"])
+        sockets.append(socket)
+        await socket.send_json(
+            {"type": "connection_init", "payload": {"x-api-key": target.number_key}}
+        )
+        try:
+            reply = await socket.receive(timeout=10)
+        except TimeoutError:
+            continue
+        if (
+            reply.type == aiohttp.WSMsgType.TEXT
+            and json.loads(reply.data)["type"] == "connection_ack"
+        ):
+            accepted += 1
+            for i in range(20):
+                period = ("DAYS_7", "DAYS_30", "DAYS_90")[i % 3]
+                payload = {"query": query, "variables": {"p": period}}
+                await socket.send_json({"type": "subscribe", "id": str(i), "payload": payload})
+    outcome.measured["sockets accepted"] = accepted
+    if target.webhook is not None:
+        name, secret = target.webhook
+        for i in range(5):
+            event = {
+                "event": "message.sent",
+                "messageId": f"adv-{time.time_ns()}-{i}",
+                "from": "+5511955550101",
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            }
+            body = json.dumps([event]).encode()
+            headers = {SIGNATURE_HEADER: sign(secret, body), "content-type": "application/json"}
+            async with session.post(
+                f"{target.base}/webhooks/{name}", data=body, headers=headers
+            ) as response:
+                outcome.answers.append((response.status, None))
+            await asyncio.sleep(0.5)
+    for socket in sockets:
+        await socket.close()
+    return outcome
+
+
+async def attack_slowloris(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """400 connections whose headers never end, held while the probe runs."""
+    outcome = Outcome("400 connections with unfinished headers")
+    host, port = target.base.removeprefix("http://").rsplit(":", 1)
+    writers = []
+    for _ in range(400):
+        try:
+            reader, writer = await asyncio.open_connection(host, int(port))
+        except OSError:
+            continue
+        writer.write(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n")
+        writers.append((reader, writer))
+    await asyncio.sleep(0.2)
+    outcome.measured["opened"] = len(writers)
+    await asyncio.sleep(target.hold)
+    still = 0
+    for reader, writer in writers:
+        try:
+            writer.write(b"X-More: 1\r\n")
+            await writer.drain()
+            await asyncio.sleep(0)
+            if not reader.at_eof() and not writer.is_closing():
+                still += 1
+        except (ConnectionError, OSError):
+            pass
+    outcome.measured["still open"] = still
+    for _, writer in writers:
+        writer.close()
+    return outcome
+
+
+ATTACKS: dict[str, Attack] = {
+    "fragments": attack_fragment_bomb,
+    "introspection": attack_introspection,
+    "tokens": attack_token_flood,
+    "nested-json": attack_nested_json,
+    "nested-document": attack_nested_document,
+    "heavy-batch": attack_heavy_batch,
+    "operation-names": attack_operation_names,
+    "persisted-flood": attack_persisted_flood,
+    "ws-flood": attack_ws_flood,
+    "ws-sockets": attack_ws_sockets,
+    "slowloris": attack_slowloris,
+}
+
+
+async def run_attack(name: str, target: Target) -> Outcome:
+    """One attack with the probe running beside it."""
+    timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
+    connector = aiohttp.TCPConnector(limit=32)
+    async with (
+        aiohttp.ClientSession(timeout=timeout, connector=connector) as session,
+        Probe(target.base) as probe,
+    ):
+        started = time.perf_counter()
+        outcome = await ATTACKS[name](session, target)
+        outcome.seconds = time.perf_counter() - started
+        await asyncio.sleep(0.1)
+    outcome.worst_probe_ms = probe.worst
+    outcome.median_probe_ms = probe.median
+    return outcome
+
+
+async def baseline(target: Target, seconds: float = 2.0) -> Probe:
+    """The probe alone, for the latency the gateway has when nobody attacks it."""
+    async with Probe(target.base) as probe:
+        await asyncio.sleep(seconds)
+    return probe

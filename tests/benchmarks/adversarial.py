@@ -1,0 +1,106 @@
+"""Attacks: the worst /healthz wait while each kind of attack runs against a live gateway.
+
+    python -m tests.benchmarks.adversarial                     # every attack
+    python -m tests.benchmarks.adversarial --only fragments,tokens
+
+The gateway is `gateway serve` on the demo store, one process, as a user starts it. The probe
+asks /healthz again as soon as it answers; its worst wait during an attack, beside its worst wait
+with nobody attacking (measured first, in the same run), is how long the attack held the event
+loop. Answers are summed up by status and first error code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from tests.adversarial.attacks import ATTACKS, Outcome, Target, baseline, run_attack
+from tests.live import LiveGateway, start_gateway
+
+# Short enough for the slow-client attack to see connections closed while it holds them.
+ENV = {"GATEWAY_HEADER_TIMEOUT_SECONDS": "5", "GATEWAY_RATE_LIMIT": "50"}
+
+
+def webhook_source(data_dir: Path) -> tuple[str, str]:
+    created = subprocess.run(
+        [sys.executable, "-m", "gateway", "webhooks", "create", "--tenant", "demo",
+         "--platform", "pilotstatus"],
+        env={**os.environ, "GATEWAY_DATA_DIR": str(data_dir)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    source = json.loads(created.stdout)
+    return source["name"], source["secret"]
+
+
+def target_of(gateway: LiveGateway, data_dir: Path) -> Target:
+    return Target(
+        base=f"http://127.0.0.1:{gateway.port}",
+        number_key=gateway.keys["number"],
+        tenant_key=gateway.keys["tenant"],
+        webhook=webhook_source(data_dir),
+        pid=gateway.process.pid,
+    )
+
+
+def summary(outcome: Outcome) -> str:
+    counts = Counter(f"{status} {code or 'ok'}" for status, code in outcome.answers)
+    return ", ".join(f"{n}x {what}" for what, n in counts.most_common(4))
+
+
+def report(name: str, outcome: Outcome, calm: float) -> None:
+    measured = " ".join(f"{k.replace(' ', '_')}={v:,.0f}" for k, v in outcome.measured.items())
+    print(
+        f"{name:16} worst_healthz_ms={outcome.worst_probe_ms:9,.1f}"
+        f" median_ms={outcome.median_probe_ms:7.1f}"
+        f" ratio_to_calm={outcome.worst_probe_ms / calm:8.1f}"
+        f" seconds={outcome.seconds:6.1f}  [{summary(outcome)}] {measured}",
+        flush=True,
+    )
+
+
+async def run(names: list[str], hold: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="gateway-adversarial-") as tmp:
+        data_dir = Path(tmp)
+        gateway = start_gateway(data_dir, env=ENV)
+        try:
+            target = target_of(gateway, data_dir)
+            calm = await baseline(target)
+            worst_calm = max(calm.worst, 1.0)
+            print(
+                f"calm             worst_healthz_ms={calm.worst:9,.1f} median_ms={calm.median:7.1f}"
+            )
+            target.hold = hold
+            for name in names:
+                outcome = await run_attack(name, target)
+                report(name, outcome, worst_calm)
+                if gateway.process.poll() is not None:
+                    print("the gateway exited", file=sys.stderr)
+                    break
+        finally:
+            gateway.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--only", help="comma-separated attack names", default=",".join(ATTACKS))
+    parser.add_argument("--hold", type=float, default=12.0, help="seconds slow clients hold on")
+    args = parser.parse_args(argv)
+    names = [name for name in args.only.split(",") if name]
+    unknown = set(names) - set(ATTACKS)
+    if unknown:
+        parser.error(f"unknown attacks: {', '.join(sorted(unknown))}; known: {', '.join(ATTACKS)}")
+    asyncio.run(run(names, args.hold))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Slow and greedy clients of a gateway served as a user serves it: connections that never
+finish their headers are closed, one address holds a bounded number of connections, and
+/metrics can be served on a port of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.live import LiveGateway, free_port, start_gateway
+
+METRICS_PORT = free_port()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    env = {
+        "GATEWAY_HEADER_TIMEOUT_SECONDS": "1",
+        "GATEWAY_MAX_CONNECTIONS_PER_ADDRESS": "20",
+        "GATEWAY_METRICS_PORT": str(METRICS_PORT),
+    }
+    data = tmp_path_factory.mktemp("connections")
+    gateway = start_gateway(Path(data), "--no-demo", env=env, wait_for="graphql")
+    yield gateway
+    gateway.stop()
+
+
+async def half_open(
+    port: int, count: int
+) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    held = []
+    for _ in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n")
+        held.append((reader, writer))
+    await asyncio.gather(*(writer.drain() for _, writer in held))
+    return held
+
+
+async def closed(reader: asyncio.StreamReader, seconds: float) -> bool:
+    """Whether the gateway closed the connection (or reset it) without an answer."""
+    try:
+        return await asyncio.wait_for(reader.read(), seconds) == b""
+    except ConnectionResetError:
+        return True
+
+
+async def test_connections_that_never_finish_their_headers_are_closed(live: LiveGateway) -> None:
+    held = await half_open(live.port, 10)
+    started = time.monotonic()
+    ends = await asyncio.gather(*(closed(reader, 10) for reader, _ in held))
+    assert all(ends)
+    assert time.monotonic() - started < 5
+    for _, writer in held:
+        writer.close()
+
+
+async def test_an_address_holds_a_bounded_number_of_connections(live: LiveGateway) -> None:
+    held = await half_open(live.port, 20)
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert await closed(reader, 5)  # the 21st is closed at once
+    for _, held_writer in held:
+        held_writer.close()
+    await asyncio.sleep(0.2)
+    status, _ = live.query(None, "{ __typename }")
+    assert status == 200  # room again once they are gone
+    writer.close()
+
+
+def test_metrics_have_a_port_of_their_own(live: LiveGateway) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=5) as r:
+        assert b"gateway_http_requests" in r.read()
+    with pytest.raises(urllib.error.HTTPError) as public:
+        urllib.request.urlopen(f"http://127.0.0.1:{live.port}/metrics", timeout=5)
+    assert public.value.code == 404
