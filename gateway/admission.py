@@ -48,7 +48,7 @@ from gateway.clients import client_address
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
-from gateway.schema.documents import parse_within
+from gateway.schema.documents import ParseLimits, parse_within
 from gateway.trusted import DocumentNotTrusted
 
 __all__ = [
@@ -289,12 +289,18 @@ async def admit(admission: Admission) -> Answer:
 
 
 def is_introspection(app: web.Application, parsed: dict[str, DocumentNode], text: str) -> bool:
-    """Whether the text is a document of introspection alone (parsed within the token limit;
-    the parse is kept in `parsed` for execution)."""
+    """Whether the text is a document of introspection alone, parsed within the limits for
+    callers without a key (what introspection needs: GraphiQL's schema query is 183 tokens);
+    the parse is kept in `parsed` for execution."""
     document = parsed.get(text)
     if document is None:
+        settings = app[SETTINGS]
+        limits = ParseLimits(
+            min(settings.anonymous_max_tokens, settings.max_tokens),
+            min(settings.anonymous_max_document_kib, settings.max_document_kib) * 1024,
+        )
         try:
-            document = parse_within(text, app[SETTINGS].max_tokens)
+            document = parse_within(text, limits)
         except GraphQLSyntaxError:
             return False
         parsed[text] = document

@@ -71,6 +71,17 @@ class Settings(BaseSettings):
         200, ge=0, description="Most fragment spreads written in one document."
     )
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
+    max_document_kib: int = Field(
+        64, ge=1, description="Longest document accepted, in KiB of text (comments included)."
+    )
+    anonymous_max_tokens: int = Field(
+        1000,
+        ge=10,
+        description="Longest document accepted without a key (introspection), in tokens.",
+    )
+    anonymous_max_document_kib: int = Field(
+        8, ge=1, description="Longest document accepted without a key, in KiB of text."
+    )
     max_cost: int = Field(
         20_000,
         ge=1,

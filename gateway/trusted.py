@@ -100,7 +100,7 @@ def check_documents(manifest: TrustedDocuments, settings: Settings) -> list[str]
     problems = []
     for digest, body in sorted(manifest.bodies.items()):
         try:
-            document = parse_within(body, limits.max_tokens)
+            document = parse_within(body, limits.parsing)
         except GraphQLError as error:
             problems.append(f"{digest}: {error.message}")
             continue

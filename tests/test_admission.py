@@ -116,21 +116,28 @@ async def test_doubling_fragments_are_refused_in_linear_time(door: Gateway, worl
     assert time.perf_counter() - started < 1.0
 
 
-async def test_a_long_document_without_a_key_is_read_only_to_its_token_limit(
+async def test_a_long_document_without_a_key_is_read_only_to_its_limits(
     door: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Introspection needs a few hundred tokens; a document without a key is parsed within
+    those limits, so that 240 KB of tokens (or of a comment) is refused before it is lexed."""
     from graphql import parse
 
-    seen: list[int | None] = []
+    seen: list[tuple[int | None, int | None]] = []
 
     def observed(text: str, **options: Any) -> Any:
-        seen.append(options.get("max_tokens"))
+        seen.append((options.get("max_tokens"), options.get("max_source_length")))
         return parse(text, **options)
 
     monkeypatch.setattr("gateway.schema.documents.parse", observed)
-    answer = await door.query(None, "{ " + "a " * 120_000 + "}")
-    assert answer.status == 401 and answer.codes == ["UNAUTHENTICATED"]
-    assert seen == [Settings().max_tokens]
+    settings = Settings()
+    limits = (settings.anonymous_max_tokens, settings.anonymous_max_document_kib * 1024)
+    for document in ("{ " + "a " * 120_000 + "}", "{ a #" + "x" * 240_000 + "\n }"):
+        answer = await door.query(None, document)
+        assert answer.status == 401 and answer.codes == ["UNAUTHENTICATED"]
+    # A short document is parsed within the token limit for callers without a key.
+    assert (await door.query(None, "{ __schema { " + "a " * 2000 + "} }")).status == 401
+    assert seen == [limits] * 3
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxTokensLimiter
+from strawberry.extensions import DisableIntrospection
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
@@ -18,9 +18,14 @@ from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCamp
 from gateway.schema.channels import ChannelQueries
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
-from gateway.schema.documents import DocumentStore
+from gateway.schema.documents import DocumentStore, ParseLimits
 from gateway.schema.email import EmailQueries
-from gateway.schema.extensions import DocumentCache, GatewayErrors, OperationMetrics
+from gateway.schema.extensions import (
+    DocumentCache,
+    GatewayErrors,
+    OperationMetrics,
+    ParserLimits,
+)
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
@@ -109,6 +114,7 @@ class Limits:
     max_depth: int = 15
     max_aliases: int = 50
     max_tokens: int = 4000
+    max_document_length: int = 64 * 1024
     max_fields: int = 4000
     max_fragment_spreads: int = 200
     max_cost: int = 20_000
@@ -116,6 +122,10 @@ class Limits:
     max_batch_operations: int = 10
     introspection: bool = True
     otel: bool = False
+
+    @property
+    def parsing(self) -> ParseLimits:
+        return ParseLimits(self.max_tokens, self.max_document_length)
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -125,6 +135,7 @@ def limits_of(settings: Settings) -> Limits:
         max_fields=settings.max_fields,
         max_fragment_spreads=settings.max_fragment_spreads,
         max_tokens=settings.max_tokens,
+        max_document_length=settings.max_document_kib * 1024,
         max_cost=settings.max_cost,
         max_merge_pairs=settings.max_merge_pairs,
         max_batch_operations=settings.max_batch_operations,
@@ -148,11 +159,12 @@ def build_schema(
     )
     # Parsed and validated documents of keyed callers, for this schema's life.
     store = DocumentStore() if fast else None
-    extensions: list[Any] = [lambda: MaxTokensLimiter(max_token_count=limits.max_tokens)]
+    parsing = limits.parsing
+    extensions: list[Any] = [lambda: ParserLimits(parsing)]
     if not limits.introspection:
         extensions.append(DisableIntrospection)
     if store is not None:
-        extensions.append(lambda: DocumentCache(store, limits.max_tokens))
+        extensions.append(lambda: DocumentCache(store, parsing))
     if limits.otel:
         extensions.append(_tracing())
     extensions += [

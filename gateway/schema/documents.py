@@ -12,17 +12,31 @@ from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError, parse
 
-__all__ = ["DocumentStore", "Prepared", "parse_within"]
+__all__ = ["DocumentStore", "ParseLimits", "Prepared", "parse_within"]
 
 # A parsed document holds some tens of objects per token; what an entry is charged per byte of
 # its text, so that the bound in bytes stands for the memory the trees hold.
 TREE_BYTES_PER_CHAR = 60
 
 
-def parse_within(text: str, max_tokens: int) -> DocumentNode:
-    """Parse, refusing a document longer than `max_tokens` (as a GraphQLSyntaxError) as soon as
-    the lexer reaches that many. graphql-core refuses documents nested too deeply the same way."""
-    return parse(text, max_tokens=max_tokens)
+@dataclass(frozen=True)
+class ParseLimits:
+    """How long a document may be: in tokens, and in characters (the lexer reads a long string
+    or comment a character at a time, some half a microsecond each)."""
+
+    max_tokens: int
+    max_length: int
+
+    @property
+    def options(self) -> dict[str, int]:
+        return {"max_tokens": self.max_tokens, "max_source_length": self.max_length}
+
+
+def parse_within(text: str, limits: ParseLimits) -> DocumentNode:
+    """Parse, refusing (as a GraphQLSyntaxError) a document longer than its limits, before
+    lexing it or as soon as the lexer reaches too many tokens. graphql-core refuses documents
+    nested too deeply the same way."""
+    return parse(text, max_tokens=limits.max_tokens, max_source_length=limits.max_length)
 
 
 @dataclass

@@ -12,9 +12,9 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
 from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
-from gateway.schema.documents import DocumentStore, Prepared, parse_within
+from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
-__all__ = ["DocumentCache", "GatewayErrors", "OperationMetrics"]
+__all__ = ["DocumentCache", "GatewayErrors", "OperationMetrics", "ParserLimits"]
 
 log = logging.getLogger("gateway.errors")
 
@@ -57,15 +57,27 @@ def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -
     )
 
 
+class ParserLimits(SchemaExtension):
+    """Whatever parses the operation's document (Strawberry itself, when the gateway's own
+    parse did not take it) parses it within the limits."""
+
+    def __init__(self, limits: ParseLimits) -> None:
+        self.limits = limits
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options.update(self.limits.options)  # type: ignore[typeddict-item]
+        yield
+
+
 class DocumentCache(SchemaExtension):
     """Parse each distinct document once: the one the admission steps parsed for this request,
-    else a keyed caller's kept one, else a new parse within `max_tokens` (kept when the caller
+    else a keyed caller's kept one, else a new parse within the limits (kept when the caller
     is keyed). A document that fails to parse is left to Strawberry, which reports it through the
     usual error path (and so with its code)."""
 
-    def __init__(self, store: DocumentStore, max_tokens: int) -> None:
+    def __init__(self, store: DocumentStore, limits: ParseLimits) -> None:
         self.store = store
-        self.max_tokens = max_tokens
+        self.limits = limits
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -79,7 +91,7 @@ class DocumentCache(SchemaExtension):
                 document = None if prepared is None else prepared.document
             if document is None:
                 with suppress(GraphQLError):
-                    document = parse_within(text, self.max_tokens)
+                    document = parse_within(text, self.limits)
             if document is not None and keyed and self.store.get(text) is None:
                 self.store.put(text, Prepared(document))
             context.graphql_document = document

@@ -3,14 +3,15 @@
 Each subscription reads its figures at once, then waits for the tenant's data version to move
 (a webhook in this process, or the store watch for ingest anywhere else) and reads them again
 with fresh loaders. Changes arriving in a burst are read once: a round starts at most every
-LIVE_INTERVAL seconds, and only the newest figures are ever read, so a slow client never makes
-work or memory pile up. The view sends a round's answer only when it differs from the last one
-sent for that subscription (see gateway.view.LiveSocket).
+LIVE_INTERVAL seconds (up to twice that, spread at random), and only the newest figures are
+read, so a slow client never makes work or memory pile up. The view sends a round's answer
+only when it differs from the last one sent for that subscription (see gateway.view.LiveSocket).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated, TypeVar
@@ -44,7 +45,9 @@ async def _rounds(info: Info, read: Callable[[], Awaitable[T]]) -> AsyncGenerato
         MEMO.set({})
         yield await read()
         await context.versions.moved(tenant_id, seen)
-        await asyncio.sleep(LIVE_INTERVAL)
+        # One change wakes every subscription of the tenant at once; spread over an interval,
+        # their reads leave the loop room between them.
+        await asyncio.sleep(LIVE_INTERVAL * (1 + random.random()))
 
 
 @strawberry.type(description="Live figures, pushed over graphql-transport-ws as ingest moves them.")

@@ -72,6 +72,10 @@ async def run(names: list[str], hold: float) -> None:
         gateway = start_gateway(data_dir, env=ENV)
         try:
             target = target_of(gateway, data_dir)
+            # Both keys known to the gateway first, as after any real use: a key it has not seen
+            # yet is looked up only while its address may still make mistakes.
+            for key in (target.number_key, target.tenant_key):
+                gateway.query(key, "{ __typename }")
             calm = await baseline(target)
             worst_calm = max(calm.worst, 1.0)
             print(
