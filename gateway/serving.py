@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from gateway.app import create_app, metrics_app
-from gateway.connections import guard_connections
+from gateway.connections import harden
 from gateway.settings import Settings
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
@@ -53,7 +53,7 @@ async def serve_once(
     runners = [runner]
     try:
         assert runner.server is not None
-        guard_connections(runner.server, settings.max_connections_per_address)
+        harden(runner.server, settings.max_connections_per_address)
         site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
         await site.start()
         if settings.metrics_port is not None:

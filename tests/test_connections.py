@@ -80,3 +80,15 @@ def test_metrics_have_a_port_of_their_own(live: LiveGateway) -> None:
     with pytest.raises(urllib.error.HTTPError) as public:
         urllib.request.urlopen(f"http://127.0.0.1:{live.port}/metrics", timeout=5)
     assert public.value.code == 404
+
+
+async def test_a_request_that_is_not_even_http_gets_a_typed_answer(live: LiveGateway) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", live.port)
+    writer.write(b"GET /graphql?" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 5)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400" and b"application/json" in head
+    assert b'"code": "BAD_USER_INPUT"' in body or b'"code":"BAD_USER_INPUT"' in body
+    writer.close()
+    assert "Traceback" not in live.log.read_text()
