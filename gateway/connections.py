@@ -18,10 +18,22 @@ __all__ = ["harden"]
 log = logging.getLogger("gateway.connections")
 
 
-class _TypedErrors(RequestHandler):
-    """A request aiohttp's parser refuses (a line too long, a malformed header) is answered
-    with the gateway's typed JSON and logged in one line, not with a traceback: anyone can send
-    these, as often as they like."""
+class _GuardedHandler(RequestHandler):
+    """A connection of the hardened server: counted against its address as it opens (and
+    closed at once over the bound), and a request aiohttp's parser refuses (a line too long, a
+    malformed header) is answered with the gateway's typed JSON and logged in one line, not with
+    a traceback: anyone can send these, as often as they like."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        server = self._manager
+        super().connection_made(transport)
+        if isinstance(server, _HardenedServer) and not server.admit(self, transport):
+            self.force_close()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if isinstance(self._manager, _HardenedServer):
+            self._manager.release(self)
+        super().connection_lost(exc)
 
     def handle_error(
         self,
@@ -32,10 +44,10 @@ class _TypedErrors(RequestHandler):
     ) -> web.StreamResponse:
         if status >= 500:
             return super().handle_error(request, status, exc, message)
-        reason = getattr(exc, "message", None) or message or "malformed HTTP request"
-        log.warning("refused a malformed request from %s: %s", request.remote, str(reason)[:200])
+        reason = str(getattr(exc, "message", None) or message or "malformed HTTP request")[:200]
+        log.warning("refused a malformed request from %s: %s", request.remote, reason)
         response = web.json_response(
-            {"error": f"malformed HTTP request: {str(reason)[:200]}", "code": "BAD_USER_INPUT"},
+            {"error": f"malformed HTTP request: {reason}", "code": "BAD_USER_INPUT"},
             status=status,
         )
         response.force_close()
@@ -43,39 +55,38 @@ class _TypedErrors(RequestHandler):
 
 
 class _HardenedServer(web.Server):
+    max_per_address = 0
+
     def __call__(self) -> RequestHandler:
-        return _TypedErrors(self, loop=self._loop, **self._kwargs)
+        return _GuardedHandler(self, loop=self._loop, **self._kwargs)
 
-
-def harden(server: web.Server, max_per_address: int) -> None:
-    """Give `server` typed answers to malformed requests, and close any connection over
-    `max_per_address` from one address (0: no bound). aiohttp builds its server inside the
-    runner, so the server is given its subclass and its two connection hooks wrapped here."""
-    server.__class__ = _HardenedServer
-    if max_per_address <= 0:
-        return
-    held: dict[object, str] = {}
-    counts: Counter[str] = Counter()
-    made, lost = server.connection_made, server.connection_lost
-
-    def connection_made(handler: Any, transport: asyncio.Transport) -> None:
-        made(handler, transport)
+    def admit(self, handler: RequestHandler, transport: asyncio.BaseTransport) -> bool:
+        if self.max_per_address <= 0:
+            return True
+        counts: Counter[str] = self.__dict__.setdefault("_per_address", Counter())
+        held: dict[RequestHandler, str] = self.__dict__.setdefault("_held", {})
         peer = transport.get_extra_info("peername")
         address = address_bucket(str(peer[0])) if peer else ""
-        if counts[address] >= max_per_address:
-            log.warning("closed a connection from %s: it holds %d", address, max_per_address)
-            transport.close()
-            return
+        if counts[address] >= self.max_per_address:
+            log.warning("closed a connection from %s: it holds %d", address, counts[address])
+            return False
         counts[address] += 1
         held[handler] = address
+        return True
 
-    def connection_lost(handler: Any, exc: BaseException | None = None) -> None:
-        lost(handler, exc)
-        address = held.pop(handler, None)
+    def release(self, handler: RequestHandler) -> None:
+        address = self.__dict__.get("_held", {}).pop(handler, None)
         if address is not None:
+            counts: Counter[str] = self.__dict__["_per_address"]
             counts[address] -= 1
             if counts[address] <= 0:
                 del counts[address]
 
-    server.connection_made = connection_made  # type: ignore[method-assign]
-    server.connection_lost = connection_lost  # type: ignore[method-assign]
+
+def harden(server: web.Server, max_per_address: int) -> None:
+    """Give `server` typed answers to malformed requests, and a bound of `max_per_address`
+    open connections per client address (0: none). aiohttp builds its server inside the
+    runner, so the server built there is given the hardened class here."""
+    server.__class__ = _HardenedServer
+    assert isinstance(server, _HardenedServer)
+    server.max_per_address = max_per_address

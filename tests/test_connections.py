@@ -5,6 +5,7 @@ finish their headers are closed, one address holds a bounded number of connectio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import urllib.error
 import urllib.request
@@ -43,6 +44,12 @@ async def half_open(
     return held
 
 
+async def shut(writer: asyncio.StreamWriter) -> None:
+    writer.close()
+    with contextlib.suppress(ConnectionError):
+        await writer.wait_closed()
+
+
 async def closed(reader: asyncio.StreamReader, seconds: float) -> bool:
     """Whether the gateway closed the connection (or reset it) without an answer."""
     try:
@@ -58,7 +65,7 @@ async def test_connections_that_never_finish_their_headers_are_closed(live: Live
     assert all(ends)
     assert time.monotonic() - started < 5
     for _, writer in held:
-        writer.close()
+        await shut(writer)
 
 
 async def test_an_address_holds_a_bounded_number_of_connections(live: LiveGateway) -> None:
@@ -67,11 +74,11 @@ async def test_an_address_holds_a_bounded_number_of_connections(live: LiveGatewa
     writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     assert await closed(reader, 5)  # the 21st is closed at once
     for _, held_writer in held:
-        held_writer.close()
+        await shut(held_writer)
     await asyncio.sleep(0.2)
     status, _ = live.query(None, "{ __typename }")
     assert status == 200  # room again once they are gone
-    writer.close()
+    await shut(writer)
 
 
 def test_metrics_have_a_port_of_their_own(live: LiveGateway) -> None:
@@ -80,6 +87,7 @@ def test_metrics_have_a_port_of_their_own(live: LiveGateway) -> None:
     with pytest.raises(urllib.error.HTTPError) as public:
         urllib.request.urlopen(f"http://127.0.0.1:{live.port}/metrics", timeout=5)
     assert public.value.code == 404
+    public.value.close()
 
 
 async def test_a_request_that_is_not_even_http_gets_a_typed_answer(live: LiveGateway) -> None:
@@ -90,5 +98,5 @@ async def test_a_request_that_is_not_even_http_gets_a_typed_answer(live: LiveGat
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.split(b" ")[1] == b"400" and b"application/json" in head
     assert b'"code": "BAD_USER_INPUT"' in body or b'"code":"BAD_USER_INPUT"' in body
-    writer.close()
+    await shut(writer)
     assert "Traceback" not in live.log.read_text()
