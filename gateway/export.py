@@ -69,6 +69,8 @@ async def _rows(request: web.Request) -> tuple[list[SmsCampaignPerformance], Zon
         start=window.start,
         end=window.end,
         timezone=zone.key,
+        start_defaulted=query.get("startDate") is None,
+        end_defaulted=query.get("endDate") is None,
     )
     [answer] = await registry.get(export.source).load_campaign_exports([export])
     if isinstance(answer, GatewayError):
