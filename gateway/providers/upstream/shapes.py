@@ -50,8 +50,14 @@ def _day_in_years(day: date) -> date:
     return day
 
 
-Count = Annotated[int, Field(ge=0, le=INT_MAX)]
-Signed = Annotated[int, Field(ge=-INT_MAX - 1, le=INT_MAX)]
+def _fits(value: int) -> int:
+    if not -INT_MAX - 1 <= value <= INT_MAX:
+        raise ValueError(f"a count beyond GraphQL's Int ({INT_MAX})")
+    return value
+
+
+Count = Annotated[int, Field(ge=0), AfterValidator(_fits)]
+Signed = Annotated[int, AfterValidator(_fits)]
 Moment = Annotated[AwareDatetime, AfterValidator(_in_years)]
 Day = Annotated[date, AfterValidator(_day_in_years)]
 

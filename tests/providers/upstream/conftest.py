@@ -27,7 +27,8 @@ retries = 2
 backoff_seconds = 0.05
 breaker_failures = 4
 breaker_reset_seconds = 0.5
-cache_ttl_seconds = 1.0"""
+cache_ttl_seconds = 1.0
+max_body_kib = 256"""
 
 
 @dataclass
