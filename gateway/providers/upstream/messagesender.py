@@ -201,7 +201,8 @@ class MessageSenderProvider(UpstreamProvider):
                 "/api/analytics/export",
                 {**self._range(request), "type": "campaigns"},
                 self.credential(request.tenant_id),
-                accept="text/csv",
+                # The export is CSV; its errors, like every other endpoint's, are JSON.
+                accept="text/csv, application/json;q=0.5",
             )
             return export_rows(self.name, request.tenant_id, response.body, response.status)
 

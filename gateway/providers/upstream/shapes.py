@@ -35,18 +35,18 @@ M = TypeVar("M")
 # GraphQL's Int is 32 bits: a count beyond it cannot be answered, so it is refused where it
 # enters, as the upstream's error, instead of failing while the answer is written.
 INT_MAX = 2**31 - 1
-FIRST, END = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
+FIRST, END = datetime(1800, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _in_years(moment: datetime) -> datetime:
     if not FIRST <= moment < END:
-        raise ValueError("a time outside the years 1970 to 2199")
+        raise ValueError("a time outside the years 1800 to 2199")
     return moment
 
 
 def _day_in_years(day: date) -> date:
     if not FIRST.date() <= day < END.date():
-        raise ValueError("a date outside the years 1970 to 2199")
+        raise ValueError("a date outside the years 1800 to 2199")
     return day
 
 

@@ -102,4 +102,4 @@ async def test_the_export_asks_for_csv(
     )
     assert "errors" not in answer.body, answer.body
     assert len(answer.data["sms"]["campaignExport"]) == 3
-    assert platforms.states["ms"].accepts == ["text/csv"]
+    assert platforms.states["ms"].accepts == ["text/csv, application/json;q=0.5"]
