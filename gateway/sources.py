@@ -7,6 +7,7 @@
     max_concurrency = 8                # calls in flight at once
     retries = 2                        # on connection errors, 5xx and 429
     max_body_kib = 8192                # the largest answer read; larger is UPSTREAM_ERROR
+    # range_format = "instant"         # MessageSender only: instants instead of ISO dates
 
     [tenants.acme]
     sms = "ms"                         # SMS analytics, SMS campaigns, billing; default native

@@ -52,6 +52,16 @@ _ERROR_BODY = 64 * 1024
 
 
 @dataclass(frozen=True)
+class _Call:
+    """One GET as it is sent, retries and all."""
+
+    path: str
+    params: Mapping[str, str]
+    headers: Mapping[str, str]
+    credential: str  # blanked out of anything the upstream says back
+
+
+@dataclass(frozen=True)
 class UpstreamResponse:
     status: int
     body: bytes
@@ -100,22 +110,21 @@ class UpstreamClient:
             credential_header or header: f"{scheme} {credential}" if scheme else credential,
             "accept": accept,
         }
+        call = _Call(path, params, headers, credential)
         memo = MEMO.get()
         if memo is None:
-            return await self._call(path, params, headers, credential)
+            return await self._call(call)
         key = (self.name, path, tuple(sorted(params.items())), tuple(sorted(headers.items())))
         if key not in memo:
-            memo[key] = asyncio.ensure_future(self._call(path, params, headers, credential))
+            memo[key] = asyncio.ensure_future(self._call(call))
         return await asyncio.shield(memo[key])
 
-    async def _call(
-        self, path: str, params: Mapping[str, str], headers: Mapping[str, str], credential: str
-    ) -> UpstreamResponse:
+    async def _call(self, call: _Call) -> UpstreamResponse:
         """One call, its retries included: the breaker hears of it once."""
         deadline = DEADLINE.get() or time.monotonic() + self.config.timeout_seconds * 3
         ticket = await self._admit(deadline)
         try:
-            response = await self._attempts(path, params, headers, credential, deadline)
+            response = await self._attempts(call, deadline)
         except GatewayError as error:
             self.breaker.record(
                 not _counts_as_failure(error), time.monotonic(), trial=ticket is Ticket.TRIAL
@@ -145,25 +154,18 @@ class UpstreamClient:
             )
         return ticket
 
-    async def _attempts(
-        self,
-        path: str,
-        params: Mapping[str, str],
-        headers: Mapping[str, str],
-        credential: str,
-        deadline: float,
-    ) -> UpstreamResponse:
+    async def _attempts(self, call: _Call, deadline: float) -> UpstreamResponse:
         attempt = 0
         while True:
             try:
-                return await self._send(path, params, headers, credential, deadline)
+                return await self._send(call, deadline)
             except GatewayError as error:
                 wait = self._backoff(attempt, error)
                 # Retrying into a circuit that other calls opened meanwhile would only hide
                 # this call's own answer behind "circuit is open".
                 if wait is None or time.monotonic() + wait >= deadline or self.breaker.is_open:
                     raise
-                log.info("retrying %s %s in %.2fs after %s", self.name, path, wait, error.code)
+                log.info("retrying %s %s in %.2fs after %s", self.name, call.path, wait, error.code)
                 await asyncio.sleep(wait)
                 attempt += 1
 
@@ -204,22 +206,15 @@ class UpstreamClient:
             upstreamStatus=None,
         )
 
-    async def _send(
-        self,
-        path: str,
-        params: Mapping[str, str],
-        headers: Mapping[str, str],
-        credential: str,
-        deadline: float,
-    ) -> UpstreamResponse:
+    async def _send(self, call: _Call, deadline: float) -> UpstreamResponse:
         started, outcome = time.monotonic(), "unreachable"
         try:
             async with self._slot(deadline) as left:
                 self.calls += 1
                 timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_seconds, left))
-                url = self.config.base_url.rstrip("/") + path
+                url = self.config.base_url.rstrip("/") + call.path
                 async with self.session.get(
-                    url, params=params, headers=headers, timeout=timeout
+                    url, params=call.params, headers=call.headers, timeout=timeout
                 ) as raw:
                     outcome = str(raw.status)
                     response = UpstreamResponse(
@@ -244,7 +239,7 @@ class UpstreamClient:
             UPSTREAM_SECONDS.labels(self.name).observe(time.monotonic() - started)
         if response.status >= 400:
             raise map_status(
-                self.name, response.status, response.body, response.headers, (credential,)
+                self.name, response.status, response.body, response.headers, (call.credential,)
             )
         return response
 

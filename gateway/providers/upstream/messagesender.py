@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from gateway.domain.billing import BillingStatus, CreditProduct, Credits, Subscription
+from gateway.domain.billing import BillingStatus, CreditProduct, Credits
 from gateway.domain.campaigns import (
     Campaign,
     CampaignRef,
@@ -213,13 +213,12 @@ class MessageSenderProvider(UpstreamProvider):
     ) -> list[BillingStatus | GatewayError | None]:
         async def one(tenant_id: str) -> BillingStatus | None:
             body = await self.fetch("/api/billing/status", {}, tenant_id, BILLING)
-            subscription = body.subscription
             return BillingStatus(
                 organization_id=body.organization_id,
                 brand=body.brand,
                 billing_status=body.billing_status,
                 pricing_model=body.pricing_model,
-                subscription=Subscription(**subscription.model_dump()) if subscription else None,
+                subscription=body.subscription,
                 credits=Credits(available=body.credits.available, included=body.credits.included),
                 customer_portal_url=body.portal_urls.customer_portal,
                 subscription_management_url=body.portal_urls.subscription_management,

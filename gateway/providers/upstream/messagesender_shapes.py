@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, TypeAdapter, model_validator
 
+from gateway.domain.billing import Subscription
 from gateway.domain.campaigns import CampaignStatusCounts
 from gateway.domain.messages import DeliveryCounts
 from gateway.providers.upstream.shapes import Count, Day, Moment, Shape, Signed, fit_int
@@ -135,17 +136,6 @@ class _BestTimes(Shape):
     by_day_of_week: list[_Weekday] = Field(alias="byDayOfWeek")
 
 
-class _Subscription(Shape):
-    id: str
-    plan_type: str | None = None
-    billing_interval: str | None = None
-    status: str | None = None
-    paid_through: str | None = None
-    current_period_end: str | None = None
-    next_billing_date: str | None = None
-    provider: str | None = None
-
-
 class _Credits(Shape):
     available: Signed
     included: Signed
@@ -173,7 +163,8 @@ class _Billing(Shape):
     brand: str | None = None
     billing_status: str
     pricing_model: str
-    subscription: _Subscription | None = None
+    # The domain's own model: every field but id optional, keys beyond them ignored.
+    subscription: Subscription | None = None
     credits: _Credits
     portal_urls: _PortalUrls = _PortalUrls()
     available_credit_products: list[_CreditProduct] = []
