@@ -70,6 +70,8 @@ async def _rows(
         start=window.start,
         end=window.end,
         timezone=zone.key,
+        start_defaulted=query.get("startDate") is None,
+        end_defaulted=query.get("endDate") is None,
     )
     [answer] = await registry.get(export.source).load_campaign_exports([export])
     if isinstance(answer, GatewayError):

@@ -6,6 +6,8 @@
     timeout_seconds = 10               # per call
     max_concurrency = 8                # calls in flight at once
     retries = 2                        # on connection errors, 5xx and 429
+    max_body_kib = 8192                # the largest answer read; larger is UPSTREAM_ERROR
+    # range_format = "instant"         # MessageSender only: instants instead of ISO dates
 
     [tenants.acme]
     sms = "ms"                         # SMS analytics, SMS campaigns, billing; default native
@@ -60,9 +62,14 @@ class SourceConfig(BaseModel):
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
     cache_ttl_seconds: float = Field(30.0, ge=0, le=86400)
+    # An answer is read as it streams in and given up on past this size.
+    max_body_kib: int = Field(8192, ge=1, le=1024 * 1024)
     # The documents do not say how MessageSender and the email API take their key; these say.
     auth_header: str | None = None
     auth_scheme: str | None = None
+    # MessageSender types startDate/endDate as ISO dates, so only whole UTC days can be asked;
+    # "instant" sends full instants instead, for a server known to take them.
+    range_format: Literal["date", "instant"] = "date"
 
     def auth(self) -> tuple[str, str]:
         """(header, scheme) for this platform's key; scheme '' sends the key bare."""

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,10 +69,13 @@ def start_gateway(
     port: int | None = None,
     env: dict[str, str] | None = None,
     wait_for: str = "curl",
+    program: Sequence[str] = (sys.executable, "-m", "gateway"),
+    cwd: Path | None = None,
 ) -> LiveGateway:
     """`gateway serve` with `args`, returned once its banner has printed `wait_for` (with the
     demo, its last line); the demo keys it printed are in `.keys`. What it logs goes to a file
-    beside the data, so a long run never blocks on a full pipe."""
+    beside the data, so a long run never blocks on a full pipe. `program` is how the gateway is
+    started (another installation's `gateway` command, say)."""
     port = port or free_port()
     log = data_dir / f"gateway-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -83,11 +87,12 @@ def start_gateway(
     }
     with log.open("a") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "serve", *args],
+            [*program, "serve", *args],
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
             env=environment,
+            cwd=cwd,
         )
     assert process.stdout is not None
     lines: list[str] = []

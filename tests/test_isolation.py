@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 from graphql import parse
 
 from gateway.app import create_app
+from gateway.auth import KeyKind, default_scopes
+from gateway.providers.native.tenancy import Tenancy
 from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
 from gateway.settings import Settings
+from gateway.testing.fakes import FakeState, pilotstatus_app
 from tests.conftest import Gateway, World, fixed_clock, ingest, serve
 
 EVERYTHING = """{
@@ -37,9 +41,11 @@ EVERYTHING = """{
 # schema's text, the same for everyone.
 ELSEWHERE = {"number", "campaign", "_entities", "_service"}
 
+# Each tenant also has a number at Pilot Status in the gateway configured with it (below).
+UPSTREAM_PHONES = {"acme": "+5511955550199", "globex": "+4930955550299"}
 MARKERS = {
-    "acme": ["ACME-CAMPAIGN", "org-acme", "+5511900000001", "+5511900000002"],
-    "globex": ["GLOBEX-CAMPAIGN", "org-globex", "+4930900000003"],
+    "acme": ["ACME-CAMPAIGN", "org-acme", "+5511900000001", "+5511900000002", "+5511955550199"],
+    "globex": ["GLOBEX-CAMPAIGN", "org-globex", "+4930900000003", "+4930955550299"],
 }
 KEYS = [
     "acme_tenant",
@@ -200,3 +206,91 @@ async def test_the_response_cache_never_crosses_tenants(cached: Gateway, world: 
             answer = await cached.query(world.keys[key], EVERYTHING)
             assert_nothing_of_the_other(answer.body, key)
             assert MARKERS[tenant_of(key)][0] in json.dumps(answer.body)
+
+
+@pytest.fixture
+async def with_upstream_numbers(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Gateway]:
+    """The same tenants, each with one more number, at a fake Pilot Status, and a key for it."""
+    state = FakeState(keys={f"ps_{t}": phone for t, phone in UPSTREAM_PHONES.items()})
+    state.now = fixed_clock
+    platform = TestServer(pilotstatus_app(state), host="127.0.0.1")
+    await platform.start_server()
+    sources = f"""[sources.ps]
+platform = "pilotstatus"
+base_url = "http://127.0.0.1:{platform.port}"
+retries = 0
+"""
+    for tenant, phone in UPSTREAM_PHONES.items():
+        monkeypatch.setenv(f"ISOLATION_{tenant.upper()}_PS_KEY", f"ps_{tenant}")
+        sources += f"""
+[[tenants.{tenant}.numbers]]
+source = "ps"
+phone = "{phone}"
+key_env = "ISOLATION_{tenant.upper()}_PS_KEY"
+"""
+    (tmp_path / "sources.toml").write_text(sources)
+    settings = Settings(
+        store_url=world.store.url,
+        demo=False,
+        cache_ttl_seconds=0,
+        rate_limit=0,
+        sources_file=tmp_path / "sources.toml",
+    )
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        tenancy = Tenancy(world.store)
+        for tenant, phone in UPSTREAM_PHONES.items():
+            [number] = [n for n in await tenancy.list_numbers(tenant) if n.phone_number == phone]
+            kind = KeyKind.NUMBER
+            issued = await tenancy.create_key(
+                tenant, kind, default_scopes(kind), number_id=number.id
+            )
+            world.keys[f"{tenant}_upstream"] = issued.key
+            world.numbers[f"{tenant}_upstream"] = number.id
+        yield running
+    await platform.close()
+
+
+UPSTREAM_KEYS = ["acme_upstream", "globex_upstream", "acme_tenant", "globex_tenant"]
+NUMBER_FIELDS = """{ numbers { phoneNumber dashboard { totals { total } } }
+  linkedNumber { phoneNumber } dashboard { totals { total } } }"""
+
+
+@pytest.mark.parametrize("key", UPSTREAM_KEYS)
+async def test_keys_of_upstream_numbers_see_their_number_and_nothing_of_another_tenant(
+    with_upstream_numbers: Gateway, world: World, key: str
+) -> None:
+    await seed(world)
+    answer = await with_upstream_numbers.query(world.keys[key], EVERYTHING)
+    assert answer.status == 200
+    assert_nothing_of_the_other(answer.body, key)
+    answer = await with_upstream_numbers.query(world.keys[key], NUMBER_FIELDS)
+    numbers = answer.data["numbers"]
+    phones = [n["phoneNumber"] for n in numbers]
+    assert UPSTREAM_PHONES[tenant_of(key)] in phones
+    assert all(n["dashboard"]["totals"]["total"] >= 0 for n in numbers), answer.body
+    if key.endswith("_upstream"):  # its own number, at its source, with its dashboard
+        assert "errors" not in answer.body, answer.body
+        assert phones == [UPSTREAM_PHONES[tenant_of(key)]]
+        assert answer.data["linkedNumber"] == {"phoneNumber": phones[0]}
+        assert answer.data["dashboard"]["totals"] == numbers[0]["dashboard"]["totals"]
+        assert numbers[0]["dashboard"]["totals"]["total"] > 0
+
+
+@pytest.mark.parametrize("key", UPSTREAM_KEYS)
+async def test_another_tenants_upstream_number_is_not_found(
+    with_upstream_numbers: Gateway, world: World, key: str
+) -> None:
+    other = "globex" if tenant_of(key) == "acme" else "acme"
+    number = encode_id("WhatsAppNumber", "ps", world.numbers[f"{other}_upstream"])
+    answer = await with_upstream_numbers.query(
+        world.keys[key], "query ($id: ID!) { number(id: $id) { phoneNumber } }", {"id": number}
+    )
+    assert answer.data == {"number": None} and answer.codes == ["NOT_FOUND"]
+    answer = await with_upstream_numbers.query(
+        world.keys[key],
+        "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
+        {"r": [{"__typename": "WhatsAppNumber", "id": number}]},
+    )
+    assert answer.data == {"_entities": [None]} and answer.codes == ["NOT_FOUND"]

@@ -33,6 +33,10 @@ class RangeRequest(BaseModel):
     limit: int = 0
     period: Period | None = None  # when the range is a dashboard period, for sources that
     # can only answer periods
+    # When the caller named no start (it is the field's default days before the end) or no end
+    # (it is now): a source whose own defaults are the same can be asked for them.
+    start_defaulted: bool = False
+    end_defaulted: bool = False
 
 
 class ContactTotals(BaseModel):

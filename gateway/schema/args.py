@@ -90,6 +90,8 @@ def range_request(
         end=window.end,
         timezone=zone.key,
         limit=limit,
+        start_defaulted=start is None,
+        end_defaulted=end is None,
     )
 
 

@@ -30,8 +30,10 @@ class GatewayErrors(SchemaExtension):
 
     def _coded(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
-        if original is None or isinstance(original, GraphQLError):
-            # Parse, validation and variable-coercion errors: the request itself is wrong.
+        # Parse, validation and variable-coercion errors: the request itself is wrong. An error
+        # of the GraphQL library with a path arose completing a value (an Int beyond 32 bits,
+        # say): the gateway's or an upstream's fault, never the caller's, so it is masked below.
+        if (original is None or isinstance(original, GraphQLError)) and error.path is None:
             return _with(error, error.message, {"code": BadUserInput.code})
         if isinstance(original, GatewayError):
             return _with(error, original.message, original.extensions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 from typing import Annotated
 
@@ -99,14 +100,20 @@ class WhatsAppNumberType:
 
 
 async def linked_number(info: Info) -> WhatsAppNumberType:
-    principal = info.context.principal
-    ref = NumberRef(
-        source="native", tenant_id=principal.tenant_id, number_id=principal.linked_number()
-    )
-    number = await info.context.loaders.numbers.get(ref)
-    if number is None:
+    context = info.context
+    principal = context.principal
+    number_id = principal.linked_number()
+    # The key names the number, not where it lives: it may be at any source (a Pilot Status
+    # number, say). One batched lookup; an id names one number, so at most one ref matches.
+    refs = [
+        NumberRef(source=source, tenant_id=principal.tenant_id, number_id=number_id)
+        for source in context.registry.names
+    ]
+    loader = context.loaders.numbers
+    found = [n for n in await asyncio.gather(*map(loader.get, refs)) if n is not None]
+    if not found:
         raise NumberNotLinked("the number this key was linked to no longer exists")
-    return WhatsAppNumberType(model=number)
+    return WhatsAppNumberType(model=found[0])
 
 
 @strawberry.type

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,6 +36,10 @@ class Fault:
     malformed: bool = False
     drop: bool = False
     delay: float = 0.0
+    body: bytes | None = None  # answered as it is (with `status`, default 200)
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    stream: int = 0  # bytes of an endless-looking JSON array, sent in chunks
 
 
 @dataclass
@@ -44,13 +49,16 @@ class FakeState:
     keys: dict[str, str] = field(default_factory=dict)  # secret -> who (a phone, or "tenant")
     key_header: str = "x-api-key"
     key_scheme: str = ""
+    instants: bool = False  # MessageSender: take startDate/endDate as instants too
     latency: float = 0.0
     faults: deque[Fault] = field(default_factory=deque)
     outage: Fault | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     calls: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    accepts: list[str] = field(default_factory=list)  # each call's Accept header
     in_flight: int = 0
     max_in_flight: int = 0
+    streamed: int = 0  # bytes of Fault.stream bodies written before the client went away
 
     def who(self, request: web.Request) -> str | None:
         if self.key_header == "x-api-key":
@@ -78,6 +86,7 @@ def refuse(
 async def behave(request: web.Request, handler: Handler) -> web.StreamResponse:
     state = request.app[STATE]
     state.calls.append((request.path, dict(request.query)))
+    state.accepts.append(request.headers.get("accept", ""))
     state.in_flight += 1
     state.max_in_flight = max(state.max_in_flight, state.in_flight)
     try:
@@ -90,18 +99,38 @@ async def behave(request: web.Request, handler: Handler) -> web.StreamResponse:
                 raise ConnectionResetError("dropped on purpose")
             if fault.malformed:
                 return web.Response(text='{"totals": {"sent": 1', content_type="application/json")
-            if fault.status is not None:
-                headers = (
-                    {"Retry-After": f"{fault.retry_after:g}"}
-                    if fault.retry_after is not None
-                    else None
+            if fault.stream:
+                return await _stream(request, fault.stream)
+            headers = dict(fault.headers)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            if fault.body is not None:
+                return web.Response(
+                    body=fault.body,
+                    status=fault.status or 200,
+                    content_type=fault.content_type,
+                    headers=headers,
                 )
+            if fault.status is not None:
                 return refuse(fault.status, fault.error, fault.code, headers)
         if state.who(request) is None:
             return refuse(401, "Unauthorized")
         return await handler(request)
     finally:
         state.in_flight -= 1
+
+
+async def _stream(request: web.Request, size: int) -> web.StreamResponse:
+    """A body of `size` bytes sent chunk by chunk with no length, as a runaway upstream would."""
+    state = request.app[STATE]
+    response = web.StreamResponse(headers={"content-type": "application/json"})
+    await response.prepare(request)
+    chunk = b"[" + b"1," * (32 * 1024)
+    with contextlib.suppress(ConnectionError):
+        while state.streamed < size:
+            await response.write(chunk)
+            state.streamed += len(chunk)
+    return response
 
 
 def _app(state: FakeState, routes: list[web.RouteDef]) -> web.Application:
@@ -180,29 +209,51 @@ CAMPAIGNS: list[dict[str, Any]] = [
 ]
 
 
-def _range(request: web.Request) -> tuple[datetime, datetime] | None:
-    try:
-        end = datetime.fromisoformat(
-            request.query.get("endDate", "2025-04-24T00:00:00Z").replace("Z", "+00:00")
-        )
-        start = datetime.fromisoformat(
-            request.query.get("startDate", "2025-03-25T00:00:00Z").replace("Z", "+00:00")
-        )
-    except ValueError:
-        return None
-    return start, end
+def _range(request: web.Request) -> tuple[datetime, datetime]:
+    """[start, end) from startDate/endDate, ISO dates as the document types them (endDate's
+    day not included); instants too when the state allows them. Else 422, as a strict server
+    following the document answers."""
+    state = request.app[STATE]
+    bounds: list[datetime | None] = []
+    for name in ("startDate", "endDate"):
+        value = request.query.get(name)
+        try:
+            if value is None:
+                bounds.append(None)
+            elif state.instants and "T" in value:
+                bounds.append(datetime.fromisoformat(value.replace("Z", "+00:00")))
+            else:
+                bounds.append(datetime.combine(date.fromisoformat(value), time(0), UTC))
+        except ValueError:
+            raise web.HTTPUnprocessableEntity(
+                text=json.dumps({"error": f"{name} must be an ISO 8601 date (YYYY-MM-DD)"}),
+                content_type="application/json",
+            ) from None
+    end = bounds[1] or state.now()
+    return bounds[0] or end - timedelta(days=30), end
 
 
 async def ms_overview(request: web.Request) -> web.Response:
     window = _range(request)
-    if window is None:
-        return refuse(400, "Invalid date")
     return web.json_response(
         {
             "dateRange": {"start": window[0].isoformat(), "end": window[1].isoformat()},
-            "campaigns": {"total": 12, "completed": 10, "sending": 0, "scheduled": 1, "failed": 1},
+            # Keys beyond the document's, as a real API adds them.
+            "campaigns": {
+                "total": 12,
+                "completed": 10,
+                "sending": 0,
+                "scheduled": 1,
+                "failed": 1,
+                "archived": {"count": 3},
+            },
             "messages": {"total": 48500, "sent": 48200, "delivered": 46800, "failed": 300},
-            "contacts": {"total": 15420, "textable": 14100, "optedOut": 320},
+            "contacts": {
+                "total": 15420,
+                "textable": 14100,
+                "optedOut": 320,
+                "lastImportAt": "2025-04-20T13:00:00.000Z",
+            },
             "deliveryRate": 96.49,
         }
     )
@@ -210,8 +261,6 @@ async def ms_overview(request: web.Request) -> web.Response:
 
 async def ms_trends(request: web.Request) -> web.Response:
     window = _range(request)
-    if window is None:
-        return refuse(400, "Invalid date")
     start, end = window[0].date(), (window[1] - timedelta(microseconds=1)).date()
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     if request.query.get("metric", "messages") == "campaigns":
@@ -238,6 +287,7 @@ async def ms_trends(request: web.Request) -> web.Response:
 
 
 async def ms_top(request: web.Request) -> web.Response:
+    _range(request)
     limit = int(request.query.get("limit", "10"))
     ranked = sorted(
         CAMPAIGNS,
@@ -253,6 +303,7 @@ async def ms_top(request: web.Request) -> web.Response:
 
 
 async def ms_best(request: web.Request) -> web.Response:
+    _range(request)
     return web.json_response(
         {
             "byHour": [
@@ -282,8 +333,12 @@ BILLING: dict[str, Any] = {
         "next_billing_date": "2025-06-01",
         "provider": "amplifi",
     },
-    "credits": {"available": 24500, "included": 10000, "total": 34500},
-    "portal_urls": {"customer_portal": None, "subscription_management": None},
+    "credits": {"available": 24500, "included": 10000, "total": 34500, "currency": "credits"},
+    "portal_urls": {
+        "customer_portal": None,
+        "subscription_management": None,
+        "billing_history": {"url": None},
+    },
     "available_credit_products": [
         {
             "id": "prod_xyz789",
@@ -304,6 +359,10 @@ async def ms_balance(request: web.Request) -> web.Response:
 
 
 async def ms_export(request: web.Request) -> web.Response:
+    accept = request.headers.get("accept", "*/*")
+    if "text/csv" not in accept and "*/*" not in accept:
+        return refuse(406, "This endpoint answers text/csv")
+    _range(request)
     if request.query.get("type", "campaigns") != "campaigns":
         return refuse(400, "Unsupported export type")
     lines = ["Campaign Name,Status,Total Recipients,Sent,Delivered,Failed,Created At,Completed At"]
@@ -389,7 +448,7 @@ async def er_dashboard(request: web.Request) -> web.Response:
             "previous": previous,
             "diff": round((value - previous) / previous * 100, 2) if previous else None,
         }
-    return web.json_response(figures)
+    return web.json_response({**figures, "pastDays": days})
 
 
 async def er_overall(request: web.Request) -> web.Response:

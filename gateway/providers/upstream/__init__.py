@@ -31,7 +31,7 @@ async def upstream_providers(
         for name, source in config.sources.items():
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=source.max_concurrency),
-                headers={"accept": "application/json", "user-agent": "analytics-gateway"},
+                headers={"user-agent": "analytics-gateway"},
             )
             sessions.append(session)
             client = UpstreamClient(name, source, session)

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
@@ -28,8 +28,9 @@ from gateway.domain.email import (
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
-from gateway.errors import GatewayError, UnsupportedBySource, UpstreamError
+from gateway.errors import GatewayError, UnsupportedBySource
 from gateway.providers.upstream.http import UpstreamClient
+from gateway.providers.upstream.shapes import validated
 
 __all__ = ["UpstreamProvider", "each"]
 
@@ -72,14 +73,7 @@ class UpstreamProvider:
     ) -> M:
         """GET `path` with the tenant's key and validate the JSON it answers as `shape`."""
         response = await self.client.get(path, params, self.credential(tenant_id))
-        try:
-            return shape.validate_python(response.json(self.name))
-        except ValidationError:
-            raise UpstreamError(
-                f"{self.name} answered {path} in an unexpected shape",
-                source=self.name,
-                upstreamStatus=response.status,
-            ) from None
+        return validated(shape, response.json(self.name), self.name, path, response.status)
 
     def credential(self, tenant_id: str) -> str:
         try:

@@ -1,7 +1,8 @@
 """The email platform's reports API: dashboard, overall, histogram, campaign report, engagement.
 
 Its document names the endpoints, parameters and fields but shows no JSON bodies; the shapes
-assumed here (each field named as the document names it) are:
+assumed here (each field named as the document names it; those the gateway reads are required,
+and keys beyond them are ignored) are:
 - /api/reports/dashboard: {"<figure>": {"value", "previous", "diff"}} for campaignsSent,
   emailsSent, delivered, uniqueOpens, uniqueClicks, bounces, unsubscribes, newContacts;
 - /api/reports/email/overall and /api/reports/email/:id: {"sent", "delivered", "opens": {"unique",
@@ -18,120 +19,33 @@ The key goes in `Authorization: Bearer` unless the source's auth_header / auth_s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-
-from gateway.domain.campaigns import Campaign, CampaignRef, CampaignStatus, Channel
+from gateway.domain.campaigns import Campaign, CampaignRef, Channel
 from gateway.domain.email import (
     EmailCampaignReport,
     EmailCounts,
     EmailDashboard,
-    EmailDashboardFigures,
     EmailPoint,
     EngagementRequest,
     LinkActivity,
     PastDaysRequest,
 )
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
+from gateway.providers.upstream.emailreports_shapes import (
+    DASHBOARD,
+    ENGAGEMENT,
+    HISTOGRAM,
+    PERFORMANCE,
+    REPORT,
+    CampaignInfo,
+    Report,
+)
 
 __all__ = ["EmailReportsProvider"]
-
-M = TypeVar("M")
-
-
-class _Engagement(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    unique: int = 0
-    total: int | None = None
-
-
-class _Performance(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    sent: int = 0
-    opens: _Engagement = Field(default_factory=_Engagement)
-    clicks: _Engagement = Field(default_factory=_Engagement)
-    hard: int = Field(0, alias="hardBounces")
-    soft: int = Field(0, alias="softBounces")
-    unsubscribes: int = 0
-
-    def counts(self) -> EmailCounts:
-        return EmailCounts(
-            sent=self.sent,
-            opened=self.opens.unique,
-            clicked=self.clicks.unique,
-            opens=self.opens.total if self.opens.total is not None else self.opens.unique,
-            clicks=self.clicks.total if self.clicks.total is not None else self.clicks.unique,
-            soft_bounced=self.soft,
-            hard_bounced=self.hard,
-            unsubscribed=self.unsubscribes,
-        )
-
-
-class _CampaignInfo(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    id: str
-    name: str
-    status: CampaignStatus = CampaignStatus.COMPLETED
-    created_at: datetime = Field(alias="createdAt")
-    sent_at: datetime | None = Field(None, alias="sentAt")
-
-
-class _Link(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    url: str
-    clicks: int
-    unique_clicks: int = Field(alias="uniqueClicks")
-
-
-class _Report(_Performance):
-    campaign: _CampaignInfo
-    link_activity: list[_Link] = Field(default_factory=list, alias="linkActivity")
-
-
-class _Figure(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    value: float = 0
-    previous: float = 0
-
-
-Day = date  # the field below is named date too
-
-
-class _Point(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    date: Day | None = None
-    start: datetime | None = None
-    sent: int = 0
-    opens: int = 0
-    unique_opens: int = Field(0, alias="uniqueOpens")
-    clicks: int = 0
-    unique_clicks: int = Field(0, alias="uniqueClicks")
-    hard: int = Field(0, alias="hardBounces")
-    soft: int = Field(0, alias="softBounces")
-    unsubscribes: int = 0
-
-    def counts(self) -> EmailCounts:
-        return EmailCounts(
-            sent=self.sent,
-            opened=self.unique_opens,
-            clicked=self.unique_clicks,
-            opens=self.opens,
-            clicks=self.clicks,
-            soft_bounced=self.soft,
-            hard_bounced=self.hard,
-            unsubscribed=self.unsubscribes,
-        )
-
-
-_POINTS: TypeAdapter[list[_Point]] = TypeAdapter(list[_Point])
-PERFORMANCE = TypeAdapter(_Performance)
-REPORT = TypeAdapter(_Report)
-_FIGURES: TypeAdapter[dict[str, _Figure]] = TypeAdapter(dict[str, _Figure])
 
 
 class EmailReportsProvider(UpstreamProvider):
@@ -146,29 +60,11 @@ class EmailReportsProvider(UpstreamProvider):
     ) -> list[EmailDashboard | GatewayError]:
         async def one(request: PastDaysRequest) -> EmailDashboard:
             figures = await self.fetch(
-                "/api/reports/dashboard", self._window(request), request.tenant_id, _FIGURES
+                "/api/reports/dashboard", self._window(request), request.tenant_id, DASHBOARD
             )
-
-            def side(attr: str) -> EmailDashboardFigures:
-                def n(name: str) -> int:
-                    figure = figures.get(name, _Figure())
-                    return int(getattr(figure, attr))
-
-                bounces = n("bounces")
-                sent = max(n("emailsSent"), n("delivered") + bounces)
-                return EmailDashboardFigures(
-                    counts=EmailCounts(
-                        sent=sent,
-                        opened=n("uniqueOpens"),
-                        clicked=n("uniqueClicks"),
-                        hard_bounced=bounces,
-                        unsubscribed=n("unsubscribes"),
-                    ),
-                    campaigns_sent=n("campaignsSent"),
-                    new_contacts=n("newContacts"),
-                )
-
-            return EmailDashboard(request=request, current=side("value"), previous=side("previous"))
+            return EmailDashboard(
+                request=request, current=figures.side("value"), previous=figures.side("previous")
+            )
 
         return await each(requests, one)
 
@@ -194,9 +90,9 @@ class EmailReportsProvider(UpstreamProvider):
                 "/api/reports/email/overall/histogram",
                 self._window(request),
                 request.tenant_id,
-                _POINTS,
+                HISTOGRAM,
             )
-            by_day = {p.date: p.counts() for p in points if p.date is not None}
+            by_day = {p.date: p.counts() for p in points}
             zone = ZoneInfo(request.timezone)
             days = [request.today - timedelta(days=i) for i in range(request.past_days - 1, -1, -1)]
             return [
@@ -210,12 +106,12 @@ class EmailReportsProvider(UpstreamProvider):
 
         return await each(requests, one)
 
-    async def _report(self, tenant_id: str, campaign_id: str) -> _Report:
+    async def _report(self, tenant_id: str, campaign_id: str) -> Report:
         return await self.fetch(
             f"/api/reports/email/{quote(campaign_id, safe='')}", {}, tenant_id, REPORT
         )
 
-    def _campaign(self, tenant_id: str, info: _CampaignInfo) -> Campaign:
+    def _campaign(self, tenant_id: str, info: CampaignInfo) -> Campaign:
         return Campaign(
             ref=CampaignRef(
                 source=self.name, tenant_id=tenant_id, channel=Channel.EMAIL, campaign_id=info.id
@@ -261,27 +157,16 @@ class EmailReportsProvider(UpstreamProvider):
                 f"/api/reports/email/{quote(ref.campaign_id, safe='')}/engagement",
                 {"period": request.period.value, "timezone": request.timezone},
                 ref.tenant_id,
-                _POINTS,
+                ENGAGEMENT,
             )
             zone = ZoneInfo(request.timezone)
-            answer = []
-            for p in points:
-                start = p.start or (
-                    datetime.combine(p.date, datetime.min.time(), zone) if p.date else None
+            return [
+                EmailPoint(
+                    start=p.start.astimezone(UTC),
+                    day=p.start.astimezone(zone).date(),
+                    counts=p.counts(),
                 )
-                if start is None:
-                    raise UpstreamError(
-                        f"{self.name} answered an engagement point without a time",
-                        source=self.name,
-                        upstreamStatus=200,
-                    )
-                answer.append(
-                    EmailPoint(
-                        start=start.astimezone(UTC),
-                        day=start.astimezone(zone).date(),
-                        counts=p.counts(),
-                    )
-                )
-            return answer
+                for p in points
+            ]
 
         return await each(requests, one)

@@ -1,6 +1,6 @@
 """Calling an upstream platform: one session per source, a concurrency limit, retries with
-jittered backoff inside the request's deadline, a circuit breaker, and the one place where
-upstream statuses and bodies become GatewayErrors.
+jittered backoff inside the request's deadline (time spent waiting for a free slot included), a
+circuit breaker, and bodies read up to the source's cap.
 
 Credentials travel only in request headers: no error, log line or response carries them.
 """
@@ -9,29 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 import random
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import aiohttp
+import orjson
 
 from gateway.errors import (
-    BadUserInput,
-    Forbidden,
     GatewayError,
-    NotFound,
-    NumberNotLinked,
-    PaymentRequired,
     RateLimited,
-    TenantScopeNotAllowed,
     UpstreamError,
     UpstreamTimeout,
     UpstreamUnavailable,
 )
 from gateway.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
+from gateway.providers.upstream.breaker import Breaker, Ticket
+from gateway.providers.upstream.statuses import map_status
 from gateway.sources import SourceConfig
 
 __all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
@@ -50,38 +47,18 @@ MEMO: contextvars.ContextVar[dict[tuple[object, ...], asyncio.Task[UpstreamRespo
 )
 
 _RETRIED = {429, 500, 502, 503, 504}
+# An error answer is read only this far: enough for its message, never a flood.
+_ERROR_BODY = 64 * 1024
 
 
-@dataclass
-class Breaker:
-    """Opens after `threshold` failures in a row; after `reset` seconds lets one call try."""
+@dataclass(frozen=True)
+class _Call:
+    """One GET as it is sent, retries and all."""
 
-    threshold: int
-    reset: float
-    failures: int = 0
-    opened_at: float | None = None
-    trial_running: bool = field(default=False)
-
-    def allow(self, now: float) -> bool:
-        if self.opened_at is None:
-            return True
-        if now - self.opened_at >= self.reset and not self.trial_running:
-            self.trial_running = True
-            return True
-        return False
-
-    def record(self, ok: bool, now: float) -> None:
-        self.trial_running = False
-        if ok:
-            self.failures, self.opened_at = 0, None
-            return
-        self.failures += 1
-        if self.failures >= self.threshold:
-            self.opened_at = now
-
-    @property
-    def state(self) -> str:
-        return "closed" if self.opened_at is None else "open"
+    path: str
+    params: Mapping[str, str]
+    headers: Mapping[str, str]
+    credential: str  # blanked out of anything the upstream says back
 
 
 @dataclass(frozen=True)
@@ -92,10 +69,13 @@ class UpstreamResponse:
 
     def json(self, source: str) -> object:
         try:
-            return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+            # orjson refuses nesting deeper than 1024 instead of exhausting the stack.
+            return orjson.loads(self.body)
+        except (ValueError, RecursionError):
             raise UpstreamError(
-                "the upstream answered malformed JSON", source=source, upstreamStatus=self.status
+                f"{source}: the upstream answered malformed JSON",
+                source=source,
+                upstreamStatus=self.status,
             ) from None
 
 
@@ -118,56 +98,76 @@ class UpstreamClient:
         credential: str,
         *,
         credential_header: str | None = None,
+        accept: str = "application/json",
     ) -> UpstreamResponse:
         """GET with retries; answers 2xx responses and raises a GatewayError for the rest. The
         same GET twice in one GraphQL request is sent once."""
         touched = TOUCHED.get()
         if touched is not None:
             touched.add(self.name)
+        header, scheme = self.config.auth()
+        headers = {
+            credential_header or header: f"{scheme} {credential}" if scheme else credential,
+            "accept": accept,
+        }
+        call = _Call(path, params, headers, credential)
         memo = MEMO.get()
         if memo is None:
-            return await self._get(path, params, credential, credential_header)
-        key = (self.name, path, tuple(sorted(params.items())), credential, credential_header)
+            return await self._call(call)
+        key = (self.name, path, tuple(sorted(params.items())), tuple(sorted(headers.items())))
         if key not in memo:
-            memo[key] = asyncio.ensure_future(
-                self._get(path, params, credential, credential_header)
-            )
+            memo[key] = asyncio.ensure_future(self._call(call))
         return await asyncio.shield(memo[key])
 
-    async def _get(
-        self,
-        path: str,
-        params: Mapping[str, str],
-        credential: str,
-        credential_header: str | None,
-    ) -> UpstreamResponse:
-        header, scheme = self.config.auth()
-        headers = {credential_header or header: f"{scheme} {credential}" if scheme else credential}
+    async def _call(self, call: _Call) -> UpstreamResponse:
+        """One call, its retries included: the breaker hears of it once."""
         deadline = DEADLINE.get() or time.monotonic() + self.config.timeout_seconds * 3
+        ticket = await self._admit(deadline)
+        try:
+            response = await self._attempts(call, deadline)
+        except GatewayError as error:
+            self.breaker.record(
+                not _counts_as_failure(error), time.monotonic(), trial=ticket is Ticket.TRIAL
+            )
+            raise
+        except BaseException:
+            if ticket is Ticket.TRIAL:
+                self.breaker.abandon()
+            raise
+        else:
+            self.breaker.record(True, time.monotonic(), trial=ticket is Ticket.TRIAL)
+            return response
+        finally:
+            CIRCUIT_OPEN.labels(self.name).set(int(self.breaker.is_open))
+
+    async def _admit(self, deadline: float) -> Ticket:
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                ticket = await self.breaker.admit(time.monotonic())
+        except TimeoutError:
+            ticket = Ticket.REFUSED
+        if ticket is Ticket.REFUSED:
+            raise UpstreamUnavailable(
+                f"{self.name} is failing; its circuit is open",
+                source=self.name,
+                upstreamStatus=None,
+            )
+        return ticket
+
+    async def _attempts(self, call: _Call, deadline: float) -> UpstreamResponse:
         attempt = 0
         while True:
-            now = time.monotonic()
-            if not self.breaker.allow(now):
-                raise UpstreamUnavailable(
-                    f"{self.name} is failing; its circuit is open",
-                    source=self.name,
-                    upstreamStatus=None,
-                )
             try:
-                response = await self._send(path, params, headers, deadline)
+                return await self._send(call, deadline)
             except GatewayError as error:
-                self.breaker.record(not _counts_as_failure(error), time.monotonic())
-                CIRCUIT_OPEN.labels(self.name).set(int(self.breaker.state == "open"))
                 wait = self._backoff(attempt, error)
-                if wait is None or time.monotonic() + wait >= deadline:
+                # Retrying into a circuit that other calls opened meanwhile would only hide
+                # this call's own answer behind "circuit is open".
+                if wait is None or time.monotonic() + wait >= deadline or self.breaker.is_open:
                     raise
-                log.info("retrying %s %s in %.2fs after %s", self.name, path, wait, error.code)
+                log.info("retrying %s %s in %.2fs after %s", self.name, call.path, wait, error.code)
                 await asyncio.sleep(wait)
                 attempt += 1
-                continue
-            self.breaker.record(True, time.monotonic())
-            CIRCUIT_OPEN.labels(self.name).set(0)
-            return response
 
     def _backoff(self, attempt: int, error: GatewayError) -> float | None:
         """Seconds to wait before trying again, or None when this error is final."""
@@ -182,29 +182,46 @@ class UpstreamClient:
             return float(self.config.backoff_seconds * 2**attempt * jitter)
         return None
 
-    async def _send(
-        self, path: str, params: Mapping[str, str], headers: Mapping[str, str], deadline: float
-    ) -> UpstreamResponse:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise UpstreamTimeout(
-                f"{self.name} did not answer within the request's deadline",
-                source=self.name,
-                upstreamStatus=None,
-            )
-        timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_seconds, left))
+    @asynccontextmanager
+    async def _slot(self, deadline: float) -> AsyncIterator[float]:
+        """A free slot of the source's concurrency limit, and the seconds left once it is had:
+        time spent queueing for it is time of the request's deadline."""
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise self._late() from None
+        try:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self._late()
+            yield left
+        finally:
+            self._slots.release()
+
+    def _late(self) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            f"{self.name} did not answer within the request's deadline",
+            source=self.name,
+            upstreamStatus=None,
+        )
+
+    async def _send(self, call: _Call, deadline: float) -> UpstreamResponse:
         started, outcome = time.monotonic(), "unreachable"
         try:
-            async with self._slots:
+            async with self._slot(deadline) as left:
                 self.calls += 1
-                url = self.config.base_url.rstrip("/") + path
+                timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_seconds, left))
+                url = self.config.base_url.rstrip("/") + call.path
                 async with self.session.get(
-                    url, params=params, headers=headers, timeout=timeout
+                    url, params=call.params, headers=call.headers, timeout=timeout
                 ) as raw:
-                    response = UpstreamResponse(
-                        raw.status, await raw.read(), {k.lower(): v for k, v in raw.headers.items()}
-                    )
                     outcome = str(raw.status)
+                    response = UpstreamResponse(
+                        raw.status,
+                        await self._read(raw),
+                        {k.lower(): v for k, v in raw.headers.items()},
+                    )
         except TimeoutError:
             outcome = "timeout"
             raise UpstreamTimeout(
@@ -221,8 +238,35 @@ class UpstreamClient:
             UPSTREAM_CALLS.labels(self.name, outcome).inc()
             UPSTREAM_SECONDS.labels(self.name).observe(time.monotonic() - started)
         if response.status >= 400:
-            raise map_status(self.name, response)
+            raise map_status(
+                self.name, response.status, response.body, response.headers, (call.credential,)
+            )
         return response
+
+    async def _read(self, raw: aiohttp.ClientResponse) -> bytes:
+        """The body, read as it streams in and given up on past the source's cap, so that no
+        upstream can make the gateway hold or parse an unbounded answer."""
+        cap = self.config.max_body_kib * 1024
+        if raw.status >= 400:
+            cap = min(cap, _ERROR_BODY)
+        elif raw.content_length is not None and raw.content_length > cap:
+            raise self._too_big(raw.status)
+        body = bytearray()
+        async for chunk in raw.content.iter_chunked(64 * 1024):
+            body += chunk
+            if len(body) > cap:
+                if raw.status >= 400:
+                    return bytes(body[:cap])  # enough to say what went wrong
+                raise self._too_big(raw.status)
+        return bytes(body)
+
+    def _too_big(self, status: int) -> UpstreamError:
+        return UpstreamError(
+            f"{self.name} answered more than its {self.config.max_body_kib} KiB limit "
+            "(max_body_kib in the sources file)",
+            source=self.name,
+            upstreamStatus=status,
+        )
 
 
 def _counts_as_failure(error: GatewayError) -> bool:
@@ -230,47 +274,3 @@ def _counts_as_failure(error: GatewayError) -> bool:
         None,
         *range(500, 600),
     )
-
-
-def _body_fields(response: UpstreamResponse) -> tuple[str | None, str | None]:
-    try:
-        body = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
-        return None, None
-    if not isinstance(body, dict):
-        return None, None
-    error, code = body.get("error"), body.get("code")
-    return (str(error)[:200] if error else None, str(code)[:64] if code else None)
-
-
-def map_status(source: str, response: UpstreamResponse) -> GatewayError:
-    """An upstream's error status and `{error, code}` body as the gateway's error."""
-    status = response.status
-    message, code = _body_fields(response)
-    said = f"{source}: {message or f'HTTP {status}'}"
-    extra: dict[str, str | int | float | None] = {"source": source, "upstreamStatus": status}
-    if code:
-        extra["upstreamCode"] = code
-    if status == 429:
-        retry_after = _retry_after(response.headers.get("retry-after"))
-        return RateLimited(said, retryAfter=retry_after, **extra)
-    if status == 403 and code == "TENANT_SCOPE_NOT_ALLOWED":
-        return TenantScopeNotAllowed(said, **extra)
-    kinds: dict[int, type[GatewayError]] = {
-        400: BadUserInput,
-        402: PaymentRequired,
-        403: Forbidden,
-        404: NotFound,
-        409: NumberNotLinked,
-    }
-    if status in kinds:
-        return kinds[status](said, **extra)
-    # 401 means the gateway's own credential for this source is wrong: the caller cannot fix it.
-    return UpstreamError(said, **extra)
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None

@@ -2,23 +2,21 @@
 
 Assumptions where the document is silent, each configurable or written here:
 - the key goes in `x-api-key` (the source's auth_header / auth_scheme change that);
-- startDate and endDate take full ISO 8601 instants in UTC (`2026-11-01T03:00:00Z`), as its
-  `dateRange` answers them;
+- startDate and endDate are ISO dates, as the document types them, naming UTC days, and
+  endDate's day is not included (its `dateRange` answers end at that midnight): a range that is
+  not whole UTC days is UNSUPPORTED_BY_SOURCE, unless the source's range_format = "instant"
+  sends full instants (`2026-11-01T03:00:00Z`). A range the caller left to its defaults (30
+  days, 90 for best send times, ending now, as the document's own) is asked without them;
 - days are UTC days: trends and best send times in another timezone are UNSUPPORTED_BY_SOURCE;
 - messages.total = sent + failed + messages not yet sent (counted as queued here).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-
-from gateway.domain.billing import BillingStatus, CreditProduct, Credits, Subscription
+from gateway.domain.billing import BillingStatus, CreditProduct, Credits
 from gateway.domain.campaigns import (
     Campaign,
     CampaignRef,
@@ -27,7 +25,6 @@ from gateway.domain.campaigns import (
     Channel,
     SmsCampaignPerformance,
 )
-from gateway.domain.messages import DeliveryCounts
 from gateway.domain.sms import (
     BestSendTimes,
     ContactTotals,
@@ -36,106 +33,25 @@ from gateway.domain.sms import (
     SmsOverview,
     TrendDay,
 )
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
+from gateway.providers.upstream.messagesender_export import export_rows
+from gateway.providers.upstream.messagesender_shapes import (
+    BALANCE,
+    BEST_TIMES,
+    BILLING,
+    CAMPAIGN_TRENDS,
+    MESSAGE_TRENDS,
+    OVERVIEW,
+    TOP_CAMPAIGNS,
+    delivery,
+)
 
 __all__ = ["MessageSenderProvider"]
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _counts(total: int, sent: int, delivered: int, failed: int) -> DeliveryCounts:
-    delivered = max(delivered, 0)
-    sent = max(sent, delivered)
-    return DeliveryCounts(
-        queued=max(total - sent - failed, 0),
-        sent_only=sent - delivered,
-        delivered_only=delivered,
-        failed=max(failed, 0),
-    )
-
-
-class _Messages(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    total: int = 0
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-
-
-class _Overview(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    campaigns: dict[str, int] = Field(default_factory=dict)
-    messages: _Messages = Field(default_factory=_Messages)
-    contacts: dict[str, int] = Field(default_factory=dict)
-
-
-class _TrendMessages(_Messages):
-    date: date
-
-
-class _TrendCampaigns(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    date: date
-    completed: int = 0
-    sending: int = 0
-    failed: int = 0
-    scheduled: int = 0
-    draft: int = 0
-    canceled: int = 0
-
-
-class _TopCampaign(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    id: str
-    name: str
-    created_at: datetime = Field(alias="createdAt")
-    total: int = Field(alias="totalCount")
-    sent: int = Field(alias="sentCount")
-    delivered: int = Field(alias="deliveredCount")
-    failed: int = Field(alias="failedCount")
-
-
-class _Slot(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    hour: int | None = None
-    day_of_week: int | None = Field(None, alias="dayOfWeek")
-    total_sent: int = Field(alias="totalSent")
-    delivered: int
-
-
-class _BestTimes(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    by_hour: list[_Slot] = Field(alias="byHour")
-    by_day_of_week: list[_Slot] = Field(alias="byDayOfWeek")
-
-
-class _Billing(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    organization_id: str
-    brand: str | None = None
-    billing_status: str
-    pricing_model: str
-    subscription: Subscription | None = None
-    credits: dict[str, int]
-    portal_urls: dict[str, str | None] = Field(default_factory=dict)
-    available_credit_products: list[CreditProduct] = Field(default_factory=list)
-
-
-class _Balance(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    balance: int
-
-
-OVERVIEW = TypeAdapter(_Overview)
-MESSAGE_TRENDS = TypeAdapter(list[_TrendMessages])
-CAMPAIGN_TRENDS = TypeAdapter(list[_TrendCampaigns])
-TOP_CAMPAIGNS = TypeAdapter(list[_TopCampaign])
-BEST_TIMES = TypeAdapter(_BestTimes)
-BILLING = TypeAdapter(_Billing)
-BALANCE = TypeAdapter(_Balance)
 
 
 class MessageSenderProvider(UpstreamProvider):
@@ -145,9 +61,26 @@ class MessageSenderProvider(UpstreamProvider):
         if request.timezone != "UTC":
             raise self.unsupported(f"{what} in {request.timezone} (its days are UTC days)")
 
-    @staticmethod
-    def _range(request: RangeRequest) -> dict[str, str]:
-        return {"startDate": _iso(request.start), "endDate": _iso(request.end)}
+    def _range(self, request: RangeRequest) -> dict[str, str]:
+        """startDate/endDate as this source takes them."""
+        if self.client.config.range_format == "instant":
+            return {"startDate": _iso(request.start), "endDate": _iso(request.end)}
+        params = {}
+        # Left out, each is the document's own default (now; 30 or 90 days before it).
+        if not request.end_defaulted:
+            params["endDate"] = self._day(request.end, "end")
+        if not (request.start_defaulted and request.end_defaulted):
+            params["startDate"] = self._day(request.start, "start")
+        return params
+
+    def _day(self, moment: datetime, which: str) -> str:
+        utc = moment.astimezone(UTC)
+        if utc.time() != time(0):
+            raise self.unsupported(
+                f"a range whose {which} is not a UTC midnight ({_iso(moment)}): it takes whole"
+                ' UTC days as ISO dates (range_format = "instant" sends instants)'
+            )
+        return utc.date().isoformat()
 
     async def load_sms_overviews(
         self, requests: Sequence[RangeRequest]
@@ -156,18 +89,15 @@ class MessageSenderProvider(UpstreamProvider):
             body = await self.fetch(
                 "/api/analytics/overview", self._range(request), request.tenant_id, OVERVIEW
             )
-            m, c = body.messages, body.contacts
-            statuses = {
-                k: v for k, v in body.campaigns.items() if k in CampaignStatusCounts.model_fields
-            }
+            contacts = body.contacts
             return SmsOverview(
                 request=request,
-                campaigns=CampaignStatusCounts(**statuses),
-                messages=_counts(m.total, m.sent, m.delivered, m.failed),
+                campaigns=body.campaigns.counts(),
+                messages=body.messages.counts(),
                 contacts=ContactTotals(
-                    total=c.get("total", 0),
-                    textable=c.get("textable", 0),
-                    opted_out=c.get("optedOut", 0),
+                    total=contacts.total,
+                    textable=contacts.textable,
+                    opted_out=contacts.opted_out,
                 ),
             )
 
@@ -191,29 +121,26 @@ class MessageSenderProvider(UpstreamProvider):
                 request.tenant_id,
                 CAMPAIGN_TRENDS,
             )
-            by_day = {p.date: p for p in messages}
-            made = {p.date: p for p in campaigns}
+            by_day = {p.date: p.counts() for p in messages}
+            made = {p.date: p.counts() for p in campaigns}
             first = request.start.astimezone(UTC).date()
             last = (request.end - timedelta(microseconds=1)).astimezone(UTC).date()
             days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-            empty = _TrendMessages(date=first)
             return [
                 TrendDay(
                     day=day,
-                    messages=_counts(
-                        *(
-                            getattr(by_day.get(day, empty), f)
-                            for f in ("total", "sent", "delivered", "failed")
-                        )
-                    ),
-                    campaigns=CampaignStatusCounts(**made[day].model_dump(exclude={"date"}))
-                    if day in made
-                    else CampaignStatusCounts(),
+                    messages=by_day.get(day, delivery(0, 0, 0, 0)),
+                    campaigns=made.get(day, CampaignStatusCounts()),
                 )
                 for day in days
             ]
 
         return await each(requests, one)
+
+    def _campaign(self, tenant_id: str, campaign_id: str) -> CampaignRef:
+        return CampaignRef(
+            source=self.name, tenant_id=tenant_id, channel=Channel.SMS, campaign_id=campaign_id
+        )
 
     async def load_top_campaigns(
         self, requests: Sequence[RangeRequest]
@@ -228,18 +155,13 @@ class MessageSenderProvider(UpstreamProvider):
             return [
                 SmsCampaignPerformance(
                     campaign=Campaign(
-                        ref=CampaignRef(
-                            source=self.name,
-                            tenant_id=request.tenant_id,
-                            channel=Channel.SMS,
-                            campaign_id=row.id,
-                        ),
+                        ref=self._campaign(request.tenant_id, row.id),
                         external_id=row.id,
                         name=row.name,
                         status=CampaignStatus.COMPLETED,
                         created_at=row.created_at,
                     ),
-                    counts=_counts(row.total, row.sent, row.delivered, row.failed),
+                    counts=row.counts(),
                 )
                 for row in rows
             ]
@@ -257,16 +179,16 @@ class MessageSenderProvider(UpstreamProvider):
                 request.tenant_id,
                 BEST_TIMES,
             )
-            hours = {s.hour: s for s in body.by_hour if s.hour is not None}
-            days = {s.day_of_week: s for s in body.by_day_of_week if s.day_of_week is not None}
+            hours = {s.hour: (s.total_sent, s.delivered) for s in body.by_hour}
+            days = {s.day_of_week: (s.total_sent, s.delivered) for s in body.by_day_of_week}
 
-            def slot(index: int, found: _Slot | None) -> SendTimeSlot:
-                total, delivered = (found.total_sent, found.delivered) if found else (0, 0)
-                return SendTimeSlot(slot=index, counts=_counts(total, total, delivered, 0))
+            def slot(index: int, found: tuple[int, int]) -> SendTimeSlot:
+                total, delivered = found
+                return SendTimeSlot(slot=index, counts=delivery(total, total, delivered, 0))
 
             return BestSendTimes(
-                by_hour=tuple(slot(h, hours.get(h)) for h in range(24)),
-                by_day_of_week=tuple(slot(d, days.get(d)) for d in range(7)),
+                by_hour=tuple(slot(h, hours.get(h, (0, 0))) for h in range(24)),
+                by_day_of_week=tuple(slot(d, days.get(d, (0, 0))) for d in range(7)),
             )
 
         return await each(requests, one)
@@ -279,67 +201,31 @@ class MessageSenderProvider(UpstreamProvider):
                 "/api/analytics/export",
                 {**self._range(request), "type": "campaigns"},
                 self.credential(request.tenant_id),
+                # The export is CSV; its errors, like every other endpoint's, are JSON.
+                accept="text/csv, application/json;q=0.5",
             )
-            try:
-                return [
-                    self._export_row(request, row)
-                    for row in csv.DictReader(io.StringIO(response.body.decode("utf-8-sig")))
-                ]
-            except (KeyError, ValueError):
-                raise UpstreamError(
-                    f"{self.name} answered an export of an unexpected shape",
-                    source=self.name,
-                    upstreamStatus=response.status,
-                ) from None
+            return export_rows(self.name, request.tenant_id, response.body, response.status)
 
         return await each(requests, one)
-
-    def _export_row(self, request: RangeRequest, row: dict[str, str]) -> SmsCampaignPerformance:
-        # The export has no campaign ids: rows are named by their content.
-        digest = hashlib.sha256(repr(sorted(row.items())).encode()).hexdigest()[:16]
-        completed = row.get("Completed At") or None
-        return SmsCampaignPerformance(
-            campaign=Campaign(
-                ref=CampaignRef(
-                    source=self.name,
-                    tenant_id=request.tenant_id,
-                    channel=Channel.SMS,
-                    campaign_id=f"export-{digest}",
-                ),
-                external_id=digest,
-                name=row["Campaign Name"],
-                status=CampaignStatus(row["Status"].strip().lower()),
-                created_at=datetime.fromisoformat(row["Created At"].replace("Z", "+00:00")),
-                completed_at=datetime.fromisoformat(completed.replace("Z", "+00:00"))
-                if completed
-                else None,
-            ),
-            counts=_counts(
-                int(row["Total Recipients"]),
-                int(row["Sent"]),
-                int(row["Delivered"]),
-                int(row["Failed"]),
-            ),
-        )
 
     async def load_billing(
         self, tenant_ids: Sequence[str]
     ) -> list[BillingStatus | GatewayError | None]:
         async def one(tenant_id: str) -> BillingStatus | None:
             body = await self.fetch("/api/billing/status", {}, tenant_id, BILLING)
-            credits = body.credits
             return BillingStatus(
                 organization_id=body.organization_id,
                 brand=body.brand,
                 billing_status=body.billing_status,
                 pricing_model=body.pricing_model,
                 subscription=body.subscription,
-                credits=Credits(
-                    available=credits.get("available", 0), included=credits.get("included", 0)
+                credits=Credits(available=body.credits.available, included=body.credits.included),
+                customer_portal_url=body.portal_urls.customer_portal,
+                subscription_management_url=body.portal_urls.subscription_management,
+                credit_products=tuple(
+                    CreditProduct(**product.model_dump())
+                    for product in body.available_credit_products
                 ),
-                customer_portal_url=body.portal_urls.get("customer_portal"),
-                subscription_management_url=body.portal_urls.get("subscription_management"),
-                credit_products=tuple(body.available_credit_products),
             )
 
         return await each(tenant_ids, one)

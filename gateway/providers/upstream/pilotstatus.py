@@ -8,49 +8,52 @@ sent includes delivered) and it reports no queued messages, so total = sent + fa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import TypeAdapter, model_validator
 
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard
-from gateway.errors import GatewayError, UpstreamError
+from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
 from gateway.providers.upstream.http import UpstreamClient
+from gateway.providers.upstream.shapes import Count, Day, Shape, fit_int, validated
 
 __all__ = ["PilotStatusProvider"]
 
 
-class _Counts(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Counts(Shape):
+    sent: Count
+    delivered: Count
+    read: Count
+    failed: Count
 
-    sent: int = 0
-    delivered: int = 0
-    read: int = 0
-    failed: int = 0
+    @model_validator(mode="after")
+    def _total_fits(self) -> _Counts:
+        fit_int(max(self.sent, self.delivered, self.read), self.failed)
+        return self
 
     def counts(self) -> DeliveryCounts:
-        read = max(self.read, 0)
-        delivered = max(self.delivered, read)
+        delivered = max(self.delivered, self.read)
         sent = max(self.sent, delivered)
         return DeliveryCounts(
             sent_only=sent - delivered,
-            delivered_only=delivered - read,
-            read=read,
-            failed=max(self.failed, 0),
+            delivered_only=delivered - self.read,
+            read=self.read,
+            failed=self.failed,
         )
 
 
 class _Point(_Counts):
-    date: date
+    date: Day
 
 
-class _Dashboard(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    period: str | None = None
+class _Dashboard(Shape):
     totals: _Counts
-    series: list[_Point] = []
+    series: list[_Point]
+
+
+DASHBOARD = TypeAdapter(_Dashboard)
 
 
 class PilotStatusProvider(UpstreamProvider):
@@ -83,14 +86,9 @@ class PilotStatusProvider(UpstreamProvider):
             secret,
             credential_header="x-api-key-id" if is_key_id else None,
         )
-        try:
-            body = _Dashboard.model_validate(response.json(self.name))
-        except ValidationError:
-            raise UpstreamError(
-                f"{self.name} answered a dashboard of an unexpected shape",
-                source=self.name,
-                upstreamStatus=response.status,
-            ) from None
+        body = validated(
+            DASHBOARD, response.json(self.name), self.name, "a dashboard", response.status
+        )
         # Every local day is present in the graph, whatever the upstream left out.
         by_day = {point.date: point.counts() for point in body.series}
         days = [request.today - timedelta(days=i) for i in range(request.period.days - 1, -1, -1)]

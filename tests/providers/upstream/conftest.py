@@ -10,6 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
+from gateway.providers.native import SqliteStore, Store
 from gateway.settings import Settings
 from gateway.testing.fakes import (
     FAKE_KEYS,
@@ -27,7 +28,17 @@ retries = 2
 backoff_seconds = 0.05
 breaker_failures = 4
 breaker_reset_seconds = 0.5
-cache_ttl_seconds = 1.0"""
+cache_ttl_seconds = 1.0
+max_body_kib = 256"""
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """The adapters never touch the native store's SQL: SQLite alone here, while the store's own
+    tests and the isolation matrix run on both backends."""
+    opened = await SqliteStore.open(tmp_path / "gateway.sqlite3")
+    yield opened
+    await opened.close()
 
 
 @dataclass
