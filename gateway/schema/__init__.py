@@ -24,6 +24,7 @@ from gateway.schema.channels import ChannelQueries
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.email import EmailQueries
+from gateway.schema.execution import GatewayExecutor
 from gateway.schema.extensions import DocumentCache, GatewayErrors, OperationMetrics
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
@@ -145,6 +146,8 @@ def build_schema(
     options.setdefault(
         "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
     )
+    if fast:
+        options.setdefault("execution_context_class", GatewayExecutor)
     return GatewaySchema(
         query=Query,
         subscription=Subscription,
