@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,9 @@ from strawberry.extensions import (
 )
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
@@ -29,6 +32,7 @@ from gateway.schema.extensions import DocumentCache, GatewayErrors, OperationMet
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
+from gateway.schema.pipeline import LeanPipeline
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
@@ -72,6 +76,41 @@ class GatewaySchema(strawberry.federation.Schema):
             key = {"__typename": representation["__typename"], "id": representation["id"]}
             results.extend(super().entities_resolver(info, [key]))  # type: ignore[list-item]
         return results
+
+    lean: LeanPipeline | None = None  # set by build_schema for the fast path
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        if self.lean is not None:
+            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
+            result = await self.lean.execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed,
+                operation_extensions,
+            )
+            if result is not None:
+                return result
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -148,10 +187,21 @@ def build_schema(
     )
     if fast:
         options.setdefault("execution_context_class", GatewayExecutor)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         subscription=Subscription,
         types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],
         extensions=extensions,
         **options,
     )
+    # The lean pipeline knows the extensions above; introspection off and tracing add others.
+    if fast and limits.introspection and not limits.otel and not schema.directives:
+        schema.lean = LeanPipeline(
+            schema._schema,
+            rules,
+            max_tokens=limits.max_tokens,
+            max_merge_pairs=limits.max_merge_pairs,
+            max_cost=limits.max_cost,
+            executor_class=schema.execution_context_class,
+        )
+    return schema

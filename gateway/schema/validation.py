@@ -34,7 +34,7 @@ from strawberry.schema.schema import validate_document
 
 from gateway.errors import BadUserInput
 
-__all__ = ["LimitedValidation", "merge_pairs"]
+__all__ = ["LimitedValidation", "merge_pairs", "validate_kept"]
 
 Rules = tuple[type[ASTValidationRule], ...]
 Path = tuple[str, ...]
@@ -97,7 +97,9 @@ def _validate(
     return validate_document(schema, document, rules)
 
 
-_cached_validate = lru_cache(maxsize=512)(_validate)
+# Each document's outcome, for as long as DocumentCache keeps the document itself.
+validate_kept = lru_cache(maxsize=512)(_validate)
+_cached_validate = validate_kept
 
 
 class LimitedValidation(SchemaExtension):
@@ -107,7 +109,7 @@ class LimitedValidation(SchemaExtension):
     def __init__(self, rules: Rules, max_merge_pairs: int, *, cache: bool) -> None:
         self.rules = rules
         self.max_merge_pairs = max_merge_pairs
-        self.validate = _cached_validate if cache else _validate
+        self.validate = validate_kept if cache else _validate
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
