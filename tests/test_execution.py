@@ -57,17 +57,12 @@ class Faulty(NativeProvider):
 
 
 def _spoiled(board: NumberDashboard) -> NumberDashboard:
-    bad = {
-        1: DeliveryCounts.model_construct(
-            queued=2**40, sent_only=1, failed=0, delivered_only=0, read=0
-        ),
-        3: DeliveryCounts.model_construct(
-            queued=0, sent_only=1, failed=0, delivered_only=1, read=None
-        ),
-        5: DeliveryCounts.model_construct(
-            queued=0, sent_only="x", failed=0, delivered_only=0, read=0
-        ),
+    wrong: dict[int, dict[str, Any]] = {
+        1: {"queued": 2**40, "sent_only": 1, "failed": 0, "delivered_only": 0, "read": 0},
+        3: {"queued": 0, "sent_only": 1, "failed": 0, "delivered_only": 1, "read": None},
+        5: {"queued": 0, "sent_only": "x", "failed": 0, "delivered_only": 0, "read": 0},
     }
+    bad = {day: DeliveryCounts.model_construct(**fields) for day, fields in wrong.items()}
     series = tuple(
         DailyDelivery.model_construct(day=point.day, counts=bad.get(i, point.counts))
         for i, point in enumerate(board.series)
@@ -156,7 +151,7 @@ async def _first(
     if isinstance(stream, ExecutionResult):
         return stream
     async for result in stream:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
         assert isinstance(result, ExecutionResult)
         return result
     raise AssertionError("the subscription ended without an answer")
@@ -228,7 +223,7 @@ def test_the_isolation_matrix(differential: Differential) -> None:
         ):
             query = f"query ($id: ID!) {{ {field}(id: $id) {{ id __typename }} }}"
             differential.same(query, {"id": ids[type_name]}, key)
-        representations = [{"__typename": t, "id": i} for t, i in ids.items()]
+        representations: list[object] = [{"__typename": t, "id": i} for t, i in ids.items()]
         representations += [{"__typename": "Organization", "id": "demo"}, {"id": 3}, "x"]
         entities = """query ($r: [_Any!]!) { _entities(representations: $r) { __typename
           ... on WhatsAppNumber { phoneNumber dashboard(period: DAYS_7) { totals { total } } }

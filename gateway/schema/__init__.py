@@ -159,7 +159,7 @@ class Limits:
 
 def build_schema(
     *, fast: bool = True, limits: Limits | None = None, **options: Any
-) -> strawberry.Schema:
+) -> GatewaySchema:
     """The graph. `fast` keeps parsed and validated documents, so a repeated query skips both;
     `limits` refuses operations that are too deep, too aliased, too long or too costly, and
     batches of too many operations."""
