@@ -30,7 +30,7 @@ from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore, Store
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
-from gateway.schema import build_schema
+from gateway.schema import Limits, build_schema
 from gateway.schema.execution import _KEPT, GatewayExecutor
 from gateway.schema.ids import encode_id
 from tests.conftest import NOW, fixed_clock
@@ -193,6 +193,9 @@ def test_the_fast_path_is_on_only_when_asked() -> None:
     assert fast.execution_context_class is GatewayExecutor and fast.lean is not None
     assert stock.execution_context_class is StrawberryGraphQLCoreExecutionContext
     assert stock.lean is None
+    # Tracing and introspection off add extensions the lean pipeline does not know.
+    for limits in (Limits(otel=True), Limits(introspection=False)):
+        assert build_schema(limits=limits).lean is None
 
 
 @pytest.mark.parametrize("path", sorted(QUERIES.glob("*.graphql")), ids=lambda p: p.name)

@@ -23,6 +23,7 @@ _KEPT: OrderedDict[tuple[int, ...], tuple[object, tuple[object, ...], Completer 
     OrderedDict()
 )
 MAX_KEPT = 2048
+_STOCK = object()  # what _compiled answers when the stock code must complete the value
 
 
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -50,13 +51,12 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if position_context is None and (result.__class__ is list or result.__class__ is tuple):
-            completer = self._completer(return_type, field_details_list)
-            if completer is not None:
-                try:
-                    return completer(result, info)
-                except Exception:  # the stock path below reports it (see the class)
-                    pass
+        if result.__class__ is list or result.__class__ is tuple:
+            completed = self._compiled(
+                return_type, field_details_list, info, result, position_context
+            )
+            if completed is not _STOCK:
+                return completed
         return super().complete_list_value(
             return_type, field_details_list, info, path, result, position_context
         )
@@ -70,16 +70,30 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> Any:
-        if position_context is None:
-            completer = self._completer(return_type, field_details_list)
-            if completer is not None:
-                try:
-                    return completer(result, info)
-                except Exception:  # the stock path below reports it (see the class)
-                    pass
+        completed = self._compiled(return_type, field_details_list, info, result, position_context)
+        if completed is not _STOCK:
+            return completed
         return super().complete_object_value(
             return_type, field_details_list, info, path, result, position_context
         )
+
+    def _compiled(
+        self,
+        type_: GraphQLList[Any] | GraphQLObjectType,
+        nodes: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """The value completed by its compiled function, or _STOCK when the stock code must
+        complete it: nothing compiled for it, incremental delivery, or a value it refused."""
+        completer = self._completer(type_, nodes) if position_context is None else None
+        if completer is None:
+            return _STOCK
+        try:
+            return completer(result, info)
+        except Exception:  # the stock code reports it, with its path and bubbling
+            return _STOCK
 
     def _completer(
         self, type_: GraphQLList[Any] | GraphQLObjectType, nodes: FieldDetailsList
