@@ -26,6 +26,7 @@ from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, NotFound
+from gateway.providers.flights import SingleFlight
 
 __all__ = [
     "NATIVE",
@@ -166,6 +167,8 @@ class ProviderRegistry:
         self._sources = sources
         self._routes = routes or {}
         self.default_source = default_source
+        # Upstream calls in flight, which identical ones from other requests join.
+        self.flights = SingleFlight()
 
     def source_for(self, tenant_id: str, area: str) -> str:
         return self._routes.get(tenant_id, {}).get(area, self.default_source)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +11,9 @@ from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
@@ -20,6 +23,7 @@ from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.documents import DocumentStore, ParseLimits
 from gateway.schema.email import EmailQueries
+from gateway.schema.execution import GatewayExecutor
 from gateway.schema.extensions import (
     DocumentCache,
     GatewayErrors,
@@ -29,6 +33,7 @@ from gateway.schema.extensions import (
 from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
+from gateway.schema.pipeline import LeanPipeline
 from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
@@ -74,6 +79,41 @@ class GatewaySchema(strawberry.federation.Schema):
             key = {"__typename": representation["__typename"], "id": representation["id"]}
             results.extend(super().entities_resolver(info, [key]))  # type: ignore[list-item]
         return results
+
+    lean: LeanPipeline | None = None  # set by build_schema for the fast path
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        if self.lean is not None:
+            allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
+            result = await self.lean.execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed,
+                operation_extensions,
+            )
+            if result is not None:
+                return result
+        return await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -146,7 +186,7 @@ def limits_of(settings: Settings) -> Limits:
 
 def build_schema(
     *, fast: bool = True, limits: Limits | None = None, **options: Any
-) -> strawberry.Schema:
+) -> GatewaySchema:
     """The graph. `fast` keeps parsed and validated documents, so a repeated query skips both;
     `limits` refuses operations that are too deep, too aliased, too long or too costly, and
     batches of too many operations."""
@@ -176,10 +216,21 @@ def build_schema(
     options.setdefault(
         "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
     )
-    return GatewaySchema(
+    if fast:
+        options.setdefault("execution_context_class", GatewayExecutor)
+    schema = GatewaySchema(
         query=Query,
         subscription=Subscription,
         types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],
         extensions=extensions,
         **options,
     )
+    # The lean pipeline knows the extensions above; introspection off and tracing add others.
+    if store is not None and limits.introspection and not limits.otel and not schema.directives:
+        schema.lean = LeanPipeline(
+            schema._schema,
+            store,
+            max_cost=limits.max_cost,
+            executor_class=schema.execution_context_class,
+        )
+    return schema

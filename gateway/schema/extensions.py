@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -14,9 +15,22 @@ from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
 from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
-__all__ = ["DocumentCache", "GatewayErrors", "OperationMetrics", "ParserLimits"]
+__all__ = [
+    "DocumentCache",
+    "GatewayErrors",
+    "OperationMetrics",
+    "ParserLimits",
+    "coded",
+    "keyed",
+    "record_operation",
+]
 
 log = logging.getLogger("gateway.errors")
+
+
+def keyed(context: object) -> bool:
+    """Whether the operation's caller presented a valid key (the gateway's context says)."""
+    return getattr(context, "caller", None) is not None
 
 
 class GatewayErrors(SchemaExtension):
@@ -26,26 +40,28 @@ class GatewayErrors(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [self._coded(error) for error in result.errors]
+            request_id = getattr(self.execution_context.context, "request_id", None)
+            result.errors = [coded(error, request_id) for error in result.errors]
 
-    def _coded(self, error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        # Parse, validation and variable-coercion errors: the request itself is wrong. An error
-        # of the GraphQL library with a path arose completing a value (an Int beyond 32 bits,
-        # say): the gateway's or an upstream's fault, never the caller's, so it is masked below.
-        if (original is None or isinstance(original, GraphQLError)) and error.path is None:
-            return _with(error, error.message, {"code": BadUserInput.code})
-        if isinstance(original, GatewayError):
-            return _with(error, original.message, original.extensions)
-        request_id = getattr(self.execution_context.context, "request_id", None)
-        log.error(
-            "internal error in %s (request %s)",
-            ".".join(str(p) for p in error.path or ()) or "operation",
-            request_id,
-            exc_info=original,
-        )
-        extensions = {"code": INTERNAL_CODE, "requestId": request_id}
-        return _with(error, "Internal server error", extensions)
+
+def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """The error as the client sees it: with its code, and masked when unexpected."""
+    original = error.original_error
+    # Parse, validation and variable-coercion errors: the request itself is wrong. An error of
+    # the GraphQL library with a path arose completing a value (an Int beyond 32 bits, say):
+    # the gateway's or an upstream's fault, never the caller's, so it is masked below.
+    if (original is None or isinstance(original, GraphQLError)) and error.path is None:
+        return _with(error, error.message, {"code": BadUserInput.code})
+    if isinstance(original, GatewayError):
+        return _with(error, original.message, original.extensions)
+    log.error(
+        "internal error in %s (request %s)",
+        ".".join(str(p) for p in error.path or ()) or "operation",
+        request_id,
+        exc_info=original,
+    )
+    extensions = {"code": INTERNAL_CODE, "requestId": request_id}
+    return _with(error, "Internal server error", extensions)
 
 
 def _with(error: GraphQLError, message: str, extensions: Mapping[str, object]) -> GraphQLError:
@@ -87,14 +103,14 @@ class DocumentCache(SchemaExtension):
         if text is not None and context.graphql_document is None:
             gateway = context.context
             document = getattr(gateway, "parsed", {}).get(text)
-            keyed = getattr(gateway, "caller", None) is not None
-            if document is None and keyed:
+            caller_keyed = keyed(gateway)
+            if document is None and caller_keyed:
                 prepared = self.store.get(text)
                 document = None if prepared is None else prepared.document
             if document is None:
                 with suppress(GraphQLError):
                     document = parse_within(text, self.limits)
-            if document is not None and keyed and self.store.get(text) is None:
+            if document is not None and caller_keyed and self.store.get(text) is None:
                 self.store.put(text, Prepared(document))
             context.graphql_document = document
         yield
@@ -107,11 +123,30 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        keyed = getattr(context.context, "caller", None) is not None
-        name = operation_label(context.operation_name, keyed)
         errors = context.result.errors if context.result is not None else None
-        code = "OK"
-        if errors:
-            code = str((errors[0].extensions or {}).get("code", INTERNAL_CODE))
-        GRAPHQL_OPERATIONS.labels(name, code).inc()
-        GRAPHQL_SECONDS.labels(name).observe(time.perf_counter() - started)
+        record_operation(context.operation_name, errors, started, keyed(context.context))
+
+
+def record_operation(
+    operation_name: str | None,
+    errors: list[GraphQLError] | None,
+    started: float,
+    keyed: bool,
+) -> None:
+    """Count an operation by name and outcome (its first error's code), and time it. Names are
+    the clients' own: only keyed callers' are labels (see operation_label)."""
+    code = "OK"
+    if errors:
+        code = str((errors[0].extensions or {}).get("code", INTERNAL_CODE))
+    counted = _children.get((operation_name, code, keyed))
+    if counted is None:
+        # labels() checks and converts the values under a lock: each pair is looked up once.
+        name = operation_label(operation_name, keyed)
+        counted = GRAPHQL_OPERATIONS.labels(name, code), GRAPHQL_SECONDS.labels(name)
+        if len(_children) < 1000:  # the lookups kept, a bounded few
+            _children[operation_name, code, keyed] = counted
+    counted[0].inc()
+    counted[1].observe(time.perf_counter() - started)
+
+
+_children: dict[tuple[str | None, str, bool], tuple[Any, Any]] = {}

@@ -26,7 +26,7 @@ from gateway.auth import KeyKind, default_scopes
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
-from tests.benchmarks.http_throughput import start, wait_ready
+from tests.benchmarks.http_throughput import Bench, start, wait_ready
 from tests.live import free_port
 
 ZONES = [
@@ -121,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         # A 16 MB response cache fills within the warm-up; its bound is what is then measured.
         os.environ["GATEWAY_CACHE_MEGABYTES"] = "16"
         try:
-            server = start("hit", database, port, database)
+            bench = Bench(Path(tmp), ports={"hit": port})
+            server = start("hit", bench)
         finally:
             del os.environ["GATEWAY_CACHE_MEGABYTES"]
         url = f"http://127.0.0.1:{port}/graphql"

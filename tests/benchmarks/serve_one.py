@@ -1,11 +1,12 @@
 """One server for the throughput benchmark, in a process of its own.
 
-    python -m tests.benchmarks.serve_one gateway|default|plain --database DB --port N
-        [--body FILE] [--workers N]
+    python -m tests.benchmarks.serve_one gateway|default|plain|upstream --database DB --port N
+        [--body FILE] [--workers N] [--sources FILE]
 
 gateway: the gateway as configured by default; default: the same graph with every fast path
 turned off (stock Strawberry parsing, validation and JSON, no response cache); plain: an
-aiohttp handler answering FILE's bytes.
+aiohttp handler answering FILE's bytes to POST /graphql; upstream: a static Pilot Status,
+answering FILE's bytes to GET /v1/analytics/dashboard.
 """
 
 from __future__ import annotations
@@ -19,28 +20,32 @@ from aiohttp import web
 from gateway.__main__ import main as gateway_main
 
 
-def plain_app(body: bytes) -> web.Application:
+def plain_app(body: bytes, *, upstream: bool = False) -> web.Application:
     async def answer(request: web.Request) -> web.Response:
         await request.read()
         return web.Response(body=body, content_type="application/json")
 
     app = web.Application()
-    app.router.add_post("/graphql", answer)
+    if upstream:
+        app.router.add_get("/v1/analytics/dashboard", answer)
+    else:
+        app.router.add_post("/graphql", answer)
     return app
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["gateway", "default", "plain"])
+    parser.add_argument("kind", choices=["gateway", "default", "plain", "upstream"])
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--body", type=Path)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--sources", type=Path)
     args = parser.parse_args()
-    if args.kind == "plain":
+    if args.kind in ("plain", "upstream"):
         assert args.body is not None
         web.run_app(
-            plain_app(args.body.read_bytes()),
+            plain_app(args.body.read_bytes(), upstream=args.kind == "upstream"),
             host="127.0.0.1",
             port=args.port,
             print=None,
@@ -59,6 +64,8 @@ def main() -> None:
     ]
     if args.kind == "default":
         argv.append("--no-fast-path")
+    if args.sources is not None:
+        argv += ["--sources-file", str(args.sources)]
     sys.exit(gateway_main(argv))
 
 

@@ -36,6 +36,7 @@ def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_http_throughput_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    kinds = ("plain", "hit", "miss", "default", "upstream2")
     http_throughput.main(
         [
             "--seconds",
@@ -49,14 +50,15 @@ def test_http_throughput_quick(capsys: pytest.CaptureFixture[str]) -> None:
             "--messages",
             "500",
             "--kinds",
-            "plain,hit,miss,default",
+            ",".join(kinds),
         ]
     )
     out = capsys.readouterr().out
-    for kind in ("plain", "hit", "miss", "default"):
-        assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
-    assert re.search(r"ratio hit/plain = \d+\.\d+", out), out
-    assert re.search(r"ratio miss/default = \d+\.\d+", out), out
+    for kind in kinds:
+        assert re.search(rf"{kind} +requests_per_s=[\d,]+ cpu_ms_per_request=\d+\.\d+", out), out
+    for a, b in (("hit", "plain"), ("miss", "plain"), ("miss", "default"), ("upstream2", "plain")):
+        assert re.search(rf"ratio {a}/{b} = \d+\.\d+ \(target", out), out
+    assert re.search(r"miss cpu_ms_per_request = \d+\.\d+ \(target <= 0\.8\)", out), out
 
 
 def test_memory_quick(capsys: pytest.CaptureFixture[str]) -> None:

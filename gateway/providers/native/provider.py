@@ -70,20 +70,25 @@ class NativeProvider:
     async def load_numbers(
         self, refs: Sequence[NumberRef]
     ) -> list[WhatsAppNumber | GatewayError | None]:
+        # Numbers move only with their tenant's data version (adding one bumps it), so they
+        # share the dashboards' memo: a number key's dashboard then reads nothing from the store.
+        memo = self.memo
+        known = {
+            r: n for r in refs if memo and isinstance(n := memo.get(r, r.tenant_id), WhatsAppNumber)
+        }
         by_tenant: dict[str, list[int]] = defaultdict(list)
         for ref in refs:
-            by_tenant[ref.tenant_id].append(ref.number_id)
-        found: dict[tuple[str, int], WhatsAppNumber] = {}
+            if ref not in known:
+                by_tenant[ref.tenant_id].append(ref.number_id)
         for tenant_id, ids in by_tenant.items():
-            for number_id, record in (await self.tenancy.numbers_by_id(tenant_id, ids)).items():
-                found[tenant_id, number_id] = _number(record)
+            version = memo.versions.version(tenant_id) if memo else 0
+            for record in (await self.tenancy.numbers_by_id(tenant_id, ids)).values():
+                number = _number(record)
+                known[number.ref] = number
+                if memo:
+                    memo.put(number.ref, tenant_id, version, number)
         # An id naming another source than the number's own names no number.
-        return [
-            number
-            if (number := found.get((r.tenant_id, r.number_id))) and number.ref == r
-            else None
-            for r in refs
-        ]
+        return [known.get(r) for r in refs]
 
     async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
         return [_number(record) for record in await self.tenancy.list_numbers(tenant_id)]
