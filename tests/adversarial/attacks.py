@@ -393,8 +393,10 @@ async def attack_ws_sockets(session: aiohttp.ClientSession, target: Target) -> O
     query = "subscription($p: Period) { dashboard(period: $p) { totals { total read } } }"
     sockets = []
     accepted = 0
+    # A session of its own: fifty sockets stay open at once, beyond the shared pool's size.
+    own = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     for _ in range(50):
-        socket = await session.ws_connect(target.ws, protocols=["graphql-transport-ws"])
+        socket = await own.ws_connect(target.ws, protocols=["graphql-transport-ws"])
         sockets.append(socket)
         await socket.send_json(
             {"type": "connection_init", "payload": {"x-api-key": target.number_key}}
@@ -431,6 +433,7 @@ async def attack_ws_sockets(session: aiohttp.ClientSession, target: Target) -> O
             await asyncio.sleep(0.5)
     for socket in sockets:
         await socket.close()
+    await own.close()
     return outcome
 
 
