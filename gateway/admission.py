@@ -3,9 +3,10 @@
 Each step reads what the steps before it learned and either answers the request (a typed
 refusal, or a kept answer) or passes it on:
 
-    read the body -> decode it -> name its documents -> identify the caller -> admit it
-    (the anonymous at their address's rate; a key looked up) -> rate-limit the key ->
-    register its persisted queries -> the response cache -> execution (in the view)
+    read the body -> identify the caller -> (a known caller's repeated request: the kept
+    answer, after its rate) -> decode the body -> name its documents -> admit the caller (the
+    anonymous at their address's rate; a key looked up) -> rate-limit the key -> register its
+    persisted queries -> the response cache -> execution (in the view)
 
 Everything before a key is checked costs time linear in the request and memory bounded by it:
 the body within its size and time, JSON within orjson's depth, documents within the token
@@ -101,6 +102,9 @@ def error_response(
 async def read_body(admission: Admission) -> Answer:
     request = admission.request
     if request.method != "POST":
+        return None
+    if request.content.is_eof():  # all of it came with the headers, as small bodies do
+        admission.body = await request.read()
         return None
     limit = request.app[SETTINGS].body_timeout_seconds
     try:
@@ -351,11 +355,25 @@ async def register(admission: Admission) -> Answer:
     return None
 
 
+async def answer_from_cache(admission: Admission) -> Answer:
+    """A caller this process knows, asking in the same bytes what it asked before: the answer
+    kept, once its key's rate allows, with nothing decoded. Those bytes passed every step below
+    before their answer was kept (a batch's never is), and a key that changed is no longer known
+    (see CachedKeyLookup), so the answer is what the whole way would give."""
+    if admission.principal is None:
+        return None
+    answer = await look_in_cache(admission)
+    if answer is None:
+        return None
+    refusal = await take_rate(admission.request.app, admission.principal, 1)
+    return answer if refusal is None else error_response(refusal, 429, admission.request)
+
+
 async def look_in_cache(admission: Admission) -> Answer:
     request, principal = admission.request, admission.principal
     cache = request.app.get(CACHE)
-    if cache is None or principal is None:
-        return None
+    if cache is None or principal is None or admission.cache_key is not None:
+        return None  # no cache, no key, or already looked (a miss) by answer_from_cache
     admission.cache_key = cache_key(admission, principal)
     if admission.cache_key is None:
         return None
@@ -395,9 +413,10 @@ def not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
 
 STEPS: tuple[Step, ...] = (
     read_body,
+    identify,
+    answer_from_cache,
     decode,
     name_documents,
-    identify,
     admit,
     rate_limit,
     register,
