@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -212,6 +212,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             return error_response(BadUserInput(exc.reason), exc.status_code, request)
         except GatewayError as exc:
             return error_response(exc, 400, request)
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        """Only a GET asking for an upgrade can become a socket: Strawberry's own check builds
+        a WebSocketResponse for every request to find out."""
+        if request.method != "GET" or request.headers.get("upgrade", "").lower() != "websocket":
+            return False
+        return super().is_websocket_request(request)
 
     def _keep(self, admission: Admission, response: web.StreamResponse) -> web.StreamResponse:
         """Keep a whole answer in the cache with the headers that tell clients how long they
