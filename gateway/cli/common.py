@@ -1,0 +1,53 @@
+"""What every command shares: settings from options and environment, and the store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from gateway.providers.native.store import Store, open_store
+from gateway.settings import Settings
+
+__all__ = ["Command", "settings_from", "store_from", "store_options"]
+
+Command = Callable[[argparse.Namespace], Coroutine[None, None, int]]
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    overrides = {
+        name: getattr(args, name)
+        for name in (
+            "host",
+            "port",
+            "data_dir",
+            "database",
+            "store_url",
+            "demo",
+            "graphiql",
+            "sources_file",
+            "workers",
+            "fast_path",
+        )
+        if getattr(args, name, None) is not None
+    }
+    return Settings(**overrides)
+
+
+@asynccontextmanager
+async def store_from(args: argparse.Namespace) -> AsyncIterator[Store]:
+    store = await open_store(settings_from(args).store)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def store_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="data directory (GATEWAY_DATA_DIR)")
+    parser.add_argument("--database", type=Path, help="SQLite file (GATEWAY_DATABASE)")
+    parser.add_argument(
+        "--store-url",
+        help="postgresql://... or sqlite:///path (GATEWAY_STORE_URL); wins over --database",
+    )
