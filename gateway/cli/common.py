@@ -8,15 +8,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from gateway.providers.native.store import Store, open_store
-from gateway.settings import Settings
+from gateway.settings import Settings, load_settings
 
-__all__ = ["Command", "settings_from", "store_from", "store_options"]
+__all__ = ["Command", "overrides_from", "settings_from", "store_from", "store_options"]
 
 Command = Callable[[argparse.Namespace], Coroutine[None, None, int]]
 
 
-def settings_from(args: argparse.Namespace) -> Settings:
-    overrides = {
+def overrides_from(args: argparse.Namespace) -> dict[str, object]:
+    """The settings given as options (those given override the environment's)."""
+    return {
         name: getattr(args, name)
         for name in (
             "host",
@@ -32,7 +33,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         )
         if getattr(args, name, None) is not None
     }
-    return Settings(**overrides)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(overrides_from(args))
 
 
 @asynccontextmanager

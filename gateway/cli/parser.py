@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 from pathlib import Path
 
+from gateway import __version__
 from gateway.auth import ALL_SCOPES, KeyKind
+from gateway.cli.check import check_command
 from gateway.cli.common import Command, store_options
 from gateway.cli.data import import_command, migrate_store_command
 from gateway.cli.serve import seed_demo_command, serve
@@ -26,16 +29,27 @@ from gateway.cli.tools import (
 )
 from gateway.domain.platform_events import PLATFORMS
 
-__all__ = ["build_parser"]
+__all__ = ["build_parser", "version"]
+
+
+def version() -> str:
+    """The installed distribution's version (the source tree's when it is not installed)."""
+    try:
+        return metadata.version("analytics-gateway")
+    except metadata.PackageNotFoundError:
+        return __version__
+
 
 DESCRIPTION = (
-    "The `gateway` command: serve, seed-demo, import, keys, tenants, numbers, webhooks,"
-    " export-schema."
+    "analytics-gateway: one typed GraphQL graph over WhatsApp, SMS and email messaging"
+    " analytics. Settings come from GATEWAY_* environment variables (see the README), and"
+    " options override them; `gateway COMMAND --help` shows a command's options."
 )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gateway", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(
@@ -83,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     run.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)
+
+    checking = command(
+        "check",
+        check_command,
+        "Check the settings, the sources file and the variables it names, the trusted"
+        " documents and that the store (and Redis) answer, without starting or creating"
+        " anything; one line per problem, exit 1 if any.",
+    )
+    checking.add_argument("--sources-file", type=Path, help="as for serve (GATEWAY_SOURCES_FILE)")
 
     seed = command(
         "seed-demo",

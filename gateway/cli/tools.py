@@ -14,7 +14,7 @@ from gateway.errors import NotFound
 from gateway.graphiql import fetch_assets
 from gateway.schema import build_schema
 from gateway.serving import ServeError
-from gateway.settings import Settings
+from gateway.settings import load_settings
 from gateway.trusted import check_documents, load_manifest
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
 
 
 async def trusted_documents_command(args: argparse.Namespace) -> int:
-    settings = Settings(demo=False)
+    settings = load_settings({"demo": False})
     manifest = load_manifest(args.file, "only")
     problems = check_documents(manifest, settings)
     for problem in problems:
