@@ -37,11 +37,9 @@ from gateway.appkeys import (
     CLOCK,
     KEYS,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SOCKETS,
-    SOURCE_TTLS,
     VERSIONS,
 )
 from gateway.auth import authenticate_credential, credential_of
@@ -51,6 +49,7 @@ from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
+from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
@@ -355,7 +354,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         admission = request.get(ADMITTED)
         return GatewayContext(
             caller=None if admission is None else admission.principal,
-            registry=self.app[REGISTRY],
+            registry=configuration_of(request).registry,
             request_id=request[REQUEST_ID],
             clock=self.app[CLOCK],
             versions=self.app.get(VERSIONS),
@@ -416,5 +415,5 @@ def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, st
 
 def _ttl(request: web.Request, sources: set[str]) -> float:
     """As long as the settings allow, and no longer than any upstream source it used allows."""
-    ttls = request.app[SOURCE_TTLS]
+    ttls = configuration_of(request).source_ttls
     return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])

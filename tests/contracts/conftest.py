@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from gateway.appkeys import REGISTRY
+from gateway.appkeys import CONFIGURATION
 from gateway.providers.native import SqliteStore, Store
 from gateway.settings import Settings
 from tests.conftest import Answer, Gateway, World, fixed_clock, serve
@@ -137,7 +137,7 @@ class Contract:
         app = self.gateway.server.app
         assert app is not None
         for name in names or tuple(PLATFORMS):
-            headers = app[REGISTRY].get(name).client.session.headers  # type: ignore[attr-defined]
+            headers = app[CONFIGURATION].in_use.registry.get(name).client.session.headers  # type: ignore[attr-defined]
             headers.popall("prefer", None)
             if value:
                 headers["prefer"] = value
