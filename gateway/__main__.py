@@ -25,6 +25,7 @@ from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import CopyError, copy_store
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
 from gateway.providers.native.store import (
+    NoStoreError,
     Store,
     StoreUrlError,
     open_store,
@@ -67,8 +68,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @asynccontextmanager
-async def _store(args: argparse.Namespace) -> AsyncIterator[Store]:
-    store = await open_store(_settings(args).store)
+async def _store(args: argparse.Namespace, *, create: bool = False) -> AsyncIterator[Store]:
+    """The store the options name; only serve and seed-demo may create one (an import run from
+    the wrong directory must not fill a new empty store with rejections)."""
+    store = await open_store(_settings(args).store, create=create)
     try:
         yield store
     finally:
@@ -113,7 +116,7 @@ async def serve(args: argparse.Namespace) -> int:
         return 0
     keys = None
     # The store is opened (and migrated) once here, so that workers never race to migrate it.
-    async with _store(args) as store:
+    async with _store(args, create=True) as store:
         if settings.demo:
             keys = await ensure_demo(store)
     load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
@@ -139,7 +142,7 @@ async def trusted_documents_command(args: argparse.Namespace) -> int:
 
 
 async def seed_demo_command(args: argparse.Namespace) -> int:
-    async with _store(args) as store:
+    async with _store(args, create=True) as store:
         keys = await ensure_demo(store)
     if keys is None:
         raise NotFound("the store has data but no demo tenant; use an empty --data-dir")
@@ -275,7 +278,7 @@ async def import_command(args: argparse.Namespace) -> int:
     size = max(source.stat().st_size, 1)
     read = 0
 
-    def counted(lines: Iterable[str]) -> Iterator[str]:
+    def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
         nonlocal read
         for line in lines:
             read += len(line)
@@ -292,12 +295,22 @@ async def import_command(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    summary = ImportSummary()
     async with _store(args) as store:
-        with source.open(encoding="utf-8") as lines, rejected_to.open("w") as rejects:
-            summary = await import_lines(store, counted(lines), rejects, progress)
-    print(file=sys.stderr)
+        # Bytes: each line is decoded on its own, so a bad byte is that line's rejection.
+        with source.open("rb") as lines, rejected_to.open("w", encoding="utf-8") as rejects:
+            try:
+                await import_lines(store, counted(lines), rejects, progress, summary)
+            finally:
+                print(file=sys.stderr)
+                _print_summary(summary, rejected_to)
     if summary.rejected == 0:
         rejected_to.unlink()
+    # Lines refused and none taken (applied now or before): a wrong file or store.
+    return 1 if summary.rejected and not (summary.applied or summary.duplicates) else 0
+
+
+def _print_summary(summary: ImportSummary, rejected_to: Path) -> None:
     report = {
         "lines": summary.lines,
         "applied": summary.applied,
@@ -307,8 +320,7 @@ async def import_command(args: argparse.Namespace) -> int:
         "seconds": round(summary.seconds, 3),
         "linesPerSecond": round(summary.rate),
     }
-    print(json.dumps(report))
-    return 0
+    print(json.dumps(report), flush=True)
 
 
 async def webhooks_create(args: argparse.Namespace) -> int:
@@ -341,6 +353,8 @@ async def migrate_store_command(args: argparse.Namespace) -> int:
     source_url, target_url = store_url(args.source), store_url(args.target)
     if not source_url.startswith("sqlite://") or target_url.startswith("sqlite://"):
         raise StoreUrlError("copies go from sqlite:///path to postgresql://...")
+    if not sqlite_path(source_url).is_file():
+        raise NoStoreError(str(sqlite_path(source_url)))
     source = await SqliteStore.open(sqlite_path(source_url))
     try:
         target = await PostgresStore.open(target_url)

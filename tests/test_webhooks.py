@@ -235,3 +235,20 @@ async def test_a_body_over_the_size_limit_is_413_and_stores_nothing(
         assert status == 200
     rows = await world.store.fetch_all("SELECT external_id FROM messages")
     assert sorted(row[0] for row in rows) == ["m0", "m1"]
+
+
+async def test_a_batch_with_an_event_out_of_range_is_400_not_500(
+    gateway: Gateway, world: World
+) -> None:
+    source = await WebhookSources(world.store).create("acme", "messagesender")
+    account = {
+        "type": "billing.account",
+        "organizationId": "o",
+        "billingStatus": "active",
+        "pricingModel": "per_message",
+        "available": 9223372036854775808,
+    }
+    contact = {"type": "contact", "contactId": "c1"}
+    status, body = await post(gateway, source, [contact, account])
+    assert status == 400 and body["code"] == "BAD_USER_INPUT"
+    assert body["error"].startswith("event 1: billing.account.available")

@@ -12,7 +12,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from gateway.errors import UpstreamUnavailable
 from gateway.providers.native.migrations import apply_postgres_migrations
-from gateway.providers.native.store import Row, Transaction
+from gateway.providers.native.store import NoStoreError, Row, Transaction, redacted
 
 __all__ = ["PostgresStore", "PostgresTransaction", "numbered"]
 
@@ -115,7 +115,9 @@ class PostgresStore:
         self.read_count = 0
 
     @classmethod
-    async def open(cls, url: str, *, max_connections: int = 10) -> PostgresStore:
+    async def open(
+        cls, url: str, *, max_connections: int = 10, create: bool = True
+    ) -> PostgresStore:
         pool = await asyncpg.create_pool(
             url,
             min_size=1,
@@ -128,6 +130,10 @@ class PostgresStore:
         )
         try:
             async with pool.acquire() as conn:
+                if not create and not await conn.fetchval(
+                    "SELECT to_regclass('schema_migrations') IS NOT NULL"
+                ):
+                    raise NoStoreError(redacted(url))
                 await apply_postgres_migrations(conn)
         except BaseException:
             await pool.close()
