@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from gateway.domain.messages import exact, half_up
 from gateway.errors import BadUserInput
 
 __all__ = [
@@ -221,4 +222,7 @@ def past_days(count: int, zone: ZoneInfo, now: datetime) -> tuple[DayWindow, Day
 
 def percent_diff(current: float, previous: float) -> float | None:
     """Change against the preceding window in percent; None when there was nothing before."""
-    return None if previous == 0 else round((current - previous) / previous * 100, 2)
+    if previous == 0:
+        return None
+    now, before = exact(current), exact(previous)
+    return half_up((now - before) / before * 100)
