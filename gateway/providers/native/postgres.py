@@ -18,7 +18,7 @@ __all__ = ["PostgresStore", "PostgresTransaction", "numbered"]
 
 # Every write transaction takes this transaction-scoped advisory lock first: writes are applied
 # one at a time across all replicas, as SQLite applies them, so two batches can never deadlock
-# on the rollup rows their triggers share, nor both claim one event id.
+# on the rollup rows they share, nor both claim one event id.
 WRITE_LOCK = 0x6761_7465  # "gate"
 
 _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
