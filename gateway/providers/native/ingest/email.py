@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gateway.domain.events import EmailEvent
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
-from gateway.providers.native.ingest.lookup import lookup_rows
+from gateway.providers.native.ingest.lookup import lookup_rows, pairs
 from gateway.providers.native.ingest.rollups import (
     EMAIL_BUCKETS,
     EMAIL_COUNTS,
@@ -159,12 +159,18 @@ async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], delta
     """Unique clicks per link: recipients not seen clicking it before."""
     if not clicks:
         return
-    stored = await lookup_rows(
-        db,
-        "SELECT recipient, 1 FROM email_link_recipients WHERE campaign_id = ? AND url = ? "
-        "AND recipient IN ({keys})",
-        [(link, recipient) for link, recipients in clicks.items() for recipient in recipients],
-    )
+    stored: set[tuple[tuple[int, str], str]] = set()
+    by_campaign: dict[int, list[tuple[str, str]]] = {}
+    for (campaign, url), recipients in clicks.items():
+        by_campaign.setdefault(campaign, []).extend((url, r) for r in recipients)
+    for campaign, wanted in by_campaign.items():
+        rows_in, params = pairs(db, wanted)
+        rows = await db.fetch_all(
+            "SELECT url, recipient FROM email_link_recipients WHERE campaign_id = ? "
+            f"AND (url, recipient) IN ({rows_in})",
+            (campaign, *params),
+        )
+        stored.update(((campaign, row[0]), row[1]) for row in rows)
     fresh = [
         (*link, recipient)
         for link, recipients in clicks.items()

@@ -1,16 +1,14 @@
-"""Looking up many (tenant, key) pairs at once, a tenant and a chunk of keys per query."""
+"""Looking up many (tenant, key) pairs at once, one query per tenant whatever the count."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from gateway.providers.native.store import Row, Transaction, placeholders
+from gateway.providers.native.store import Row, Transaction
 
-__all__ = ["CHUNK", "lookup", "lookup_rows"]
-
-# SQLite allows 32766 bound parameters; IN lists stay well below.
-CHUNK = 500
+__all__ = ["lookup", "lookup_rows", "pairs"]
 
 
 async def lookup(
@@ -37,17 +35,28 @@ async def lookup_rows(
     for tenant, key in keys:
         by_tenant[tenant].append(key)
     found: dict[tuple[object, str], Row] = {}
+    # One parameter carries the whole list: PostgreSQL's array, SQLite's JSON array; so the
+    # statement is the same whatever the count, prepared once.
+    query = sql.format(
+        keys="SELECT unnest(CAST(? AS TEXT[]))" if db.arrays else "SELECT value FROM json_each(?)"
+    )
     for tenant, wanted in by_tenant.items():
         group = tenant if isinstance(tenant, tuple) else (tenant,)
-        size = len(wanted) if db.arrays else CHUNK  # one array holds them all
-        for start in range(0, len(wanted), size):
-            chunk = wanted[start : start + size]
-            if db.arrays:
-                query = sql.format(keys="SELECT unnest(CAST(? AS TEXT[]))")
-                rows = await db.fetch_all(query, (*group, *extra, chunk))
-            else:
-                rows = await db.fetch_all(
-                    sql.format(keys=placeholders(chunk)), (*group, *extra, *chunk)
-                )
-            found.update(((tenant, row[0]), row) for row in rows)
+        rows = await db.fetch_all(
+            query, (*group, *extra, wanted if db.arrays else json.dumps(wanted))
+        )
+        found.update(((tenant, row[0]), row) for row in rows)
     return found
+
+
+def pairs(db: Transaction, pairs: list[tuple[str, str]]) -> tuple[str, tuple[object, ...]]:
+    """A subquery of (text, text) rows and its parameters, for `(a, b) IN (...)`."""
+    if db.arrays:
+        return (
+            "SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))",
+            ([a for a, _ in pairs], [b for _, b in pairs]),
+        )
+    return (
+        "SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+        (json.dumps(pairs),),
+    )

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.providers.native.ingest.lookup import CHUNK, lookup_rows
+from gateway.providers.native.ingest.lookup import lookup_rows, pairs
 from gateway.providers.native.ingest.rollups import (
     CAMPAIGN_COUNTS,
     LEDGER,
@@ -254,21 +254,10 @@ async def _take_pending(
     if await db.fetch_one(f"SELECT 1 FROM {table.pending} LIMIT 1") is None:
         return {}
     dispatched = "dispatched" if table.charged else "0"
-    returning = f"RETURNING tenant_id, external_id, status, {dispatched}"
-    if db.arrays:
-        rows = await db.fetch_all(
-            f"DELETE FROM {table.pending} WHERE (tenant_id, external_id) IN "
-            f"(SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))) {returning}",
-            ([t for t, _ in keys], [e for _, e in keys]),
-        )
-        return {(row[0], row[1]): (row[2], bool(row[3])) for row in rows}
-    found: dict[tuple[str, str], tuple[int, bool]] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        condition = " OR ".join("(tenant_id = ? AND external_id = ?)" for _ in chunk)
-        rows = await db.fetch_all(
-            f"DELETE FROM {table.pending} WHERE {condition} {returning}",
-            [value for key in chunk for value in key],
-        )
-        found.update(((row[0], row[1]), (row[2], bool(row[3]))) for row in rows)
-    return found
+    rows_in, params = pairs(db, list(keys))
+    rows = await db.fetch_all(
+        f"DELETE FROM {table.pending} WHERE (tenant_id, external_id) IN ({rows_in}) "
+        f"RETURNING tenant_id, external_id, status, {dispatched}",
+        params,
+    )
+    return {(row[0], row[1]): (row[2], bool(row[3])) for row in rows}
