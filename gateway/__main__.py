@@ -35,6 +35,7 @@ from gateway.providers.native.store import (
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
+from gateway.schema.sdl import schema_file_sdl
 from gateway.serving import ServeError, serve_once, supervise, worker_ready
 from gateway.settings import Settings
 from gateway.sources import SourcesError, load_sources
@@ -364,7 +365,7 @@ async def migrate_store_command(args: argparse.Namespace) -> int:
 
 
 async def export_schema(args: argparse.Namespace) -> int:
-    print(build_schema().as_str())
+    print(schema_file_sdl(build_schema()))
     return 0
 
 
