@@ -1,11 +1,15 @@
-"""The examples' npm packages (pinned in examples/package-lock.json), installed once per run."""
+"""The examples' npm packages (pinned in examples/package-lock.json), installed once per run,
+and the example processes a test starts."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -42,3 +46,36 @@ def install_examples() -> Path:
             timeout=600,
         )
     return modules
+
+
+Start = Callable[..., Awaitable[str]]
+
+
+@asynccontextmanager
+async def processes() -> AsyncIterator[Start]:
+    """`start(*command, ready=..., cwd=...)` runs a command until it prints a line containing
+    `ready`, and returns that line; whatever was started stops when the block ends, last first."""
+    started: list[asyncio.subprocess.Process] = []
+
+    async def start(*command: str, ready: str, cwd: Path | None = None) -> str:
+        process = await asyncio.create_subprocess_exec(*command, cwd=cwd, stdout=subprocess.PIPE)
+        started.append(process)
+        assert process.stdout is not None
+        while True:
+            line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
+            if not line:
+                raise AssertionError(f"{command} exited before printing {ready!r}")
+            if ready in line:
+                return line
+
+    try:
+        yield start
+    finally:
+        for process in reversed(started):
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()

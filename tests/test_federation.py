@@ -26,6 +26,7 @@ from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
 from tests.conftest import NOW, Gateway, World, ingest
 from tests.live import free_port, start_gateway
+from tests.node import processes
 
 ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
   __typename
@@ -189,52 +190,23 @@ async def test_the_sdl_composes_beside_subgraphs_with_a_page_info_and_a_channel_
     assert refused == 1 and "ENUM_VALUE_MISMATCH" in why and 'Enum type "Channel"' in why
 
 
-async def _line(process: asyncio.subprocess.Process, wanted: str) -> str:
-    assert process.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-        if not line:
-            raise AssertionError(f"exited before printing {wanted!r}")
-        if wanted in line:
-            return line
-
-
 @asynccontextmanager
 async def supergraph(script: str, analytics: str) -> AsyncIterator[str]:
     """The CRM example and `script` (a federating gateway over it and `analytics`) running;
     yields the federating gateway's URL."""
     crm_port = free_port()
-    started: list[asyncio.subprocess.Process] = []
-    try:
-        started.append(
-            await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(FEDERATION / "crm_subgraph.py"),
-                *("--port", str(crm_port)),
-                stdout=subprocess.PIPE,
-            )
+    async with processes() as start:
+        crm = (sys.executable, "crm_subgraph.py", "--port", str(crm_port))
+        await start(*crm, ready="crm subgraph on", cwd=FEDERATION)
+        line = await start(
+            "node",
+            script,
+            *("--port", str(free_port()), "--analytics", analytics),
+            *("--crm", f"http://127.0.0.1:{crm_port}/graphql"),
+            ready="supergraph ready at",
+            cwd=FEDERATION,
         )
-        await _line(started[-1], "crm subgraph on")
-        started.append(
-            await asyncio.create_subprocess_exec(
-                "node",
-                script,
-                *("--port", str(free_port()), "--analytics", analytics),
-                *("--crm", f"http://127.0.0.1:{crm_port}/graphql"),
-                cwd=FEDERATION,
-                stdout=subprocess.PIPE,
-            )
-        )
-        yield (await _line(started[-1], "supergraph ready at")).split()[-1]
-    finally:
-        for process in reversed(started):
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 10)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+        yield line.split()[-1]
 
 
 ACROSS = """{ organization { id accountManager { name } numbers {
