@@ -7,7 +7,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -163,24 +163,34 @@ def support_sdl(ours: str, channels: str) -> str:
     """
 
 
-async def compose(composer: str, sdls: dict[str, str], directory: Path) -> tuple[int, str, str]:
+def compose(
+    composer: str, sdls: dict[str, str], listing: Path
+) -> Coroutine[None, None, tuple[int, str, str]]:
     subgraphs = [{"name": n, "url": f"http://{n}/graphql", "sdl": sdl} for n, sdl in sdls.items()]
-    listing = directory / f"{composer}-{'-'.join(sdls)}.json"
     listing.write_text(json.dumps(subgraphs))
-    return await run("node", "compose.mjs", "--composer", composer, str(listing))
+    return run("node", "compose.mjs", "--composer", composer, str(listing))
+
+
+@pytest.fixture(scope="module")
+def schema_file() -> str:
+    return (Path(__file__).parent.parent / "schema.graphql").read_text()
 
 
 @pytest.mark.parametrize("composer", ["apollo", "guild"])
 async def test_the_sdl_composes_beside_subgraphs_with_a_page_info_and_a_channel_of_their_own(
-    composer: str, sdls: dict[str, str], node_modules: Path, tmp_path: Path
+    composer: str, sdls: dict[str, str], schema_file: str, node_modules: Path, tmp_path: Path
 ) -> None:
     # The Guild's composition knows federation up to v2.9 and refuses any later @link.
     assert '@link(url: "https://specs.apollo.dev/federation/v2.0"' in sdls["analytics"]
     ours = sdls["analytics"]
     same = {**sdls, "support": support_sdl(ours, "EMAIL SMS WHATSAPP")}
     other = {"analytics": ours, "support": support_sdl(ours, "EMAIL PHONE CHAT")}
-    (code, supergraph, errors), (refused, _, why) = await asyncio.gather(
-        compose(composer, same, tmp_path), compose(composer, other, tmp_path)
+    # schema.graphql, as a registry is given it, with the definitions composers check.
+    published = {"analytics": schema_file, "crm": sdls["crm"]}
+    (code, supergraph, errors), (refused, _, why), (filed, _, file_errors) = await asyncio.gather(
+        compose(composer, same, tmp_path / "same.json"),
+        compose(composer, other, tmp_path / "other.json"),
+        compose(composer, published, tmp_path / "published.json"),
     )
     assert code == 0, errors
     for graph in ("ANALYTICS", "CRM", "SUPPORT"):
@@ -188,6 +198,7 @@ async def test_the_sdl_composes_beside_subgraphs_with_a_page_info_and_a_channel_
     # A Channel enum is both an argument and a field here and there, so federation wants the
     # same values in both subgraphs: one of other values must take another name.
     assert refused == 1 and "ENUM_VALUE_MISMATCH" in why and 'Enum type "Channel"' in why
+    assert filed == 0, file_errors
 
 
 @asynccontextmanager
