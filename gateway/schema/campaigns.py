@@ -167,7 +167,9 @@ class CampaignEdge:
     node: CampaignInterface = strawberry.field(description="The campaign.")
 
 
-@strawberry.type(description="Whether there is more after this page.")
+# Shareable as a whole type, so that every field it has (or gains) may also come from another
+# subgraph's PageInfo: federation composes two subgraphs' PageInfo only when both share it.
+@strawberry.federation.type(shareable=True, description="Whether there is more after this page.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True if another page follows.")
     end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
