@@ -1,0 +1,89 @@
+"""Subscriptions over HTTP (server-sent events as graphql-sse sends them, and Apollo's multipart
+subscriptions): a stream is held like a subscription socket, counted against its key's share of
+sockets, closed when its key is revoked or the gateway stops, and it speaks only when its
+figures change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+from gateway.appkeys import Sockets
+from gateway.context import LiveConnection
+
+__all__ = ["LiveStream", "changes_only", "send_stream"]
+
+_UNSEEN = object()
+
+
+class LiveStream:
+    """The stream's side of `Sockets`: open while its client is, closed by cancelling the
+    handler that writes it (which then ends the response)."""
+
+    def __init__(self, request: web.Request) -> None:
+        self._request = request
+        self._task = asyncio.current_task()
+        self.closing = False
+
+    @property
+    def closed(self) -> bool:
+        transport = self._request.transport
+        return self.closing or transport is None or transport.is_closing()
+
+    async def close(self, *, code: int = 1000, message: bytes = b"") -> bool:
+        if self.closing:
+            return False
+        self.closing = True
+        if self._task is not None and self._task is not asyncio.current_task():
+            self._task.cancel()
+        return True
+
+
+async def send_stream(
+    request: web.Request,
+    response: web.StreamResponse,
+    stream: Callable[[], AsyncGenerator[str, None]],
+    sockets: Sockets,
+    connection: LiveConnection,
+) -> web.StreamResponse:
+    """Write the stream's chunks until it ends, its client leaves, or `sockets` closes it."""
+    live = LiveStream(request)
+    sockets.add(live, connection)
+    await response.prepare(request)
+    try:
+        async for chunk in stream():
+            await response.write(chunk.encode())
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if not live.closing or task is None:
+            raise
+        task.uncancel()  # closed on purpose (a revoked key, the gateway stopping)
+    except ConnectionError:  # the client went away
+        return response
+    finally:
+        live.closing = True
+    with contextlib.suppress(ConnectionError):
+        await response.write_eof()
+    return response
+
+
+async def changes_only(results: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+    """The results that differ from the one before: a live dashboard re-reads on every change
+    of its tenant's data, and only figures that moved are news."""
+    last: object = _UNSEEN
+    try:
+        async for result in results:
+            errors = [error.formatted for error in getattr(result, "errors", None) or []]
+            seen = (getattr(result, "data", None), errors)
+            if seen == last:
+                continue
+            last = seen
+            yield result
+    finally:
+        closing = getattr(results, "aclose", None)
+        if closing is not None:
+            await closing()
