@@ -11,13 +11,24 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
+from strawberry.http.streaming import MultipartSubscriptionTransport
 
-from gateway.appkeys import Sockets
+from gateway.appkeys import FORBIDDEN, Sockets
 from gateway.context import LiveConnection
+from gateway.errors import Unauthenticated
 
-__all__ = ["LiveStream", "changes_only", "send_stream"]
+__all__ = ["LiveStream", "MultipartSubscriptions", "changes_only", "send_stream"]
 
 _UNSEEN = object()
+
+
+class MultipartSubscriptions(MultipartSubscriptionTransport):
+    """Strawberry's multipart subscriptions, with the closing delimiter a MIME reader takes:
+    each part already ends with `\r\n--graphql`, so the end is `--` after it, where Strawberry
+    adds a whole new `\r\n--graphql--` (an empty part that strict readers refuse)."""
+
+    def encode_complete(self) -> str:
+        return "--\r\n"
 
 
 class LiveStream:
@@ -28,6 +39,7 @@ class LiveStream:
         self._request = request
         self._task = asyncio.current_task()
         self.closing = False
+        self.revoked: str | None = None
 
     @property
     def closed(self) -> bool:
@@ -38,6 +50,8 @@ class LiveStream:
         if self.closing:
             return False
         self.closing = True
+        if code == FORBIDDEN:
+            self.revoked = message.decode()
         if self._task is not None and self._task is not asyncio.current_task():
             self._task.cancel()
         return True
@@ -49,8 +63,11 @@ async def send_stream(
     stream: Callable[[], AsyncGenerator[str, None]],
     sockets: Sockets,
     connection: LiveConnection,
+    farewell: Callable[[Unauthenticated], str],
 ) -> web.StreamResponse:
-    """Write the stream's chunks until it ends, its client leaves, or `sockets` closes it."""
+    """Write the stream's chunks until it ends, its client leaves, or `sockets` closes it: a
+    revoked key's stream ends with `farewell`, its error and the protocol's end; one closed
+    as the gateway stops just ends, so that its client reconnects, as from a socket's 1001."""
     live = LiveStream(request)
     sockets.add(live, connection)
     await response.prepare(request)
@@ -67,6 +84,8 @@ async def send_stream(
     finally:
         live.closing = True
     with contextlib.suppress(ConnectionError):
+        if live.revoked is not None:
+            await response.write(farewell(Unauthenticated(live.revoked)).encode())
         await response.write_eof()
     return response
 

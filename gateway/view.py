@@ -62,7 +62,7 @@ from gateway.graphiql import local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
-from gateway.streams import changes_only, send_stream
+from gateway.streams import MultipartSubscriptions, changes_only, send_stream
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
 
@@ -201,6 +201,10 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self._local_graphiql: str | None = None
 
     websocket_adapter_class = LiveSocket
+    stream_transport_classes_by_protocol = {
+        **GraphQLView.stream_transport_classes_by_protocol,
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
+    }
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL from the gateway's own copies of its files when `gateway graphiql-assets`
@@ -378,7 +382,20 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             status=sub_response.status, headers={**sub_response.headers, **headers}
         )
         response.headers["x-request-id"] = request[REQUEST_ID]
-        return await send_stream(request, response, stream, self.app[SOCKETS], request[LIVE])
+        protocol = _PROTOCOLS[request[ADMITTED].media.type]
+        transport = self._get_stream_transport(protocol)
+        assert transport is not None
+
+        def farewell(error: GatewayError) -> str:
+            ending: GraphQLHTTPResponse = {
+                "errors": [{"message": error.message, "extensions": error.extensions}]
+            }
+            return transport.encode_next(ending, self.encode_json_string) + (
+                transport.encode_complete()
+            )
+
+        sockets = self.app[SOCKETS]
+        return await send_stream(request, response, stream, sockets, request[LIVE], farewell)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
