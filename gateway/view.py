@@ -231,7 +231,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         if admission.media.type.streams:
             refusal = self._stream_refusal(admission)
             if refusal is not None:
-                return error_response(refusal, 429, request)
+                status = 401 if isinstance(refusal, Unauthenticated) else 429
+                return error_response(refusal, status, request)
         if admission.cache_key is not None:
             TOUCHED.set(set())
         response = await self._run(request)
@@ -239,7 +240,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
 
     def _stream_refusal(self, admission: Admission) -> GatewayError | None:
         """A stream holds its connection as a socket does, within the key's same share."""
-        assert admission.principal is not None and admission.credential is not None
+        if admission.principal is None or admission.credential is None:
+            # Introspection may come without a key, but not held open.
+            return Unauthenticated("a stream needs a key: send x-api-key (or x-api-key-id)")
         limit = self.app[SETTINGS].max_sockets_per_key
         if self.app[SOCKETS].held_by(admission.principal.key_handle) >= limit:
             return RateLimited(

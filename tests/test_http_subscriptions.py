@@ -188,3 +188,12 @@ async def test_streams_and_sockets_share_a_key_s_bound_and_rate(
     await asyncio.sleep(0.1)
     status, body = await stream_status(strict, key, MULTIPART)
     assert status == 429 and body["errors"][0]["extensions"]["code"] == "RATE_LIMITED", body
+
+
+async def test_a_stream_needs_a_key_even_for_introspection(gateway: Gateway) -> None:
+    headers = {"accept": "text/event-stream"}
+    body = {"query": "{ __typename }"}
+    async with gateway.session.post(gateway.url, json=body, headers=headers) as response:
+        assert response.status == 401
+        answer = await response.json()
+    assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
