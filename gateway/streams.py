@@ -11,13 +11,31 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from strawberry.http.streaming import MultipartSubscriptionTransport
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestProtocol
+from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport
 
-from gateway.appkeys import FORBIDDEN, Sockets
+from gateway.admission import Admission
+from gateway.appkeys import FORBIDDEN, SETTINGS, SOCKETS, Sockets
+from gateway.clients import client_address
 from gateway.context import LiveConnection
-from gateway.errors import Unauthenticated
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.negotiation import MediaType
 
-__all__ = ["LiveStream", "MultipartSubscriptions", "changes_only", "send_stream"]
+__all__ = [
+    "PROTOCOLS",
+    "LiveStream",
+    "MultipartSubscriptions",
+    "admit_stream",
+    "changes_only",
+    "farewell",
+    "send_stream",
+]
+
+# Strawberry's name for the protocol each streaming media type speaks.
+PROTOCOLS: dict[MediaType, GraphQLRequestProtocol] = {
+    MediaType.EVENT_STREAM: "sse",
+    MediaType.MULTIPART: "multipart-subscription",
+}
 
 _UNSEEN = object()
 
@@ -57,16 +75,47 @@ class LiveStream:
         return True
 
 
+def admit_stream(admission: Admission) -> LiveConnection | GatewayError:
+    """The stream's connection, held as a socket is within the key's same share; or why not."""
+    app, principal, credential = admission.request.app, admission.principal, admission.credential
+    if principal is None or credential is None:
+        # Introspection may come without a key, but not held open.
+        return Unauthenticated("a stream needs a key: send x-api-key (or x-api-key-id)")
+    limit = app[SETTINGS].max_sockets_per_key
+    if app[SOCKETS].held_by(principal.key_handle) >= limit:
+        return RateLimited(
+            f"a key may hold {limit} sockets and streams at once", limit="maxSocketsPerKey"
+        )
+    if admission.batch:
+        return BadUserInput("a stream carries one operation, not a batch")
+    address = client_address(admission.request, app[SETTINGS].trusted_proxies)
+    return LiveConnection(address, principal, credential.hash)
+
+
+def farewell(
+    transport: HTTPStreamTransport, encode_json: Callable[[object], str]
+) -> Callable[[GatewayError], str]:
+    """How a stream ends on `error`: the error as its last result, then the protocol's end."""
+
+    def ending(error: GatewayError) -> str:
+        last: GraphQLHTTPResponse = {
+            "errors": [{"message": error.message, "extensions": error.extensions}]
+        }
+        return transport.encode_next(last, encode_json) + transport.encode_complete()
+
+    return ending
+
+
 async def send_stream(
     request: web.Request,
     response: web.StreamResponse,
     stream: Callable[[], AsyncGenerator[str, None]],
     sockets: Sockets,
     connection: LiveConnection,
-    farewell: Callable[[Unauthenticated], str],
+    ending: Callable[[GatewayError], str],
 ) -> web.StreamResponse:
     """Write the stream's chunks until it ends, its client leaves, or `sockets` closes it: a
-    revoked key's stream ends with `farewell`, its error and the protocol's end; one closed
+    revoked key's stream ends with `ending`, its error and the protocol's end; one closed
     as the gateway stops just ends, so that its client reconnects, as from a socket's 1001."""
     live = LiveStream(request)
     sockets.add(live, connection)
@@ -85,7 +134,7 @@ async def send_stream(
         live.closing = True
     with contextlib.suppress(ConnectionError):
         if live.revoked is not None:
-            await response.write(farewell(Unauthenticated(live.revoked)).encode())
+            await response.write(ending(Unauthenticated(live.revoked)).encode())
         await response.write_eof()
     return response
 

@@ -17,7 +17,7 @@ from aiohttp import WSMsgType, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
 from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
@@ -57,12 +57,19 @@ from gateway.auth import authenticate_credential, credential_of
 from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
 from gateway.context import GatewayContext, LiveConnection
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
-from gateway.streams import MultipartSubscriptions, changes_only, send_stream
+from gateway.streams import (
+    PROTOCOLS,
+    MultipartSubscriptions,
+    admit_stream,
+    changes_only,
+    farewell,
+    send_stream,
+)
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
 
@@ -76,10 +83,7 @@ SUBSCRIPTION_OVER_HTTP = (
     "a subscription is sent over a websocket (graphql-transport-ws), or over HTTP with"
     " Accept: text/event-stream (graphql-sse) or multipart/mixed;subscriptionSpec=1.0"
 )
-_PROTOCOLS: dict[MediaType, GraphQLRequestProtocol] = {
-    MediaType.EVENT_STREAM: "sse",
-    MediaType.MULTIPART: "multipart-subscription",
-}
+
 TOO_MANY = 4429  # a socket over its key's share, or its address's rate, closes with this
 
 
@@ -229,32 +233,15 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 return answer
         request[ADMITTED] = admission
         if admission.media.type.streams:
-            refusal = self._stream_refusal(admission)
-            if refusal is not None:
-                status = 401 if isinstance(refusal, Unauthenticated) else 429
-                return error_response(refusal, status, request)
+            held = admit_stream(admission)
+            if isinstance(held, GatewayError):
+                status = 401 if isinstance(held, Unauthenticated) else 429
+                return error_response(held, status, request)
+            request[LIVE] = held
         if admission.cache_key is not None:
             TOUCHED.set(set())
         response = await self._run(request)
         return self._keep(admission, response)
-
-    def _stream_refusal(self, admission: Admission) -> GatewayError | None:
-        """A stream holds its connection as a socket does, within the key's same share."""
-        if admission.principal is None or admission.credential is None:
-            # Introspection may come without a key, but not held open.
-            return Unauthenticated("a stream needs a key: send x-api-key (or x-api-key-id)")
-        limit = self.app[SETTINGS].max_sockets_per_key
-        if self.app[SOCKETS].held_by(admission.principal.key_handle) >= limit:
-            return RateLimited(
-                f"a key may hold {limit} sockets and streams at once", limit="maxSocketsPerKey"
-            )
-        if admission.batch:
-            return BadUserInput("a stream carries one operation, not a batch")
-        address = client_address(admission.request, self.app[SETTINGS].trusted_proxies)
-        admission.request[LIVE] = LiveConnection(
-            address, admission.principal, admission.credential.hash
-        )
-        return None
 
     async def _run(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -335,7 +322,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         admission: Admission = request.request[ADMITTED]  # type: ignore[attr-defined]
         if admission.batch:
             return admission.operations
-        protocol = _PROTOCOLS.get(admission.media.type)
+        protocol = PROTOCOLS.get(admission.media.type)
         if protocol is None:
             return admission.operations[0]
         return replace(admission.operations[0], protocol=protocol)
@@ -385,20 +372,11 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             status=sub_response.status, headers={**sub_response.headers, **headers}
         )
         response.headers["x-request-id"] = request[REQUEST_ID]
-        protocol = _PROTOCOLS[request[ADMITTED].media.type]
-        transport = self._get_stream_transport(protocol)
+        transport = self._get_stream_transport(PROTOCOLS[request[ADMITTED].media.type])
         assert transport is not None
-
-        def farewell(error: GatewayError) -> str:
-            ending: GraphQLHTTPResponse = {
-                "errors": [{"message": error.message, "extensions": error.extensions}]
-            }
-            return transport.encode_next(ending, self.encode_json_string) + (
-                transport.encode_complete()
-            )
-
+        ending = farewell(transport, self.encode_json_string)
         sockets = self.app[SOCKETS]
-        return await send_stream(request, response, stream, sockets, request[LIVE], farewell)
+        return await send_stream(request, response, stream, sockets, request[LIVE], ending)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
