@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.admission import error_response, keyed, take_rate
-from gateway.appkeys import CLOCK, REGISTRY
+from gateway.appkeys import CLOCK, CONFIGURATION
 from gateway.auth import REPORTS_READ, Principal
 from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
@@ -63,7 +63,7 @@ async def _rows(
         raise BadUserInput("type must be campaigns, the only export there is", argument="type")
     zone = parse_timezone(query.get("timezone"), query.get("tz"))
     window = parse_range(query.get("startDate"), query.get("endDate"), zone, request.app[CLOCK]())
-    registry = request.app[REGISTRY]
+    registry = request.app[CONFIGURATION].in_use.registry
     export = RangeRequest(
         source=registry.source_for(principal.tenant_id, "sms"),
         tenant_id=principal.tenant_id,

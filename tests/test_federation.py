@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -24,6 +22,7 @@ from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.conftest import Gateway, World, ingest
 from tests.live import free_port, start_gateway
+from tests.npm import installed
 
 ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
   __typename
@@ -131,18 +130,7 @@ async def run(*command: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
     """The example's pinned packages, installed from the npm registry once per run."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        if os.environ.get("GATEWAY_REQUIRE_NODE") == "1":
-            pytest.fail("GATEWAY_REQUIRE_NODE=1 but node or npm is missing")
-        pytest.skip("needs Node.js and npm for Apollo's packages")
-    if not (FEDERATION / "node_modules" / "@apollo" / "composition").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=FEDERATION,
-            check=True,
-            timeout=600,
-        )
-    return FEDERATION / "node_modules"
+    return installed(FEDERATION, "Apollo's packages")
 
 
 async def test_the_sdl_composes_with_another_subgraph(
