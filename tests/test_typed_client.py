@@ -6,10 +6,12 @@ environment of its own, kept beside the example between runs."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -31,18 +33,21 @@ def codegen_python() -> Path:
     python = environment / "bin" / "python"
     stamp = environment / "requirements.sha256"
     wanted = hashlib.sha256(requirements.read_bytes()).hexdigest()
-    if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
-        subprocess.run(
-            [sys.executable, "-m", "venv", "--clear", "--without-pip", str(environment)],
-            check=True,
-        )
-        install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
-        subprocess.run(
-            [*install, "--no-deps", "--disable-pip-version-check", "-r", str(requirements)],
-            check=True,
-            timeout=600,
-        )
-        stamp.write_text(wanted)
+    lock = Path(tempfile.gettempdir()) / "gateway-typed-client.lock"
+    with lock.open("w") as handle:  # one installer at a time, however many test processes
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        if not python.exists() or not stamp.exists() or stamp.read_text() != wanted:
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", "--without-pip", str(environment)],
+                check=True,
+            )
+            install = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
+            subprocess.run(
+                [*install, "--no-deps", "--disable-pip-version-check", "-r", str(requirements)],
+                check=True,
+                timeout=600,
+            )
+            stamp.write_text(wanted)
     return python
 
 

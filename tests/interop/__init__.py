@@ -4,12 +4,9 @@ tools see it: graphql-http's GraphQL over HTTP audits, and the graphql-sse clien
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
+from tests.npm import installed
 
 __all__ = ["HERE", "install", "node"]
 
@@ -17,21 +14,9 @@ HERE = Path(__file__).parent
 
 
 def install() -> Path:
-    """This folder with its packages installed by `npm ci` (again when the lockfile changed);
-    skips without Node.js, except where GATEWAY_REQUIRE_NODE=1 (CI)."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        if os.environ.get("GATEWAY_REQUIRE_NODE") == "1":
-            pytest.fail("GATEWAY_REQUIRE_NODE=1 but node or npm is missing")
-        pytest.skip("needs Node.js and npm for graphql-http and graphql-sse")
-    installed = HERE / "node_modules" / ".package-lock.json"
-    lock = HERE / "package-lock.json"
-    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
-            check=True,
-            timeout=600,
-        )
+    """This folder with its pinned packages installed (tests/npm.py: once per lockfile, however
+    many test processes ask); skips without Node.js, except where GATEWAY_REQUIRE_NODE=1."""
+    installed(HERE, "graphql-http and graphql-sse")
     return HERE
 
 
