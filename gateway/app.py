@@ -100,7 +100,7 @@ def tracked(handler: Handler, route: str | None = None) -> Handler:
             error = {"message": "Internal server error"}
             extensions = {"code": INTERNAL_CODE, "requestId": request_id}
             response = web.json_response(
-                {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+                {"errors": [{**error, "extensions": extensions}]}, status=500
             )
         response.headers["x-request-id"] = request_id
         _measure(request, route, response.status, started)
@@ -150,7 +150,7 @@ def _too_large(request: web.Request, request_id: str) -> web.Response:
         }
     else:
         extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
-        body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+        body = {"errors": [{"message": message, "extensions": extensions}]}  # no data: refused
     return web.json_response(body, status=413)
 
 

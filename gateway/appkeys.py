@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from typing import Protocol
 
 from aiohttp import web
 
@@ -55,16 +56,24 @@ PERSISTED = web.AppKey("persisted", PersistedQueries)
 FORBIDDEN = 4403
 
 
+class Live(Protocol):
+    """A connection that carries subscriptions: a websocket, or a stream over HTTP."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
 class Sockets:
-    """The open subscription sockets and who authenticated on each: they close with the app,
-    close when their key stops being valid, and are counted per key."""
+    """The open subscription connections (websockets and HTTP streams) and who authenticated
+    on each: they close with the app, close when their key stops being valid, and are counted
+    per key."""
 
     def __init__(self) -> None:
-        self._open: weakref.WeakKeyDictionary[web.WebSocketResponse, LiveConnection] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._open: weakref.WeakKeyDictionary[Live, LiveConnection] = weakref.WeakKeyDictionary()
 
-    def add(self, socket: web.WebSocketResponse, connection: LiveConnection) -> None:
+    def add(self, socket: Live, connection: LiveConnection) -> None:
         self._open[socket] = connection
 
     def held_by(self, key_handle: str) -> int:

@@ -155,7 +155,10 @@ class Settings(BaseSettings):
         " (which holds them all), set 0 and bound them there.",
     )
     max_sockets_per_key: int = Field(
-        8, ge=1, description="Subscription sockets one key may hold open at once, per process."
+        8,
+        ge=1,
+        description="Subscription sockets and HTTP streams (server-sent events, multipart) one"
+        " key may hold open at once, per process.",
     )
     persisted_megabytes: int = Field(
         16,
