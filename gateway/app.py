@@ -159,6 +159,14 @@ def _too_large(request: web.Request, request_id: str) -> web.Response:
     return web.json_response(body, status=413)
 
 
+# What browser code may send beyond the simple headers: the key, and the W3C trace context
+# that a traced frontend adds so that the gateway's spans join its trace.
+CORS_ALLOWED = "content-type, x-api-key, x-api-key-id, traceparent, tracestate"
+# What browser code may read of an answer: the request id to quote, whether it was a cached
+# answer, its ETag for If-None-Match, and how long to wait after a 429.
+CORS_EXPOSED = "x-request-id, x-cache, etag, retry-after"
+
+
 def cors(origins: list[str]) -> Middleware:
     """Let the configured browser origins call the gateway, preflights included."""
     allow_any = "*" in origins
@@ -172,7 +180,7 @@ def cors(origins: list[str]) -> Middleware:
                 status=204,
                 headers={
                     "access-control-allow-methods": "GET, POST, OPTIONS",
-                    "access-control-allow-headers": "content-type, x-api-key, x-api-key-id",
+                    "access-control-allow-headers": CORS_ALLOWED,
                     "access-control-max-age": "600",
                 },
             )
@@ -180,8 +188,9 @@ def cors(origins: list[str]) -> Middleware:
             response = await handler(request)
         if allowed and origin is not None:
             response.headers["access-control-allow-origin"] = origin
-            response.headers["access-control-expose-headers"] = "x-request-id, x-cache"
-            response.headers["vary"] = "origin"
+            response.headers["access-control-expose-headers"] = CORS_EXPOSED
+            vary = response.headers.get("vary")  # Accept-Encoding, say, stays
+            response.headers["vary"] = f"{vary}, origin" if vary else "origin"
         return response
 
     return middleware
