@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
 import re
 import secrets
 import time
@@ -41,6 +40,7 @@ from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
 from gateway.graphiql import ASSET_ROUTE
+from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
 from gateway.persisted import PersistedQueries
@@ -49,12 +49,12 @@ from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
-from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
 from gateway.schema import limits_of
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
 from gateway.sources import SourcesConfig, load_sources
+from gateway.tracing import traced
 from gateway.trusted import trusted_documents
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
@@ -196,34 +196,6 @@ def cors(origins: list[str]) -> Middleware:
     return middleware
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """Whether the store answers (503 when it does not), each upstream source's circuit and
-    last call, and which worker process this is. Sources are not called for it: an open circuit
-    makes the status "degraded", still 200, for the gateway itself is serving."""
-    try:
-        await asyncio.wait_for(request.app[STORE].fetch_one("SELECT 1"), 3)
-        store = "ok"
-    except Exception:
-        log.exception("health check: the store did not answer")
-        store = "failing"
-    sources: dict[str, dict[str, object]] = {}
-    registry = request.app[REGISTRY]
-    for name in registry.names:
-        client = getattr(registry.get(name), "client", None)
-        if isinstance(client, UpstreamClient):
-            sources[name] = {
-                "platform": client.config.platform,
-                "circuit": client.breaker.state,
-                "lastCall": client.last_outcome,
-            }
-        else:
-            sources[name] = {"platform": "native", "circuit": "closed", "lastCall": store}
-    degraded = any(source["circuit"] != "closed" for source in sources.values())
-    status = "failing" if store != "ok" else "degraded" if degraded else "ok"
-    body = {"status": status, "store": store, "sources": sources, "worker": os.getpid()}
-    return web.json_response(body, status=503 if store != "ok" else 200)
-
-
 async def graphiql_asset(request: web.Request) -> web.StreamResponse:
     """GraphiQL's own files, as `gateway graphiql-assets` fetched them (versioned paths: they
     never change, so browsers may keep them)."""
@@ -272,8 +244,9 @@ async def sync_upstream_numbers(
 
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
-    changed them; when keys changed, check every open socket's key again."""
-    failing = False
+    changed them; when keys changed, check every open socket's key again. Whether the store
+    answers it is what /readyz says."""
+    failing, health = False, app[HEALTH]
     while True:
         await asyncio.sleep(app[SETTINGS].store_watch_seconds)
         try:
@@ -282,7 +255,9 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
             if not failing:  # once per outage, not ten times a second
                 log.warning("could not read the store's versions: %s", exc)
             failing = True
+            health.store_failing(f"{type(exc).__name__}: {exc}"[:200])
             continue
+        health.store_ok()
         if failing:
             log.info("the store answers again")
             failing = False
@@ -295,6 +270,11 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
 async def close_sockets(app: web.Application) -> None:
     """Subscriptions end when the gateway stops: 1001, going away, so clients reconnect."""
     await app[SOCKETS].close_all(WSCloseCode.GOING_AWAY, b"the gateway is stopping")
+
+
+async def draining(app: web.Application) -> None:
+    """From the moment the gateway begins to stop, it is not ready (see gateway.health)."""
+    app[HEALTH].drain()
 
 
 def metrics_app(settings: Settings) -> web.Application:
@@ -317,7 +297,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[SETTINGS] = settings
     app[SOCKETS] = Sockets()
+    health = app[HEALTH] = Health(settings.store_watch_seconds)
+    app.on_shutdown.append(draining)
     app.on_shutdown.append(close_sockets)
+    app.cleanup_ctx.append(beating)
     app[LIMITER] = RateLimiter(
         settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
     )
@@ -331,6 +314,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[TRUSTED] = trusted
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
+        health.phase = "migrating"
         store = await open_store(settings.store)
         try:
             number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
@@ -368,6 +352,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     app[ANONYMOUS].shared = shared.beside(anonymous, "anon")
                     app[CHANGES] = RedisChanges(shared.client)
                     tasks.append(asyncio.create_task(app[CHANGES].listen(versions.invalidate)))
+                health.open()
                 yield
                 for task in tasks:
                     task.cancel()
@@ -387,12 +372,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         limits=limits,
         graphiql_assets=settings.graphiql_assets_path,
     )
-    graphql = tracked(view, "/graphql")
+
+    def served(handler: Handler, route: str, label: str | None = None) -> Handler:
+        # Tracing inside the request id's wrapper, so that the span knows the id.
+        return tracked(traced(handler, route) if settings.otel else handler, label)
+
+    graphql = served(view, "/graphql", "/graphql")
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
-    app.router.add_post("/webhooks/{source}", tracked(receive_webhook))
-    app.router.add_get("/export/campaigns.csv", tracked(export_campaigns))
+    app.router.add_post("/webhooks/{source}", served(receive_webhook, "/webhooks/{source}"))
+    app.router.add_get("/export/campaigns.csv", served(export_campaigns, "/export/campaigns.csv"))
     app.router.add_get("/healthz", tracked(healthz))
+    app.router.add_get("/livez", tracked(livez))
+    app.router.add_get("/readyz", tracked(readyz))
     if settings.metrics_port is None:  # otherwise on its own port (see gateway.serving)
         app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token)))
     app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))
