@@ -53,7 +53,7 @@ async def platforms(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[Path, list[dict[str, str]]]]:
     """The fake platforms, recording the headers of every call; and a sources file for them."""
-    states, seen = fake_states(), []
+    states, seen = fake_states(), list[dict[str, str]]()
     states["er"].keys = {FAKE_KEYS["er"]: "acme"}
     servers = []
     builds = {"ps": pilotstatus_app, "ms": messagesender_app, "er": emailreports_app}
