@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import mimetypes
 import re
 import secrets
 import time
@@ -17,6 +18,7 @@ from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
     ANONYMOUS,
+    ASSETS,
     CACHE,
     CHANGES,
     CLOCK,
@@ -36,10 +38,11 @@ from gateway.appkeys import (
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.clients import AnonymousGate
+from gateway.compression import StaticAssets
 from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
-from gateway.graphiql import ASSET_ROUTE
+from gateway.graphiql import ASSET_ROUTE, page_assets
 from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
@@ -198,26 +201,47 @@ def cors(origins: list[str]) -> Middleware:
 
 async def graphiql_asset(request: web.Request) -> web.StreamResponse:
     """GraphiQL's own files, as `gateway graphiql-assets` fetched them (versioned paths: they
-    never change, so browsers may keep them)."""
+    never change, so browsers may keep them), compressed once (GraphiQL's script: 3.5 MB, 630
+    KB in brotli)."""
     root = request.app[SETTINGS].graphiql_assets_path.resolve()
     target = (root / request.match_info["path"]).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise web.HTTPNotFound()
-    return web.FileResponse(target, headers={"cache-control": "public, max-age=31536000"})
+    headers = {"cache-control": "public, max-age=31536000"}
+    if not request.app[SETTINGS].compression:
+        return web.FileResponse(target, headers=headers)
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return await request.app[ASSETS].serve(request, target, kind, headers)
 
 
 STATIC = Path(__file__).parent / "static"
+_PAGES = {"dashboard.html": "text/html", "dashboard.js": "application/javascript"}
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
-    """The dashboard page: the project's own HTML and script, drawing from the graph."""
+    """The dashboard page: the project's own HTML and script, drawing from the graph; read and
+    compressed once, revalidated by ETag (no-cache) so that a new version shows at once."""
     name = "dashboard.js" if request.path.endswith(".js") else "dashboard.html"
-    kind = "application/javascript" if name.endswith(".js") else "text/html"
-    return web.Response(
-        text=(STATIC / name).read_text(encoding="utf-8"),
-        content_type=kind,
-        headers={"cache-control": "no-cache"},
-    )
+    headers = {"cache-control": "no-cache"}
+    if not request.app[SETTINGS].compression:
+        text = (STATIC / name).read_text(encoding="utf-8")
+        return web.Response(text=text, content_type=_PAGES[name], headers=headers)
+    return await request.app[ASSETS].serve(request, STATIC / name, _PAGES[name], headers)
+
+
+async def warm_assets(app: web.Application) -> AsyncIterator[None]:
+    """Compress the static files at start-up, off the loop, so that no visitor waits for it."""
+    if app[SETTINGS].compression:
+        assets, root = app[ASSETS], app[SETTINGS].graphiql_assets_path
+        files = [(STATIC / name, kind) for name, kind in _PAGES.items()]
+        files += [
+            (root / asset.local, mimetypes.guess_type(asset.path)[0] or "text/plain")
+            for asset in page_assets()
+            if (root / asset.local).is_file()
+        ]
+        for path, kind in files:
+            assets.get(path, kind)
+    yield
 
 
 async def to_graphql(request: web.Request) -> web.Response:
@@ -301,6 +325,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.on_shutdown.append(draining)
     app.on_shutdown.append(close_sockets)
     app.cleanup_ctx.append(beating)
+    app[ASSETS] = StaticAssets()
+    app.cleanup_ctx.append(warm_assets)
     app[LIMITER] = RateLimiter(
         settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
     )
@@ -338,7 +364,11 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 keys.observe(initial.get(KEYS_VERSION))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
                 if settings.fast_path and settings.cache_ttl_seconds > 0:
-                    app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20, versions)
+                    app[CACHE] = ResponseCache(
+                        settings.cache_megabytes * 2**20,
+                        versions,
+                        compression=settings.compression,
+                    )
                 log.info(
                     "store open at %s; sources: %s",
                     redacted(store.url),

@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.auth import KeyLookup, Principal
 from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
+from gateway.compression import StaticAssets
 from gateway.context import Clock, LiveConnection
 from gateway.persisted import PersistedQueries
 from gateway.providers.base import ProviderRegistry
@@ -21,6 +22,7 @@ from gateway.trusted import TrustedDocuments
 
 __all__ = [
     "ANONYMOUS",
+    "ASSETS",
     "CACHE",
     "CHANGES",
     "CLOCK",
@@ -56,6 +58,7 @@ SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
 PERSISTED = web.AppKey("persisted", PersistedQueries)
 TRUSTED = web.AppKey("trusted", TrustedDocuments)
+ASSETS = web.AppKey("assets", StaticAssets)  # static files, compressed once
 
 # A socket whose key was revoked (or is no longer known) closes with this, as graphql-ws says.
 FORBIDDEN = 4403

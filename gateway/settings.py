@@ -188,6 +188,11 @@ class Settings(BaseSettings):
         description="How often each process looks whether another changed the store (keys,"
         " tenants' data).",
     )
+    compression: bool = Field(
+        True,
+        description="Compress answers of 1 KiB and more (brotli or gzip, as Accept-Encoding"
+        " says), GraphQL, CSV and static files alike.",
+    )
     drain_seconds: float = Field(
         0.0,
         ge=0,
