@@ -329,6 +329,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             )
             native = NativeProvider(store, memo=memo)
             async with LiveConfiguration(settings, store, native, versions, files) as live:
+                # The numbers the sources file puts upstream were registered on the way in.
+                initial = await store.versions_if_changed() or initial
+                versions.observe(initial)
                 app[STORE] = store
                 app[CONFIGURATION] = live
                 keys = CachedKeyLookup(Tenancy(store))
