@@ -289,7 +289,11 @@ async def test_hive_gateway_queries_subscribes_and_keeps_error_codes(
         assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
         # A subscription: over server-sent events to Hive Gateway, over the websocket (the key
         # in connectionParams) from there to this gateway, pushed again when ingest moves it.
-        sales = {"x-api-key": world.keys["acme_sales"], "accept": "text/event-stream"}
+        stream = {"accept": "text/event-stream"}
+        async with session.post(url, json={"query": BOARD}, headers=tenant | stream) as response:
+            refused = await asyncio.wait_for(anext(events(response)), 10)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["TENANT_SCOPE_NOT_ALLOWED"]
+        sales = {"x-api-key": world.keys["acme_sales"]} | stream
         async with session.post(url, json={"query": BOARD}, headers=sales) as response:
             pushed = events(response)
             first = await asyncio.wait_for(anext(pushed), 10)
