@@ -29,13 +29,13 @@ from strawberry.http import GraphQLRequestData
 from gateway.appkeys import (
     ANONYMOUS,
     CACHE,
+    CONFIGURATION,
     KEYS,
     LIMITER,
     PERSISTED,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
-    TRUSTED,
 )
 from gateway.auth import (
     Credential,
@@ -201,7 +201,7 @@ def named_document(
 ) -> GraphQLRequestData:
     """The operation with its text; raises the typed refusal when it has none it may run.
     Queries to register once a key vouches for them are added to `to_register`."""
-    trusted, persisted = app[TRUSTED], app[PERSISTED]
+    trusted, persisted = app[CONFIGURATION].in_use.trusted, app[PERSISTED]
     digest = persisted_hash(operation.extensions)
     document_id = (operation.extensions or {}).get("documentId")
     if operation.query is None:

@@ -21,17 +21,15 @@ from gateway.appkeys import (
     CACHE,
     CHANGES,
     CLOCK,
+    CONFIGURATION,
     KEYS,
     LIMITER,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
     SOCKETS,
-    SOURCE_TTLS,
     STORE,
-    TRUSTED,
     VERSIONS,
     Sockets,
 )
@@ -44,18 +42,15 @@ from gateway.graphiql import ASSET_ROUTE
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
 from gateway.persisted import PersistedQueries
-from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
-from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
+from gateway.reload import LiveConfiguration, read_files
 from gateway.schema import limits_of
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.sources import SourcesConfig, load_sources
-from gateway.trusted import trusted_documents
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
 
@@ -198,7 +193,7 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("health check: the store did not answer")
         store = "failing"
     sources: dict[str, dict[str, object]] = {}
-    registry = request.app[REGISTRY]
+    registry = request.app[CONFIGURATION].in_use.registry
     for name in registry.names:
         client = getattr(registry.get(name), "client", None)
         if isinstance(client, UpstreamClient):
@@ -243,24 +238,6 @@ async def to_graphql(request: web.Request) -> web.Response:
     raise web.HTTPFound("/graphql")
 
 
-async def sync_upstream_numbers(
-    tenancy: Tenancy, config: SourcesConfig, secrets: dict[tuple[str, str], str]
-) -> NumberKeys:
-    """Register the numbers the sources file puts upstream, so that ids, keys and lists treat
-    them like any other; answer each one's credentials by source."""
-    keys: NumberKeys = {}
-    for tenant, spec in config.tenants.items():
-        if await tenancy.tenant_name(tenant) is None:
-            await tenancy.create_tenant(tenant, tenant)
-        for number in spec.numbers:
-            record = await tenancy.add_number(tenant, number.phone, number.name, number.source)
-            keys.setdefault(number.source, {})[tenant, record.id] = (
-                secrets[tenant, number.phone],
-                number.key_id_env is not None,
-            )
-    return keys
-
-
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
     changed them; when keys changed, check every open socket's key again."""
@@ -298,8 +275,7 @@ def metrics_app(settings: Settings) -> web.Application:
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
-    config, secrets = load_sources(settings.sources_file)
-    trusted = trusted_documents(settings)
+    files = read_files(settings)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
         middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
@@ -319,28 +295,23 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[PERSISTED] = PersistedQueries(
         settings.persisted_megabytes * 2**20, settings.persisted_megabytes * 2**20 // 4
     )
-    app[TRUSTED] = trusted
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(settings.store)
         try:
-            number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
-            async with upstream_providers(config, secrets, number_keys) as upstream:
-                versions = app[VERSIONS] = TenantVersions()
-                # Known before the first request, so the first watch finds nothing to drop.
-                initial = await store.versions_if_changed() or {}
-                versions.observe(initial)
-                memo = (
-                    VersionedMemo[object, object](versions)
-                    if settings.fast_path and settings.dashboard_memo
-                    else None
-                )
-                native = NativeProvider(store, memo=memo)
-                sources: dict[str, Provider] = {"native": native, **upstream}
-                routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
+            versions = app[VERSIONS] = TenantVersions()
+            # Known before the first request, so the first watch finds nothing to drop.
+            initial = await store.versions_if_changed() or {}
+            versions.observe(initial)
+            memo = (
+                VersionedMemo[object, object](versions)
+                if settings.fast_path and settings.dashboard_memo
+                else None
+            )
+            native = NativeProvider(store, memo=memo)
+            async with LiveConfiguration(settings, store, native, versions, files) as live:
                 app[STORE] = store
-                app[REGISTRY] = ProviderRegistry(sources, routes)
-                app[SOURCE_TTLS] = {n: s.cache_ttl_seconds for n, s in config.sources.items()}
+                app[CONFIGURATION] = live
                 keys = CachedKeyLookup(Tenancy(store))
                 keys.observe(initial.get(KEYS_VERSION))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
@@ -349,7 +320,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 log.info(
                     "store open at %s; sources: %s",
                     redacted(store.url),
-                    ", ".join(sorted(sources)),
+                    ", ".join(live.in_use.registry.names),
                 )
                 tasks = [asyncio.create_task(watch_store(app, store, keys))]
                 if settings.redis_url:

@@ -12,37 +12,33 @@ from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
 from gateway.context import Clock, LiveConnection
 from gateway.persisted import PersistedQueries
-from gateway.providers.base import ProviderRegistry
 from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
+from gateway.reload import CONFIGURATION
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.trusted import TrustedDocuments
 
 __all__ = [
     "ANONYMOUS",
     "CACHE",
     "CHANGES",
     "CLOCK",
+    "CONFIGURATION",
     "KEYS",
     "LIMITER",
     "PERSISTED",
     "PRINCIPAL",
-    "REGISTRY",
     "REQUEST_ID",
     "SETTINGS",
     "SHARED_LIMITER",
     "SOCKETS",
-    "SOURCE_TTLS",
     "STORE",
-    "TRUSTED",
     "VERSIONS",
 ]
 
 log = logging.getLogger("gateway.sockets")
 
 STORE = web.AppKey("store", Store)
-REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
@@ -52,10 +48,8 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
 CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
-SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
 PERSISTED = web.AppKey("persisted", PersistedQueries)
-TRUSTED = web.AppKey("trusted", TrustedDocuments)
 
 # A socket whose key was revoked (or is no longer known) closes with this, as graphql-ws says.
 FORBIDDEN = 4403

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
@@ -16,7 +17,10 @@ from aiohttp import web
 
 from gateway.app import create_app, metrics_app
 from gateway.connections import harden
+from gateway.reload import CONFIGURATION, read_files
 from gateway.settings import Settings
+from gateway.sources import SourcesError
+from gateway.trusted import ManifestError
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
 
@@ -31,21 +35,44 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _signalled() -> None:
+async def _signalled(hangup: Callable[[], None] | None = None) -> None:
+    """Return on SIGINT or SIGTERM; call `hangup` on each SIGHUP meanwhile."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    if hangup is not None:
+        loop.add_signal_handler(signal.SIGHUP, hangup)
+    try:
+        await stop.wait()
+    finally:
+        if hangup is not None:
+            loop.remove_signal_handler(signal.SIGHUP)
+
+
+def _reloader(app: web.Application) -> Callable[[], None]:
+    """SIGHUP's handler: reload the app's configuration (gateway.reload), one at a time."""
+    running: set[asyncio.Task[bool]] = set()
+
+    def hangup() -> None:
+        live = app.get(CONFIGURATION)
+        if live is not None:
+            task = asyncio.ensure_future(live.reload())
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+    return hangup
 
 
 async def serve_once(
     settings: Settings, *, reuse_port: bool = False, ready: Callable[[str], None] | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store.
-    A connection idle (or still sending its headers) for `header_timeout_seconds` is closed."""
+    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store;
+    reload the sources file and trusted documents on SIGHUP. A connection idle (or still
+    sending its headers) for `header_timeout_seconds` is closed."""
+    app = create_app(settings)
     runner = web.AppRunner(
-        create_app(settings),
+        app,
         access_log=None,
         handle_signals=False,
         keepalive_timeout=settings.header_timeout_seconds,
@@ -71,7 +98,7 @@ async def serve_once(
         if ready is not None:
             host, port = runner.addresses[0][:2]
             ready(_url(host, port))
-        await _signalled()
+        await _signalled(_reloader(app))
     finally:
         for running in reversed(runners):
             await running.cleanup()
@@ -87,10 +114,12 @@ def worker_env(settings: Settings, port: int) -> dict[str, str]:
     """The settings as GATEWAY_* variables, for a worker to read as it starts."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"GATEWAY_{name.upper()}"] = (
-                str(value).lower() if isinstance(value, bool) else (str(value))
-            )
+        if isinstance(value, bool):
+            env[f"GATEWAY_{name.upper()}"] = str(value).lower()
+        elif isinstance(value, list | dict):
+            env[f"GATEWAY_{name.upper()}"] = json.dumps(value)
+        elif value is not None:
+            env[f"GATEWAY_{name.upper()}"] = str(value)
     env.update(GATEWAY_PORT=str(port), GATEWAY_DEMO="false", GATEWAY_WORKERS="1")
     return env
 
@@ -151,6 +180,25 @@ async def supervise(settings: Settings, ready: Callable[[str], None] | None = No
         return await _run_workers(settings, env, port, ready)
 
 
+def _forward_hangup(
+    settings: Settings, workers: list[asyncio.subprocess.Process]
+) -> Callable[[], None]:
+    """SIGHUP's handler in the supervisor: the files are read here first, so that a bad one is
+    refused in one line rather than once per worker; good ones are each worker's to reload."""
+
+    def hangup() -> None:
+        try:
+            read_files(settings)
+        except (SourcesError, ManifestError) as problem:
+            log.error("reload refused, the configuration in use is kept: %s", problem)
+            return
+        for worker in workers:
+            if worker.returncode is None:
+                worker.send_signal(signal.SIGHUP)
+
+    return hangup
+
+
 async def _run_workers(
     settings: Settings, env: dict[str, str], port: int, ready: Callable[[str], None] | None
 ) -> int:
@@ -170,7 +218,7 @@ async def _run_workers(
                 os.close(fd)
         if ready is not None:
             ready(_url(settings.host, port))
-        stop = asyncio.ensure_future(_signalled())
+        stop = asyncio.ensure_future(_signalled(_forward_hangup(settings, workers)))
         died = [asyncio.ensure_future(w.wait()) for w in workers]
         done, _ = await asyncio.wait([stop, *died], return_when=asyncio.FIRST_COMPLETED)
         failed = stop not in done

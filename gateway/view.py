@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -37,11 +37,9 @@ from gateway.appkeys import (
     CLOCK,
     KEYS,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SOCKETS,
-    SOURCE_TTLS,
     VERSIONS,
 )
 from gateway.auth import authenticate_credential, credential_of
@@ -51,6 +49,7 @@ from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
+from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
@@ -213,6 +212,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         except GatewayError as exc:
             return error_response(exc, 400, request)
 
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        """Only a GET asking for an upgrade can become a socket: Strawberry's own check builds
+        a WebSocketResponse for every request to find out."""
+        if request.method != "GET" or request.headers.get("upgrade", "").lower() != "websocket":
+            return False
+        return super().is_websocket_request(request)
+
     def _keep(self, admission: Admission, response: web.StreamResponse) -> web.StreamResponse:
         """Keep a whole answer in the cache with the headers that tell clients how long they
         may; answers that may not be kept say so."""
@@ -348,7 +354,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         admission = request.get(ADMITTED)
         return GatewayContext(
             caller=None if admission is None else admission.principal,
-            registry=self.app[REGISTRY],
+            registry=configuration_of(request).registry,
             request_id=request[REQUEST_ID],
             clock=self.app[CLOCK],
             versions=self.app.get(VERSIONS),
@@ -409,5 +415,5 @@ def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, st
 
 def _ttl(request: web.Request, sources: set[str]) -> float:
     """As long as the settings allow, and no longer than any upstream source it used allows."""
-    ttls = request.app[SOURCE_TTLS]
+    ttls = configuration_of(request).source_ttls
     return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])

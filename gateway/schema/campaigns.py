@@ -106,7 +106,9 @@ class SmsCampaignType(CampaignInterface):
     def completed_at(self) -> datetime | None:
         return self.model.completed_at
 
-    @strawberry.field(description="Its messages by final status (read is always 0 for SMS).")
+    @strawberry.field(
+        description="All its messages by final status, whenever sent (read is always 0 for SMS)."
+    )
     async def messages(self, info: Info) -> DeliveryTotals:
         if self.counts_hint is not None:
             return delivery_totals(self.counts_hint.counts)
