@@ -293,6 +293,7 @@ async def test_hive_gateway_queries_subscribes_and_keeps_error_codes(
         async with session.post(url, json={"query": BOARD}, headers=tenant | stream) as response:
             refused = await asyncio.wait_for(anext(events(response)), 10)
         assert [e["extensions"]["code"] for e in refused["errors"]] == ["TENANT_SCOPE_NOT_ALLOWED"]
+        # Another key, another socket: on the tenant key's, this would be refused as above.
         sales = {"x-api-key": world.keys["acme_sales"]} | stream
         async with session.post(url, json={"query": BOARD}, headers=sales) as response:
             pushed = events(response)
