@@ -34,6 +34,7 @@ from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
 from gateway.schema.pipeline import LeanPipeline
+from gateway.schema.relay import NodeQueries
 from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
@@ -58,6 +59,7 @@ class Query(
     EmailQueries,
     CampaignQueries,
     BillingQueries,
+    NodeQueries,
 ):
     pass
 
