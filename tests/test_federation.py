@@ -144,8 +144,9 @@ def sdls() -> dict[str, str]:
 
 
 def support_sdl(ours: str, channels: str) -> str:
-    """A support subgraph with pagination and channels of its own: its PageInfo has the fields
-    ours has (Relay's), @shareable as federation asks of every subgraph defining it."""
+    """A support subgraph with Relay's conventions and channels of its own: a `Node` interface,
+    and a PageInfo with the fields ours has (Relay's), @shareable as federation asks of every
+    subgraph defining it. (Not a `node(id:)` of its own: a graph has one, in one subgraph.)"""
     page_info = next(
         node
         for node in parse(ours).definitions
@@ -155,7 +156,8 @@ def support_sdl(ours: str, channels: str) -> str:
     return f"""
         extend schema @link(url: "https://specs.apollo.dev/federation/v2.0", import: ["@shareable"])
         type Query {{ tickets(after: String, channel: Channel): TicketConnection! }}
-        type Ticket {{ id: ID! subject: String! channel: Channel! }}
+        interface Node {{ id: ID! }}
+        type Ticket implements Node {{ id: ID! subject: String! channel: Channel! }}
         enum Channel {{ {channels} }}
         type TicketConnection {{ edges: [TicketEdge!]! pageInfo: PageInfo! }}
         type TicketEdge {{ cursor: String! node: Ticket! }}
