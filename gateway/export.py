@@ -17,7 +17,7 @@ from gateway.domain.sms import RangeRequest
 from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound, Unauthenticated
 from gateway.timewindows import parse_range, parse_timezone
 
-__all__ = ["COLUMNS", "export_campaigns"]
+__all__ = ["COLUMNS", "export_campaigns", "text_cell"]
 
 COLUMNS = (
     "Campaign Name",
@@ -40,10 +40,21 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str:
     return "" if moment is None else moment.astimezone(zone).isoformat()
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (=cmd|' /C calc'!A0);
+# OWASP's advice is to prefix such a cell with a single quote, which shows it as text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str) -> str:
+    """A text cell that a spreadsheet shows and never runs; NULs dropped."""
+    value = value.replace("\x00", "")
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
 def csv_row(row: SmsCampaignPerformance, zone: ZoneInfo) -> list[object]:
     c, campaign = row.counts, row.campaign
     return [
-        campaign.name,
+        text_cell(campaign.name),
         campaign.status.value,
         c.total,
         c.sent,

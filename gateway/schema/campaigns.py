@@ -124,7 +124,9 @@ class SmsCampaignType(CampaignInterface):
     def completed_at(self) -> datetime | None:
         return self.model.completed_at
 
-    @strawberry.field(description="Its messages by final status (read is always 0 for SMS).")
+    @strawberry.field(
+        description="All its messages by final status, whenever sent (read is always 0 for SMS)."
+    )
     async def messages(self, info: Info) -> DeliveryTotals:
         if self.counts_hint is not None:
             return delivery_totals(self.counts_hint.counts)
@@ -183,7 +185,9 @@ class CampaignEdge:
     node: CampaignInterface = strawberry.field(description="The campaign.")
 
 
-@strawberry.type(description="Whether there is more after this page.")
+# Shareable as a whole type, so that every field it has (or gains) may also come from another
+# subgraph's PageInfo: federation composes two subgraphs' PageInfo only when both share it.
+@strawberry.federation.type(shareable=True, description="Whether there is more after this page.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True if another page follows.")
     end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
