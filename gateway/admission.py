@@ -47,6 +47,8 @@ from gateway.auth import (
 )
 from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
+from gateway.compression import MIN_BYTES
+from gateway.compression import negotiate as negotiate_encoding
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.negotiation import LEGACY, Media, MediaType, negotiate
@@ -408,6 +410,12 @@ async def look_in_cache(admission: Admission) -> Answer:
     if hit is not None:
         if not_modified(request, hit.headers):
             return web.Response(status=304, headers=hit.headers)
+        if cache.compression and len(hit.body) >= MIN_BYTES:
+            # Chosen here, before anything is decoded: the kept answer in the client's encoding.
+            encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+            if encoding is not None:
+                body, headers = cache.encoded(hit, encoding)
+                return web.Response(body=body, headers=headers)
         return web.Response(body=hit.body, headers=hit.headers)
     admission.cache_version = cache.version(principal.tenant_id)
     return None
@@ -435,10 +443,15 @@ def cache_key(admission: Admission, principal: Principal) -> tuple[object, ...] 
 
 
 def not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
+    """Whether a GET's If-None-Match names the answer's ETag, compared weakly as RFC 9110
+    says (a compressed answer's ETag is the weak form of the identity answer's)."""
     if request.method != "GET":
         return False
     wanted = request.headers.get("if-none-match")
-    return wanted is not None and headers["etag"] in {tag.strip() for tag in wanted.split(",")}
+    if wanted is None:
+        return False
+    etag = headers["etag"].removeprefix("W/")
+    return etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
 
 
 STEPS: tuple[Step, ...] = (

@@ -11,6 +11,7 @@ from aiohttp import web
 from gateway.auth import KeyLookup, Principal
 from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
+from gateway.compression import StaticAssets
 from gateway.context import Clock, LiveConnection
 from gateway.persisted import PersistedQueries
 from gateway.providers.native.store import Store
@@ -21,6 +22,7 @@ from gateway.shared import RedisChanges, RedisRateLimiter
 
 __all__ = [
     "ANONYMOUS",
+    "ASSETS",
     "CACHE",
     "CHANGES",
     "CLOCK",
@@ -51,6 +53,7 @@ CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
 ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
 PERSISTED = web.AppKey("persisted", PersistedQueries)
+ASSETS = web.AppKey("assets", StaticAssets)  # static files, compressed once
 
 # A socket whose key was revoked (or is no longer known) closes with this, as graphql-ws says.
 FORBIDDEN = 4403

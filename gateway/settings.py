@@ -205,6 +205,19 @@ class Settings(BaseSettings):
         description="How often each process looks whether another changed the store (keys,"
         " tenants' data).",
     )
+    compression: bool = Field(
+        True,
+        description="Compress answers of 1 KiB and more (brotli or gzip, as Accept-Encoding"
+        " says), GraphQL, CSV and static files alike.",
+    )
+    drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=300,
+        description="On SIGTERM, how long to go on serving with /readyz at 503 before the"
+        " listener closes, so that a load balancer stops sending first; then in-flight"
+        " requests finish.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text for a terminal; json: one object per line, with the request id."

@@ -54,6 +54,7 @@ from gateway.appkeys import (
 from gateway.auth import authenticate_credential, credential_of
 from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
+from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
@@ -202,6 +203,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.max_cost = (limits or Limits()).max_cost
         self.graphiql_assets = graphiql_assets
         self._local_graphiql: str | None = None
+        self.compression = app[SETTINGS].compression
 
     websocket_adapter_class = LiveSocket
     stream_transport_classes_by_protocol = {
@@ -224,9 +226,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             or self.should_render_graphql_ide(self.request_adapter_class(request))
         ):
             # GraphiQL's page, or a subscription socket (its key comes in connection_init).
-            return await self._run(request)
+            page = await self._run(request)
+            if self.compression:
+                compressed_response(request, page)
+            return page
         admission = Admission(request)
         for step in STEPS:
+            # Refusals are small; a kept answer comes in the client's encoding already.
             answer = await step(admission)
             if answer is not None:
                 return answer
@@ -239,8 +245,10 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             request[LIVE] = held
         if admission.cache_key is not None:
             TOUCHED.set(set())
-        response = await self._run(request)
-        return self._keep(admission, response)
+        response = self._keep(admission, await self._run(request))
+        if self.compression:
+            compressed_response(request, response)
+        return response
 
     async def _run(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -526,6 +534,7 @@ def _caching_headers(
         "x-cache": "hit",
         "etag": etag,
         "cache-control": control,
+        "vary": "accept, accept-encoding",  # the media type and the encoding are chosen
     }
 
 
