@@ -49,6 +49,33 @@ _REFERENCE = re.compile(
 WELCOME = (Path(__file__).parent / "static" / "graphiql-welcome.graphql").read_text("utf-8")
 _EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
 _PERSIST = "shouldPersistHeaders: true,"
+_COMPONENT = "function GraphiQLWithExplorer() {"
+# GraphiQL's history keeps each run's headers in localStorage whatever shouldPersistHeaders says
+# (its tabs and header editor obey it); this storage takes them out of the history it writes
+# unless the user turned "Persist headers" on.
+_STORAGE = """// Headers (the API key) stay out of localStorage unless the user opts in.
+      const headerlessStorage = {
+        getItem: (key) => localStorage.getItem(key),
+        removeItem: (key) => localStorage.removeItem(key),
+        clear: () => Object.keys(localStorage)
+          .filter((key) => key.startsWith("graphiql:"))
+          .forEach((key) => localStorage.removeItem(key)),
+        get length() {
+          return Object.keys(localStorage).filter((key) => key.startsWith("graphiql:")).length;
+        },
+        setItem(key, value) {
+          const optedIn = localStorage.getItem("graphiql:shouldPersistHeaders") === "true";
+          const name = key.slice("graphiql:".length);
+          if (!optedIn && (name === "queries" || name === "favorites")) {
+            const stored = JSON.parse(value);
+            for (const item of stored[name] || []) delete item.headers;
+            value = JSON.stringify(stored);
+          }
+          localStorage.setItem(key, value);
+        },
+      };
+
+      """
 
 
 @dataclass(frozen=True)
@@ -75,13 +102,22 @@ def gateway_page(page: str | None = None) -> str:
     headers only when the user asks. A page these edits no longer fit fails loudly (a test
     runs it) rather than serving the stock behaviour."""
     page = page if page is not None else get_graphql_ide_html("graphiql")
-    if len(_EXAMPLE_QUERY.findall(page)) != 1 or page.count(_PERSIST) != 1:
+    if (
+        len(_EXAMPLE_QUERY.findall(page)) != 1
+        or page.count(_PERSIST) != 1
+        or page.count(_COMPONENT) != 1
+    ):
         raise RuntimeError("Strawberry's GraphiQL page changed: gateway_page needs updating")
     # A JSON string is a JavaScript string literal; "</" is escaped so no "</script>" can end it.
     literal = json.dumps(WELCOME).replace("</", "<\\/")
     page = _EXAMPLE_QUERY.sub(lambda _: f"const EXAMPLE_QUERY = {literal};", page)
+    page = page.replace(_COMPONENT, _STORAGE + _COMPONENT)
     # Unset (not false): GraphiQL then shows the setting, off until the user turns it on.
-    return page.replace(_PERSIST, "// shouldPersistHeaders unset: off unless the user opts in")
+    return page.replace(
+        _PERSIST,
+        "// shouldPersistHeaders unset: off unless the user opts in\n"
+        "          storage: headerlessStorage,",
+    )
 
 
 def _digest(data: bytes) -> str:

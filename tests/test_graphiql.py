@@ -19,7 +19,7 @@ async def test_the_page_opens_on_the_welcome_document(gateway: Gateway) -> None:
     assert response.status == 200
     [literal] = re.findall(r"const EXAMPLE_QUERY = (\".*?\");\n", page)
     assert json.loads(literal) == WELCOME and '{"x-api-key": "agk_..."}' in WELCOME
-    assert "shouldPersistHeaders" not in page.replace("shouldPersistHeaders unset", "")
+    assert "shouldPersistHeaders: true" not in page and "storage: headerlessStorage," in page
     assert page == gateway_page()
 
 
