@@ -78,6 +78,9 @@ class LiveConfiguration:
         self._stacks: list[AsyncExitStack] = []
         self._retiring: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self._closed = False
+        # A request holding the old registry spends at most its deadline on upstream calls.
+        self.retire_after = settings.request_deadline_seconds + RETIRE_GRACE_SECONDS
 
     async def __aenter__(self) -> LiveConfiguration:
         assert self._files is not None
@@ -96,6 +99,8 @@ class LiveConfiguration:
     async def reload(self) -> bool:
         """Read both files again and swap them in; False (logged once) when either is bad."""
         async with self._lock:
+            if self._closed:  # the app is stopping: nothing new is opened
+                return False
             old = self.in_use
             try:
                 new = await self._build(read_files(self.settings), old.generation + 1)
@@ -119,6 +124,7 @@ class LiveConfiguration:
         return True
 
     async def close(self) -> None:
+        self._closed = True
         for task in list(self._retiring):
             task.cancel()
             with suppress(asyncio.CancelledError):
@@ -148,8 +154,7 @@ class LiveConfiguration:
         )
 
     async def _retire(self, stack: AsyncExitStack) -> None:
-        # A request holding the old registry spends at most its deadline on upstream calls.
-        await asyncio.sleep(self.settings.request_deadline_seconds + RETIRE_GRACE_SECONDS)
+        await asyncio.sleep(self.retire_after)
         await stack.aclose()
 
 

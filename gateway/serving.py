@@ -35,19 +35,17 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _signalled(hangup: Callable[[], None] | None = None) -> None:
-    """Return on SIGINT or SIGTERM; call `hangup` on each SIGHUP meanwhile."""
+def _on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
+    """An event set on SIGINT or SIGTERM; `hangup` called on each SIGHUP. Installed before the
+    gateway says it is ready, so that no signal sent once it has said so meets the default
+    action (for SIGHUP: the end of the process)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if hangup is not None:
         loop.add_signal_handler(signal.SIGHUP, hangup)
-    try:
-        await stop.wait()
-    finally:
-        if hangup is not None:
-            loop.remove_signal_handler(signal.SIGHUP)
+    return stop
 
 
 def _reloader(app: web.Application) -> Callable[[], None]:
@@ -95,10 +93,11 @@ async def serve_once(
             runners.append(metrics)
             port = settings.metrics_port
             await web.TCPSite(metrics, settings.host, port, reuse_port=reuse_port).start()
+        stop = _on_signals(_reloader(app))
         if ready is not None:
             host, port = runner.addresses[0][:2]
             ready(_url(host, port))
-        await _signalled(_reloader(app))
+        await stop.wait()
     finally:
         for running in reversed(runners):
             await running.cleanup()
@@ -216,9 +215,10 @@ async def _run_workers(
         finally:
             for _, fd in waiting:
                 os.close(fd)
+        stopping = _on_signals(_forward_hangup(settings, workers))
         if ready is not None:
             ready(_url(settings.host, port))
-        stop = asyncio.ensure_future(_signalled(_forward_hangup(settings, workers)))
+        stop = asyncio.ensure_future(stopping.wait())
         died = [asyncio.ensure_future(w.wait()) for w in workers]
         done, _ = await asyncio.wait([stop, *died], return_when=asyncio.FIRST_COMPLETED)
         failed = stop not in done
