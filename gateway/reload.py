@@ -107,6 +107,9 @@ class LiveConfiguration:
             except (SourcesError, ManifestError, OSError) as problem:
                 log.error("reload refused, the configuration in use is kept: %s", problem)
                 return False
+            except Exception as problem:  # the store away while numbers are registered, say
+                log.error("reload failed, the configuration in use is kept: %r", problem)
+                return False
             self.current = new
             # Answers cached for a tenant the files name may have come from a source that moved.
             for tenant in old.tenants | new.tenants:
@@ -154,8 +157,10 @@ class LiveConfiguration:
         )
 
     async def _retire(self, stack: AsyncExitStack) -> None:
-        await asyncio.sleep(self.retire_after)
-        await stack.aclose()
+        try:
+            await asyncio.sleep(self.retire_after)
+        finally:  # at once when the app stops first
+            await stack.aclose()
 
 
 CONFIGURATION = web.AppKey("configuration", LiveConfiguration)
