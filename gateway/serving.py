@@ -17,9 +17,11 @@ from aiohttp import web
 
 from gateway.app import create_app, metrics_app
 from gateway.connections import harden
+from gateway.health import HEALTH, Health, probes_app
 from gateway.reload import CONFIGURATION, read_files
 from gateway.settings import Settings
 from gateway.sources import SourcesError
+from gateway.tracing import configure_tracing
 from gateway.trusted import ManifestError
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
@@ -35,10 +37,25 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
-    """An event set on SIGINT or SIGTERM; `hangup` called on each SIGHUP. Installed before the
-    gateway says it is ready, so that no signal sent once it has said so meets the default
-    action (for SIGHUP: the end of the process)."""
+async def _setup_listening(
+    runner: web.AppRunner, settings: Settings, health: Health, reuse_port: bool
+) -> int:
+    """Start the app (open and migrate its store) while the probes answer on its port; the
+    port, which the app then listens on. The probes' listener closes just before the app's
+    opens: a connection in that instant is refused, and tried again."""
+    probes = web.AppRunner(probes_app(health), access_log=None, handle_signals=False)
+    await probes.setup()
+    try:
+        await web.TCPSite(probes, settings.host, settings.port, reuse_port=reuse_port).start()
+        port = int(probes.addresses[0][1])
+        await runner.setup()
+    finally:
+        await probes.cleanup()
+    return port
+
+
+def _stop_on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM; `hangup` is called on each SIGHUP from now on."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -65,42 +82,54 @@ def _reloader(app: web.Application) -> Callable[[], None]:
 async def serve_once(
     settings: Settings, *, reuse_port: bool = False, ready: Callable[[str], None] | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store;
-    reload the sources file and trusted documents on SIGHUP. A connection idle (or still
+    """Serve until SIGINT or SIGTERM, then drain: /readyz answers 503 while the gateway goes
+    on serving for `drain_seconds`, then the listener closes, in-flight requests finish and
+    the store closes; reload the sources file and trusted documents on SIGHUP. The port
+    listens (/livez, /readyz) while the store opens and migrates. A connection idle (or still
     sending its headers) for `header_timeout_seconds` is closed."""
+    provider = configure_tracing() if settings.otel else None
     app = create_app(settings)
+    health = app[HEALTH]
     runner = web.AppRunner(
         app,
         access_log=None,
         handle_signals=False,
         keepalive_timeout=settings.header_timeout_seconds,
     )
-    await runner.setup()
+    port = await _setup_listening(runner, settings, health, reuse_port)
     runners = [runner]
     try:
         assert runner.server is not None
         harden(runner.server, settings.max_connections_per_address)
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
+        site = web.TCPSite(runner, settings.host, port, reuse_port=reuse_port)
         await site.start()
+        stop = _stop_on_signals(_reloader(app))
+        if settings.metrics_port is not None:
+            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
+            await metrics.setup()
+            runners.append(metrics)
+            await web.TCPSite(
+                metrics, settings.host, settings.metrics_port, reuse_port=reuse_port
+            ).start()
         # What start-up built (modules, the schema, the store's connections) lives as long as
         # the process: kept out of the collector's view, a full collection no longer walks
         # some hundred thousand objects, a pause of tens of milliseconds.
         gc.collect()
         gc.freeze()
-        if settings.metrics_port is not None:
-            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
-            await metrics.setup()
-            runners.append(metrics)
-            port = settings.metrics_port
-            await web.TCPSite(metrics, settings.host, port, reuse_port=reuse_port).start()
-        stop = _on_signals(_reloader(app))
         if ready is not None:
-            host, port = runner.addresses[0][:2]
-            ready(_url(host, port))
+            host, bound = runner.addresses[0][:2]
+            ready(_url(host, bound))
         await stop.wait()
+        health.drain()
+        if settings.drain_seconds:
+            log.info("draining: not ready, serving %g s more", settings.drain_seconds)
+            await asyncio.sleep(settings.drain_seconds)
     finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for running in reversed(runners):
             await running.cleanup()
+        if provider is not None:
+            provider.shutdown()  # the spans still batched are exported first
 
 
 def _free_port(host: str) -> int:
@@ -215,7 +244,8 @@ async def _run_workers(
         finally:
             for _, fd in waiting:
                 os.close(fd)
-        stopping = _on_signals(_forward_hangup(settings, workers))
+        # The handlers before the banner: a SIGHUP sent once it shows must not end the process.
+        stopping = _stop_on_signals(_forward_hangup(settings, workers))
         if ready is not None:
             ready(_url(settings.host, port))
         stop = asyncio.ensure_future(stopping.wait())
@@ -227,6 +257,7 @@ async def _run_workers(
         stop.cancel()
         return 1 if failed else 0
     finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for worker in workers:
             if worker.returncode is None:
                 worker.send_signal(signal.SIGTERM)

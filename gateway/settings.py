@@ -155,7 +155,10 @@ class Settings(BaseSettings):
         " (which holds them all), set 0 and bound them there.",
     )
     max_sockets_per_key: int = Field(
-        8, ge=1, description="Subscription sockets one key may hold open at once, per process."
+        8,
+        ge=1,
+        description="Subscription sockets and HTTP streams (server-sent events, multipart) one"
+        " key may hold open at once, per process.",
     )
     persisted_megabytes: int = Field(
         16,
@@ -201,6 +204,19 @@ class Settings(BaseSettings):
         gt=0,
         description="How often each process looks whether another changed the store (keys,"
         " tenants' data).",
+    )
+    compression: bool = Field(
+        True,
+        description="Compress answers of 1 KiB and more (brotli or gzip, as Accept-Encoding"
+        " says), GraphQL, CSV and static files alike.",
+    )
+    drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=300,
+        description="On SIGTERM, how long to go on serving with /readyz at 503 before the"
+        " listener closes, so that a load balancer stops sending first; then in-flight"
+        " requests finish.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(

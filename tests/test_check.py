@@ -11,6 +11,7 @@ import pytest
 from gateway.cli import main
 from gateway.settings import load_settings
 from tests.live import free_port
+from tests.test_cli import empty_store
 
 GOOD_SOURCES = """[sources.ms]
 platform = "messagesender"
@@ -75,6 +76,8 @@ def test_check_passes_a_good_setup_and_creates_nothing(
     code, out, _ = run(capsys, "check", "--data-dir", str(data), "--sources-file", str(sources))
     assert code == 0 and out[0].startswith("ok: settings, sources file (1 sources, 1 tenants)")
     assert not data.exists()
+    data.mkdir()
+    empty_store(data)
     assert run(capsys, "tenants", "create", "acme", "--data-dir", str(data))[0] == 0
     code, out, _ = run(capsys, "check", "--data-dir", str(data))
     assert code == 0 and f"store (sqlite:///{data.resolve()}/gateway.sqlite3)" in out[0]

@@ -26,6 +26,7 @@ from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, messagesender_app
 from tests.conftest import serve
 from tests.live import LiveGateway, start_gateway
+from tests.test_cli import empty_store
 
 KEY = "ms_reload_key"
 REPORTS = frozenset({"analytics:read", "reports:read"})
@@ -70,6 +71,7 @@ async def fake_messagesender(latency: float = 0.0) -> tuple[FakeState, TestServe
 
 
 def tenant_key(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    empty_store(data_dir)
     store = ["--data-dir", str(data_dir)]
     assert main(["tenants", "create", "acme", *store]) == 0
     assert main(["keys", "create", "--tenant", "acme", "--json", *store]) == 0

@@ -40,8 +40,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 
 @asynccontextmanager
-async def store_from(args: argparse.Namespace) -> AsyncIterator[Store]:
-    store = await open_store(settings_from(args).store)
+async def store_from(args: argparse.Namespace, *, create: bool = False) -> AsyncIterator[Store]:
+    """The store the options name; only serve and seed-demo may create one (an import run from
+    the wrong directory must not fill a new empty store with rejections)."""
+    store = await open_store(settings_from(args).store, create=create)
     try:
         yield store
     finally:

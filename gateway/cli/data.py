@@ -13,7 +13,13 @@ from gateway.errors import NotFound
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
-from gateway.providers.native.store import StoreUrlError, redacted, sqlite_path, store_url
+from gateway.providers.native.store import (
+    NoStoreError,
+    StoreUrlError,
+    redacted,
+    sqlite_path,
+    store_url,
+)
 
 __all__ = ["import_command", "migrate_store_command"]
 
@@ -27,7 +33,7 @@ async def import_command(args: argparse.Namespace) -> int:
     size = max(source.stat().st_size, 1)
     read = 0
 
-    def counted(lines: Iterable[str]) -> Iterator[str]:
+    def counted(lines: Iterable[bytes]) -> Iterator[bytes]:
         nonlocal read
         for line in lines:
             read += len(line)
@@ -44,12 +50,22 @@ async def import_command(args: argparse.Namespace) -> int:
             flush=True,
         )
 
+    summary = ImportSummary()
     async with store_from(args) as store:
-        with source.open(encoding="utf-8") as lines, rejected_to.open("w") as rejects:
-            summary = await import_lines(store, counted(lines), rejects, progress)
-    print(file=sys.stderr)
+        # Bytes: each line is decoded on its own, so a bad byte is that line's rejection.
+        with source.open("rb") as lines, rejected_to.open("w", encoding="utf-8") as rejects:
+            try:
+                await import_lines(store, counted(lines), rejects, progress, summary)
+            finally:
+                print(file=sys.stderr)
+                _print_summary(summary, rejected_to)
     if summary.rejected == 0:
         rejected_to.unlink()
+    # Lines refused and none taken (applied now or before): a wrong file or store.
+    return 1 if summary.rejected and not (summary.applied or summary.duplicates) else 0
+
+
+def _print_summary(summary: ImportSummary, rejected_to: Path) -> None:
     report = {
         "lines": summary.lines,
         "applied": summary.applied,
@@ -59,14 +75,15 @@ async def import_command(args: argparse.Namespace) -> int:
         "seconds": round(summary.seconds, 3),
         "linesPerSecond": round(summary.rate),
     }
-    print(json.dumps(report))
-    return 0
+    print(json.dumps(report), flush=True)
 
 
 async def migrate_store_command(args: argparse.Namespace) -> int:
     source_url, target_url = store_url(args.source), store_url(args.target)
     if not source_url.startswith("sqlite://") or target_url.startswith("sqlite://"):
         raise StoreUrlError("copies go from sqlite:///path to postgresql://...")
+    if not sqlite_path(source_url).is_file():
+        raise NoStoreError(str(sqlite_path(source_url)))
     source = await SqliteStore.open(sqlite_path(source_url))
     try:
         target = await PostgresStore.open(target_url)

@@ -58,7 +58,7 @@ async def serve(args: argparse.Namespace) -> int:
         return 0
     keys = None
     # The store is opened (and migrated) once here, so that workers never race to migrate it.
-    async with store_from(args) as store:
+    async with store_from(args, create=True) as store:
         if settings.demo:
             keys = await ensure_demo(store)
     read_files(settings)  # a bad sources file or manifest stops here, before any worker
@@ -73,7 +73,7 @@ async def serve(args: argparse.Namespace) -> int:
 
 
 async def seed_demo_command(args: argparse.Namespace) -> int:
-    async with store_from(args) as store:
+    async with store_from(args, create=True) as store:
         keys = await ensure_demo(store)
     if keys is None:
         raise NotFound("the store has data but no demo tenant; use an empty --data-dir")

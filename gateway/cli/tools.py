@@ -13,6 +13,7 @@ from gateway.client import ask, ask_in_process, parse_variables, render
 from gateway.errors import NotFound
 from gateway.graphiql import fetch_assets
 from gateway.schema import build_schema
+from gateway.schema.sdl import schema_file_sdl
 from gateway.serving import ServeError
 from gateway.settings import load_settings
 from gateway.trusted import check_documents, load_manifest
@@ -72,5 +73,5 @@ async def query_command(args: argparse.Namespace) -> int:
 
 
 async def export_schema(args: argparse.Namespace) -> int:
-    print(build_schema().as_str())
+    print(schema_file_sdl(build_schema()))
     return 0
