@@ -12,7 +12,11 @@ from typing import Any
 
 from aiohttp import web
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestProtocol
-from strawberry.http.streaming import HTTPStreamTransport, MultipartSubscriptionTransport
+from strawberry.http.streaming import (
+    HTTPStreamTransport,
+    MultipartSubscriptionTransport,
+    SSETransport,
+)
 
 from gateway.admission import Admission
 from gateway.appkeys import FORBIDDEN, SETTINGS, SOCKETS, Sockets
@@ -23,6 +27,7 @@ from gateway.negotiation import MediaType
 
 __all__ = [
     "PROTOCOLS",
+    "EventStream",
     "LiveStream",
     "MultipartSubscriptions",
     "admit_stream",
@@ -47,6 +52,19 @@ class MultipartSubscriptions(MultipartSubscriptionTransport):
 
     def encode_complete(self) -> str:
         return "--\r\n"
+
+
+class EventStream(SSETransport):
+    """Strawberry's server-sent events with each line ended by LF alone. The SSE format takes
+    CRLF too, but readers that split events on a blank line of LFs (GraphQL Tools'
+    executor-http, which Hive Gateway and schema stitching use for subscriptions over HTTP)
+    never see an event end in CRLF framing."""
+
+    def encode_event(self, event: str, data: str | None = None) -> str:
+        return super().encode_event(event, data).replace("\r\n", "\n")
+
+    def encode_comment(self, comment: str) -> str:
+        return f": {comment}\n\n"
 
 
 class LiveStream:

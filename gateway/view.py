@@ -64,6 +64,7 @@ from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
 from gateway.streams import (
     PROTOCOLS,
+    EventStream,
     MultipartSubscriptions,
     admit_stream,
     changes_only,
@@ -210,6 +211,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     stream_transport_classes_by_protocol = {
         **GraphQLView.stream_transport_classes_by_protocol,
         MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
+        GRAPHQL_SSE_PROTOCOL: EventStream,
     }
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:

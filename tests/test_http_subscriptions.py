@@ -197,3 +197,17 @@ async def test_a_stream_needs_a_key_even_for_introspection(gateway: Gateway) -> 
         assert response.status == 401
         answer = await response.json()
     assert answer["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_events_are_framed_with_line_feeds_alone(gateway: Gateway, world: World) -> None:
+    # Readers that split events on a blank line of LFs (GraphQL Tools' executor-http, under Hive
+    # Gateway's and stitching's subscriptions over HTTP) must see each event end.
+    headers = {"x-api-key": world.keys["acme_tenant"], "accept": "text/event-stream"}
+    body = {"query": "{ viewer { tenantId } }"}
+    async with gateway.session.post(gateway.url, json=body, headers=headers) as response:
+        assert response.status == 200 and response.content_type == "text/event-stream"
+        sent = await response.read()
+    assert b"\r" not in sent
+    events = [event for event in sent.decode().split("\n\n") if event]
+    assert events[0] == 'event: next\ndata: {"data":{"viewer":{"tenantId":"acme"}}}'
+    assert events[-1] == "event: complete\ndata: "
