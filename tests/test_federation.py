@@ -204,7 +204,7 @@ async def test_the_sdl_composes_beside_subgraphs_with_a_page_info_and_a_channel_
 
 
 @asynccontextmanager
-async def supergraph(script: str, analytics: str) -> AsyncIterator[str]:
+async def supergraph(script: str, analytics: str, *options: str) -> AsyncIterator[str]:
     """The CRM example and `script` (a federating gateway over it and `analytics`) running;
     yields the federating gateway's URL."""
     crm_port = free_port()
@@ -216,6 +216,7 @@ async def supergraph(script: str, analytics: str) -> AsyncIterator[str]:
             script,
             *("--port", str(free_port()), "--analytics", analytics),
             *("--crm", f"http://127.0.0.1:{crm_port}/graphql"),
+            *options,
             ready="supergraph ready at",
             cwd=FEDERATION,
         )
@@ -304,3 +305,24 @@ async def test_hive_gateway_queries_subscribes_and_keeps_error_codes(
             await world.send("sales", "h1", NOW - timedelta(hours=1))
             second = await asyncio.wait_for(anext(pushed), 10)
             assert second == {"data": {"dashboard": {"totals": {"total": 1}}}}
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_hive_gateway_subscribes_over_http_by_default(
+    gateway: Gateway, world: World, node_modules: Path
+) -> None:
+    # Hive Gateway's own transport for subscriptions: server-sent events to this gateway too,
+    # read by GraphQL Tools' executor-http, with the key in the request's headers.
+    async with supergraph("hive.mjs", gateway.url, "--subscriptions", "http") as url:
+        stream = {"x-api-key": world.keys["acme_sales"], "accept": "text/event-stream"}
+        async with gateway.session.post(url, json={"query": BOARD}, headers=stream) as response:
+            pushed = events(response)
+            first = await asyncio.wait_for(anext(pushed), 10)
+            assert first == {"data": {"dashboard": {"totals": {"total": 0}}}}
+            await world.send("sales", "h1", NOW - timedelta(hours=1))
+            second = await asyncio.wait_for(anext(pushed), 10)
+            assert second == {"data": {"dashboard": {"totals": {"total": 1}}}}
+        unknown = {"x-api-key": "agk_unknown", "accept": "text/event-stream"}
+        async with gateway.session.post(url, json={"query": BOARD}, headers=unknown) as response:
+            refused = await asyncio.wait_for(anext(events(response)), 10)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]

@@ -1,9 +1,11 @@
 // Hive Gateway (its runtime, @graphql-hive/gateway-runtime) in front of two subgraphs: the
 // analytics gateway and the CRM example, composed with The Guild's federation composition.
 // node hive.mjs --port 4000 --analytics http://127.0.0.1:8000/graphql --crm http://127.0.0.1:4001/graphql
+//   [--subscriptions ws|http]
 // Each request's x-api-key is passed on to the subgraphs, which check it themselves; a
 // subscription (asked over server-sent events) reaches the analytics gateway over its websocket,
-// with the key in the connection's connectionParams.
+// with the key in the connection's connectionParams, or with --subscriptions http over Hive
+// Gateway's default, server-sent events with the key in the request's headers.
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { createGatewayRuntime } from "@graphql-hive/gateway-runtime";
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     port: { type: "string", default: "4000" },
     analytics: { type: "string", default: "http://127.0.0.1:8000/graphql" },
     crm: { type: "string", default: "http://127.0.0.1:4001/graphql" },
+    subscriptions: { type: "string", default: "ws" },
   },
 });
 const subgraphs = { analytics: values.analytics, crm: values.crm };
@@ -50,17 +53,20 @@ const gateway = createGatewayRuntime({
   propagateHeaders: {
     fromClientToSubgraphs: ({ request }) => ({ "x-api-key": request.headers.get("x-api-key") }),
   },
-  transportEntries: {
-    analytics: {
-      options: {
-        subscriptions: {
-          kind: "ws",
-          location: values.analytics,
-          options: { connectionParams: { "x-api-key": "{context.headers.x-api-key}" } },
-        },
-      },
-    },
-  },
+  transportEntries:
+    values.subscriptions === "ws"
+      ? {
+          analytics: {
+            options: {
+              subscriptions: {
+                kind: "ws",
+                location: values.analytics,
+                options: { connectionParams: { "x-api-key": "{context.headers.x-api-key}" } },
+              },
+            },
+          },
+        }
+      : {},
   landingPage: false,
   logging: "warn",
 });
