@@ -22,17 +22,15 @@ from gateway.appkeys import (
     CACHE,
     CHANGES,
     CLOCK,
+    CONFIGURATION,
     KEYS,
     LIMITER,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
     SOCKETS,
-    SOURCE_TTLS,
     STORE,
-    TRUSTED,
     VERSIONS,
     Sockets,
 )
@@ -47,18 +45,15 @@ from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
 from gateway.persisted import PersistedQueries
-from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
-from gateway.providers.upstream import NumberKeys, upstream_providers
 from gateway.ratelimit import RateLimiter
+from gateway.reload import LiveConfiguration, read_files
 from gateway.schema import limits_of
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.sources import SourcesConfig, load_sources
 from gateway.tracing import traced
-from gateway.trusted import trusted_documents
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
 
@@ -108,7 +103,7 @@ def tracked(handler: Handler, route: str | None = None) -> Handler:
             error = {"message": "Internal server error"}
             extensions = {"code": INTERNAL_CODE, "requestId": request_id}
             response = web.json_response(
-                {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+                {"errors": [{**error, "extensions": extensions}]}, status=500
             )
         response.headers["x-request-id"] = request_id
         _measure(request, route, response.status, started)
@@ -158,7 +153,7 @@ def _too_large(request: web.Request, request_id: str) -> web.Response:
         }
     else:
         extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
-        body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+        body = {"errors": [{"message": message, "extensions": extensions}]}  # no data: refused
     return web.json_response(body, status=413)
 
 
@@ -249,24 +244,6 @@ async def to_graphql(request: web.Request) -> web.Response:
     raise web.HTTPFound("/graphql")
 
 
-async def sync_upstream_numbers(
-    tenancy: Tenancy, config: SourcesConfig, secrets: dict[tuple[str, str], str]
-) -> NumberKeys:
-    """Register the numbers the sources file puts upstream, so that ids, keys and lists treat
-    them like any other; answer each one's credentials by source."""
-    keys: NumberKeys = {}
-    for tenant, spec in config.tenants.items():
-        if await tenancy.tenant_name(tenant) is None:
-            await tenancy.create_tenant(tenant, tenant)
-        for number in spec.numbers:
-            record = await tenancy.add_number(tenant, number.phone, number.name, number.source)
-            keys.setdefault(number.source, {})[tenant, record.id] = (
-                secrets[tenant, number.phone],
-                number.key_id_env is not None,
-            )
-    return keys
-
-
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
     changed them; when keys changed, check every open socket's key again. Whether the store
@@ -312,8 +289,7 @@ def metrics_app(settings: Settings) -> web.Application:
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
-    config, secrets = load_sources(settings.sources_file)
-    trusted = trusted_documents(settings)
+    files = read_files(settings)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
         middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
@@ -338,29 +314,24 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[PERSISTED] = PersistedQueries(
         settings.persisted_megabytes * 2**20, settings.persisted_megabytes * 2**20 // 4
     )
-    app[TRUSTED] = trusted
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
         health.phase = "migrating"
         store = await open_store(settings.store)
         try:
-            number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
-            async with upstream_providers(config, secrets, number_keys) as upstream:
-                versions = app[VERSIONS] = TenantVersions()
-                # Known before the first request, so the first watch finds nothing to drop.
-                initial = await store.versions_if_changed() or {}
-                versions.observe(initial)
-                memo = (
-                    VersionedMemo[object, object](versions)
-                    if settings.fast_path and settings.dashboard_memo
-                    else None
-                )
-                native = NativeProvider(store, memo=memo)
-                sources: dict[str, Provider] = {"native": native, **upstream}
-                routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
+            versions = app[VERSIONS] = TenantVersions()
+            # Known before the first request, so the first watch finds nothing to drop.
+            initial = await store.versions_if_changed() or {}
+            versions.observe(initial)
+            memo = (
+                VersionedMemo[object, object](versions)
+                if settings.fast_path and settings.dashboard_memo
+                else None
+            )
+            native = NativeProvider(store, memo=memo)
+            async with LiveConfiguration(settings, store, native, versions, files) as live:
                 app[STORE] = store
-                app[REGISTRY] = ProviderRegistry(sources, routes)
-                app[SOURCE_TTLS] = {n: s.cache_ttl_seconds for n, s in config.sources.items()}
+                app[CONFIGURATION] = live
                 keys = CachedKeyLookup(Tenancy(store))
                 keys.observe(initial.get(KEYS_VERSION))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
@@ -373,7 +344,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 log.info(
                     "store open at %s; sources: %s",
                     redacted(store.url),
-                    ", ".join(sorted(sources)),
+                    ", ".join(live.in_use.registry.names),
                 )
                 tasks = [asyncio.create_task(watch_store(app, store, keys))]
                 if settings.redis_url:

@@ -99,7 +99,9 @@ def compressed_response(request: web.Request, response: web.StreamResponse) -> N
     body = response.body
     if not isinstance(body, bytes) or "content-encoding" in response.headers:
         return
-    response.headers["vary"] = "accept-encoding"
+    vary = response.headers.get("vary", "")
+    if "accept-encoding" not in vary.lower():
+        response.headers["vary"] = f"{vary}, accept-encoding" if vary else "accept-encoding"
     if len(body) < MIN_BYTES:
         return
     encoding = negotiate(request.headers.get("accept-encoding"))

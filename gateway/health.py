@@ -18,7 +18,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from gateway.appkeys import REGISTRY, STORE
+from gateway.appkeys import CONFIGURATION, STORE
 from gateway.providers.upstream.http import UpstreamClient
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
@@ -128,7 +128,7 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("health check: the store did not answer")
         store = "failing"
     sources: dict[str, dict[str, object]] = {}
-    registry = request.app[REGISTRY]
+    registry = request.app[CONFIGURATION].in_use.registry
     for name in registry.names:
         client = getattr(registry.get(name), "client", None)
         if isinstance(client, UpstreamClient):

@@ -36,7 +36,7 @@ class ImportSummary:
         return self.lines / self.seconds if self.seconds else 0.0
 
 
-def _parse(line: str) -> Event:
+def _parse(line: str | bytes) -> Event:
     try:
         return parse_event_json(line)
     except ValidationError as error:
@@ -46,16 +46,30 @@ def _parse(line: str) -> Event:
         raise ValueError(describe(error)) from None
 
 
+def _text(line: str | bytes) -> str:
+    """A line as text: UTF-8, or a refusal naming the first bad byte."""
+    if isinstance(line, str):
+        return line.strip()
+    try:
+        return line.decode("utf-8").strip()
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"not UTF-8: byte 0x{line[error.start]:02x} at {error.start} ({error.reason})"
+        ) from None
+
+
 async def import_lines(
     store: Store,
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     rejects: IO[str],
     progress: Callable[[ImportSummary], None] | None = None,
+    summary: ImportSummary | None = None,
 ) -> ImportSummary:
     """Apply every valid line; each rejected line goes to `rejects` with its number and reason.
     While one batch is written (SQLite works in its own thread), the next is parsed; batches
-    commit in order, each before the summary counts it."""
-    summary = ImportSummary()
+    commit in order, each before the summary counts it. Lines may be bytes, each decoded on its
+    own; `summary` is filled as it goes, so a caller has it even if the store fails midway."""
+    summary = ImportSummary() if summary is None else summary
     started = time.perf_counter()
     batch: list[Event] = []
     numbers: list[int] = []
@@ -80,7 +94,12 @@ async def import_lines(
 
     for number, line in enumerate(lines, start=1):
         summary.lines += 1
-        text = line.strip()
+        try:
+            text = _text(line)
+        except ValueError as error:
+            raw = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+            reject(number, raw.strip()[:2000], str(error))
+            continue
         if text:
             try:
                 batch.append(_parse(text))

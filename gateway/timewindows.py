@@ -5,13 +5,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from gateway.domain.messages import exact, half_up
 from gateway.errors import BadUserInput
 
 __all__ = [
     "BUCKET_SECONDS",
     "DEFAULT_TIMEZONE",
+    "EARLIEST_ARGUMENT",
+    "LATEST_ARGUMENT",
     "DayWindow",
     "Period",
     "TimeRange",
@@ -43,6 +47,21 @@ class Period(enum.Enum):
         return int(self.value.removesuffix("d"))
 
 
+# Files of the zone database that are not zones one can name: the server's own zone, a template,
+# a placeholder, and the leap-second (right/) and POSIX (posix/) copies of every zone.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def zone_names() -> frozenset[str]:
+    """The canonical IANA zone names and their links (Asia/Calcutta, US/Eastern, UTC)."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(("right/", "posix/"))
+    )
+
+
 def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneInfo:
     """Resolve `timezone` (or its alias `tz`) to a zone; neither given means UTC."""
     if timezone is not None and tz is not None and timezone != tz:
@@ -54,7 +73,7 @@ def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneIn
     if name is None:
         return ZoneInfo(DEFAULT_TIMEZONE)
     try:
-        if not name or name != name.strip():
+        if name not in zone_names():
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -113,6 +132,11 @@ class DayWindow:
 
 
 MAX_RANGE = timedelta(days=366)
+# The instants a startDate/endDate may name, after its zone is applied: far wider than any
+# data (events are 1970..2100), and far enough inside datetime's years 1..9999 that a default
+# start 90 days back, a local day's end or a month of engagement never leaves them.
+EARLIEST_ARGUMENT = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST_ARGUMENT = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -142,18 +166,30 @@ class TimeRange:
 
 def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:
     """An ISO 8601 date (local midnight in `zone`) or datetime (local in `zone` without an
-    offset), in UTC."""
+    offset), in UTC, within [EARLIEST_ARGUMENT, LATEST_ARGUMENT)."""
     try:
         if "T" not in value and " " not in value.strip():
-            return local_day_start(date.fromisoformat(value), zone)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            day = date.fromisoformat(value)
+            moment = datetime.combine(day, time(0), tzinfo=zone)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise BadUserInput(
             f"{argument} {value!r} is not an ISO 8601 date or datetime", argument=argument
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        instant = moment.astimezone(UTC)  # year 1 or 9999 shifted by an offset overflows
+    except OverflowError:
+        instant = None
+    if instant is None or not EARLIEST_ARGUMENT <= instant < LATEST_ARGUMENT:
+        raise BadUserInput(
+            f"{argument} {value!r} is outside the dates the gateway answers for "
+            "(1900-01-01 to 2200-01-01 UTC)",
+            argument=argument,
+        )
+    return instant
 
 
 def parse_range(
@@ -186,4 +222,7 @@ def past_days(count: int, zone: ZoneInfo, now: datetime) -> tuple[DayWindow, Day
 
 def percent_diff(current: float, previous: float) -> float | None:
     """Change against the preceding window in percent; None when there was nothing before."""
-    return None if previous == 0 else round((current - previous) / previous * 100, 2)
+    if previous == 0:
+        return None
+    now, before = exact(current), exact(previous)
+    return half_up((now - before) / before * 100)

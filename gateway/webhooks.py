@@ -17,7 +17,7 @@ from gateway.clients import client_address
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
 from gateway.metrics import WEBHOOK_EVENTS
-from gateway.providers.native.ingest import apply_events
+from gateway.providers.native.ingest.group import group_commit
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 
 __all__ = ["SIGNATURE_HEADER", "receive_webhook", "sign"]
@@ -116,7 +116,8 @@ async def receive_webhook(request: web.Request) -> web.Response:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
         WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(events) + len(problems))
         return _refuse(400, "BAD_USER_INPUT", "; ".join(problems[:20]))
-    result = await apply_events(store, events)
+    # Committed with the batches other requests brought meanwhile: one transaction for all.
+    result = await group_commit(store).apply(events)
     WEBHOOK_EVENTS.labels(source.platform, "applied").inc(result.applied)
     WEBHOOK_EVENTS.labels(source.platform, "duplicate").inc(result.duplicates)
     # This process's caches at once; the other workers' when their store watch sees it.

@@ -26,6 +26,7 @@ from gateway.providers.native.ingest import IngestResult, apply_events, record_m
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
 from tests.live import free_port
+from tests.node import install_examples
 from tests.pg import (
     create_database,
     drop_database,
@@ -256,6 +257,12 @@ def redis_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
 @pytest.fixture
 def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
     return redis_server[0]
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """The examples' pinned npm packages (examples/package-lock.json), installed once per run."""
+    return install_examples()
 
 
 def record_spans() -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gateway.app import STORE
+from gateway.export import text_cell
 from tests.conftest import Gateway, World, ingest
 
 PAGE = """query ($first: Int!, $after: String) { campaigns(first: $first, after: $after) {
@@ -212,3 +213,33 @@ async def test_csv_export_shows_only_the_callers_tenant(gateway: Gateway, world:
         headers={"x-api-key": world.keys["globex_tenant"]},
     ) as response:
         assert (await response.text()).count("\n") == 1  # the header only
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\r=x", "plain"]
+
+
+async def test_csv_export_neutralizes_formulas(gateway: Gateway, world: World) -> None:
+    await ingest(
+        world.store,
+        *[
+            {
+                "type": "campaign",
+                "tenant": "acme",
+                "channel": "sms",
+                "campaignId": f"f{i}",
+                "name": name,
+                "status": "completed",
+                "createdAt": f"2026-11-10T12:0{i}:00Z",
+            }
+            for i, name in enumerate(FORMULAS)
+        ],
+    )
+    async with gateway.session.get(
+        gateway.server.make_url("/export/campaigns.csv"),
+        params={"startDate": "2026-11-01"},
+        headers={"x-api-key": world.keys["acme_tenant"]},
+    ) as response:
+        rows = list(csv.reader(io.StringIO(await response.text())))
+    names = sorted(row[0] for row in rows[1:])
+    assert names == sorted(["'" + n if n != "plain" else n for n in FORMULAS])
+    assert text_cell("a\x00b") == "ab" and text_cell("\x00=1") == "'=1"

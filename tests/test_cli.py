@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from gateway.__main__ import main
+from gateway.providers.native import SqliteStore
 from gateway.schema import build_schema
+from gateway.schema.sdl import schema_file_sdl
 from tests.live import free_port, start_gateway
 from tests.pg import create_database
 
@@ -23,9 +25,19 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def empty_store(data_dir: Path) -> None:
+    """A store as `serve` leaves it on first start, without its demo data."""
+
+    async def create() -> None:
+        await (await SqliteStore.open(data_dir / "gateway.sqlite3")).close()
+
+    asyncio.run(create())
+
+
 def test_key_lifecycle_from_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    empty_store(tmp_path)
     store = ["--data-dir", str(tmp_path)]
     assert run(capsys, "tenants", "create", "acme", "--name", "Acme", *store)[0] == 0
     code, out, _ = run(capsys, "numbers", "add", "--tenant", "acme", "+5511900000001", *store)
@@ -69,6 +81,7 @@ def test_key_lifecycle_from_the_command_line(
 def test_bad_commands_say_why_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
+    empty_store(tmp_path)
     run(capsys, "tenants", "create", "acme", "--data-dir", str(tmp_path))
     code, _, err = run(capsys, *argv, "--data-dir", str(tmp_path))
     assert code == 2 and message in err and "Traceback" not in err
@@ -76,7 +89,7 @@ def test_bad_commands_say_why_and_exit_2(
 
 def test_export_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "export-schema")
-    assert code == 0 and out == build_schema().as_str() + "\n"
+    assert code == 0 and out == schema_file_sdl(build_schema()) + "\n"
 
 
 def test_seed_demo_prints_working_keys_as_json(
@@ -201,3 +214,39 @@ def test_a_store_that_cannot_be_reached_is_one_line(
     ):
         found, _, err = run(capsys, "keys", "list", "--tenant", "acme", "--store-url", url)
         assert found == code and err.startswith("error: ") and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["tenants", "create", "acme"],
+        ["keys", "list", "--tenant", "acme"],
+        ["numbers", "add", "--tenant", "acme", "+1555"],
+        ["webhooks", "create", "--tenant", "acme", "--platform", "email"],
+        ["import", "EVENTS"],
+        ["migrate-store", "--from", "DATA/gateway.sqlite3", "--to", "postgresql://n@127.0.0.1:1/x"],
+    ],
+)
+def test_only_serve_and_seed_demo_create_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"type": "contact", "tenant": "acme", "contactId": "c"}\n')
+    data = tmp_path / "data"
+    argv = [a.replace("EVENTS", str(events)).replace("DATA", str(data)) for a in argv]
+    code, _, err = run(
+        capsys, *argv, *(["--data-dir", str(data)] if argv[0] != "migrate-store" else [])
+    )
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"no store at {data / 'gateway.sqlite3'}" in err and "gateway serve" in err
+    assert not data.exists()
+
+
+def test_import_that_applies_nothing_and_rejects_lines_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty_store(tmp_path)
+    events = tmp_path / "events.jsonl"
+    events.write_text('{"type": "contact", "tenant": "nobody", "contactId": "c"}\n')
+    code, out, _ = run(capsys, "import", str(events), "--data-dir", str(tmp_path))
+    assert code == 1 and json.loads(out)["rejected"] == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 
 from gateway.errors import INTERNAL_CODE
 from gateway.schema import build_schema
+from gateway.timewindows import zone_names
 from tests.live import LiveGateway, start_gateway
 
 # From the schema's introspection: its SDL carries federation directives a plain GraphQL
@@ -153,3 +155,64 @@ def test_malformed_bodies_get_typed_refusals(
             check(status, one, text, sent)
     else:
         check(status, answer, text, sent)
+
+
+DATED_FIELDS = [
+    "deliveryByChannel(startDate: $s, endDate: $e, timezone: $tz) { days }",
+    "sms { overview(startDate: $s, endDate: $e, timezone: $tz) { deliveryRate } }",
+    "sms { trends(startDate: $s, endDate: $e, timezone: $tz) { date } }",
+    "sms { topCampaigns(startDate: $s, endDate: $e, timezone: $tz) { name } }",
+    "sms { bestSendTimes(startDate: $s, endDate: $e, timezone: $tz) { byHour { slot } } }",
+    "sms { campaignExport(startDate: $s, endDate: $e, timezone: $tz) { campaignName } }",
+]
+EDGE_DATES = ["0001-01-01", "0001-01-02", "1899-12-31", "1900-01-01", "1969-12-31", "1970-01-01"]
+EDGE_DATES += ["2099-12-31", "2100-01-01", "2199-12-31", "2200-01-01", "9999-12-30", "9999-12-31"]
+DATES = st.one_of(
+    st.sampled_from(EDGE_DATES),
+    st.dates().map(str),
+    st.datetimes().map(lambda moment: moment.isoformat()),
+    st.tuples(st.dates(), st.sampled_from(["Z", "+14:00", "-12:00", "+05:45"])).map(
+        lambda pair: f"{pair[0]}T23:59:59{pair[1]}"
+    ),
+)
+
+
+@given(
+    field=st.sampled_from(DATED_FIELDS),
+    start=st.none() | DATES,
+    end=st.none() | DATES,
+    zone=st.sampled_from(sorted(zone_names())),
+)
+@settings(
+    max_examples=EXAMPLES * 8,
+    deadline=None,
+    derandomize=not RANDOM,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_dates_at_the_calendars_edges_in_every_zone(
+    live: LiveGateway, field: str, start: str | None, end: str | None, zone: str
+) -> None:
+    """Any date in any zone through every date-taking field (and the CSV export): an answer or
+    BAD_USER_INPUT, never an internal error."""
+    query = f"query($s: String, $e: String, $tz: String) {{ {field} }}"
+    body = dumps({"query": query, "variables": {"s": start, "e": end, "tz": zone}})
+    request = urllib.request.Request(
+        live.url,
+        data=body,
+        headers={"x-api-key": live.keys["tenant"], "content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode()
+    check(response.status, json.loads(text), text, body.decode())
+    codes = {e["extensions"]["code"] for e in json.loads(text).get("errors") or []}
+    assert codes <= {"BAD_USER_INPUT"}, text
+    params = {"timezone": zone, **({"startDate": start} if start else {})}
+    params |= {"endDate": end} if end else {}
+    export = live.url.replace("/graphql", "/export/campaigns.csv?") + urllib.parse.urlencode(params)
+    request = urllib.request.Request(export, headers={"x-api-key": live.keys["tenant"]})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200 and response.read().startswith(b"Campaign Name")
+    except urllib.error.HTTPError as error:
+        assert error.code == 400, error.read()

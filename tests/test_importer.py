@@ -98,3 +98,44 @@ def test_import_of_a_missing_file_says_so(
 ) -> None:
     assert main(["import", str(data_dir / "nope.jsonl"), "--data-dir", str(data_dir)]) == 2
     assert "no file" in capsys.readouterr().err
+
+
+def test_a_bad_line_is_only_that_lines_rejection(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = {"type": "contact", "tenant": "acme", "contactId": "c1"}
+    account = {
+        "type": "billing.account",
+        "tenant": "acme",
+        "organizationId": "o",
+        "billingStatus": "active",
+        "pricingModel": "per_message",
+    }
+    source = data_dir / "events.jsonl"
+    source.write_bytes(
+        b"\n".join(
+            [
+                json.dumps(good).encode(),
+                b'{"type": "contact", "tenant": "acme", "contactId": "\xff\xfe"}',
+                json.dumps({**account, "available": 9223372036854775808}).encode(),
+                json.dumps({**account, "available": 3e9}).encode(),
+                json.dumps({**good, "contactId": "c\u0000"}).encode(),
+                json.dumps({**good, "createdAt": "9999-12-31T23:00:00Z"}).encode(),
+                json.dumps(
+                    {"type": "billing.credits", "tenant": "acme", "pool": "included", "delta": 5}
+                ).encode(),
+                json.dumps({**good, "contactId": "c2"}).encode(),
+            ]
+        )
+        + b"\n"
+    )
+    assert main(["import", str(source), "--data-dir", str(data_dir)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["lines"], report["applied"], report["rejected"]) == (8, 2, 6)
+    reasons = [
+        json.loads(line)["reason"] for line in Path(report["rejectedTo"]).read_text().splitlines()
+    ]
+    assert reasons[0].startswith("not UTF-8: byte 0xff")
+    assert "less than or equal to 1000000000" in reasons[1] and reasons[1] == reasons[2]
+    assert "NUL" in reasons[3] and "less than 2100-01-01" in reasons[4]
+    assert "billing.credits needs an id" in reasons[5]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from zoneinfo import ZoneInfo, available_timezones
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,5 +80,28 @@ def test_diffs_and_rates(current: int, previous: int) -> None:
     diff = percent_diff(current, previous)
     assert (diff is None) == (previous == 0)
     if diff is not None:
-        assert diff == round((current - previous) / previous * 100, 2)
+        assert diff == float(half_up_decimal(Decimal(current - previous) * 100 / previous))
     assert rate(min(current, previous), max(current, previous)) <= 100.0
+    if previous:
+        assert rate(current, previous) == float(half_up_decimal(Decimal(current * 100) / previous))
+
+
+def half_up_decimal(value: Decimal) -> Decimal:
+    # Enough digits that no quotient of these integers lands on a false half.
+    with localcontext() as context:
+        context.prec = 60
+        return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "expected"),
+    [(1, 8, 12.5), (1, 800, 0.13), (2469, 20000, 12.35), (1, 3, 33.33), (2, 3, 66.67)],
+)
+def test_rates_round_half_up(part: int, whole: int, expected: float) -> None:
+    # 1 / 800 = 0.125% exactly, which round(0.125, 2) on a float makes 0.12.
+    assert rate(part, whole) == expected
+
+
+def test_diffs_of_decimal_figures_round_as_they_print() -> None:
+    assert percent_diff(12.345, 10) == 23.45 and percent_diff(1.005, 1) == 0.5
+    assert percent_diff(9, 8) == 12.5 and percent_diff(7, 8) == -12.5

@@ -96,12 +96,22 @@ def test_timezone_defaults_to_utc_and_accepts_tz_alias() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["Mars/Base", "", " UTC", "../../etc/passwd", "a" * 300, "Europe/Berlin\x00"]
+    "name",
+    [
+        *("Mars/Base", "", " UTC", "../../etc/passwd", "a" * 300, "Europe/Berlin\x00"),
+        # Files of the zone database that name no zone: the server's own, templates, copies.
+        *("localtime", "posixrules", "Factory", "right/UTC", "posix/Europe/Berlin"),
+    ],
 )
 def test_unknown_timezones_are_bad_user_input(name: str) -> None:
     with pytest.raises(BadUserInput) as caught:
         parse_timezone(name)
     assert caught.value.extensions["code"] == "BAD_USER_INPUT"
+
+
+def test_canonical_names_and_links_are_zones() -> None:
+    for name in ("America/Sao_Paulo", "Asia/Calcutta", "US/Eastern", "UTC", "Etc/GMT+3"):
+        assert parse_timezone(name).key == name
 
 
 def test_disagreeing_timezone_and_tz_are_bad_user_input() -> None:

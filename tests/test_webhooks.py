@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
+from gateway.app import STORE, create_app
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.settings import Settings
 from gateway.webhooks import SIGNATURE_HEADER, sign
@@ -235,3 +236,46 @@ async def test_a_body_over_the_size_limit_is_413_and_stores_nothing(
         assert status == 200
     rows = await world.store.fetch_all("SELECT external_id FROM messages")
     assert sorted(row[0] for row in rows) == ["m0", "m1"]
+
+
+async def test_a_batch_with_an_event_out_of_range_is_400_not_500(
+    gateway: Gateway, world: World
+) -> None:
+    source = await WebhookSources(world.store).create("acme", "messagesender")
+    account = {
+        "type": "billing.account",
+        "organizationId": "o",
+        "billingStatus": "active",
+        "pricingModel": "per_message",
+        "available": 9223372036854775808,
+    }
+    contact = {"type": "contact", "contactId": "c1"}
+    status, body = await post(gateway, source, [contact, account])
+    assert status == 400 and body["code"] == "BAD_USER_INPUT"
+    assert body["error"].startswith("event 1: billing.account.available")
+
+
+async def test_concurrent_batches_share_one_commit(gateway: Gateway, world: World) -> None:
+    source = await WebhookSources(world.store).create("acme", "messagesender")
+    store = gateway.server.app[STORE]
+    writes = 0
+    real_write = store.write
+
+    def counted_write() -> Any:
+        nonlocal writes
+        writes += 1
+        return real_write()
+
+    bodies = [[{"type": "contact", "contactId": f"c{i}-{j}"} for j in range(20)] for i in range(8)]
+    bodies[7][0] = bodies[6][0]  # one event in two requests: it counts once
+    store.write = counted_write  # type: ignore[method-assign]
+    try:
+        answers = await asyncio.gather(*(post(gateway, source, body) for body in bodies))
+    finally:
+        store.write = real_write  # type: ignore[method-assign]
+    assert all(status == 200 for status, _ in answers)
+    assert sum(body["accepted"] for _, body in answers) == 159
+    assert sum(body["duplicates"] for _, body in answers) == 1
+    assert writes < len(bodies)  # requests that came while one was written were grouped
+    row = await world.store.fetch_one("SELECT total FROM contact_totals WHERE tenant_id = 'acme'")
+    assert row is not None and row[0] == 159

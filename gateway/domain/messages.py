@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import math
 from datetime import date, datetime
+from fractions import Fraction
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 
@@ -13,6 +15,8 @@ __all__ = [
     "MessageStatus",
     "OutboundMessage",
     "StatusUpdate",
+    "exact",
+    "half_up",
     "rate",
 ]
 
@@ -39,9 +43,23 @@ class MessageStatus(enum.IntEnum):
             raise ValueError(f"unknown status {name!r}; expected one of {allowed}") from None
 
 
+def half_up(value: Fraction) -> float:
+    """An exact value rounded to 2 places, halves away from zero (12.345 -> 12.35, -0.125 ->
+    -0.13): the one rounding rule of every rate and diff. Exact, because round() on a float
+    rounds the binary neighbour of 12.345, which is below it."""
+    hundredths = math.floor(abs(value) * 100 + Fraction(1, 2))
+    return (hundredths if value >= 0 else -hundredths) / 100
+
+
+def exact(value: float) -> Fraction:
+    """A figure as the decimal it prints as (a rate of 33.33 is 3333/100, not its binary
+    neighbour)."""
+    return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
+
+
 def rate(part: int, whole: int) -> float:
-    """A percentage rounded to 2 places; 0.0 over a zero denominator."""
-    return round(part / whole * 100, 2) if whole else 0.0
+    """part / whole in percent, rounded half-up to 2 places; 0.0 over a zero denominator."""
+    return half_up(Fraction(part * 100, whole)) if whole else 0.0
 
 
 class DeliveryCounts(BaseModel):

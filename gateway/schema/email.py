@@ -17,9 +17,14 @@ __all__ = ["EmailCampaignReportType", "EmailQueries", "EngagementPoint", "engage
 
 @strawberry.type(description="Unique recipients and their rate, and every event counted.")
 class Engagement:
-    unique: int = strawberry.field(description="Distinct recipients with at least one.")
+    unique: int = strawberry.field(
+        description="Distinct recipients with at least one; over a window, those whose first"
+        " one falls in it (so that windows add up)."
+    )
     total: int = strawberry.field(description="Every event, repeats included.")
-    rate: float = strawberry.field(description="unique / delivered * 100, rounded to 2 places.")
+    rate: float = strawberry.field(
+        description="unique / delivered * 100, rounded half-up to 2 places."
+    )
 
 
 @strawberry.type(description="Bounces: hard (permanent) plus soft (temporary) make the total.")
@@ -117,7 +122,7 @@ class DashboardFigure:
     value: float = strawberry.field(description="In the current window.")
     previous: float = strawberry.field(description="In the preceding window of the same length.")
     diff: float | None = strawberry.field(
-        description="(value - previous) / previous * 100, rounded to 2 places; null when"
+        description="(value - previous) / previous * 100, rounded half-up to 2 places; null when"
         " previous is 0."
     )
 

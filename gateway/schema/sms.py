@@ -54,7 +54,9 @@ class SmsOverview:
         description="Messages sent in the range, by final status (test sends left out)."
     )
     contacts: ContactCounts = strawberry.field(description="Contacts now.")
-    delivery_rate: float = strawberry.field(description="delivered / total * 100.")
+    delivery_rate: float = strawberry.field(
+        description="delivered / total * 100, rounded half-up to 2 places."
+    )
 
 
 @strawberry.type(
@@ -72,7 +74,9 @@ class SendTimeStats:
     slot: int = strawberry.field(description="Hour 0-23, or day of week 0 (Sunday) to 6.")
     total_sent: int = strawberry.field(description="Messages sent (total, test sends left out).")
     delivered: int = strawberry.field(description="Of those, delivered.")
-    delivery_rate: float = strawberry.field(description="delivered / totalSent * 100.")
+    delivery_rate: float = strawberry.field(
+        description="delivered / totalSent * 100, rounded half-up to 2 places."
+    )
 
 
 def send_time(slot: SendTimeSlot) -> SendTimeStats:
@@ -166,7 +170,8 @@ class SmsAnalytics:
 
     @strawberry.field(
         description="Completed campaigns created in the range, by delivery rate,"
-        " then size, then newest."
+        " then size, then newest. Each campaign's messages (and so its rate) count all of"
+        " its messages, whenever sent: the range picks campaigns, not messages."
     )
     async def top_campaigns(
         self,

@@ -41,7 +41,7 @@ SUITE: list[Run] = [
         ["--sizes", "10000,10000000", "--target", "1.3"],
         ["--sizes", "500,5000", "--runs", "3", "--warmup", "1"],
     ),
-    ("ingest", ingest.main, ["--target", "50000"], ["--events", "3000", "--runs", "1"]),
+    ("ingest", ingest.main, [], ["--events", "3000", "--runs", "1"]),
     ("fan-out", fanout.main, [], ["--reports", "5", "--runs", "1", "--latency", "0.01"]),
     ("memory", memory.main, [], ["--warmup", "1", "--seconds", "2"]),
     (

@@ -25,7 +25,9 @@ def test_ingest_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(
             rf"backend={backend} +import events_per_s median=[\d,]+ min=[\d,]+ max=[\d,]+", out
         ), out
-    assert re.search(r"import postgresql/sqlite = \d+\.\d+", out), out
+    assert re.search(r"import postgresql/sqlite = \d+\.\d+, target >= 0\.8", out), out
+    assert re.search(r"target import \(SQLite\) >= 60,000 events/s: (ok|under target)", out), out
+    assert re.search(r"target webhooks \(SQLite\) >= 25,000 events/s", out), out
 
 
 def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,8 +1,8 @@
 """Copying a SQLite store into PostgreSQL (`gateway migrate-store`): table by table in chunks,
 resumable after any interruption, and verified by counting every table on both sides.
 
-Rows are copied as they are, the rollups included, with the tables' own triggers off for the
-copy: replaying them would count every message twice and charge every SMS again.
+Rows are copied as they are, the rollups and the credits ledger included, with the tables' own
+triggers (the checks that a message's placement never changes) off for the copy.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ COPY_ORDER = (
     "campaigns",
     "webhook_sources",
     "billing_accounts",
+    "billing_ledger",
     "contacts",
     "contact_totals",
     "messages",

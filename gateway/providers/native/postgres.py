@@ -12,13 +12,13 @@ from asyncpg.pool import PoolConnectionProxy
 
 from gateway.errors import UpstreamUnavailable
 from gateway.providers.native.migrations import apply_postgres_migrations
-from gateway.providers.native.store import Row, Transaction
+from gateway.providers.native.store import NoStoreError, Row, Transaction, redacted
 
 __all__ = ["PostgresStore", "PostgresTransaction", "numbered"]
 
 # Every write transaction takes this transaction-scoped advisory lock first: writes are applied
 # one at a time across all replicas, as SQLite applies them, so two batches can never deadlock
-# on the rollup rows their triggers share, nor both claim one event id.
+# on the rollup rows they share, nor both claim one event id.
 WRITE_LOCK = 0x6761_7465  # "gate"
 
 _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
@@ -115,7 +115,9 @@ class PostgresStore:
         self.read_count = 0
 
     @classmethod
-    async def open(cls, url: str, *, max_connections: int = 10) -> PostgresStore:
+    async def open(
+        cls, url: str, *, max_connections: int = 10, create: bool = True
+    ) -> PostgresStore:
         pool = await asyncpg.create_pool(
             url,
             min_size=1,
@@ -128,6 +130,10 @@ class PostgresStore:
         )
         try:
             async with pool.acquire() as conn:
+                if not create and not await conn.fetchval(
+                    "SELECT to_regclass('schema_migrations') IS NOT NULL"
+                ):
+                    raise NoStoreError(redacted(url))
                 await apply_postgres_migrations(conn)
         except BaseException:
             await pool.close()

@@ -13,6 +13,7 @@ from typing import Protocol, TypeAlias
 import asyncpg
 
 __all__ = [
+    "NoStoreError",
     "Row",
     "Store",
     "StoreUrlError",
@@ -99,18 +100,32 @@ def sqlite_path(url: str) -> Path:
     path = url.removeprefix("sqlite://")
     if not path.startswith("/"):
         raise StoreUrlError(f"store URL {url!r}: sqlite:// needs an absolute path (sqlite:///…)")
-    return Path(path)
+    return Path("/" + path.lstrip("/"))  # sqlite:////abs names /abs, not //abs
 
 
-async def open_store(url: str | Path) -> Store:
-    """Open (creating and migrating as needed) the store a URL names."""
+class NoStoreError(StoreUrlError):
+    """A command that only works on a store found none where it looked."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(
+            f"no store at {where}: `gateway serve` or `gateway seed-demo` creates one "
+            "(or point --data-dir, --database or --store-url at an existing one)"
+        )
+
+
+async def open_store(url: str | Path, *, create: bool = True) -> Store:
+    """Open (migrating as needed) the store a URL names; with create=False one that does not
+    exist yet (no SQLite file, a PostgreSQL database never migrated) is NoStoreError."""
     from gateway.providers.native.postgres import PostgresStore
     from gateway.providers.native.sqlite import SqliteStore
 
     url = store_url(url)
     if url.startswith("sqlite://"):
-        return await SqliteStore.open(sqlite_path(url))
-    return await PostgresStore.open(url)
+        path = sqlite_path(url)
+        if not create and not path.is_file():
+            raise NoStoreError(str(path))
+        return await SqliteStore.open(path)
+    return await PostgresStore.open(url, create=create)
 
 
 def row_id(text: str) -> int | None:

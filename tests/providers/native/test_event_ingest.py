@@ -69,7 +69,14 @@ async def test_credits_spend_included_first_and_only_once_dispatched(world: Worl
     status = (await billing_statuses(store, ["acme"]))["acme"]
     assert (status.credits.included, status.credits.available, status.credits.total) == (0, 97, 97)
     await ingest(
-        store, {"type": "billing.credits", "tenant": "acme", "pool": "purchased", "delta": 1000}
+        store,
+        {
+            "type": "billing.credits",
+            "tenant": "acme",
+            "id": "buy-1",
+            "pool": "purchased",
+            "delta": 1000,
+        },
     )
     assert (await billing_statuses(store, ["acme"]))["acme"].credits.available == 1097
 

@@ -39,9 +39,9 @@ from gateway.providers.native.ingest.messages import (
     WHATSAPP,
     MessageRow,
     StatusRow,
-    raise_statuses,
-    upsert_messages,
+    apply_messages,
 )
+from gateway.providers.native.ingest.rollups import Deltas
 from gateway.providers.native.store import Store, Transaction, placeholders
 
 __all__ = ["IngestResult", "apply_events", "record_messages", "record_statuses"]
@@ -125,20 +125,24 @@ async def _apply(db: Transaction, events: Sequence[Event]) -> None:
     def of(kind: type[Event]) -> list[Event]:
         return by_type.get(kind, [])
 
-    # Entities first, so that the messages and events below find their campaigns and accounts.
+    # Entities first, so that the messages and events below find their campaigns and accounts;
+    # every rollup row the batch changes is written once, at the end.
+    deltas = Deltas()
     await apply_campaigns(db, of(CampaignEvent))  # type: ignore[arg-type]
-    await apply_contacts(db, of(ContactEvent))  # type: ignore[arg-type]
+    await apply_contacts(db, of(ContactEvent), deltas)  # type: ignore[arg-type]
     await apply_billing_accounts(db, of(BillingAccountEvent))  # type: ignore[arg-type]
-    await apply_credits(db, of(CreditsEvent))  # type: ignore[arg-type]
-    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent))  # type: ignore[arg-type]
-    await _sms(db, of(SmsMessageEvent), of(SmsStatusEvent))  # type: ignore[arg-type]
-    await apply_email_events(db, of(EmailEvent))  # type: ignore[arg-type]
+    apply_credits(of(CreditsEvent), deltas)  # type: ignore[arg-type]
+    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent), deltas)  # type: ignore[arg-type]
+    await _sms(db, of(SmsMessageEvent), of(SmsStatusEvent), deltas)  # type: ignore[arg-type]
+    await apply_email_events(db, of(EmailEvent), deltas)  # type: ignore[arg-type]
+    await deltas.write(db)
 
 
 async def _whatsapp(
     db: Transaction,
     messages: Sequence[WhatsAppMessageEvent],
     statuses: Sequence[WhatsAppStatusEvent],
+    deltas: Deltas,
 ) -> None:
     # A status event that names its number and send time stands for the message itself.
     standalone = [s for s in statuses if s.number is not None and s.sent_at is not None]
@@ -170,12 +174,13 @@ async def _whatsapp(
         for s in standalone
         if s.number and s.sent_at
     ]
-    await upsert_messages(db, WHATSAPP, rows)
     alone = {id(s) for s in standalone}
-    await raise_statuses(
+    await apply_messages(
         db,
         WHATSAPP,
+        rows,
         [StatusRow(s.tenant, s.message_id, int(s.status)) for s in statuses if id(s) not in alone],
+        deltas,
     )
 
 
@@ -183,6 +188,7 @@ async def _sms(
     db: Transaction,
     messages: Sequence[SmsMessageEvent],
     statuses: Sequence[SmsStatusEvent],
+    deltas: Deltas,
 ) -> None:
     first_seen = earliest(
         ((m.tenant, m.campaign_id), int(m.sent_at.timestamp()))
@@ -204,9 +210,8 @@ async def _sms(
         )
         for m in messages
     ]
-    await upsert_messages(db, SMS, rows)
-    await raise_statuses(
-        db, SMS, [StatusRow(s.tenant, s.message_id, int(s.status)) for s in statuses]
+    await apply_messages(
+        db, SMS, rows, [StatusRow(s.tenant, s.message_id, int(s.status)) for s in statuses], deltas
     )
 
 
@@ -216,7 +221,8 @@ async def record_messages(store: Store, messages: Sequence[OutboundMessage]) -> 
         return
     async with store.write() as db:
         await store.bump_versions(db, (m.tenant_id for m in messages))
-        await upsert_messages(
+        deltas = Deltas()
+        await apply_messages(
             db,
             WHATSAPP,
             [
@@ -230,7 +236,10 @@ async def record_messages(store: Store, messages: Sequence[OutboundMessage]) -> 
                 )
                 for m in messages
             ],
+            [],
+            deltas,
         )
+        await deltas.write(db)
 
 
 async def record_statuses(store: Store, updates: Sequence[StatusUpdate]) -> int:
@@ -239,6 +248,13 @@ async def record_statuses(store: Store, updates: Sequence[StatusUpdate]) -> int:
         return 0
     async with store.write() as db:
         await store.bump_versions(db, (u.tenant_id for u in updates))
-        return await raise_statuses(
-            db, WHATSAPP, [StatusRow(u.tenant_id, u.external_id, int(u.status)) for u in updates]
+        deltas = Deltas()
+        waiting = await apply_messages(
+            db,
+            WHATSAPP,
+            [],
+            [StatusRow(u.tenant_id, u.external_id, int(u.status)) for u in updates],
+            deltas,
         )
+        await deltas.write(db)
+        return waiting

@@ -13,7 +13,8 @@ from gateway.domain.events import (
     ContactEvent,
     CreditsEvent,
 )
-from gateway.providers.native.ingest.lookup import lookup
+from gateway.providers.native.ingest.lookup import lookup, lookup_rows
+from gateway.providers.native.ingest.rollups import CONTACT_TOTALS, LEDGER, Deltas
 from gateway.providers.native.store import Transaction
 
 __all__ = [
@@ -105,8 +106,29 @@ async def apply_campaigns(db: Transaction, events: Sequence[CampaignEvent]) -> N
     )
 
 
-async def apply_contacts(db: Transaction, events: Sequence[ContactEvent]) -> None:
+async def apply_contacts(db: Transaction, events: Sequence[ContactEvent], deltas: Deltas) -> None:
+    """Contacts as they are now (the batch's last word on each wins), and the tenant totals
+    moved by the change of each contact's flags."""
+    if not events:
+        return
     now = int(time.time())
+    last = {(e.tenant, e.contact_id): e for e in events}
+    stored = await lookup_rows(
+        db,
+        "SELECT external_id, is_textable, is_opted_in FROM contacts WHERE tenant_id = ? "
+        "AND external_id IN ({keys})",
+        last,
+    )
+    for (tenant, contact), event in last.items():
+        old = stored.get((tenant, contact))
+        textable, opted_out = int(event.textable), int(not event.opted_in)
+        if old is None:
+            deltas.add_all(CONTACT_TOTALS, (tenant,), (1, textable, opted_out))
+        else:
+            was_textable, was_out = int(old[1] != 0), int(old[2] == 0)
+            deltas.add_all(
+                CONTACT_TOTALS, (tenant,), (0, textable - was_textable, opted_out - was_out)
+            )
     await db.executemany(
         "INSERT INTO contacts (tenant_id, external_id, phone, email, is_textable, is_opted_in, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -160,12 +182,9 @@ async def apply_billing_accounts(db: Transaction, events: Sequence[BillingAccoun
     )
 
 
-async def apply_credits(db: Transaction, events: Sequence[CreditsEvent]) -> None:
-    now = int(time.time())
-    for pool in ("purchased", "included"):
-        column = "available_credits" if pool == "purchased" else "included_credits"
-        await db.executemany(
-            f"UPDATE billing_accounts SET {column} = CASE WHEN {column} + ? > 0 "
-            f"THEN {column} + ? ELSE 0 END, updated_at = ? WHERE tenant_id = ?",
-            [(e.delta, e.delta, now, e.tenant) for e in events if e.pool == pool],
-        )
+def apply_credits(events: Sequence[CreditsEvent], deltas: Deltas) -> None:
+    """Credits into the tenant's ledger: summed, so their order never matters (the balance is
+    worked out when it is read: see billing.py)."""
+    for e in events:
+        counter = LEDGER.index("purchased" if e.pool == "purchased" else "included")
+        deltas.add(LEDGER, (e.tenant,), counter, e.delta)

@@ -1,16 +1,14 @@
-"""Looking up many (tenant, key) pairs at once, a tenant and a chunk of keys per query."""
+"""Looking up many (tenant, key) pairs at once, one query per tenant whatever the count."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from gateway.providers.native.store import Transaction, placeholders
+from gateway.providers.native.store import Row, Transaction
 
-__all__ = ["CHUNK", "lookup"]
-
-# SQLite allows 32766 bound parameters; IN lists stay well below.
-CHUNK = 500
+__all__ = ["lookup", "lookup_rows", "pairs"]
 
 
 async def lookup(
@@ -21,20 +19,44 @@ async def lookup(
 ) -> dict[tuple[str, str], int]:
     """Run `sql` for each tenant's keys; it selects (key, integer) with the parameters
     (tenant, *extra, *keys) and has `{keys}` where the IN list of keys goes."""
-    by_tenant: dict[str, list[str]] = defaultdict(list)
+    found = await lookup_rows(db, sql, keys, extra)
+    return {(str(tenant), key): row[1] for (tenant, key), row in found.items()}
+
+
+async def lookup_rows(
+    db: Transaction,
+    sql: str,
+    keys: Iterable[tuple[object, str]],
+    extra: tuple[object, ...] = (),
+) -> dict[tuple[object, str], Row]:
+    """As lookup, the whole rows: `sql` selects the key first. The group (a tenant, a
+    campaign's id) is what the query's first parameter takes, or a tuple of its first ones."""
+    by_tenant: dict[object, list[str]] = defaultdict(list)
     for tenant, key in keys:
         by_tenant[tenant].append(key)
-    found: dict[tuple[str, str], int] = {}
+    found: dict[tuple[object, str], Row] = {}
+    # One parameter carries the whole list: PostgreSQL's array, SQLite's JSON array; so the
+    # statement is the same whatever the count, prepared once.
+    query = sql.format(
+        keys="SELECT unnest(CAST(? AS TEXT[]))" if db.arrays else "SELECT value FROM json_each(?)"
+    )
     for tenant, wanted in by_tenant.items():
-        size = len(wanted) if db.arrays else CHUNK  # one array holds them all
-        for start in range(0, len(wanted), size):
-            chunk = wanted[start : start + size]
-            if db.arrays:
-                query = sql.format(keys="SELECT unnest(CAST(? AS TEXT[]))")
-                rows = await db.fetch_all(query, (tenant, *extra, chunk))
-            else:
-                rows = await db.fetch_all(
-                    sql.format(keys=placeholders(chunk)), (tenant, *extra, *chunk)
-                )
-            found.update(((tenant, row[0]), row[1]) for row in rows)
+        group = tenant if isinstance(tenant, tuple) else (tenant,)
+        rows = await db.fetch_all(
+            query, (*group, *extra, wanted if db.arrays else json.dumps(wanted))
+        )
+        found.update(((tenant, row[0]), row) for row in rows)
     return found
+
+
+def pairs(db: Transaction, pairs: list[tuple[str, str]]) -> tuple[str, tuple[object, ...]]:
+    """A subquery of (text, text) rows and its parameters, for `(a, b) IN (...)`."""
+    if db.arrays:
+        return (
+            "SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))",
+            ([a for a, _ in pairs], [b for _, b in pairs]),
+        )
+    return (
+        "SELECT value ->> 0, value ->> 1 FROM json_each(?)",
+        (json.dumps(pairs),),
+    )

@@ -1,0 +1,118 @@
+"""Rollup changes of one batch, summed per row and written once: one upsert per rollup row and
+batch, in SQL both stores run (what per-row triggers did, one statement per changed message)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from gateway.providers.native.store import Transaction, placeholders
+
+__all__ = [
+    "CAMPAIGN_COUNTS",
+    "CONTACT_TOTALS",
+    "EMAIL_BUCKETS",
+    "EMAIL_COUNTS",
+    "EMAIL_LINKS",
+    "LEDGER",
+    "MESSAGE_BUCKETS",
+    "SMS_BUCKETS",
+    "Deltas",
+    "Rollup",
+]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A table of counters: rows found by `key`, `carried` columns set when a row is first
+    made, and `counters` that only ever move by deltas."""
+
+    table: str
+    key: tuple[str, ...]
+    counters: tuple[str, ...]
+    carried: tuple[str, ...] = ()
+
+    @cached_property
+    def upsert(self) -> str:
+        columns = (*self.key, *self.carried, *self.counters)
+        moves = ", ".join(f"{c} = {self.table}.{c} + excluded.{c}" for c in self.counters)
+        return (
+            f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({placeholders(columns)}) "
+            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {moves}"
+        )
+
+    def index(self, counter: str) -> int:
+        return self.counters.index(counter)
+
+
+STATUS_COUNTERS = ("queued", "sent", "failed", "delivered", "read")
+MESSAGE_BUCKETS = Rollup("message_buckets", ("number_id", "bucket"), STATUS_COUNTERS)
+SMS_BUCKETS = Rollup("sms_buckets", ("tenant_id", "bucket"), STATUS_COUNTERS[:4])
+CAMPAIGN_COUNTS = Rollup("campaign_counts", ("campaign_id",), STATUS_COUNTERS[:4])
+CONTACT_TOTALS = Rollup("contact_totals", ("tenant_id",), ("total", "textable", "opted_out"))
+LEDGER = Rollup("billing_ledger", ("tenant_id",), ("purchased", "included", "spent"))
+EMAIL_COUNTS = Rollup(
+    "email_counts",
+    ("campaign_id",),
+    (
+        "sent",
+        "opened",
+        "clicked",
+        "opens",
+        "clicks",
+        "soft_bounced",
+        "hard_bounced",
+        "unsubscribed",
+    ),
+)
+EMAIL_BUCKETS = Rollup(
+    "email_buckets",
+    ("campaign_id", "bucket"),
+    (
+        "sent",
+        "opens",
+        "unique_opens",
+        "clicks",
+        "unique_clicks",
+        "soft_bounces",
+        "hard_bounces",
+        "unsubscribes",
+        "cohort_bounced",
+    ),
+    carried=("tenant_id",),
+)
+EMAIL_LINKS = Rollup("email_links", ("campaign_id", "url"), ("clicks", "unique_clicks"))
+
+
+class Deltas:
+    """The batch's changes to rollup rows: (rollup, key + carried values) -> one delta per
+    counter."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Rollup, dict[tuple[object, ...], list[int]]] = defaultdict(dict)
+
+    def add(self, rollup: Rollup, row: tuple[object, ...], counter: int, amount: int = 1) -> None:
+        rows = self._rows[rollup]
+        values = rows.get(row)
+        if values is None:
+            values = rows[row] = [0] * len(rollup.counters)
+        values[counter] += amount
+
+    def add_all(self, rollup: Rollup, row: tuple[object, ...], amounts: Sequence[int]) -> None:
+        rows = self._rows[rollup]
+        values = rows.get(row)
+        if values is None:
+            rows[row] = list(amounts)
+        else:
+            for i, amount in enumerate(amounts):
+                values[i] += amount
+
+    async def write(self, db: Transaction) -> None:
+        """One upsert per changed row, in key order (rows that net to nothing are skipped)."""
+        for rollup, rows in self._rows.items():
+            changed = [(*key, *values) for key, values in rows.items() if any(values)]
+            changed.sort(key=lambda row: row[: len(rollup.key)])
+            await db.executemany(rollup.upsert, changed)
+        self._rows.clear()
