@@ -330,6 +330,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             )
             native = NativeProvider(store, memo=memo)
             async with LiveConfiguration(settings, store, native, versions, files) as live:
+                # Entering it registered the sources file's numbers, a write: known now too, so
+                # that the first watch does not drop the answers of the first requests.
+                initial = await store.versions_if_changed() or initial
+                versions.observe(initial)
                 app[STORE] = store
                 app[CONFIGURATION] = live
                 keys = CachedKeyLookup(Tenancy(store))
