@@ -320,9 +320,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         store = await open_store(settings.store)
         try:
             versions = app[VERSIONS] = TenantVersions()
-            # Known before the first request, so the first watch finds nothing to drop.
-            initial = await store.versions_if_changed() or {}
-            versions.observe(initial)
             memo = (
                 VersionedMemo[object, object](versions)
                 if settings.fast_path and settings.dashboard_memo
@@ -330,9 +327,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
             )
             native = NativeProvider(store, memo=memo)
             async with LiveConfiguration(settings, store, native, versions, files) as live:
-                # Entering it registered the sources file's numbers, a write: known now too, so
-                # that the first watch does not drop the answers of the first requests.
-                initial = await store.versions_if_changed() or initial
+                # Known before the first request (the sources' numbers registered by now), so
+                # the first watch finds nothing to drop.
+                initial = await store.versions_if_changed() or {}
                 versions.observe(initial)
                 app[STORE] = store
                 app[CONFIGURATION] = live

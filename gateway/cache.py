@@ -70,6 +70,10 @@ class TenantVersions:
         while self.version(tenant_id) == since:
             await self._moved.setdefault(tenant_id, asyncio.Event()).wait()
 
+    def seen(self, tenant_id: str) -> int | None:
+        """The tenant's version in the store as last observed."""
+        return self._seen.get(tenant_id)
+
     def observe(self, versions: dict[str, int]) -> None:
         """The store's tenant versions as last read: a tenant whose data moved is invalidated."""
         for tenant_id, version in versions.items():

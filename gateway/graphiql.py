@@ -6,12 +6,18 @@ by version and by a sha384 integrity hash. `gateway graphiql-assets` packs those
 from the npm registry, keeps the files the page names, and checks each against the page's hash.
 The gateway then serves the page with its addresses pointed at /graphiql-assets/. Without the
 files it serves the stock page, which needs the CDN.
+
+Either way the page is the gateway's own in two respects (`gateway_page`): it opens on a
+document that explains the x-api-key header, with a query to run, and it leaves GraphiQL's
+`shouldPersistHeaders` unset, so that headers (the key among them) are kept in localStorage only
+once the user turns "Persist headers" on in GraphiQL's settings.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import subprocess
 import tarfile
@@ -21,7 +27,15 @@ from pathlib import Path
 
 from strawberry.http.ides import get_graphql_ide_html
 
-__all__ = ["ASSET_ROUTE", "Asset", "fetch_assets", "local_page", "page_assets"]
+__all__ = [
+    "ASSET_ROUTE",
+    "WELCOME",
+    "Asset",
+    "fetch_assets",
+    "gateway_page",
+    "local_page",
+    "page_assets",
+]
 
 ASSET_ROUTE = "/graphiql-assets/"
 _CDN = "https://unpkg.com/"
@@ -30,6 +44,38 @@ _REFERENCE = re.compile(
     r'(?:src|href)="https://unpkg\.com/((?:@[^/@"]+/)?[^/@"]+)@([^/"]+)/([^"]+)"\s*'
     r'integrity="sha384-([^"]+)"'
 )
+
+
+WELCOME = (Path(__file__).parent / "static" / "graphiql-welcome.graphql").read_text("utf-8")
+_EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+_PERSIST = "shouldPersistHeaders: true,"
+_COMPONENT = "function GraphiQLWithExplorer() {"
+# GraphiQL's history keeps each run's headers in localStorage whatever shouldPersistHeaders says
+# (its tabs and header editor obey it); this storage takes them out of the history it writes
+# unless the user turned "Persist headers" on.
+_STORAGE = """// Headers (the API key) stay out of localStorage unless the user opts in.
+      const headerlessStorage = {
+        getItem: (key) => localStorage.getItem(key),
+        removeItem: (key) => localStorage.removeItem(key),
+        clear: () => Object.keys(localStorage)
+          .filter((key) => key.startsWith("graphiql:"))
+          .forEach((key) => localStorage.removeItem(key)),
+        get length() {
+          return Object.keys(localStorage).filter((key) => key.startsWith("graphiql:")).length;
+        },
+        setItem(key, value) {
+          const optedIn = localStorage.getItem("graphiql:shouldPersistHeaders") === "true";
+          const name = key.slice("graphiql:".length);
+          if (!optedIn && (name === "queries" || name === "favorites")) {
+            const stored = JSON.parse(value);
+            for (const item of stored[name] || []) delete item.headers;
+            value = JSON.stringify(stored);
+          }
+          localStorage.setItem(key, value);
+        },
+      };
+
+      """
 
 
 @dataclass(frozen=True)
@@ -51,6 +97,29 @@ def page_assets(html: str | None = None) -> list[Asset]:
     return [Asset(*found) for found in _REFERENCE.findall(page)]
 
 
+def gateway_page(page: str | None = None) -> str:
+    """Strawberry's GraphiQL page, opening on the gateway's welcome document and persisting
+    headers only when the user asks. A page these edits no longer fit fails loudly (a test
+    runs it) rather than serving the stock behaviour."""
+    page = page if page is not None else get_graphql_ide_html("graphiql")
+    if (
+        len(_EXAMPLE_QUERY.findall(page)) != 1
+        or page.count(_PERSIST) != 1
+        or page.count(_COMPONENT) != 1
+    ):
+        raise RuntimeError("Strawberry's GraphiQL page changed: gateway_page needs updating")
+    # A JSON string is a JavaScript string literal; "</" is escaped so no "</script>" can end it.
+    literal = json.dumps(WELCOME).replace("</", "<\\/")
+    page = _EXAMPLE_QUERY.sub(lambda _: f"const EXAMPLE_QUERY = {literal};", page)
+    page = page.replace(_COMPONENT, _STORAGE + _COMPONENT)
+    # Unset (not false): GraphiQL then shows the setting, off until the user turns it on.
+    return page.replace(
+        _PERSIST,
+        "// shouldPersistHeaders unset: off unless the user opts in\n"
+        "          storage: headerlessStorage,",
+    )
+
+
 def _digest(data: bytes) -> str:
     return base64.b64encode(hashlib.sha384(data).digest()).decode()
 
@@ -58,7 +127,7 @@ def _digest(data: bytes) -> str:
 def local_page(directory: Path) -> str | None:
     """The GraphiQL page pointed at the gateway's own copies, when every file is there and
     matches its hash; None otherwise."""
-    page = get_graphql_ide_html("graphiql")
+    page = gateway_page()
     assets = page_assets(page)
     if not assets:
         return None

@@ -78,6 +78,9 @@ class LiveConfiguration:
         self._stacks: list[AsyncExitStack] = []
         self._retiring: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
+        self._closed = False
+        # A request holding the old registry spends at most its deadline on upstream calls.
+        self.retire_after = settings.request_deadline_seconds + RETIRE_GRACE_SECONDS
 
     async def __aenter__(self) -> LiveConfiguration:
         assert self._files is not None
@@ -96,11 +99,16 @@ class LiveConfiguration:
     async def reload(self) -> bool:
         """Read both files again and swap them in; False (logged once) when either is bad."""
         async with self._lock:
+            if self._closed:  # the app is stopping: nothing new is opened
+                return False
             old = self.in_use
             try:
                 new = await self._build(read_files(self.settings), old.generation + 1)
             except (SourcesError, ManifestError, OSError) as problem:
                 log.error("reload refused, the configuration in use is kept: %s", problem)
+                return False
+            except Exception as problem:  # the store away while numbers are registered, say
+                log.error("reload failed, the configuration in use is kept: %r", problem)
                 return False
             self.current = new
             # Answers cached for a tenant the files name may have come from a source that moved.
@@ -119,6 +127,7 @@ class LiveConfiguration:
         return True
 
     async def close(self) -> None:
+        self._closed = True
         for task in list(self._retiring):
             task.cancel()
             with suppress(asyncio.CancelledError):
@@ -148,9 +157,10 @@ class LiveConfiguration:
         )
 
     async def _retire(self, stack: AsyncExitStack) -> None:
-        # A request holding the old registry spends at most its deadline on upstream calls.
-        await asyncio.sleep(self.settings.request_deadline_seconds + RETIRE_GRACE_SECONDS)
-        await stack.aclose()
+        try:
+            await asyncio.sleep(self.retire_after)
+        finally:  # at once when the app stops first
+            await stack.aclose()
 
 
 CONFIGURATION = web.AppKey("configuration", LiveConfiguration)

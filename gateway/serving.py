@@ -65,15 +65,6 @@ def _stop_on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
     return stop
 
 
-async def _signalled(hangup: Callable[[], None] | None = None) -> None:
-    """Return on SIGINT or SIGTERM; call `hangup` on each SIGHUP meanwhile."""
-    try:
-        await _stop_on_signals(hangup).wait()
-    finally:
-        if hangup is not None:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-
-
 def _reloader(app: web.Application) -> Callable[[], None]:
     """SIGHUP's handler: reload the app's configuration (gateway.reload), one at a time."""
     running: set[asyncio.Task[bool]] = set()
@@ -256,9 +247,11 @@ async def _run_workers(
         finally:
             for _, fd in waiting:
                 os.close(fd)
+        # The handlers before the banner: a SIGHUP sent once it shows must not end the process.
+        stopping = _stop_on_signals(_forward_hangup(settings, workers))
         if ready is not None:
             ready(_url(settings.host, port))
-        stop = asyncio.ensure_future(_signalled(_forward_hangup(settings, workers)))
+        stop = asyncio.ensure_future(stopping.wait())
         died = [asyncio.ensure_future(w.wait()) for w in workers]
         done, _ = await asyncio.wait([stop, *died], return_when=asyncio.FIRST_COMPLETED)
         failed = stop not in done
@@ -267,6 +260,7 @@ async def _run_workers(
         stop.cancel()
         return 1 if failed else 0
     finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for worker in workers:
             if worker.returncode is None:
                 worker.send_signal(signal.SIGTERM)

@@ -57,7 +57,7 @@ from gateway.clients import client_address
 from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
-from gateway.graphiql import local_page
+from gateway.graphiql import gateway_page, local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.reload import configuration_of
@@ -203,6 +203,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.max_cost = (limits or Limits()).max_cost
         self.graphiql_assets = graphiql_assets
         self._local_graphiql: str | None = None
+        self._graphiql_page = gateway_page()
         self.compression = app[SETTINGS].compression
 
     websocket_adapter_class = LiveSocket
@@ -216,9 +217,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         has fetched them; the stock page, which loads them from a CDN, otherwise."""
         if self._local_graphiql is None and self.graphiql_assets is not None:
             self._local_graphiql = local_page(self.graphiql_assets)
-        if self._local_graphiql is None:
-            return await super().render_graphql_ide(request)
-        return web.Response(text=self._local_graphiql, content_type="text/html")
+        page = self._local_graphiql or self._graphiql_page
+        return web.Response(text=page, content_type="text/html")
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         if request.method == "GET" and (

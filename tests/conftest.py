@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
 from gateway.app import create_app
+from gateway.appkeys import VERSIONS
 from gateway.auth import KeyKind, default_scopes
 from gateway.domain.events import parse_event
 from gateway.domain.messages import MessageStatus, OutboundMessage
@@ -209,6 +211,22 @@ async def gateway(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
     settings = Settings(store_url=world.store.url, demo=False, cache_ttl_seconds=0, rate_limit=0)
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
+
+
+async def watched(gateway: Gateway, store: Store) -> None:
+    """Until the gateway's store watch has seen each tenant's version as the store holds it now.
+    A test that writes to the store directly and then expects a cached answer waits here: an
+    answer kept before the watch sees the write is dropped when it does (on a busy machine,
+    between the test's two requests)."""
+    rows = await store.fetch_all("SELECT tenant_id, version FROM tenant_versions")
+    app = gateway.server.app
+    assert app is not None
+    versions = app[VERSIONS]
+    for _ in range(1000):  # the watch reads every store_watch_seconds: 10 s at most
+        if all(versions.seen(str(row[0])) == int(row[1]) for row in rows):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the gateway's store watch did not see the store's versions in 10 s")
 
 
 def ids(rows: Sequence[dict[str, Any]], field: str = "phoneNumber") -> list[Any]:

@@ -112,8 +112,9 @@ async def test_doubling_fragments_are_refused_in_linear_time(door: Gateway, worl
         answer = await door.query(key, fragment_bomb(18))
         assert answer.status == 400 and answer.codes == ["BAD_USER_INPUT"]
         assert answer.body["errors"][0]["extensions"]["limit"] == "maxFields"
-    # Walking its 2^18 paths took 10 s; measuring it once per fragment takes milliseconds.
-    assert time.perf_counter() - started < 1.0
+    # Walking its 2^18 paths took 10 s on a quiet machine; measuring it once per fragment takes
+    # milliseconds. The bound leaves room for a busy machine, not for the walk.
+    assert time.perf_counter() - started < 5.0
 
 
 async def test_a_long_document_without_a_key_is_read_only_to_its_limits(

@@ -14,7 +14,7 @@ from gateway.app import create_app
 from gateway.cache import ENTRY_OVERHEAD, ResponseCache
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.settings import Settings
-from tests.conftest import Gateway, World, fixed_clock, ingest, serve
+from tests.conftest import Gateway, World, fixed_clock, ingest, serve, watched
 from tests.test_webhooks import post
 
 QUERY = "{ dashboard(period: DAYS_7) { totals { total } } }"
@@ -29,6 +29,7 @@ async def cached(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
 
 async def test_a_repeated_query_is_a_hit_with_the_same_bytes(cached: Gateway, world: World) -> None:
     await world.send("sales", "m1", datetime(2026, 11, 21, 10, tzinfo=UTC))
+    await watched(cached, world.store)
     first = await cached.query(world.keys["acme_sales"], QUERY)
     second = await cached.query(world.keys["acme_sales"], QUERY)
     assert first.headers["x-cache"] == "miss" and second.headers["x-cache"] == "hit"
@@ -40,6 +41,7 @@ async def test_answers_are_never_shared_across_tenants_or_keys(
     cached: Gateway, world: World
 ) -> None:
     await world.send("main", "g1", datetime(2026, 11, 21, 10, tzinfo=UTC))
+    await watched(cached, world.store)
     acme = await cached.query(world.keys["acme_sales"], QUERY)
     globex = await cached.query(world.keys["globex_main"], QUERY)
     assert globex.headers.get("x-cache") != "hit"

@@ -144,8 +144,9 @@ def sdls() -> dict[str, str]:
 
 
 def support_sdl(ours: str, channels: str) -> str:
-    """A support subgraph with pagination and channels of its own: its PageInfo has the fields
-    ours has (Relay's), @shareable as federation asks of every subgraph defining it."""
+    """A support subgraph with Relay's conventions and channels of its own: a `Node` interface,
+    and a PageInfo with the fields ours has (Relay's), @shareable as federation asks of every
+    subgraph defining it. (Not a `node(id:)` of its own: a graph has one, in one subgraph.)"""
     page_info = next(
         node
         for node in parse(ours).definitions
@@ -155,7 +156,8 @@ def support_sdl(ours: str, channels: str) -> str:
     return f"""
         extend schema @link(url: "https://specs.apollo.dev/federation/v2.0", import: ["@shareable"])
         type Query {{ tickets(after: String, channel: Channel): TicketConnection! }}
-        type Ticket {{ id: ID! subject: String! channel: Channel! }}
+        interface Node {{ id: ID! }}
+        type Ticket implements Node {{ id: ID! subject: String! channel: Channel! }}
         enum Channel {{ {channels} }}
         type TicketConnection {{ edges: [TicketEdge!]! pageInfo: PageInfo! }}
         type TicketEdge {{ cursor: String! node: Ticket! }}
@@ -289,7 +291,12 @@ async def test_hive_gateway_queries_subscribes_and_keeps_error_codes(
         assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
         # A subscription: over server-sent events to Hive Gateway, over the websocket (the key
         # in connectionParams) from there to this gateway, pushed again when ingest moves it.
-        sales = {"x-api-key": world.keys["acme_sales"], "accept": "text/event-stream"}
+        stream = {"accept": "text/event-stream"}
+        async with session.post(url, json={"query": BOARD}, headers=tenant | stream) as response:
+            refused = await asyncio.wait_for(anext(events(response)), 10)
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["TENANT_SCOPE_NOT_ALLOWED"]
+        # Another key, another socket: on the tenant key's, this would be refused as above.
+        sales = {"x-api-key": world.keys["acme_sales"]} | stream
         async with session.post(url, json={"query": BOARD}, headers=sales) as response:
             pushed = events(response)
             first = await asyncio.wait_for(anext(pushed), 10)

@@ -73,6 +73,8 @@ async def post(
         (f"application/json;q=1, {GRAPHQL_RESPONSE};q=0.5", 200, "application/json"),
         (f"{GRAPHQL_RESPONSE};charset=utf-8", 200, GRAPHQL_RESPONSE),
         ("text/html, application/xhtml+xml, */*;q=0.8", 200, "application/json"),
+        # Apollo Client's Accept for queries: no incremental delivery here, so JSON.
+        ("multipart/mixed;deferSpec=20220824, application/json", 200, "application/json"),
         ("text/plain", 406, "application/json"),
         (f"{GRAPHQL_RESPONSE};charset=latin1", 406, "application/json"),
         ("application/json;q=0", 406, "application/json"),

@@ -4,13 +4,13 @@ summary that lists every command."""
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import gateway
-from gateway.cli import build_parser
+from gateway.cli import build_parser, main
 
 ROOT = Path(__file__).parent.parent
 
@@ -21,11 +21,12 @@ def project() -> dict[str, object]:
     return table
 
 
-def test_version_is_the_distribution_s() -> None:
-    shown = subprocess.run(
-        [sys.executable, "-m", "gateway", "--version"], capture_output=True, text=True, check=True
-    )
-    assert shown.stdout == f"gateway {project()['version']}\n" == f"gateway {gateway.__version__}\n"
+def test_version_is_the_distribution_s(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown == f"gateway {project()['version']}\n" == f"gateway {gateway.__version__}\n"
 
 
 def test_help_lists_every_command() -> None:

@@ -16,17 +16,20 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway import reload
 from gateway.app import create_app
+from gateway.appkeys import SETTINGS, STORE
+from gateway.auth import KeyKind
 from gateway.cli import main
+from gateway.providers.native.tenancy import Tenancy
 from gateway.reload import CONFIGURATION
 from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, messagesender_app
-from tests.conftest import fixed_clock
+from tests.conftest import serve
 from tests.live import LiveGateway, start_gateway
 from tests.test_cli import empty_store
 
 KEY = "ms_reload_key"
+REPORTS = frozenset({"analytics:read", "reports:read"})
 SMS = "query Sms($start: String) { sms { overview(startDate: $start) { messages { total } } } }"
 FIRST, SECOND = "{ viewer { tenantId } }", "{ viewer { tenantId } __typename }"
 
@@ -155,32 +158,35 @@ async def test_a_bad_manifest_keeps_the_old_configuration_and_old_sessions_close
     monkeypatch: pytest.MonkeyPatch,
     platforms: tuple[FakeState, TestServer, FakeState, TestServer],
 ) -> None:
-    _, old_server, _, new_server = platforms
+    old, old_server, new, new_server = platforms
     monkeypatch.setenv("RELOAD_MS_KEY", KEY)
-    monkeypatch.setattr(reload, "RETIRE_GRACE_SECONDS", 0.0)
     sources_file, documents = tmp_path / "sources.toml", tmp_path / "documents.json"
     sources_file.write_text(sources(int(old_server.port or 0)))
     documents.write_text(manifest(FIRST))
+    old.latency = 0.0
     settings = Settings(
         data_dir=tmp_path,
         demo=False,
         sources_file=sources_file,
         trusted_documents=documents,
-        request_deadline_seconds=0.05,
     )
-    app = create_app(settings, clock=fixed_clock)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
+    app = create_app(settings)
+    async for gateway in serve(app):
+        key = (await Tenancy(app[STORE]).create_key("acme", KeyKind.TENANT, REPORTS)).key
+        await asyncio.sleep(3 * app[SETTINGS].store_watch_seconds)  # the watch sees the new key
         live = app[CONFIGURATION]
+        live.retire_after = 0.1  # rather than the request deadline and a second
         first = live.in_use
+        asked = [await gateway.query(key, SMS, {"start": days_ago(1)}) for _ in range(2)]
+        assert all("errors" not in a.body for a in asked) and len(old.calls) == 1  # cached
         documents.write_text('{"0000": "{ viewer { tenantId } }"}')
         assert await live.reload() is False and live.in_use is first
         documents.write_text(manifest(FIRST, SECOND))
         sources_file.write_text(sources(int(new_server.port or 0)))
         assert await live.reload() is True and live.in_use.generation == 2
+        # The cached answer came from the old source: asked again, the new one answers.
+        assert "errors" not in (await gateway.query(key, SMS, {"start": days_ago(1)})).body
+        assert (len(old.calls), len(new.calls)) == (1, 1)
         old_session = first.registry.get("ms").client.session  # type: ignore[attr-defined]
         await asyncio.sleep(0.2)
         assert old_session.closed and len(live.in_use.trusted.bodies) == 2
-    finally:
-        await server.close()

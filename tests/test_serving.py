@@ -1,4 +1,5 @@
-"""`serve --workers 2`: two processes share one port, and all of them stop on SIGTERM."""
+"""`serve --workers 2`: two processes share one port, reload on SIGHUP, and all of them stop on
+SIGTERM."""
 
 from __future__ import annotations
 
@@ -15,9 +16,25 @@ from pathlib import Path
 from tests.live import free_port
 
 
-def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
+def wait_for_log(log: Path, text: str, times: int) -> None:
+    deadline = time.monotonic() + 15
+    while log.read_text().count(text) < times:
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+
+
+def test_two_workers_share_the_port_reload_and_stop_together(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "GATEWAY_DATA_DIR": str(tmp_path), "GATEWAY_PORT": str(port)}
+    sources = tmp_path / "sources.toml"
+    sources.write_text("# no upstream sources yet\n")
+    env = {
+        **os.environ,
+        "GATEWAY_DATA_DIR": str(tmp_path),
+        "GATEWAY_PORT": str(port),
+        "GATEWAY_SOURCES_FILE": str(sources),
+        # A list setting reaches the workers as JSON, as they read it.
+        "GATEWAY_CORS_ORIGINS": '["https://app.example"]',
+    }
     log = tmp_path / "stderr.log"
     with log.open("w") as stderr:
         server = subprocess.Popen(
@@ -53,6 +70,14 @@ def test_two_workers_share_the_port_and_stop_together(tmp_path: Path) -> None:
             if line.startswith('gateway_http_requests_total{route="/healthz",status="200"}')
         ]
         assert float(line.split()[-1]) >= asked
+        # SIGHUP: the supervisor refuses a bad file once, and passes a good one to each worker.
+        sources.write_text("[sources.ms\n")
+        server.send_signal(signal.SIGHUP)
+        wait_for_log(log, "reload refused", 1)
+        sources.write_text('[sources.ms]\nplatform = "messagesender"\nbase_url = "http://x"\n')
+        server.send_signal(signal.SIGHUP)
+        wait_for_log(log, "reloaded: configuration 2, sources ms, native", 2)
+        assert log.read_text().count("reload refused") == 1
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=20)

@@ -13,10 +13,9 @@ from gateway.logs import configure_logging
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
 from gateway.providers.native.store import Store, redacted
 from gateway.providers.native.tenancy import Tenancy
+from gateway.reload import read_files
 from gateway.serving import serve_once, supervise, worker_ready
 from gateway.settings import Settings
-from gateway.sources import load_sources
-from gateway.trusted import trusted_documents
 
 __all__ = ["ensure_demo", "seed_demo_command", "serve"]
 
@@ -62,8 +61,7 @@ async def serve(args: argparse.Namespace) -> int:
     async with store_from(args, create=True) as store:
         if settings.demo:
             keys = await ensure_demo(store)
-    load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
-    trusted_documents(settings)  # and so does a bad manifest of trusted documents
+    read_files(settings)  # a bad sources file or manifest stops here, before any worker
 
     def ready(url: str) -> None:
         print(_banner(url, settings, keys), flush=True)

@@ -1,8 +1,9 @@
 // The dashboard page: asks the graph at /graphql with the key typed in, and draws each answer
-// as an SVG chart in the viewer's timezone. No framework, no CDN.
+// as an SVG chart in the chosen timezone. No framework, no CDN.
 "use strict";
 
 const DAYS = { DAYS_7: 7, DAYS_30: 30, DAYS_90: 90 };
+const CHANNELS = { WHATSAPP: ["WhatsApp", "#1fa672"], SMS: ["SMS", "#2f6fdb"], EMAIL: ["Email", "#e0892d"] };
 const $ = (selector, root = document) => root.querySelector(selector);
 
 async function graph(key, query, variables) {
@@ -22,6 +23,48 @@ function problem(errors) {
   return `${first.message} (${code})`;
 }
 
+// The local date (YYYY-MM-DD) `back` days before today in `timezone`: the first of the N local
+// days a period covers is localDate(zone, N - 1), whatever DST does to the hours between.
+function localDate(timezone, back = 0, now = new Date()) {
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-CA", {
+      timeZone: timezone, year: "numeric", month: "2-digit", day: "2-digit",
+    }).formatToParts(now);
+  } catch (unknownZone) { // the graph answers the zone's BAD_USER_INPUT itself
+    return localDate("UTC", back, now);
+  }
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return new Date(Date.UTC(part("year"), part("month") - 1, part("day") - back))
+    .toISOString().slice(0, 10);
+}
+
+// Round ticks from 0: a step of 1, 2 or 5 (or 2.5 from 25 up) times a power of ten, whole
+// numbers only, at most `count` steps up to the first tick at or above the highest value.
+function niceScale(highest, count = 4) {
+  const raw = Math.max(highest, 1) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const steps = magnitude >= 10 ? [1, 2, 2.5, 5, 10] : [1, 2, 5, 10];
+  const step = Math.max(1, steps.map((m) => m * magnitude).find((s) => s >= raw));
+  const top = step * Math.max(1, Math.ceil(highest / step));
+  const ticks = [];
+  for (let i = 0; i * step <= top; i += 1) ticks.push(i * step);
+  return { step, top, ticks };
+}
+
+// Day labels: MM-DD, with the year on the first one shown and wherever the year changes when
+// the window crosses one; `shown` says which indices get a label.
+function dayLabels(days, shown) {
+  const crosses = days.length > 0 && days[0].slice(0, 4) !== days[days.length - 1].slice(0, 4);
+  let year = null;
+  return days.map((day, index) => {
+    if (!shown(index)) return "";
+    const full = crosses && day.slice(0, 4) !== year;
+    year = day.slice(0, 4);
+    return full ? day : day.slice(5);
+  });
+}
+
 function svg(tag, attributes, text) {
   const node = document.createElementNS("http://www.w3.org/2000/svg", tag);
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
@@ -29,35 +72,53 @@ function svg(tag, attributes, text) {
   return node;
 }
 
-// Bars per label, one colour per series, with a few grid lines and every nth label.
-function barChart(labels, series) {
-  const width = 640, height = 220, left = 40, bottom = 24, top = 8;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  const highest = Math.max(1, ...series.flatMap((s) => s.values));
-  const plotHeight = height - bottom - top;
-  const slot = (width - left) / Math.max(1, labels.length);
-  const bar = Math.max(1, (slot * 0.8) / series.length);
-  for (let i = 0; i <= 4; i += 1) {
-    const y = top + plotHeight - (plotHeight * i) / 4;
-    chart.append(svg("line", { x1: left, x2: width, y1: y, y2: y, stroke: "#dde3ea" }));
-    chart.append(svg("text", { x: 2, y: y + 3 }, Math.round((highest * i) / 4).toLocaleString()));
-  }
-  const every = Math.ceil(labels.length / 10);
-  labels.forEach((label, index) => {
-    const x = left + index * slot + slot * 0.1;
+const CHAR = 6.2; // px per character of a 10px label, generously
+
+// Bars per day (or hour), one colour per series, drawn at the chart's own pixel width so that
+// bars sit on whole pixels: side by side, never overlapping, at 7, 30 or 90 days.
+function barChart(days, series, width, { labels } = {}) {
+  const height = 220, top = 10, bottom = 28, right = 12;
+  const scale = niceScale(Math.max(0, ...series.flatMap((s) => s.values)));
+  const tickText = scale.ticks.map((t) => t.toLocaleString("en-US"));
+  const left = Math.ceil(10 + CHAR * Math.max(...tickText.map((t) => t.length)));
+  const plotWidth = width - left - right, plotHeight = height - top - bottom;
+  const chart = svg("svg", {
+    viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "shape-rendering": "crispEdges",
+  });
+  scale.ticks.forEach((value, i) => {
+    const y = Math.round(top + plotHeight - (plotHeight * value) / scale.top);
+    chart.append(svg("line", { x1: left, x2: width - right, y1: y, y2: y, stroke: "#dde3ea" }));
+    chart.append(svg("text", { x: left - 6, y: y + 3, "text-anchor": "end", class: "tick" },
+      tickText[i]));
+  });
+  const slot = plotWidth / Math.max(1, days.length);
+  const bar = Math.floor((slot * 0.8) / series.length);
+  const gap = bar >= 4 ? 1 : 0;
+  days.forEach((_, index) => {
+    const start = Math.round(left + index * slot + (slot - bar * series.length) / 2);
     series.forEach((s, k) => {
       const value = s.values[index] || 0;
-      const h = (value / highest) * plotHeight;
+      const h = Math.round((value / scale.top) * plotHeight);
       const rect = svg("rect", {
-        x: x + k * bar, y: top + plotHeight - h, width: bar, height: h, fill: s.colour,
-        "data-value": value,
+        x: start + k * bar, y: top + plotHeight - h, width: Math.max(1, bar - gap), height: h,
+        fill: s.colour, "data-value": value,
       });
-      rect.append(svg("title", {}, `${label}: ${s.name} ${value.toLocaleString()}`));
+      rect.append(svg("title", {}, `${days[index]}: ${s.name} ${value.toLocaleString("en-US")}`));
       chart.append(rect);
     });
-    if (index % every === 0) {
-      chart.append(svg("text", { x, y: height - 8 }, label));
-    }
+  });
+  // As many labels as fit, each kept whole inside the chart and clear of the one before.
+  const widest = CHAR * Math.max(...(labels || days).map((d) => d.length)) + 12;
+  const every = Math.max(1, Math.ceil(days.length / Math.max(1, Math.floor(plotWidth / widest))));
+  const text = labels || dayLabels(days, (index) => index % every === 0);
+  let clear = 0;
+  text.forEach((label, index) => {
+    if (!label || index % every !== 0) return;
+    const half = (CHAR * label.length) / 2;
+    const x = Math.min(Math.max(left + (index + 0.5) * slot, half + 1), width - half - 1);
+    if (x - half < clear) return;
+    clear = x + half + 4;
+    chart.append(svg("text", { x, y: height - 8, "text-anchor": "middle", class: "day" }, label));
   });
   return chart;
 }
@@ -75,17 +136,47 @@ function legend(series) {
   return box;
 }
 
-function draw(panel, totals, labels, series, status) {
+// One panel: its totals line, its chart over `days` (kept on the section, so that a reader or
+// a test sees which local days each panel covers), and why it has nothing, if it has not.
+function draw(panel, totals, days, series, status, options) {
   const section = $(`#${panel}`);
   $(".totals", section).textContent = totals;
   const chart = $(".chart", section);
   chart.replaceChildren();
-  if (labels.length) chart.append(barChart(labels, series), legend(series));
+  if (days.length) {
+    const width = Math.floor(chart.clientWidth) || 640;
+    chart.append(barChart(days, series, width, options), legend(series));
+  }
+  if (!options || !options.labels) {
+    section.dataset.days = days.length;
+    section.dataset.first = days[0] || "";
+    section.dataset.last = days[days.length - 1] || "";
+  }
   $(".status", section).textContent = status || "";
   section.dataset.state = status ? "error" : "ready";
 }
 
-const short = (day) => day.slice(5); // 2026-11-22 -> 11-22
+const percent = (part, whole) => (whole ? Math.round((part / whole) * 10000) / 100 : 0);
+
+async function channels(key, timezone, period) {
+  const answer = await graph(key, `query($p: Period, $tz: String) {
+    deliveryByChannel(period: $p, timezone: $tz) { timezone days
+      channels { channel totals { total delivered deliveryRate } series { delivered } } } }`,
+    { p: period, tz: timezone });
+  const board = answer.data && answer.data.deliveryByChannel;
+  if (!board) return draw("channels", "", [], [], problem(answer.errors) || "No data");
+  const series = board.channels.map((c) => ({
+    name: CHANNELS[c.channel][0], colour: CHANNELS[c.channel][1],
+    values: (c.series || []).map((d) => d.delivered),
+  }));
+  const totals = board.channels.map((c) => {
+    const t = c.totals || { total: 0, delivered: 0, deliveryRate: 0 };
+    return `${CHANNELS[c.channel][0]} ${t.delivered.toLocaleString("en-US")} of ` +
+      `${t.total.toLocaleString("en-US")} delivered (${t.deliveryRate}%)`;
+  });
+  const range = `${board.days[0]} – ${board.days[board.days.length - 1]} (${board.timezone})`;
+  draw("channels", `${range}: ${totals.join(" · ")}`, board.days, series, problem(answer.errors));
+}
 
 async function whatsapp(key, timezone, period, viewer) {
   const fields = `period timezone startDate endDate
@@ -114,9 +205,9 @@ async function whatsapp(key, timezone, period, viewer) {
   if (!board) return draw("whatsapp", "", [], [], problem(errors) || "No data");
   const t = board.totals;
   draw("whatsapp",
-    `${board.startDate} – ${board.endDate} (${board.timezone}): ${t.total.toLocaleString()} messages, ` +
-      `${t.deliveryRate}% delivered, ${t.readRate}% read`,
-    board.series.map((d) => short(d.date)),
+    `${board.startDate} – ${board.endDate} (${board.timezone}): ` +
+      `${t.total.toLocaleString("en-US")} messages, ${t.deliveryRate}% delivered, ${t.readRate}% read`,
+    board.series.map((d) => d.date),
     [
       { name: "sent", colour: "#2f6fdb", values: board.series.map((d) => d.sent) },
       { name: "delivered", colour: "#1fa672", values: board.series.map((d) => d.delivered) },
@@ -126,20 +217,23 @@ async function whatsapp(key, timezone, period, viewer) {
 }
 
 async function sms(key, timezone, period) {
-  const end = new Date();
-  const start = new Date(end.getTime() - DAYS[period] * 86400000);
+  // The same N local days as the other panels: from local midnight N - 1 days ago, to now.
+  const start = localDate(timezone, DAYS[period] - 1);
   const answer = await graph(key, `query($tz: String, $s: String) { sms {
       trends(timezone: $tz, startDate: $s) { date messages { total delivered failed } }
-      bestSendTimes(timezone: $tz) { byHour { slot totalSent deliveryRate } } } }`,
-    { tz: timezone, s: start.toISOString() });
+      bestSendTimes(timezone: $tz, startDate: $s) { byHour { slot totalSent deliveryRate } } } }`,
+    { tz: timezone, s: start });
   const sms = answer.data && answer.data.sms;
   const trends = sms && sms.trends;
   if (!trends) {
     draw("sms-trends", "", [], [], problem(answer.errors) || "No data");
   } else {
     const total = trends.reduce((sum, d) => sum + d.messages.total, 0);
-    draw("sms-trends", `${total.toLocaleString()} messages in ${trends.length} local days (${timezone})`,
-      trends.map((d) => short(d.date)),
+    const last = trends.length ? trends[trends.length - 1].date : start;
+    draw("sms-trends",
+      `${start} – ${last} (${timezone}): ${total.toLocaleString("en-US")} messages in ` +
+        `${trends.length} local days`,
+      trends.map((d) => d.date),
       [
         { name: "delivered", colour: "#1fa672", values: trends.map((d) => d.messages.delivered) },
         { name: "failed", colour: "#b3261e", values: trends.map((d) => d.messages.failed) },
@@ -149,10 +243,20 @@ async function sms(key, timezone, period) {
   if (!times) {
     draw("send-times", "", [], [], problem(answer.errors) || "No data");
   } else {
-    const best = times.byHour.reduce((a, b) => (b.deliveryRate > a.deliveryRate ? b : a));
-    draw("send-times", `Best hour: ${best.slot}:00 (${best.deliveryRate}% delivered), last 90 days`,
-      times.byHour.map((h) => `${h.slot}h`),
-      [{ name: "sent", colour: "#2f6fdb", values: times.byHour.map((h) => h.totalSent) }]);
+    // The best rate among hours that carry some of the traffic: an hour of two messages, both
+    // delivered, is no advice.
+    const busiest = Math.max(0, ...times.byHour.map((h) => h.totalSent));
+    const busy = times.byHour.filter((h) => h.totalSent * 10 >= busiest);
+    const best = busy.reduce((a, b) => (b.deliveryRate > a.deliveryRate ? b : a), busy[0]);
+    const hours = times.byHour.map((h) => `${h.slot}h`);
+    draw("send-times",
+      `Best hour: ${best.slot}:00 (${best.deliveryRate}% delivered), last ${DAYS[period]} days`,
+      hours,
+      [{ name: "sent", colour: "#2f6fdb", values: times.byHour.map((h) => h.totalSent) }],
+      "", { labels: hours });
+    const section = $("#send-times");
+    section.dataset.first = start;
+    section.dataset.days = DAYS[period];
   }
 }
 
@@ -164,8 +268,11 @@ async function email(key, timezone, period) {
   if (!days) return draw("email", "", [], [], problem(answer.errors) || "No data");
   const opens = days.reduce((sum, d) => sum + d.uniqueOpens, 0);
   const clicks = days.reduce((sum, d) => sum + d.uniqueClicks, 0);
-  draw("email", `${opens.toLocaleString()} unique opens, ${clicks.toLocaleString()} unique clicks`,
-    days.map((d) => short(d.date)),
+  const sent = days.reduce((sum, d) => sum + d.sent, 0);
+  draw("email",
+    `${opens.toLocaleString("en-US")} unique opens (${percent(opens, sent)}% of sent), ` +
+      `${clicks.toLocaleString("en-US")} unique clicks`,
+    days.map((d) => d.date),
     [
       { name: "opens", colour: "#2f6fdb", values: days.map((d) => d.uniqueOpens) },
       { name: "clicks", colour: "#e0892d", values: days.map((d) => d.uniqueClicks) },
@@ -178,6 +285,8 @@ async function show() {
   const period = $("#period").value;
   sessionStorage.setItem("gateway-key", key);
   document.body.dataset.state = "loading";
+  // At 90 days the daily panels take the whole row, so every bar keeps a few pixels of its own.
+  document.querySelector("main").dataset.period = period;
   const who = await graph(key, "{ viewer { tenantId keyKind } }");
   const viewer = who.data && who.data.viewer;
   if (!viewer) {
@@ -186,6 +295,7 @@ async function show() {
     }
   } else {
     await Promise.all([
+      channels(key, timezone, period),
       whatsapp(key, timezone, period, viewer),
       sms(key, timezone, period),
       email(key, timezone, period),
@@ -194,8 +304,12 @@ async function show() {
   document.body.dataset.state = "ready";
 }
 
+// The pure parts, for the browser tests to try on dates no clock shows today.
+window.gatewayDashboard = { localDate, niceScale, dayLabels };
+
 $("#timezone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 $("#key").value = sessionStorage.getItem("gateway-key") || "";
 $("#show").addEventListener("click", show);
 $("#number").addEventListener("change", show);
+$("#period").addEventListener("change", () => { if ($("#key").value.trim()) show(); });
 $("#key").addEventListener("keydown", (event) => { if (event.key === "Enter") show(); });
