@@ -237,6 +237,7 @@ async def warm_assets(app: web.Application) -> AsyncIterator[None]:
         for path, kind in files:
             assets.get(path, kind)
     yield
+    await app[ASSETS].settle()
 
 
 async def to_graphql(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ request (a cache miss, a CSV export) is compressed for it, at a quality fit for 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import zlib
@@ -78,7 +79,9 @@ def negotiate(accept_encoding: str | None) -> str | None:
 def compress(body: bytes, encoding: str, *, thorough: bool = False) -> bytes:
     level = (_THOROUGH if thorough else _QUICK)[encoding]
     if encoding == "br":
-        return bytes(brotli.compress(body, quality=level))
+        # A window no larger than the body needs (from 64 KiB up): less to set up per call.
+        window = min(22, max(16, len(body).bit_length()))
+        return bytes(brotli.compress(body, quality=level, lgwin=window))
     return gzip.compress(body, compresslevel=level, mtime=0)
 
 
@@ -182,6 +185,12 @@ class StaticAssets:
             )
             self._assets[path] = found
         return found
+
+    async def settle(self) -> None:
+        """Wait for the compressions under way (the app is stopping)."""
+        for future in list(self._assets.values()):
+            with contextlib.suppress(Exception):
+                await future
 
     async def serve(
         self, request: web.Request, path: Path, content_type: str, headers: Mapping[str, str]

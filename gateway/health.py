@@ -13,7 +13,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Literal
 
 from aiohttp import web
@@ -156,10 +156,21 @@ def probes_app(health: Health) -> web.Application:
     """What listens on the port while the gateway's own app starts (opens and migrates its
     store): /livez and /readyz as the gateway answers them, and 503 for everything else, so
     that an orchestrator does not kill a process in the middle of a long migration."""
-    app = web.Application()
+    app = web.Application(middlewares=[_closing])
     app[HEALTH] = health
     app.cleanup_ctx.append(beating)
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_route("*", "/{tail:.*}", _starting)
     return app
+
+
+@web.middleware
+async def _closing(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    # This listener closes once the gateway's app is up: a client must not keep a connection
+    # to it for its next request (which would meet a closed socket).
+    response = await handler(request)
+    response.force_close()
+    return response

@@ -87,7 +87,10 @@ async def serve_once(
     the store closes; reload the sources file and trusted documents on SIGHUP. The port
     listens (/livez, /readyz) while the store opens and migrates. A connection idle (or still
     sending its headers) for `header_timeout_seconds` is closed."""
-    provider = configure_tracing() if settings.otel else None
+    try:
+        provider = configure_tracing() if settings.otel else None
+    except RuntimeError as problem:  # the extra missing, an exporter it does not know
+        raise ServeError(str(problem)) from None
     app = create_app(settings)
     health = app[HEALTH]
     runner = web.AppRunner(

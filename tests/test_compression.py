@@ -136,3 +136,11 @@ async def test_static_files_are_compressed_once_and_revalidate(cached: Gateway, 
         revalidate = {"if-none-match": headers["Etag"]}
         status, _, body = await raw(cached.session, "GET", url, encoding, headers=revalidate)
         assert status == 304 and body == b""
+
+
+async def test_graphiqls_page_is_compressed(cached: Gateway) -> None:
+    html = {"accept": "text/html"}
+    _, headers, identity = await raw(cached.session, "GET", cached.url, None, headers=html)
+    assert b"graphiql" in identity.lower() and "content-encoding" not in headers
+    _, headers, sent = await raw(cached.session, "GET", cached.url, "br", headers=html)
+    assert headers["Content-Encoding"] == "br" and decode(sent, "br") == identity

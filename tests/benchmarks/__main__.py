@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from tests.benchmarks import fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
 
 Run = tuple[str, Callable[[Sequence[str] | None], None], list[str], list[str]]
 
@@ -44,6 +44,12 @@ SUITE: list[Run] = [
     ("ingest", ingest.main, [], ["--events", "3000", "--runs", "1"]),
     ("fan-out", fanout.main, [], ["--reports", "5", "--runs", "1", "--latency", "0.01"]),
     ("memory", memory.main, [], ["--warmup", "1", "--seconds", "2"]),
+    (
+        "compression",
+        compression.main,
+        [],
+        ["--rounds", "3", "--calls", "300", "--messages", "200"],
+    ),
 ]
 
 

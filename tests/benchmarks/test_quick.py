@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.benchmarks import fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,3 +68,14 @@ def test_memory_quick(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert re.search(r"rss_before_kib=\d+ rss_after_kib=\d+", out), out
     assert re.search(r"growth = -?\d+\.\d% \(target <= 10%\)", out), out
+
+
+def test_compression_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    compression.main(["--rounds", "3", "--calls", "300", "--messages", "200"])
+    out = capsys.readouterr().out
+    for kind in ("off", "identity", "gzip", "br"):
+        assert re.search(rf"{kind} +hit_us_median=\d+\.\d+ bytes=\d+", out), out
+    for kind in ("identity", "gzip", "br"):
+        assert re.search(rf"ratio {kind}/off = \d+\.\d+ \(target <= 1\.15\)", out), out
+    sizes = re.search(r"answer bytes identity=(\d+) gzip=(\d+) br=(\d+)", out)
+    assert sizes is not None and int(sizes[1]) > int(sizes[2]) > int(sizes[3]), out
