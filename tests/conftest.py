@@ -299,3 +299,20 @@ def record_spans() -> Any:
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     return exporter
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Schemathesis names its items by operation (`[Query.dashboard]`) and sets their node ids
+    through the attribute pytest 8 read, which pytest 9 no longer does: all of them share one
+    node id, and pytest-xdist, which schedules by node id, would run one of each test and drop
+    the rest without a word. Each gets its own id here."""
+    for item in items:
+        if "[" not in item.name or item.nodeid.endswith("]"):
+            continue
+        unique = item.nodeid + item.name[item.name.index("[") :]
+        if hasattr(item, "_id"):  # pytest 9 keeps node ids structured
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(unique)
+        else:
+            item._nodeid = unique  # type: ignore[attr-defined]
