@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gateway.domain.events import EmailEvent
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
-from gateway.providers.native.ingest.lookup import lookup_rows, pairs
+from gateway.providers.native.ingest.lookup import bulk, lookup_rows, pairs
 from gateway.providers.native.ingest.rollups import (
     EMAIL_BUCKETS,
     EMAIL_COUNTS,
@@ -35,7 +35,8 @@ _C = {name: EMAIL_BUCKETS.index(name) for name in EMAIL_BUCKETS.counters}
 _N = {name: EMAIL_COUNTS.index(name) for name in EMAIL_COUNTS.counters}
 _UPSERT = (
     "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, sent_at, first_open_at, "
-    "first_click_at, bounce, bounced_at, unsubscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "first_click_at, bounce, bounced_at, unsubscribed_at) "
+    "SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8 FROM {source} WHERE true "
     "ON CONFLICT (campaign_id, recipient) DO UPDATE SET sent_at = excluded.sent_at, "
     "first_open_at = excluded.first_open_at, first_click_at = excluded.first_click_at, "
     "bounce = excluded.bounce, bounced_at = excluded.bounced_at, "
@@ -152,7 +153,7 @@ async def _recipients(
             _count(deltas, campaign, tenant, old, -1)
         _count(deltas, campaign, tenant, new, 1)
         changed.append((campaign, recipient, tenant, *new))
-    await db.executemany(_UPSERT, changed)
+    await bulk(db, _UPSERT, ("BIGINT", "TEXT", "TEXT", *["BIGINT"] * 6), changed)
 
 
 async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], deltas: Deltas) -> None:
@@ -179,6 +180,10 @@ async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], delta
     ]
     for campaign, url, _ in fresh:
         deltas.add(EMAIL_LINKS, (campaign, url), 1)
-    await db.executemany(
-        "INSERT INTO email_link_recipients (campaign_id, url, recipient) VALUES (?, ?, ?)", fresh
+    await bulk(
+        db,
+        "INSERT INTO email_link_recipients (campaign_id, url, recipient) "
+        "SELECT c0, c1, c2 FROM {source}",
+        ("BIGINT", "TEXT", "TEXT"),
+        fresh,
     )
