@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gateway.domain.events import EmailEvent
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
-from gateway.providers.native.ingest.lookup import bulk, lookup_rows, pairs
+from gateway.providers.native.ingest.lookup import bulk, pairs
 from gateway.providers.native.ingest.rollups import (
     EMAIL_BUCKETS,
     EMAIL_COUNTS,
@@ -135,16 +135,22 @@ async def _recipients(
     tenants: dict[int, str],
     deltas: Deltas,
 ) -> None:
-    stored = await lookup_rows(
-        db,
-        "SELECT recipient, sent_at, first_open_at, first_click_at, bounce, bounced_at, "
-        "unsubscribed_at FROM email_recipients WHERE campaign_id = ? AND recipient IN ({keys})",
-        batch,
-    )
+    if not batch:
+        return
+    rows_in, params = pairs(db, list(batch), ("BIGINT", "TEXT"))
+    stored = {
+        (row[0], row[1]): tuple(row[2:])
+        for row in await db.fetch_all(
+            "SELECT campaign_id, recipient, sent_at, first_open_at, first_click_at, bounce, "
+            "bounced_at, unsubscribed_at FROM email_recipients "
+            f"WHERE (campaign_id, recipient) IN ({rows_in})",
+            params,
+        )
+    }
     changed = []
     for (campaign, recipient), state in batch.items():
         row = stored.get((campaign, recipient))
-        old: State = NOTHING if row is None else tuple(row[1:])
+        old: State = NOTHING if row is None else row
         new = merge(old, state)
         if new == old:
             continue
@@ -160,18 +166,16 @@ async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], delta
     """Unique clicks per link: recipients not seen clicking it before."""
     if not clicks:
         return
-    stored: set[tuple[tuple[int, str], str]] = set()
-    by_campaign: dict[int, list[tuple[str, str]]] = {}
-    for (campaign, url), recipients in clicks.items():
-        by_campaign.setdefault(campaign, []).extend((url, r) for r in recipients)
-    for campaign, wanted in by_campaign.items():
-        rows_in, params = pairs(db, wanted)
-        rows = await db.fetch_all(
-            "SELECT url, recipient FROM email_link_recipients WHERE campaign_id = ? "
-            f"AND (url, recipient) IN ({rows_in})",
-            (campaign, *params),
+    wanted = [(*link, r) for link, recipients in clicks.items() for r in recipients]
+    rows_in, params = pairs(db, wanted, ("BIGINT", "TEXT", "TEXT"))
+    stored = {
+        ((row[0], row[1]), row[2])
+        for row in await db.fetch_all(
+            "SELECT campaign_id, url, recipient FROM email_link_recipients "
+            f"WHERE (campaign_id, url, recipient) IN ({rows_in})",
+            params,
         )
-        stored.update(((campaign, row[0]), row[1]) for row in rows)
+    }
     fresh = [
         (*link, recipient)
         for link, recipients in clicks.items()

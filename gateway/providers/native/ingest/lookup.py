@@ -49,17 +49,18 @@ async def lookup_rows(
     return found
 
 
-def pairs(db: Transaction, pairs: list[tuple[str, str]]) -> tuple[str, tuple[object, ...]]:
-    """A subquery of (text, text) rows and its parameters, for `(a, b) IN (...)`."""
+def pairs(
+    db: Transaction,
+    rows: Sequence[Sequence[object]],
+    types: Sequence[str] = ("TEXT", "TEXT"),
+) -> tuple[str, tuple[object, ...]]:
+    """A subquery of `rows` (tuples of the given SQL types) and its parameters, for
+    `(a, b, ...) IN (...)`: one parameter per column on PostgreSQL, one on SQLite."""
     if db.arrays:
-        return (
-            "SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))",
-            ([a for a, _ in pairs], [b for _, b in pairs]),
-        )
-    return (
-        "SELECT value ->> 0, value ->> 1 FROM json_each(?)",
-        (json.dumps(pairs),),
-    )
+        arrays = ", ".join(f"CAST(? AS {t}[])" for t in types)
+        return f"SELECT * FROM unnest({arrays})", tuple(list(c) for c in zip(*rows, strict=True))
+    picks = ", ".join(f"value ->> {i}" for i in range(len(types)))
+    return f"SELECT {picks} FROM json_each(?)", (json.dumps(rows),)
 
 
 async def bulk(
