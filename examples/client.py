@@ -50,9 +50,15 @@ def main() -> int:
     parser.add_argument("--period", default="DAYS_7", choices=["DAYS_7", "DAYS_30", "DAYS_90"])
     parser.add_argument("--timezone", default="UTC")
     args = parser.parse_args()
-    body = asyncio.run(
-        fetch(args.url, args.key, {"period": args.period, "timezone": args.timezone})
-    )
+    try:
+        body = asyncio.run(
+            fetch(args.url, args.key, {"period": args.period, "timezone": args.timezone})
+        )
+    except (aiohttp.ClientError, OSError, TimeoutError) as problem:
+        # Nothing listening, a wrong host, an answer that is not JSON: one line, no traceback.
+        print(f"cannot ask the gateway at {args.url}: {problem or type(problem).__name__}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     for error in body.get("errors", []):
         print(f"{error['extensions']['code']}: {error['message']}", file=sys.stderr)
     board = (body.get("data") or {}).get("dashboard")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
+import aiohttp
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from gql.transport.aiohttp_websockets import AIOHTTPWebsocketsTransport
+from gql.transport.exceptions import TransportError
 
 WEEK = gql(
     """
@@ -61,13 +64,7 @@ async def live(url: str, key: str, timezone: str, updates: int) -> list[dict[str
     return seen
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000/graphql")
-    parser.add_argument("--key", required=True, help="a number-scoped key")
-    parser.add_argument("--timezone", default="UTC")
-    parser.add_argument("--updates", type=int, default=3)
-    args = parser.parse_args()
+async def run(args: argparse.Namespace) -> None:
     board = await week(args.url, args.key, args.timezone)
     totals = board["totals"]
     print(
@@ -78,5 +75,24 @@ async def main() -> None:
     await live(args.url, args.key, args.timezone, args.updates)
 
 
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000/graphql")
+    parser.add_argument("--key", required=True, help="a number-scoped key")
+    parser.add_argument("--timezone", default="UTC")
+    parser.add_argument("--updates", type=int, default=3)
+    args = parser.parse_args()
+    try:
+        asyncio.run(run(args))
+    except (aiohttp.ClientError, OSError, TimeoutError, TransportError) as problem:
+        # Nothing listening, a wrong host or path: one line, no traceback.
+        reason = problem or type(problem).__name__
+        print(f"cannot ask the gateway at {args.url}: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(main())

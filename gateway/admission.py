@@ -3,10 +3,11 @@
 Each step reads what the steps before it learned and either answers the request (a typed
 refusal, or a kept answer) or passes it on:
 
-    read the body -> identify the caller -> (a known caller's repeated request: the kept
-    answer, after its rate) -> decode the body -> name its documents -> admit the caller (the
-    anonymous at their address's rate; a key looked up) -> rate-limit the key -> register its
-    persisted queries -> the response cache -> execution (in the view)
+    choose the answer's media type -> read the body -> identify the caller -> (a known
+    caller's repeated request: the kept answer, after its rate) -> decode the body -> name its
+    documents -> admit the caller (the anonymous at their address's rate; a key looked up) ->
+    rate-limit the key -> register its persisted queries -> the response cache -> execution
+    (in the view)
 
 Everything before a key is checked costs time linear in the request and memory bounded by it:
 the body within its size and time, JSON within orjson's depth, documents within the token
@@ -29,13 +30,13 @@ from strawberry.http import GraphQLRequestData
 from gateway.appkeys import (
     ANONYMOUS,
     CACHE,
+    CONFIGURATION,
     KEYS,
     LIMITER,
     PERSISTED,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
-    TRUSTED,
 )
 from gateway.auth import (
     Credential,
@@ -46,13 +47,17 @@ from gateway.auth import (
 )
 from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
+from gateway.compression import MIN_BYTES
+from gateway.compression import negotiate as negotiate_encoding
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
 from gateway.metrics import CACHE_HIT, CACHE_MISS
+from gateway.negotiation import LEGACY, Media, MediaType, negotiate
 from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
 from gateway.schema.documents import ParseLimits, parse_within
 from gateway.trusted import DocumentNotTrusted
 
 __all__ = [
+    "MEDIA",
     "STEPS",
     "Admission",
     "error_response",
@@ -66,12 +71,16 @@ __all__ = [
 # Bodies larger than this are not worth a cache key of their own.
 MAX_KEY_BODY = 16 * 1024
 
+# The media type the request's answer goes in, refusals included.
+MEDIA = web.RequestKey("media", Media)
+
 
 @dataclass
 class Admission:
     """What the steps have learned of one request so far."""
 
     request: web.Request
+    media: Media = LEGACY
     body: bytes = b""
     operations: list[GraphQLRequestData] = field(default_factory=list)
     batch: bool = False
@@ -92,11 +101,26 @@ Step = Callable[[Admission], Awaitable[Answer]]
 def error_response(
     error: GatewayError, status: int, request: web.Request, headers: Mapping[str, str] = {}
 ) -> web.Response:
-    body = {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]}
+    # Refused before execution: a request error, which has no `data` entry at all.
+    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
     sent = {"x-request-id": request.get(REQUEST_ID, ""), **headers}
     if isinstance(error, RateLimited) and "retryAfter" in error.extra:
         sent["retry-after"] = str(error.extra["retryAfter"])
-    return web.json_response(body, status=status, headers=sent)
+    media = request.get(MEDIA, LEGACY).type
+    kind = media.value if media is MediaType.GRAPHQL_RESPONSE else MediaType.JSON.value
+    return web.json_response(body, status=status, headers=sent, content_type=kind)
+
+
+async def choose_media(admission: Admission) -> Answer:
+    """The answer's media type from the Accept header; 406 when it names none served here."""
+    request = admission.request
+    media = negotiate(request.headers.get("accept"))
+    if media is None:
+        served = ", ".join(m.value for m in MediaType)
+        refusal = BadUserInput(f"this endpoint answers in {served}; Accept names none of them")
+        return error_response(refusal, 406, request)
+    admission.media = request[MEDIA] = media
+    return None
 
 
 async def read_body(admission: Admission) -> Answer:
@@ -140,7 +164,7 @@ def _items(request: web.Request, body: bytes) -> tuple[list[dict[str, Any]], boo
             if params.get(name):
                 params[name] = _json(params[name].encode(), name)
         return [params], False
-    if "application/json" not in request.headers.get("content-type", ""):
+    if not _json_body(request):
         raise BadUserInput("send the operation as JSON (content-type: application/json)")
     value = _json(body, "the body")
     if isinstance(value, dict):
@@ -148,6 +172,10 @@ def _items(request: web.Request, body: bytes) -> tuple[list[dict[str, Any]], boo
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         return value, True
     raise BadUserInput("the body must be a JSON object, or for a batch a non-empty array of them")
+
+
+def _json_body(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("content-type", "")
 
 
 def _json(raw: bytes, what: str) -> Any:
@@ -201,7 +229,7 @@ def named_document(
 ) -> GraphQLRequestData:
     """The operation with its text; raises the typed refusal when it has none it may run.
     Queries to register once a key vouches for them are added to `to_register`."""
-    trusted, persisted = app[TRUSTED], app[PERSISTED]
+    trusted, persisted = app[CONFIGURATION].in_use.trusted, app[PERSISTED]
     digest = persisted_hash(operation.extensions)
     document_id = (operation.extensions or {}).get("documentId")
     if operation.query is None:
@@ -382,6 +410,12 @@ async def look_in_cache(admission: Admission) -> Answer:
     if hit is not None:
         if not_modified(request, hit.headers):
             return web.Response(status=304, headers=hit.headers)
+        if cache.compression and len(hit.body) >= MIN_BYTES:
+            # Chosen here, before anything is decoded: the kept answer in the client's encoding.
+            encoding = negotiate_encoding(request.headers.get("accept-encoding"))
+            if encoding is not None:
+                body, headers = cache.encoded(hit, encoding)
+                return web.Response(body=body, headers=headers)
         return web.Response(body=hit.body, headers=hit.headers)
     admission.cache_version = cache.version(principal.tenant_id)
     return None
@@ -391,27 +425,37 @@ def cache_key(admission: Admission, principal: Principal) -> tuple[object, ...] 
     """What an answer depends on besides the tenant's data, or None when the cache does not
     take it. The request as sent is the key's part: the same query with the same variables
     sent the same way is the same entry, with no parsing on the way to a hit (whether the answer
-    may be kept is decided when it is built). A key's tenant, kind, number and scopes never
-    change, so its handle stands for all that it may see."""
-    request = admission.request
+    may be kept is decided when it is built), asked for in the same media type (which sets the
+    answer's Content-Type and, for a request error, its status). A key's tenant, kind, number
+    and scopes never change, so its handle stands for all that it may see. Streams are never
+    kept."""
+    request, media = admission.request, admission.media
+    if media.type.streams:
+        return None
     if request.method == "GET":
         query = request.query_string
         if len(query) > MAX_KEY_BODY:
             return None
-        return (principal.tenant_id, principal.key_handle, "GET", query)
-    if len(admission.body) > MAX_KEY_BODY:
-        return None
-    return (principal.tenant_id, principal.key_handle, admission.body)
+        return (principal.tenant_id, principal.key_handle, media, "GET", query)
+    if len(admission.body) > MAX_KEY_BODY or not _json_body(request):
+        return None  # too large to key, or not JSON: decode refuses it
+    return (principal.tenant_id, principal.key_handle, media, admission.body)
 
 
 def not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
+    """Whether a GET's If-None-Match names the answer's ETag, compared weakly as RFC 9110
+    says (a compressed answer's ETag is the weak form of the identity answer's)."""
     if request.method != "GET":
         return False
     wanted = request.headers.get("if-none-match")
-    return wanted is not None and headers["etag"] in {tag.strip() for tag in wanted.split(",")}
+    if wanted is None:
+        return False
+    etag = headers["etag"].removeprefix("W/")
+    return etag in {tag.strip().removeprefix("W/") for tag in wanted.split(",")}
 
 
 STEPS: tuple[Step, ...] = (
+    choose_media,
     read_body,
     identify,
     answer_from_cache,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
+import mimetypes
 import re
 import secrets
 import time
@@ -18,44 +18,42 @@ from aiohttp.typedefs import Middleware
 
 from gateway.appkeys import (
     ANONYMOUS,
+    ASSETS,
     CACHE,
     CHANGES,
     CLOCK,
+    CONFIGURATION,
     KEYS,
     LIMITER,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
     SOCKETS,
-    SOURCE_TTLS,
     STORE,
-    TRUSTED,
     VERSIONS,
     Sockets,
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.clients import AnonymousGate
+from gateway.compression import StaticAssets
 from gateway.context import Clock, system_clock
 from gateway.errors import INTERNAL_CODE
 from gateway.export import export_campaigns
-from gateway.graphiql import ASSET_ROUTE
+from gateway.graphiql import ASSET_ROUTE, page_assets
+from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
 from gateway.persisted import PersistedQueries
-from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
-from gateway.providers.upstream import NumberKeys, upstream_providers
-from gateway.providers.upstream.http import UpstreamClient
 from gateway.ratelimit import RateLimiter
+from gateway.reload import LiveConfiguration, read_files
 from gateway.schema import limits_of
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.sources import SourcesConfig, load_sources
-from gateway.trusted import trusted_documents
+from gateway.tracing import traced
 from gateway.view import GatewayView
 from gateway.webhooks import receive_webhook
 
@@ -105,7 +103,7 @@ def tracked(handler: Handler, route: str | None = None) -> Handler:
             error = {"message": "Internal server error"}
             extensions = {"code": INTERNAL_CODE, "requestId": request_id}
             response = web.json_response(
-                {"data": None, "errors": [{**error, "extensions": extensions}]}, status=500
+                {"errors": [{**error, "extensions": extensions}]}, status=500
             )
         response.headers["x-request-id"] = request_id
         _measure(request, route, response.status, started)
@@ -155,8 +153,16 @@ def _too_large(request: web.Request, request_id: str) -> web.Response:
         }
     else:
         extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
-        body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
+        body = {"errors": [{"message": message, "extensions": extensions}]}  # no data: refused
     return web.json_response(body, status=413)
+
+
+# What browser code may send beyond the simple headers: the key, and the W3C trace context
+# that a traced frontend adds so that the gateway's spans join its trace.
+CORS_ALLOWED = "content-type, x-api-key, x-api-key-id, traceparent, tracestate"
+# What browser code may read of an answer: the request id to quote, whether it was a cached
+# answer, its ETag for If-None-Match, and how long to wait after a 429.
+CORS_EXPOSED = "x-request-id, x-cache, etag, retry-after"
 
 
 def cors(origins: list[str]) -> Middleware:
@@ -172,7 +178,7 @@ def cors(origins: list[str]) -> Middleware:
                 status=204,
                 headers={
                     "access-control-allow-methods": "GET, POST, OPTIONS",
-                    "access-control-allow-headers": "content-type, x-api-key, x-api-key-id",
+                    "access-control-allow-headers": CORS_ALLOWED,
                     "access-control-max-age": "600",
                 },
             )
@@ -180,91 +186,68 @@ def cors(origins: list[str]) -> Middleware:
             response = await handler(request)
         if allowed and origin is not None:
             response.headers["access-control-allow-origin"] = origin
-            response.headers["access-control-expose-headers"] = "x-request-id, x-cache"
-            response.headers["vary"] = "origin"
+            response.headers["access-control-expose-headers"] = CORS_EXPOSED
+            vary = response.headers.get("vary")  # Accept-Encoding, say, stays
+            response.headers["vary"] = f"{vary}, origin" if vary else "origin"
         return response
 
     return middleware
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """Whether the store answers (503 when it does not), each upstream source's circuit and
-    last call, and which worker process this is. Sources are not called for it: an open circuit
-    makes the status "degraded", still 200, for the gateway itself is serving."""
-    try:
-        await asyncio.wait_for(request.app[STORE].fetch_one("SELECT 1"), 3)
-        store = "ok"
-    except Exception:
-        log.exception("health check: the store did not answer")
-        store = "failing"
-    sources: dict[str, dict[str, object]] = {}
-    registry = request.app[REGISTRY]
-    for name in registry.names:
-        client = getattr(registry.get(name), "client", None)
-        if isinstance(client, UpstreamClient):
-            sources[name] = {
-                "platform": client.config.platform,
-                "circuit": client.breaker.state,
-                "lastCall": client.last_outcome,
-            }
-        else:
-            sources[name] = {"platform": "native", "circuit": "closed", "lastCall": store}
-    degraded = any(source["circuit"] != "closed" for source in sources.values())
-    status = "failing" if store != "ok" else "degraded" if degraded else "ok"
-    body = {"status": status, "store": store, "sources": sources, "worker": os.getpid()}
-    return web.json_response(body, status=503 if store != "ok" else 200)
-
-
 async def graphiql_asset(request: web.Request) -> web.StreamResponse:
     """GraphiQL's own files, as `gateway graphiql-assets` fetched them (versioned paths: they
-    never change, so browsers may keep them)."""
+    never change, so browsers may keep them), compressed once (GraphiQL's script: 3.5 MB, 630
+    KB in brotli)."""
     root = request.app[SETTINGS].graphiql_assets_path.resolve()
     target = (root / request.match_info["path"]).resolve()
     if not target.is_relative_to(root) or not target.is_file():
         raise web.HTTPNotFound()
-    return web.FileResponse(target, headers={"cache-control": "public, max-age=31536000"})
+    headers = {"cache-control": "public, max-age=31536000"}
+    if not request.app[SETTINGS].compression:
+        return web.FileResponse(target, headers=headers)
+    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return await request.app[ASSETS].serve(request, target, kind, headers)
 
 
 STATIC = Path(__file__).parent / "static"
+_PAGES = {"dashboard.html": "text/html", "dashboard.js": "application/javascript"}
 
 
 async def dashboard_page(request: web.Request) -> web.Response:
-    """The dashboard page: the project's own HTML and script, drawing from the graph."""
+    """The dashboard page: the project's own HTML and script, drawing from the graph; read and
+    compressed once, revalidated by ETag (no-cache) so that a new version shows at once."""
     name = "dashboard.js" if request.path.endswith(".js") else "dashboard.html"
-    kind = "application/javascript" if name.endswith(".js") else "text/html"
-    return web.Response(
-        text=(STATIC / name).read_text(encoding="utf-8"),
-        content_type=kind,
-        headers={"cache-control": "no-cache"},
-    )
+    headers = {"cache-control": "no-cache"}
+    if not request.app[SETTINGS].compression:
+        text = (STATIC / name).read_text(encoding="utf-8")
+        return web.Response(text=text, content_type=_PAGES[name], headers=headers)
+    return await request.app[ASSETS].serve(request, STATIC / name, _PAGES[name], headers)
+
+
+async def warm_assets(app: web.Application) -> AsyncIterator[None]:
+    """Compress the static files at start-up, off the loop, so that no visitor waits for it."""
+    if app[SETTINGS].compression:
+        assets, root = app[ASSETS], app[SETTINGS].graphiql_assets_path
+        files = [(STATIC / name, kind) for name, kind in _PAGES.items()]
+        files += [
+            (root / asset.local, mimetypes.guess_type(asset.path)[0] or "text/plain")
+            for asset in page_assets()
+            if (root / asset.local).is_file()
+        ]
+        for path, kind in files:
+            assets.get(path, kind)
+    yield
 
 
 async def to_graphql(request: web.Request) -> web.Response:
     raise web.HTTPFound("/graphql")
 
 
-async def sync_upstream_numbers(
-    tenancy: Tenancy, config: SourcesConfig, secrets: dict[tuple[str, str], str]
-) -> NumberKeys:
-    """Register the numbers the sources file puts upstream, so that ids, keys and lists treat
-    them like any other; answer each one's credentials by source."""
-    keys: NumberKeys = {}
-    for tenant, spec in config.tenants.items():
-        if await tenancy.tenant_name(tenant) is None:
-            await tenancy.create_tenant(tenant, tenant)
-        for number in spec.numbers:
-            record = await tenancy.add_number(tenant, number.phone, number.name, number.source)
-            keys.setdefault(number.source, {})[tenant, record.id] = (
-                secrets[tenant, number.phone],
-                number.key_id_env is not None,
-            )
-    return keys
-
-
 async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup) -> None:
     """Drop cached answers and keys as soon as the store says they changed, whichever process
-    changed them; when keys changed, check every open socket's key again."""
-    failing = False
+    changed them; when keys changed, check every open socket's key again. Whether the store
+    answers it is what /readyz says."""
+    failing, health = False, app[HEALTH]
     while True:
         await asyncio.sleep(app[SETTINGS].store_watch_seconds)
         try:
@@ -273,7 +256,9 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
             if not failing:  # once per outage, not ten times a second
                 log.warning("could not read the store's versions: %s", exc)
             failing = True
+            health.store_failing(f"{type(exc).__name__}: {exc}"[:200])
             continue
+        health.store_ok()
         if failing:
             log.info("the store answers again")
             failing = False
@@ -288,6 +273,11 @@ async def close_sockets(app: web.Application) -> None:
     await app[SOCKETS].close_all(WSCloseCode.GOING_AWAY, b"the gateway is stopping")
 
 
+async def draining(app: web.Application) -> None:
+    """From the moment the gateway begins to stop, it is not ready (see gateway.health)."""
+    app[HEALTH].drain()
+
+
 def metrics_app(settings: Settings) -> web.Application:
     """/metrics alone, for its own port (GATEWAY_METRICS_PORT), apart from the public API."""
     app = web.Application()
@@ -298,8 +288,7 @@ def metrics_app(settings: Settings) -> web.Application:
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
-    config, secrets = load_sources(settings.sources_file)
-    trusted = trusted_documents(settings)
+    files = read_files(settings)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
         middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
@@ -308,7 +297,12 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[SETTINGS] = settings
     app[SOCKETS] = Sockets()
+    health = app[HEALTH] = Health(settings.store_watch_seconds)
+    app.on_shutdown.append(draining)
     app.on_shutdown.append(close_sockets)
+    app.cleanup_ctx.append(beating)
+    app[ASSETS] = StaticAssets()
+    app.cleanup_ctx.append(warm_assets)
     app[LIMITER] = RateLimiter(
         settings.rate_limit, settings.rate_limit_burst, settings.rate_limit_overrides
     )
@@ -319,37 +313,37 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[PERSISTED] = PersistedQueries(
         settings.persisted_megabytes * 2**20, settings.persisted_megabytes * 2**20 // 4
     )
-    app[TRUSTED] = trusted
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
+        health.phase = "migrating"
         store = await open_store(settings.store)
         try:
-            number_keys = await sync_upstream_numbers(Tenancy(store), config, secrets)
-            async with upstream_providers(config, secrets, number_keys) as upstream:
-                versions = app[VERSIONS] = TenantVersions()
-                # Known before the first request, so the first watch finds nothing to drop.
-                initial = await store.versions_if_changed() or {}
-                versions.observe(initial)
-                memo = (
-                    VersionedMemo[object, object](versions)
-                    if settings.fast_path and settings.dashboard_memo
-                    else None
-                )
-                native = NativeProvider(store, memo=memo)
-                sources: dict[str, Provider] = {"native": native, **upstream}
-                routes = {t: {"sms": s.sms, "email": s.email} for t, s in config.tenants.items()}
+            versions = app[VERSIONS] = TenantVersions()
+            # Known before the first request, so the first watch finds nothing to drop.
+            initial = await store.versions_if_changed() or {}
+            versions.observe(initial)
+            memo = (
+                VersionedMemo[object, object](versions)
+                if settings.fast_path and settings.dashboard_memo
+                else None
+            )
+            native = NativeProvider(store, memo=memo)
+            async with LiveConfiguration(settings, store, native, versions, files) as live:
                 app[STORE] = store
-                app[REGISTRY] = ProviderRegistry(sources, routes)
-                app[SOURCE_TTLS] = {n: s.cache_ttl_seconds for n, s in config.sources.items()}
+                app[CONFIGURATION] = live
                 keys = CachedKeyLookup(Tenancy(store))
                 keys.observe(initial.get(KEYS_VERSION))
                 app[KEYS] = keys if settings.fast_path else Tenancy(store)
                 if settings.fast_path and settings.cache_ttl_seconds > 0:
-                    app[CACHE] = ResponseCache(settings.cache_megabytes * 2**20, versions)
+                    app[CACHE] = ResponseCache(
+                        settings.cache_megabytes * 2**20,
+                        versions,
+                        compression=settings.compression,
+                    )
                 log.info(
                     "store open at %s; sources: %s",
                     redacted(store.url),
-                    ", ".join(sorted(sources)),
+                    ", ".join(live.in_use.registry.names),
                 )
                 tasks = [asyncio.create_task(watch_store(app, store, keys))]
                 if settings.redis_url:
@@ -359,6 +353,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     app[ANONYMOUS].shared = shared.beside(anonymous, "anon")
                     app[CHANGES] = RedisChanges(shared.client)
                     tasks.append(asyncio.create_task(app[CHANGES].listen(versions.invalidate)))
+                health.open()
                 yield
                 for task in tasks:
                     task.cancel()
@@ -378,12 +373,19 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         limits=limits,
         graphiql_assets=settings.graphiql_assets_path,
     )
-    graphql = tracked(view, "/graphql")
+
+    def served(handler: Handler, route: str, label: str | None = None) -> Handler:
+        # Tracing inside the request id's wrapper, so that the span knows the id.
+        return tracked(traced(handler, route) if settings.otel else handler, label)
+
+    graphql = served(view, "/graphql", "/graphql")
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
-    app.router.add_post("/webhooks/{source}", tracked(receive_webhook))
-    app.router.add_get("/export/campaigns.csv", tracked(export_campaigns))
+    app.router.add_post("/webhooks/{source}", served(receive_webhook, "/webhooks/{source}"))
+    app.router.add_get("/export/campaigns.csv", served(export_campaigns, "/export/campaigns.csv"))
     app.router.add_get("/healthz", tracked(healthz))
+    app.router.add_get("/livez", tracked(livez))
+    app.router.add_get("/readyz", tracked(readyz))
     if settings.metrics_port is None:  # otherwise on its own port (see gateway.serving)
         app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token)))
     app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))

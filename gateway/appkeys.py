@@ -4,45 +4,44 @@ from __future__ import annotations
 
 import logging
 import weakref
+from typing import Protocol
 
 from aiohttp import web
 
 from gateway.auth import KeyLookup, Principal
 from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
+from gateway.compression import StaticAssets
 from gateway.context import Clock, LiveConnection
 from gateway.persisted import PersistedQueries
-from gateway.providers.base import ProviderRegistry
 from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
+from gateway.reload import CONFIGURATION
 from gateway.settings import Settings
 from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.trusted import TrustedDocuments
 
 __all__ = [
     "ANONYMOUS",
+    "ASSETS",
     "CACHE",
     "CHANGES",
     "CLOCK",
+    "CONFIGURATION",
     "KEYS",
     "LIMITER",
     "PERSISTED",
     "PRINCIPAL",
-    "REGISTRY",
     "REQUEST_ID",
     "SETTINGS",
     "SHARED_LIMITER",
     "SOCKETS",
-    "SOURCE_TTLS",
     "STORE",
-    "TRUSTED",
     "VERSIONS",
 ]
 
 log = logging.getLogger("gateway.sockets")
 
 STORE = web.AppKey("store", Store)
-REGISTRY = web.AppKey("registry", ProviderRegistry)
 KEYS = web.AppKey("keys", KeyLookup)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 SETTINGS = web.AppKey("settings", Settings)
@@ -52,25 +51,32 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
 CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
-SOURCE_TTLS: web.AppKey[dict[str, float]] = web.AppKey("source_ttls")
 ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
 PERSISTED = web.AppKey("persisted", PersistedQueries)
-TRUSTED = web.AppKey("trusted", TrustedDocuments)
+ASSETS = web.AppKey("assets", StaticAssets)  # static files, compressed once
 
 # A socket whose key was revoked (or is no longer known) closes with this, as graphql-ws says.
 FORBIDDEN = 4403
 
 
+class Live(Protocol):
+    """A connection that carries subscriptions: a websocket, or a stream over HTTP."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
 class Sockets:
-    """The open subscription sockets and who authenticated on each: they close with the app,
-    close when their key stops being valid, and are counted per key."""
+    """The open subscription connections (websockets and HTTP streams) and who authenticated
+    on each: they close with the app, close when their key stops being valid, and are counted
+    per key."""
 
     def __init__(self) -> None:
-        self._open: weakref.WeakKeyDictionary[web.WebSocketResponse, LiveConnection] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._open: weakref.WeakKeyDictionary[Live, LiveConnection] = weakref.WeakKeyDictionary()
 
-    def add(self, socket: web.WebSocketResponse, connection: LiveConnection) -> None:
+    def add(self, socket: Live, connection: LiveConnection) -> None:
         self._open[socket] = connection
 
     def held_by(self, key_handle: str) -> int:

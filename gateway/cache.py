@@ -12,10 +12,11 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from gateway.auth import Credential, KeyLookup, Principal
+from gateway.compression import compress, weak
 
 __all__ = ["CacheEntry", "CachedKeyLookup", "ResponseCache", "TenantVersions", "VersionedMemo"]
 
@@ -28,6 +29,8 @@ class CacheEntry:
     expires: float
     cost: int
     headers: Mapping[str, str]
+    # The body in each encoding asked for so far, with its headers (see ResponseCache.encoded).
+    encoded: dict[str, tuple[bytes, Mapping[str, str]]] = field(default_factory=dict)
 
 
 # What an entry holds besides its body and key: the entry, the key tuple and the LRU's links.
@@ -85,8 +88,11 @@ class ResponseCache:
         max_bytes: int,
         versions: TenantVersions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        compression: bool = True,
     ) -> None:
         self.max_bytes = max_bytes
+        self.compression = compression  # whether hits are sent in the encoding asked for
         self.versions = versions or TenantVersions()
         self.clock = clock
         self._entries: OrderedDict[Hashable, CacheEntry] = OrderedDict()
@@ -137,6 +143,23 @@ class ResponseCache:
         while self._bytes > self.max_bytes:
             self._drop(next(iter(self._entries)))
 
+    def encoded(self, entry: CacheEntry, encoding: str) -> tuple[bytes, Mapping[str, str]]:
+        """The entry's body in `encoding` ("br" or "gzip") and its headers: compressed at the
+        first hit that asks for it and kept beside the identity bytes (counted in the bound),
+        so that a compressed hit costs what an identity hit does."""
+        found = entry.encoded.get(encoding)
+        if found is None:
+            body = compress(entry.body, encoding)
+            etag = entry.headers.get("etag")
+            headers = {**entry.headers, "content-encoding": encoding}
+            if etag:
+                headers["etag"] = weak(etag)
+            found = entry.encoded[encoding] = (body, headers)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes and self._entries:
+                self._drop(next(iter(self._entries)))
+        return found
+
     def invalidate(self, tenant_id: str) -> None:
         self.versions.invalidate(tenant_id)
 
@@ -149,7 +172,7 @@ class ResponseCache:
 
     def _drop(self, key: Hashable) -> None:
         entry = self._entries.pop(key)
-        self._bytes -= entry.cost
+        self._bytes -= entry.cost + sum(len(body) for body, _ in entry.encoded.values())
 
 
 K = TypeVar("K", bound=Hashable)

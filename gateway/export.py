@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from gateway.admission import error_response, keyed, take_rate
-from gateway.appkeys import CLOCK, REGISTRY
+from gateway.appkeys import CLOCK, CONFIGURATION, SETTINGS
 from gateway.auth import REPORTS_READ, Principal
+from gateway.compression import MIN_BYTES, StreamCompressor, negotiate
 from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
 from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound, Unauthenticated
@@ -74,7 +77,7 @@ async def _rows(
         raise BadUserInput("type must be campaigns, the only export there is", argument="type")
     zone = parse_timezone(query.get("timezone"), query.get("tz"))
     window = parse_range(query.get("startDate"), query.get("endDate"), zone, request.app[CLOCK]())
-    registry = request.app[REGISTRY]
+    registry = request.app[CONFIGURATION].in_use.registry
     export = RangeRequest(
         source=registry.source_for(principal.tenant_id, "sms"),
         tenant_id=principal.tenant_id,
@@ -101,21 +104,40 @@ async def export_campaigns(request: web.Request) -> web.StreamResponse:
         rows, zone = await _rows(request, principal)
     except GatewayError as error:
         return error_response(error, _status(error), request)
-    response = web.StreamResponse(
-        headers={
-            "content-type": "text/csv; charset=utf-8",
-            "content-disposition": 'attachment; filename="campaigns.csv"',
-        }
-    )
+    chunks = _csv_chunks(rows, zone)
+    first = next(chunks)
+    headers = {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": 'attachment; filename="campaigns.csv"',
+    }
+    encoder = None
+    if request.app[SETTINGS].compression:
+        headers["vary"] = "accept-encoding"
+        # Worth it from MIN_BYTES on; the first chunk is all of a small export.
+        encoding = negotiate(request.headers.get("accept-encoding"))
+        if encoding is not None and (len(first) >= MIN_BYTES or len(rows) > _CHUNK_ROWS):
+            encoder = StreamCompressor(encoding)
+            headers["content-encoding"] = encoding
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
+    for chunk in itertools.chain([first], chunks):
+        await response.write(chunk if encoder is None else encoder.chunk(chunk))
+    if encoder is not None:
+        await response.write(encoder.finish())
+    await response.write_eof()
+    return response
+
+
+_CHUNK_ROWS = 500
+
+
+def _csv_chunks(rows: list[SmsCampaignPerformance], zone: ZoneInfo) -> Iterator[bytes]:
+    """The CSV text in pieces of _CHUNK_ROWS rows, the header line in the first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for start in range(0, len(rows), 500):
-        writer.writerows(csv_row(row, zone) for row in rows[start : start + 500])
-        await response.write(buffer.getvalue().encode())
+    for start in range(0, max(len(rows), 1), _CHUNK_ROWS):
+        writer.writerows(csv_row(row, zone) for row in rows[start : start + _CHUNK_ROWS])
+        yield buffer.getvalue().encode()
         buffer.seek(0)
         buffer.truncate()
-    await response.write(buffer.getvalue().encode())
-    await response.write_eof()
-    return response

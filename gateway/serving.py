@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import os
 import signal
@@ -16,7 +17,12 @@ from aiohttp import web
 
 from gateway.app import create_app, metrics_app
 from gateway.connections import harden
+from gateway.health import HEALTH, Health, probes_app
+from gateway.reload import CONFIGURATION, read_files
 from gateway.settings import Settings
+from gateway.sources import SourcesError
+from gateway.tracing import configure_tracing
+from gateway.trusted import ManifestError
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
 
@@ -31,50 +37,108 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-async def _signalled() -> None:
+async def _setup_listening(
+    runner: web.AppRunner, settings: Settings, health: Health, reuse_port: bool
+) -> int:
+    """Start the app (open and migrate its store) while the probes answer on its port; the
+    port, which the app then listens on. The probes' listener closes just before the app's
+    opens: a connection in that instant is refused, and tried again."""
+    probes = web.AppRunner(probes_app(health), access_log=None, handle_signals=False)
+    await probes.setup()
+    try:
+        await web.TCPSite(probes, settings.host, settings.port, reuse_port=reuse_port).start()
+        port = int(probes.addresses[0][1])
+        await runner.setup()
+    finally:
+        await probes.cleanup()
+    return port
+
+
+def _stop_on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM; `hangup` is called on each SIGHUP from now on."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    if hangup is not None:
+        loop.add_signal_handler(signal.SIGHUP, hangup)
+    return stop
+
+
+async def _signalled(hangup: Callable[[], None] | None = None) -> None:
+    """Return on SIGINT or SIGTERM; call `hangup` on each SIGHUP meanwhile."""
+    try:
+        await _stop_on_signals(hangup).wait()
+    finally:
+        if hangup is not None:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+
+def _reloader(app: web.Application) -> Callable[[], None]:
+    """SIGHUP's handler: reload the app's configuration (gateway.reload), one at a time."""
+    running: set[asyncio.Task[bool]] = set()
+
+    def hangup() -> None:
+        live = app.get(CONFIGURATION)
+        if live is not None:
+            task = asyncio.ensure_future(live.reload())
+            running.add(task)
+            task.add_done_callback(running.discard)
+
+    return hangup
 
 
 async def serve_once(
     settings: Settings, *, reuse_port: bool = False, ready: Callable[[str], None] | None = None
 ) -> None:
-    """Serve until SIGINT or SIGTERM, then let in-flight requests finish and close the store.
-    A connection idle (or still sending its headers) for `header_timeout_seconds` is closed."""
+    """Serve until SIGINT or SIGTERM, then drain: /readyz answers 503 while the gateway goes
+    on serving for `drain_seconds`, then the listener closes, in-flight requests finish and
+    the store closes; reload the sources file and trusted documents on SIGHUP. The port
+    listens (/livez, /readyz) while the store opens and migrates. A connection idle (or still
+    sending its headers) for `header_timeout_seconds` is closed."""
+    provider = configure_tracing() if settings.otel else None
+    app = create_app(settings)
+    health = app[HEALTH]
     runner = web.AppRunner(
-        create_app(settings),
+        app,
         access_log=None,
         handle_signals=False,
         keepalive_timeout=settings.header_timeout_seconds,
     )
-    await runner.setup()
+    port = await _setup_listening(runner, settings, health, reuse_port)
     runners = [runner]
     try:
         assert runner.server is not None
         harden(runner.server, settings.max_connections_per_address)
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port)
+        site = web.TCPSite(runner, settings.host, port, reuse_port=reuse_port)
         await site.start()
+        stop = _stop_on_signals(_reloader(app))
+        if settings.metrics_port is not None:
+            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
+            await metrics.setup()
+            runners.append(metrics)
+            await web.TCPSite(
+                metrics, settings.host, settings.metrics_port, reuse_port=reuse_port
+            ).start()
         # What start-up built (modules, the schema, the store's connections) lives as long as
         # the process: kept out of the collector's view, a full collection no longer walks
         # some hundred thousand objects, a pause of tens of milliseconds.
         gc.collect()
         gc.freeze()
-        if settings.metrics_port is not None:
-            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
-            await metrics.setup()
-            runners.append(metrics)
-            port = settings.metrics_port
-            await web.TCPSite(metrics, settings.host, port, reuse_port=reuse_port).start()
         if ready is not None:
-            host, port = runner.addresses[0][:2]
-            ready(_url(host, port))
-        await _signalled()
+            host, bound = runner.addresses[0][:2]
+            ready(_url(host, bound))
+        await stop.wait()
+        health.drain()
+        if settings.drain_seconds:
+            log.info("draining: not ready, serving %g s more", settings.drain_seconds)
+            await asyncio.sleep(settings.drain_seconds)
     finally:
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for running in reversed(runners):
             await running.cleanup()
+        if provider is not None:
+            provider.shutdown()  # the spans still batched are exported first
 
 
 def _free_port(host: str) -> int:
@@ -87,10 +151,12 @@ def worker_env(settings: Settings, port: int) -> dict[str, str]:
     """The settings as GATEWAY_* variables, for a worker to read as it starts."""
     env = dict(os.environ)
     for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"GATEWAY_{name.upper()}"] = (
-                str(value).lower() if isinstance(value, bool) else (str(value))
-            )
+        if isinstance(value, bool):
+            env[f"GATEWAY_{name.upper()}"] = str(value).lower()
+        elif isinstance(value, list | dict):
+            env[f"GATEWAY_{name.upper()}"] = json.dumps(value)
+        elif value is not None:
+            env[f"GATEWAY_{name.upper()}"] = str(value)
     env.update(GATEWAY_PORT=str(port), GATEWAY_DEMO="false", GATEWAY_WORKERS="1")
     return env
 
@@ -151,6 +217,25 @@ async def supervise(settings: Settings, ready: Callable[[str], None] | None = No
         return await _run_workers(settings, env, port, ready)
 
 
+def _forward_hangup(
+    settings: Settings, workers: list[asyncio.subprocess.Process]
+) -> Callable[[], None]:
+    """SIGHUP's handler in the supervisor: the files are read here first, so that a bad one is
+    refused in one line rather than once per worker; good ones are each worker's to reload."""
+
+    def hangup() -> None:
+        try:
+            read_files(settings)
+        except (SourcesError, ManifestError) as problem:
+            log.error("reload refused, the configuration in use is kept: %s", problem)
+            return
+        for worker in workers:
+            if worker.returncode is None:
+                worker.send_signal(signal.SIGHUP)
+
+    return hangup
+
+
 async def _run_workers(
     settings: Settings, env: dict[str, str], port: int, ready: Callable[[str], None] | None
 ) -> int:
@@ -170,7 +255,7 @@ async def _run_workers(
                 os.close(fd)
         if ready is not None:
             ready(_url(settings.host, port))
-        stop = asyncio.ensure_future(_signalled())
+        stop = asyncio.ensure_future(_signalled(_forward_hangup(settings, workers)))
         died = [asyncio.ensure_future(w.wait()) for w in workers]
         done, _ = await asyncio.wait([stop, *died], return_when=asyncio.FIRST_COMPLETED)
         failed = stop not in done

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from gateway.providers.native.store import store_url
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "SettingsProblems", "load_settings", "unknown_variables"]
+
+PREFIX = "GATEWAY_"
+# The test suite's own switches, which share the prefix but are no setting of the gateway.
+HARNESS_PREFIXES = ("GATEWAY_REQUIRE_", "GATEWAY_TEST_", "GATEWAY_FUZZ_")
+# Values never repeated in an error line.
+JSON_EXAMPLES = {
+    "cors_origins": '["https://app.example"]',
+    "rate_limit_overrides": '{"acme": 200}',
+    None: "",
+}
+SECRET_FIELDS = frozenset({"store_url", "redis_url", "metrics_token"})
 
 
 class Settings(BaseSettings):
     """Everything the gateway can be told; CLI flags are passed as keyword arguments."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid")
 
     host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port to listen on; 0 picks a free one.")
@@ -106,7 +120,7 @@ class Settings(BaseSettings):
         50.0, ge=0, description="Requests a second per API key after a burst; 0: no limit."
     )
     rate_limit_burst: int = Field(100, ge=1, description="Requests a key may make at once.")
-    rate_limit_overrides: dict[str, float] = Field(
+    rate_limit_overrides: Annotated[dict[str, float], NoDecode] = Field(
         default_factory=dict,
         description="Rates of their own, by tenant id or key handle (a JSON object).",
     )
@@ -141,7 +155,10 @@ class Settings(BaseSettings):
         " (which holds them all), set 0 and bound them there.",
     )
     max_sockets_per_key: int = Field(
-        8, ge=1, description="Subscription sockets one key may hold open at once, per process."
+        8,
+        ge=1,
+        description="Subscription sockets and HTTP streams (server-sent events, multipart) one"
+        " key may hold open at once, per process.",
     )
     persisted_megabytes: int = Field(
         16,
@@ -170,7 +187,7 @@ class Settings(BaseSettings):
         description="When set, /metrics is served on this port (on the same host) and not on"
         " the public one.",
     )
-    cors_origins: list[str] = Field(
+    cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Browser origins allowed to call the gateway ('*' for any); none by default.",
     )
@@ -188,6 +205,19 @@ class Settings(BaseSettings):
         description="How often each process looks whether another changed the store (keys,"
         " tenants' data).",
     )
+    compression: bool = Field(
+        True,
+        description="Compress answers of 1 KiB and more (brotli or gzip, as Accept-Encoding"
+        " says), GraphQL, CSV and static files alike.",
+    )
+    drain_seconds: float = Field(
+        0.0,
+        ge=0,
+        le=300,
+        description="On SIGTERM, how long to go on serving with /readyz at 503 before the"
+        " listener closes, so that a load balancer stops sending first; then in-flight"
+        " requests finish.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
         "text", description="text for a terminal; json: one object per line, with the request id."
@@ -198,6 +228,18 @@ class Settings(BaseSettings):
         description="Trace operations with OpenTelemetry (needs the otel extra; the exporter is"
         " set up by the OTEL_* variables or by the program that embeds the gateway).",
     )
+
+    @field_validator("rate_limit_overrides", "cors_origins", mode="before")
+    @classmethod
+    def _from_json(cls, value: object, info: ValidationInfo) -> object:
+        # Decoded here rather than by pydantic-settings, whose error on bad JSON stops at the
+        # first field and names no value; here it is one validation error among the others.
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(f"not JSON; for example {JSON_EXAMPLES[info.field_name]}") from None
 
     @property
     def database_path(self) -> Path:
@@ -212,3 +254,46 @@ class Settings(BaseSettings):
     def graphiql_assets_path(self) -> Path:
         """Where `gateway graphiql-assets` puts GraphiQL's files: beside the store."""
         return self.database_path.parent / "graphiql-assets"
+
+
+class SettingsProblems(ValueError):
+    """The settings cannot be used; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
+    """The environment's settings with `overrides` (the command line's options) on top, or
+    SettingsProblems naming each bad variable or option and what is wrong with it."""
+    given: dict[str, Any] = dict(overrides or {})
+    try:
+        return Settings(**given)
+    except ValidationError as error:
+        problems = []
+        for found in error.errors(include_url=False):
+            name, *inner = (str(part) for part in found["loc"]) if found["loc"] else ("",)
+            message = found["msg"].removeprefix("Value error, ")
+            value = "<hidden>" if name in SECRET_FIELDS else str(found.get("input", ""))[:60]
+            at = "".join(f"[{part!r}]" for part in inner)
+            if name in given:
+                problems.append(f"--{name.replace('_', '-')}{at} {value}: {message}")
+            else:
+                problems.append(f"{PREFIX}{name.upper()}{at}={value}: {message}")
+        raise SettingsProblems(problems) from None
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """A line for each GATEWAY_* variable that is no setting (a typo is otherwise silently
+    ignored), with the closest known name."""
+    known = [PREFIX + name.upper() for name in Settings.model_fields]
+    lines = []
+    for variable in sorted(environ):
+        name = variable.upper()
+        if not name.startswith(PREFIX) or name in known or name.startswith(HARNESS_PREFIXES):
+            continue
+        closest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {closest[0]}?" if closest else ""
+        lines.append(f"{variable} is not a setting of the gateway and is ignored{hint}")
+    return lines

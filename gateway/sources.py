@@ -40,6 +40,7 @@ __all__ = [
     "TenantSources",
     "UpstreamNumber",
     "load_sources",
+    "validation_problems",
 ]
 
 NATIVE = "native"
@@ -47,7 +48,23 @@ Platform = Literal["pilotstatus", "messagesender", "emailreports"]
 
 
 class SourcesError(Exception):
-    """The sources file cannot be used as it is; the message says why."""
+    """The sources file cannot be used as it is; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def validation_problems(error: ValidationError, where: str) -> list[str]:
+    """One line per error pydantic found, without its links and input dumps."""
+    lines = []
+    for found in error.errors(include_url=False):
+        location = ".".join(str(part) for part in found["loc"])
+        message = found["msg"].removeprefix("Value error, ")
+        if "input" in found and found["type"] not in ("missing", "value_error"):
+            message += f" (got {str(found['input'])[:60]!r})"
+        lines.append(f"{where}: {location}: {message}" if location else f"{where}: {message}")
+    return lines
 
 
 class SourceConfig(BaseModel):
@@ -149,9 +166,11 @@ def load_sources(
     try:
         config = SourcesConfig.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except OSError as error:
-        raise SourcesError(f"cannot read the sources file {path}: {error.strerror}") from None
-    except (tomllib.TOMLDecodeError, ValidationError) as error:
-        raise SourcesError(f"sources file {path}: {error}") from None
+        raise SourcesError([f"cannot read the sources file {path}: {error.strerror}"]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise SourcesError([f"sources file {path}: {error}"]) from None
+    except ValidationError as error:
+        raise SourcesError(validation_problems(error, f"sources file {path}")) from None
     secrets: dict[tuple[str, str], str] = {}
     missing = []
     for tenant, spec in config.tenants.items():
@@ -164,7 +183,9 @@ def load_sources(
                 missing.append(var)
     if missing:
         raise SourcesError(
-            "the sources file names environment variables that are not set: "
-            + ", ".join(sorted(set(missing)))
+            [
+                f"sources file {path}: it names the environment variable {var}, which is not set"
+                for var in sorted(set(missing))
+            ]
         )
     return config, secrets

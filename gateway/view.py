@@ -6,24 +6,33 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from aiohttp import WSMsgType, web
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter, GraphQLView
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.async_base_view import AsyncBaseHTTPView
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.admission import (
+    MEDIA,
     STEPS,
     Admission,
     error_response,
@@ -37,29 +46,44 @@ from gateway.appkeys import (
     CLOCK,
     KEYS,
     PERSISTED,
-    REGISTRY,
     REQUEST_ID,
     SETTINGS,
     SOCKETS,
-    SOURCE_TTLS,
     VERSIONS,
 )
 from gateway.auth import authenticate_credential, credential_of
 from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
+from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, Unauthenticated
 from gateway.graphiql import local_page
+from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
+from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
+from gateway.streams import (
+    PROTOCOLS,
+    MultipartSubscriptions,
+    admit_stream,
+    changes_only,
+    farewell,
+    send_stream,
+)
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
 ADMITTED = web.RequestKey("admitted", Admission)
 LIVE = web.RequestKey("live", LiveConnection)
+ANSWER_MEDIA = web.ResponseKey("media", Media)
 
 MAX_SUBSCRIPTIONS = 20  # live subscriptions one socket may hold at once
+SUBSCRIPTION_OVER_HTTP = (
+    "a subscription is sent over a websocket (graphql-transport-ws), or over HTTP with"
+    " Accept: text/event-stream (graphql-sse) or multipart/mixed;subscriptionSpec=1.0"
+)
+
 TOO_MANY = 4429  # a socket over its key's share, or its address's rate, closes with this
 
 
@@ -168,15 +192,24 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         super().__init__(
             schema=build_schema(fast=fast, limits=limits),
             graphql_ide="graphiql" if graphiql else None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+                MULTIPART_SUBSCRIPTION_PROTOCOL,
+            ),
             connection_init_wait_timeout=timedelta(seconds=10),
         )
         self.fast = fast
         self.max_cost = (limits or Limits()).max_cost
         self.graphiql_assets = graphiql_assets
         self._local_graphiql: str | None = None
+        self.compression = app[SETTINGS].compression
 
     websocket_adapter_class = LiveSocket
+    stream_transport_classes_by_protocol = {
+        **GraphQLView.stream_transport_classes_by_protocol,
+        MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
+    }
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
         """GraphiQL from the gateway's own copies of its files when `gateway graphiql-assets`
@@ -193,17 +226,29 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             or self.should_render_graphql_ide(self.request_adapter_class(request))
         ):
             # GraphiQL's page, or a subscription socket (its key comes in connection_init).
-            return await self._run(request)
+            page = await self._run(request)
+            if self.compression:
+                compressed_response(request, page)
+            return page
         admission = Admission(request)
         for step in STEPS:
+            # Refusals are small; a kept answer comes in the client's encoding already.
             answer = await step(admission)
             if answer is not None:
                 return answer
         request[ADMITTED] = admission
+        if admission.media.type.streams:
+            held = admit_stream(admission)
+            if isinstance(held, GatewayError):
+                status = 401 if isinstance(held, Unauthenticated) else 429
+                return error_response(held, status, request)
+            request[LIVE] = held
         if admission.cache_key is not None:
             TOUCHED.set(set())
-        response = await self._run(request)
-        return self._keep(admission, response)
+        response = self._keep(admission, await self._run(request))
+        if self.compression:
+            compressed_response(request, response)
+        return response
 
     async def _run(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -212,6 +257,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             return error_response(BadUserInput(exc.reason), exc.status_code, request)
         except GatewayError as exc:
             return error_response(exc, 400, request)
+
+    def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
+        """Only a GET asking for an upgrade can become a socket: Strawberry's own check builds
+        a WebSocketResponse for every request to find out."""
+        if request.method != "GET" or request.headers.get("upgrade", "").lower() != "websocket":
+            return False
+        return super().is_websocket_request(request)
 
     def _keep(self, admission: Admission, response: web.StreamResponse) -> web.StreamResponse:
         """Keep a whole answer in the cache with the headers that tell clients how long they
@@ -226,7 +278,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
             ttl = _ttl(request, touched)
-            headers = _caching_headers(response.body, ttl, touched)
+            headers = _caching_headers(response.body, ttl, touched, response.content_type)
             cache.put(
                 admission.cache_key,
                 principal.tenant_id,
@@ -257,9 +309,12 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         each parses and validates at once when it starts, so started all at once they would
         hold the loop for all of their analysis together."""
         if not isinstance(request_data, list):
-            return await super().execute_operation(
+            result = await super().execute_operation(
                 request, request_adapter, request_data, context, root_value, sub_response
             )
+            if isinstance(result, ExecutionResult | list):
+                return result
+            return changes_only(result)  # a stream
         running = []
         for data in request_data:
             single = self.execute_single(
@@ -279,7 +334,63 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         # The admission steps have decoded the body and named each operation's document.
         admission: Admission = request.request[ADMITTED]  # type: ignore[attr-defined]
-        return admission.operations if admission.batch else admission.operations[0]
+        if admission.batch:
+            return admission.operations
+        protocol = PROTOCOLS.get(admission.media.type)
+        if protocol is None:
+            return admission.operations[0]
+        return replace(admission.operations[0], protocol=protocol)
+
+    async def execute_single(
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: GatewayContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Strawberry lets a subscription through plain HTTP, where it would run once and answer
+        # null data; here it is refused with the ways it can be sent.
+        method = request_adapter.method
+        allowed = {OperationType.QUERY}
+        if method == "POST":
+            allowed.add(OperationType.MUTATION)
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=allowed,
+                operation_extensions=request_data.extensions,
+            )
+        except CannotGetOperationTypeError as error:
+            raise HTTPException(400, error.as_http_error_reason()) from error
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise BadUserInput(SUBSCRIPTION_OVER_HTTP) from error
+            raise HTTPException(400, error.as_http_error_reason(method)) from error
+        except MissingQueryError as error:
+            raise HTTPException(400, "No GraphQL query found in the request") from error
+
+    async def create_streaming_response(
+        self,
+        request: web.Request,
+        stream: Callable[[], AsyncGenerator[str, None]],
+        sub_response: web.Response,
+        headers: Mapping[str, str],
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=sub_response.status, headers={**sub_response.headers, **headers}
+        )
+        response.headers["x-request-id"] = request[REQUEST_ID]
+        transport = self._get_stream_transport(PROTOCOLS[request[ADMITTED].media.type])
+        assert transport is not None
+        ending = farewell(transport, self.encode_json_string)
+        sockets = self.app[SOCKETS]
+        return await send_stream(request, response, stream, sockets, request[LIVE], ending)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
@@ -338,6 +449,11 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             await self.app[SOCKETS].close(context.live, code, reason)
         raise ConnectionRejectionError()
 
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        response = web.Response()
+        response[ANSWER_MEDIA] = request.get(MEDIA, LEGACY)
+        return response
+
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> GatewayContext:
@@ -348,7 +464,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         admission = request.get(ADMITTED)
         return GatewayContext(
             caller=None if admission is None else admission.principal,
-            registry=self.app[REGISTRY],
+            registry=configuration_of(request).registry,
             request_id=request[REQUEST_ID],
             clock=self.app[CLOCK],
             versions=self.app.get(VERSIONS),
@@ -365,20 +481,32 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: web.Response,
     ) -> web.Response:
-        # A document that failed to parse or validate has no data and no error paths: the
-        # request as a whole is bad, so it answers 400 rather than 200.
+        # A document that failed to parse, validate or take its variables has no data and no
+        # error paths: a request error, sent without a `data` entry. Its status is 400 in
+        # application/graphql-response+json, and for clients that named no type (the
+        # gateway's status before it negotiated); 200 for those that named application/json,
+        # as GraphQL over HTTP says.
+        media = sub_response.get(ANSWER_MEDIA, LEGACY)
         if isinstance(response_data, Mapping):
             if _is_request_error(response_data):
-                sub_response.set_status(400)
+                response_data.pop("data", None)
+                if media.type is MediaType.GRAPHQL_RESPONSE or not media.named:
+                    sub_response.set_status(400)
             # Only whole answers are kept: an error may be gone on the next try.
             sub_response[CACHEABLE] = response_data.get(
                 "data"
             ) is not None and not response_data.get("errors")
         if not self.fast:
-            return super().create_response(response_data, sub_response)
-        sub_response.body = orjson.dumps(response_data)
-        sub_response.content_type = "application/json"
-        return sub_response
+            response = super().create_response(response_data, sub_response)
+        else:
+            sub_response.body = orjson.dumps(response_data)
+            response = sub_response
+        response.content_type = _content_type(media)
+        return response
+
+
+def _content_type(media: Media) -> str:
+    return media.type.value if media.type is MediaType.GRAPHQL_RESPONSE else "application/json"
 
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:
@@ -390,7 +518,9 @@ def _is_request_error(response: Mapping[str, Any]) -> bool:
     )
 
 
-def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, str]:
+def _caching_headers(
+    body: bytes, ttl: float, sources: set[str], content_type: str = "application/json"
+) -> dict[str, str]:
     """What a cacheable answer tells browsers and CDNs: an ETag of its bytes, and how long it
     may be kept. Answers from the native store are dropped by the gateway as soon as ingest moves
     the tenant's data, so clients must ask again each time (a 304 when unchanged); answers from
@@ -400,14 +530,15 @@ def _caching_headers(body: bytes, ttl: float, sources: set[str]) -> dict[str, st
     native = not sources or "native" in sources
     control = "private, no-cache" if native else f"private, max-age={int(ttl)}"
     return {
-        "Content-Type": "application/json",
+        "Content-Type": content_type,
         "x-cache": "hit",
         "etag": etag,
         "cache-control": control,
+        "vary": "accept, accept-encoding",  # the media type and the encoding are chosen
     }
 
 
 def _ttl(request: web.Request, sources: set[str]) -> float:
     """As long as the settings allow, and no longer than any upstream source it used allows."""
-    ttls = request.app[SOURCE_TTLS]
+    ttls = configuration_of(request).source_ttls
     return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])

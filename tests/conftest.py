@@ -26,6 +26,7 @@ from gateway.providers.native.ingest import IngestResult, apply_events, record_m
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
 from tests.live import free_port
+from tests.node import install_examples
 from tests.pg import (
     create_database,
     drop_database,
@@ -256,3 +257,27 @@ def redis_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]
 @pytest.fixture
 def redis_url(redis_server: tuple[str, subprocess.Popen[bytes]]) -> str:
     return redis_server[0]
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """The examples' pinned npm packages (examples/package-lock.json), installed once per run."""
+    return install_examples()
+
+
+def record_spans() -> Any:
+    """An in-memory exporter of every span this process finishes from now on. The tracer
+    provider can be set once per process, so the first caller sets one and later callers add
+    their exporter to it."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter

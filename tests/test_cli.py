@@ -14,6 +14,7 @@ import pytest
 from gateway.__main__ import main
 from gateway.providers.native import SqliteStore
 from gateway.schema import build_schema
+from gateway.schema.sdl import schema_file_sdl
 from tests.live import free_port, start_gateway
 from tests.pg import create_database
 
@@ -88,7 +89,7 @@ def test_bad_commands_say_why_and_exit_2(
 
 def test_export_schema_prints_the_sdl(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "export-schema")
-    assert code == 0 and out == build_schema().as_str() + "\n"
+    assert code == 0 and out == schema_file_sdl(build_schema()) + "\n"
 
 
 def test_seed_demo_prints_working_keys_as_json(

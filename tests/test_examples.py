@@ -14,6 +14,7 @@ from graphql import parse, validate
 
 from gateway.schema import build_schema
 from tests.conftest import Gateway, World
+from tests.live import free_port
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
@@ -113,3 +114,19 @@ async def test_gql_client_queries_then_follows_a_live_dashboard(
     assert b"'total': 1" in second and b"'delivered': 1" in second, second
     _, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
+
+
+@pytest.mark.parametrize("script", ["client.py", "gql_client.py"])
+async def test_clients_say_in_one_line_that_nothing_listens(script: str) -> None:
+    url = f"http://127.0.0.1:{free_port()}/graphql"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / script),
+        *("--url", url, "--key", "agk_nothing"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 2 and out == b""
+    [line] = err.decode().splitlines()
+    assert line.startswith(f"cannot ask the gateway at {url}: Cannot connect to host"), line

@@ -5,25 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from graphql import ObjectTypeDefinitionNode, parse, print_ast
 
 from gateway.domain.campaigns import Campaign, CampaignRef
 from gateway.domain.numbers import NumberRef, WhatsAppNumber
 from gateway.errors import GatewayError
 from gateway.providers.native import NativeProvider
 from gateway.providers.native.tenancy import Tenancy
+from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
-from tests.conftest import Gateway, World, ingest
+from tests.conftest import NOW, Gateway, World, ingest
 from tests.live import free_port, start_gateway
+from tests.node import processes
 
 ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
   __typename
@@ -112,7 +115,7 @@ async def test_bad_representations_are_bad_user_input_in_their_place(
 async def test_the_subgraph_sdl_needs_no_key(gateway: Gateway) -> None:
     answer = await gateway.query(None, "{ _service { sdl } }")
     sdl = answer.data["_service"]["sdl"]
-    assert answer.status == 200 and 'type WhatsAppNumber @key(fields: "id")' in sdl
+    assert answer.status == 200 and 'type WhatsAppNumber implements Node @key(fields: "id")' in sdl
     assert (await gateway.query(None, "{ organization { id } }")).status == 401
 
 
@@ -128,94 +131,169 @@ async def run(*command: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-@pytest.fixture(scope="session")
-def node_modules() -> Path:
-    """The example's pinned packages, installed from the npm registry once per run."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        if os.environ.get("GATEWAY_REQUIRE_NODE") == "1":
-            pytest.fail("GATEWAY_REQUIRE_NODE=1 but node or npm is missing")
-        pytest.skip("needs Node.js and npm for Apollo's packages")
-    if not (FEDERATION / "node_modules" / "@apollo" / "composition").is_dir():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=FEDERATION,
-            check=True,
-            timeout=600,
-        )
-    return FEDERATION / "node_modules"
+@pytest.fixture(scope="module")
+def sdls() -> dict[str, str]:
+    """The subgraph SDLs: this gateway's, as `_service` answers it, and the CRM example's."""
+    crm = subprocess.run(
+        [sys.executable, str(FEDERATION / "crm_subgraph.py"), "--print-sdl"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {"analytics": build_schema().as_str(), "crm": crm.stdout}
 
 
-async def test_the_sdl_composes_with_another_subgraph(
-    gateway: Gateway, node_modules: Path, tmp_path: Path
+def support_sdl(ours: str, channels: str) -> str:
+    """A support subgraph with pagination and channels of its own: its PageInfo has the fields
+    ours has (Relay's), @shareable as federation asks of every subgraph defining it."""
+    page_info = next(
+        node
+        for node in parse(ours).definitions
+        if isinstance(node, ObjectTypeDefinitionNode) and node.name.value == "PageInfo"
+    )
+    fields = " ".join(f"{f.name.value}: {print_ast(f.type)}" for f in page_info.fields or ())
+    return f"""
+        extend schema @link(url: "https://specs.apollo.dev/federation/v2.0", import: ["@shareable"])
+        type Query {{ tickets(after: String, channel: Channel): TicketConnection! }}
+        type Ticket {{ id: ID! subject: String! channel: Channel! }}
+        enum Channel {{ {channels} }}
+        type TicketConnection {{ edges: [TicketEdge!]! pageInfo: PageInfo! }}
+        type TicketEdge {{ cursor: String! node: Ticket! }}
+        type PageInfo @shareable {{ {fields} }}
+    """
+
+
+def compose(
+    composer: str, sdls: dict[str, str], listing: Path
+) -> Coroutine[None, None, tuple[int, str, str]]:
+    subgraphs = [{"name": n, "url": f"http://{n}/graphql", "sdl": sdl} for n, sdl in sdls.items()]
+    listing.write_text(json.dumps(subgraphs))
+    return run("node", "compose.mjs", "--composer", composer, str(listing))
+
+
+@pytest.fixture(scope="module")
+def schema_file() -> str:
+    return (Path(__file__).parent.parent / "schema.graphql").read_text()
+
+
+@pytest.mark.parametrize("composer", ["apollo", "guild"])
+async def test_the_sdl_composes_beside_subgraphs_with_a_page_info_and_a_channel_of_their_own(
+    composer: str, sdls: dict[str, str], schema_file: str, node_modules: Path, tmp_path: Path
 ) -> None:
-    ours = (await gateway.query(None, "{ _service { sdl } }")).data["_service"]["sdl"]
-    code, crm, _ = await run(sys.executable, str(FEDERATION / "crm_subgraph.py"), "--print-sdl")
-    assert code == 0
-    subgraphs = [
-        {"name": "analytics", "url": "http://analytics/graphql", "sdl": ours},
-        {"name": "crm", "url": "http://crm/graphql", "sdl": crm},
-    ]
-    (tmp_path / "subgraphs.json").write_text(json.dumps(subgraphs))
-    code, supergraph, errors = await run(
-        "node", str(FEDERATION / "compose.mjs"), str(tmp_path / "subgraphs.json")
+    # The Guild's composition knows federation up to v2.9 and refuses any later @link.
+    assert '@link(url: "https://specs.apollo.dev/federation/v2.0"' in sdls["analytics"]
+    ours = sdls["analytics"]
+    same = {**sdls, "support": support_sdl(ours, "EMAIL SMS WHATSAPP")}
+    other = {"analytics": ours, "support": support_sdl(ours, "EMAIL PHONE CHAT")}
+    # schema.graphql, as a registry is given it, with the definitions composers check.
+    published = {"analytics": schema_file, "crm": sdls["crm"]}
+    (code, supergraph, errors), (refused, _, why), (filed, _, file_errors) = await asyncio.gather(
+        compose(composer, same, tmp_path / "same.json"),
+        compose(composer, other, tmp_path / "other.json"),
+        compose(composer, published, tmp_path / "published.json"),
     )
     assert code == 0, errors
-    assert "join__type(graph: ANALYTICS" in supergraph and "join__type(graph: CRM" in supergraph
+    for graph in ("ANALYTICS", "CRM", "SUPPORT"):
+        assert f"join__type(graph: {graph}" in supergraph
+    # A Channel enum is both an argument and a field here and there, so federation wants the
+    # same values in both subgraphs: one of other values must take another name.
+    assert refused == 1 and "ENUM_VALUE_MISMATCH" in why and 'Enum type "Channel"' in why
+    assert filed == 0, file_errors
 
 
-async def _line(process: asyncio.subprocess.Process, wanted: str) -> str:
-    assert process.stdout is not None
-    while True:
-        line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-        if not line:
-            raise AssertionError(f"exited before printing {wanted!r}")
-        if wanted in line:
-            return line
+@asynccontextmanager
+async def supergraph(script: str, analytics: str) -> AsyncIterator[str]:
+    """The CRM example and `script` (a federating gateway over it and `analytics`) running;
+    yields the federating gateway's URL."""
+    crm_port = free_port()
+    async with processes() as start:
+        crm = (sys.executable, "crm_subgraph.py", "--port", str(crm_port))
+        await start(*crm, ready="crm subgraph on", cwd=FEDERATION)
+        line = await start(
+            "node",
+            script,
+            *("--port", str(free_port()), "--analytics", analytics),
+            *("--crm", f"http://127.0.0.1:{crm_port}/graphql"),
+            ready="supergraph ready at",
+            cwd=FEDERATION,
+        )
+        yield line.split()[-1]
+
+
+ACROSS = """{ organization { id accountManager { name } numbers {
+    phoneNumber owner { name } dashboard(period: DAYS_7) { totals { total } } } } }"""
 
 
 async def test_apollo_gateway_queries_across_both_subgraphs(
     node_modules: Path, tmp_path: Path
 ) -> None:
     analytics = start_gateway(tmp_path / "data")
-    crm_port, supergraph_port = free_port(), free_port()
-    crm = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(FEDERATION / "crm_subgraph.py"),
-        *("--port", str(crm_port)),
-        stdout=subprocess.PIPE,
-    )
-    supergraph = None
     try:
-        await _line(crm, "crm subgraph on")
-        supergraph = await asyncio.create_subprocess_exec(
-            "node",
-            str(FEDERATION / "gateway.mjs"),
-            *("--port", str(supergraph_port), "--analytics", analytics.url),
-            *("--crm", f"http://127.0.0.1:{crm_port}/graphql"),
-            cwd=FEDERATION,
-            stdout=subprocess.PIPE,
-        )
-        await _line(supergraph, "supergraph ready")
-        query = """{ organization { id accountManager { name } numbers {
-            phoneNumber owner { name } dashboard(period: DAYS_7) { totals { total } } } } }"""
         async with (
+            supergraph("gateway.mjs", analytics.url) as url,
             aiohttp.ClientSession() as session,
             session.post(
-                f"http://127.0.0.1:{supergraph_port}/",
-                json={"query": query},
-                headers={"x-api-key": analytics.keys["tenant"]},
+                url, json={"query": ACROSS}, headers={"x-api-key": analytics.keys["tenant"]}
             ) as response,
         ):
             body = await response.json()
+    finally:
+        analytics.stop()
+    assert "errors" not in body, body
+    organization = body["data"]["organization"]
+    assert organization["id"] == "demo" and organization["accountManager"]["name"]
+    numbers = organization["numbers"]
+    assert len(numbers) == 4
+    assert all(n["owner"]["name"] and n["dashboard"]["totals"]["total"] > 0 for n in numbers)
+
+
+async def events(response: aiohttp.ClientResponse) -> AsyncIterator[dict[str, Any]]:
+    """The payloads of a server-sent event stream's `next` events."""
+    kind = ""
+    async for raw in response.content:
+        line = raw.decode().rstrip("\n")
+        if line.startswith("event:"):
+            kind = line.partition(":")[2].strip()
+        elif line.startswith("data:") and kind == "next":
+            yield json.loads(line.partition(":")[2])
+
+
+BOARD = "subscription { dashboard(period: DAYS_7) { totals { total } } }"
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_hive_gateway_queries_subscribes_and_keeps_error_codes(
+    gateway: Gateway, world: World, node_modules: Path
+) -> None:
+    async with supergraph("hive.mjs", gateway.url) as url:
+        tenant = {"x-api-key": world.keys["acme_tenant"]}
+        session = gateway.session
+        async with session.post(url, json={"query": ACROSS}, headers=tenant) as response:
+            body = await response.json()
         assert "errors" not in body, body
         organization = body["data"]["organization"]
-        assert organization["id"] == "demo" and organization["accountManager"]["name"]
-        numbers = organization["numbers"]
-        assert len(numbers) == 4
-        assert all(n["owner"]["name"] and n["dashboard"]["totals"]["total"] > 0 for n in numbers)
-    finally:
-        for process in (supergraph, crm):
-            if process is not None and process.returncode is None:
-                process.terminate()
-                await process.wait()
-        analytics.stop()
+        assert organization["id"] == "acme" and organization["accountManager"]["name"]
+        assert [n["phoneNumber"] for n in organization["numbers"]] == [
+            "+5511900000001",
+            "+5511900000002",
+        ]
+        assert all(n["owner"]["name"] for n in organization["numbers"])
+        # The subgraph's errors come through with their codes, beside the data that worked.
+        bad = '{ organization { id numbers { dashboard(timezone: "Mars/Base") { period } } } }'
+        async with session.post(url, json={"query": bad}, headers=tenant) as response:
+            body = await response.json()
+        assert body["data"]["organization"]["numbers"] == [{"dashboard": None}] * 2
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"] * 2
+        async with session.post(url, json={"query": ACROSS}) as response:
+            body = await response.json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+        # A subscription: over server-sent events to Hive Gateway, over the websocket (the key
+        # in connectionParams) from there to this gateway, pushed again when ingest moves it.
+        sales = {"x-api-key": world.keys["acme_sales"], "accept": "text/event-stream"}
+        async with session.post(url, json={"query": BOARD}, headers=sales) as response:
+            pushed = events(response)
+            first = await asyncio.wait_for(anext(pushed), 10)
+            assert first == {"data": {"dashboard": {"totals": {"total": 0}}}}
+            await world.send("sales", "h1", NOW - timedelta(hours=1))
+            second = await asyncio.wait_for(anext(pushed), 10)
+            assert second == {"data": {"dashboard": {"totals": {"total": 1}}}}

@@ -37,9 +37,9 @@ EVERYTHING = """{
   deliveryByChannel { channels { channel totals { total } } }
   organization { id numbers { phoneNumber } billing { organizationId } }
 }"""
-# Root fields asked otherwise: _entities below, by id like number and campaign; _service is the
-# schema's text, the same for everyone.
-ELSEWHERE = {"number", "campaign", "_entities", "_service"}
+# Root fields asked otherwise: _entities below, by id like number, campaign and node; _service is
+# the schema's text, the same for everyone.
+ELSEWHERE = {"number", "campaign", "node", "_entities", "_service"}
 
 # Each tenant also has a number at Pilot Status in the gateway configured with it (below).
 UPSTREAM_PHONES = {"acme": "+5511955550199", "globex": "+4930955550299"}
@@ -165,6 +165,9 @@ async def test_another_tenants_ids_are_not_found_never_forbidden(
         ("number", "WhatsAppNumber"),
         ("campaign", "SmsCampaign"),
         ("campaign", "EmailCampaign"),
+        ("node", "WhatsAppNumber"),
+        ("node", "SmsCampaign"),
+        ("node", "EmailCampaign"),
     ):
         answer = await gateway.query(
             world.keys[key],
@@ -190,6 +193,34 @@ async def test_another_tenants_ids_are_not_found_never_forbidden(
     assert set(answer.codes) <= {"NOT_FOUND", "FORBIDDEN"}, (key, answer.codes)
     if key.endswith("_tenant"):
         assert answer.codes == ["NOT_FOUND"] * len(representations)
+
+
+@pytest.mark.parametrize("key", KEYS)
+async def test_node_sees_what_the_key_s_own_fields_see(
+    gateway: Gateway, world: World, key: str
+) -> None:
+    """node(id:) answers an id of the key's own tenant as the field that names its type does:
+    the same object, or the same refusal (a number-scoped key's other numbers are NOT_FOUND)."""
+    ids = await seed(world)
+    own = dict(ids[tenant_of(key)])
+    if tenant_of(key) == "acme":
+        own["other number"] = encode_id("WhatsAppNumber", "native", world.numbers["support"])
+    for name, global_id in own.items():
+        field = "number" if "Number" in name or name == "other number" else "campaign"
+        direct = await gateway.query(
+            world.keys[key], f"query ($id: ID!) {{ {field}(id: $id) {{ id }} }}", {"id": global_id}
+        )
+        node = await gateway.query(
+            world.keys[key],
+            "query ($id: ID!) { node(id: $id) { __typename id } }",
+            {"id": global_id},
+        )
+        assert node.codes == direct.codes, (key, name)
+        if direct.data[field] is None:
+            assert node.data == {"node": None}
+        else:
+            assert node.data["node"]["id"] == direct.data[field]["id"] == global_id
+            assert node.data["node"]["__typename"] in name or name == "other number"
 
 
 @pytest.fixture

@@ -89,6 +89,27 @@ async def test_cors_allows_only_the_configured_origins(strict: Gateway, world: W
         assert "access-control-allow-origin" not in response.headers
 
 
+async def test_cors_lets_browsers_send_trace_context_and_read_the_answer_headers(
+    strict: Gateway, world: World
+) -> None:
+    preflight = {
+        "origin": "https://dash.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type, x-api-key, traceparent, tracestate",
+    }
+    async with strict.session.options(strict.url, headers=preflight) as response:
+        allowed = {h.strip() for h in response.headers["access-control-allow-headers"].split(",")}
+    assert {"content-type", "x-api-key", "traceparent", "tracestate"} <= allowed
+    headers = {"origin": "https://dash.example", "x-api-key": world.keys["acme_tenant"]}
+    async with strict.session.post(
+        strict.url, json={"query": "{ viewer { tenantId } }"}, headers=headers
+    ) as response:
+        exposed = response.headers["access-control-expose-headers"]
+    assert {"etag", "retry-after", "x-request-id", "x-cache"} <= {
+        h.strip() for h in exposed.split(",")
+    }
+
+
 async def test_a_key_over_its_rate_gets_429_with_retry_after(strict: Gateway, world: World) -> None:
     query = "{ viewer { tenantId } }"
     answers = [await strict.query(world.keys["acme_tenant"], query) for _ in range(4)]

@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from gateway.logs import configure_logging
 from gateway.schema import Limits, build_schema
-from tests.conftest import Gateway, World
+from tests.conftest import Gateway, World, record_spans
 
 
 def sample(name: str, **labels: str) -> float:
@@ -78,16 +78,7 @@ async def test_json_logs_carry_the_request_id(
 
 
 async def test_operations_are_traced_with_opentelemetry() -> None:
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    from opentelemetry import trace
-
-    trace.set_tracer_provider(provider)
+    exporter = record_spans()  # the process's one provider, whichever test sets it
     schema = build_schema(limits=Limits(otel=True))
     result = await schema.execute("query Traced { __typename }")
     assert result.errors is None

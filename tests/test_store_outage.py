@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from gateway.auth import KeyKind, default_scopes
 from gateway.providers.native import open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.settings import Settings
-from tests.conftest import fixed_clock, serve
+from tests.conftest import Gateway, fixed_clock, serve
 from tests.pg import create_database, postgres_server, set_running
 
 
@@ -25,6 +26,17 @@ def private_server() -> Iterator[str]:
             yield server
     except RuntimeError as error:
         pytest.skip(str(error))
+
+
+async def readiness(gateway: Gateway, *, ready: bool = False) -> dict[str, Any]:
+    """/readyz once it says what is expected (the store watch notices within a few polls)."""
+    deadline = time.monotonic() + 10
+    while True:
+        async with gateway.session.get(gateway.server.make_url("/readyz")) as response:
+            body: dict[str, Any] = await response.json()
+        if (response.status == 200) == ready or time.monotonic() > deadline:
+            return body
+        await asyncio.sleep(0.05)
 
 
 async def test_an_outage_is_typed_and_healed_by_the_pool(private_server: str) -> None:
@@ -48,6 +60,10 @@ async def test_an_outage_is_typed_and_healed_by_the_pool(private_server: str) ->
         started = time.monotonic()
         async with gateway.session.get(health) as response:
             assert response.status == 503 and (await response.json())["store"] == "failing"
+        # Alive, for a restart would not bring the store back, but not ready.
+        assert (await readiness(gateway))["status"] == "store unreachable"
+        async with gateway.session.get(gateway.server.make_url("/livez")) as response:
+            assert response.status == 200
         answer = await gateway.query(key, query)
         assert answer.status == 503 and answer.codes == ["UPSTREAM_UNAVAILABLE"], answer.body
         assert answer.body["errors"][0]["extensions"]["source"] == "native"
@@ -56,5 +72,6 @@ async def test_an_outage_is_typed_and_healed_by_the_pool(private_server: str) ->
         await asyncio.to_thread(set_running, private_server, True)
         async with gateway.session.get(health) as response:
             assert response.status == 200, await response.text()
+        assert (await readiness(gateway, ready=True))["status"] == "ready"
         answer = await gateway.query(key, query)
         assert answer.status == 200 and "errors" not in answer.body, answer.body

@@ -59,7 +59,10 @@ class Query:
         return [Person(name=name) for name in PEOPLE]
 
 
-schema = strawberry.federation.Schema(query=Query, types=[WhatsAppNumber, Organization])
+# v2.0 is all it uses (@key), and every federation composer knows it.
+schema = strawberry.federation.Schema(
+    query=Query, types=[WhatsAppNumber, Organization], federation_version="2.0"
+)
 
 
 def main() -> None:

@@ -11,10 +11,13 @@ from gateway.domain.messages import DeliveryCounts
 
 __all__ = [
     "Campaign",
+    "CampaignPage",
+    "CampaignPageRequest",
     "CampaignRef",
     "CampaignStatus",
     "CampaignStatusCounts",
     "Channel",
+    "Position",
     "SmsCampaignPerformance",
 ]
 
@@ -88,3 +91,33 @@ class SmsCampaignPerformance(BaseModel):
 
     campaign: Campaign
     counts: DeliveryCounts
+
+
+# A campaign's place in the newest-first list: (created_at in epoch seconds, store row id).
+Position = tuple[int, int]
+
+
+class CampaignPageRequest(BaseModel):
+    """One page of a tenant's campaigns, newest first, as Relay asks for it: the `size` nearest
+    `after` (older than it) going forward, or nearest `before` (newer than it) going backward;
+    with both, within the campaigns between them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    channel: Channel | None = None
+    status: CampaignStatus | None = None
+    size: int
+    backward: bool = False
+    after: Position | None = None
+    before: Position | None = None
+
+
+class CampaignPage(BaseModel):
+    """The page, newest first, and whether campaigns lie beyond each of its ends."""
+
+    model_config = ConfigDict(frozen=True)
+
+    campaigns: list[Campaign]
+    has_next: bool
+    has_previous: bool

@@ -9,9 +9,9 @@ from typing import Protocol
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
+    CampaignPage,
+    CampaignPageRequest,
     CampaignRef,
-    CampaignStatus,
-    Channel,
     SmsCampaignPerformance,
 )
 from gateway.domain.email import (
@@ -89,14 +89,9 @@ class CampaignProvider(Protocol):
         self, refs: Sequence[CampaignRef]
     ) -> list[Campaign | GatewayError | None]: ...
 
-    async def page_campaigns(
-        self,
-        tenant_id: str,
-        channel: Channel | None,
-        status: CampaignStatus | None,
-        first: int,
-        after: tuple[int, int] | None,
-    ) -> tuple[list[Campaign], bool]: ...
+    async def page_campaigns(self, page: CampaignPageRequest) -> CampaignPage: ...
+
+    async def count_campaigns(self, page: CampaignPageRequest) -> int: ...
 
     async def load_sms_counts(
         self, refs: Sequence[CampaignRef]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import strawberry
 from graphql import GraphQLError
@@ -34,13 +34,19 @@ from gateway.schema.live import Subscription
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
 from gateway.schema.pipeline import LeanPipeline
+from gateway.schema.relay import NodeQueries
 from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
 from gateway.settings import Settings
 
-__all__ = ["Limits", "build_schema", "limits_of"]
+__all__ = ["FEDERATION_VERSION", "Limits", "build_schema", "limits_of"]
+
+# The lowest federation version with what the subgraph uses (@key, @shareable): composers that
+# know only older versions (The Guild's, up to v2.9) refuse a subgraph that declares a newer one,
+# and Strawberry refuses a directive newer than the version declared.
+FEDERATION_VERSION: Final = "2.0"
 
 
 @strawberry.type(description="Messaging analytics across WhatsApp, SMS and email.")
@@ -53,6 +59,7 @@ class Query(
     EmailQueries,
     CampaignQueries,
     BillingQueries,
+    NodeQueries,
 ):
     pass
 
@@ -223,6 +230,7 @@ def build_schema(
         subscription=Subscription,
         types=[DeliveryTotals, DeliveryDay, SmsCampaignType, EmailCampaignType],
         extensions=extensions,
+        federation_version=FEDERATION_VERSION,
         **options,
     )
     # The lean pipeline knows the extensions above; introspection off and tracing add others.

@@ -11,9 +11,11 @@ import strawberry
 from gateway.auth import REPORTS_READ
 from gateway.domain.campaigns import (
     Campaign,
+    CampaignPageRequest,
     CampaignRef,
     CampaignStatus,
     Channel,
+    Position,
     SmsCampaignPerformance,
 )
 from gateway.domain.email import EngagementPeriod, EngagementRequest
@@ -23,6 +25,7 @@ from gateway.schema.args import Info, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryTotals, delivery_totals
 from gateway.schema.email import EmailCampaignReportType, EngagementPoint, engagement_point
 from gateway.schema.ids import decode_id, encode_id
+from gateway.schema.node import Node
 from gateway.timewindows import parse_timezone
 
 __all__ = ["CampaignQueries", "EmailCampaignType", "SmsCampaignType", "campaign_view"]
@@ -44,10 +47,25 @@ TYPE_NAMES = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}
 MAX_PAGE = 100
 
 
-FirstArg = Annotated[int, strawberry.argument(description=f"Page size, 1 to {MAX_PAGE}.")]
+FirstArg = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page size going forward, 1 to {MAX_PAGE}; 20 when neither first nor last."
+    ),
+]
 AfterArg = Annotated[
     str | None,
     strawberry.argument(description="The endCursor of the page before; none for the first page."),
+]
+LastArg = Annotated[
+    int | None,
+    strawberry.argument(
+        description=f"Page size going backward (the campaigns nearest `before`), 1 to {MAX_PAGE}."
+    ),
+]
+BeforeArg = Annotated[
+    str | None,
+    strawberry.argument(description="The startCursor of the page after; none for the last page."),
 ]
 ChannelArg = Annotated[
     ChannelEnum | None,  # type: ignore[valid-type]
@@ -65,7 +83,7 @@ EngagementPeriodArg = Annotated[
 
 
 @strawberry.interface(name="Campaign", description="A campaign of any channel.")
-class CampaignInterface:
+class CampaignInterface(Node):
     model: strawberry.Private[Campaign]
 
     @strawberry.field(description="Global ID of the campaign.")
@@ -167,16 +185,27 @@ class CampaignEdge:
     node: CampaignInterface = strawberry.field(description="The campaign.")
 
 
-@strawberry.type(description="Whether there is more after this page.")
+# Shareable as a whole type, so that every field it has (or gains) may also come from another
+# subgraph's PageInfo: federation composes two subgraphs' PageInfo only when both share it.
+@strawberry.federation.type(shareable=True, description="Whether there is more after this page.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="True if another page follows.")
     end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
+    has_previous_page: bool = strawberry.field(
+        description="True if campaigns come before this page (newer ones, in this list)."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
 
 
 @strawberry.type(description="A page of campaigns, newest first.")
 class CampaignConnection:
     edges: list[CampaignEdge] = strawberry.field(description="The campaigns of this page.")
     page_info: PageInfo = strawberry.field(description="Where the page ends.")
+    request: strawberry.Private[CampaignPageRequest]
+
+    @strawberry.field(description="How many campaigns the list holds under its filters.")
+    async def total_count(self, info: Info) -> int:
+        return await info.context.registry.get().count_campaigns(self.request)
 
 
 def _cursor(campaign: Campaign) -> str:
@@ -184,7 +213,7 @@ def _cursor(campaign: Campaign) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _after(cursor: str | None) -> tuple[int, int] | None:
+def _position(cursor: str | None, argument: str) -> Position | None:
     if cursor is None:
         return None
     try:
@@ -194,39 +223,61 @@ def _after(cursor: str | None) -> tuple[int, int] | None:
             raise ValueError("not a cursor")
         return at, number
     except (ValueError, UnicodeError):
-        raise BadUserInput("after is not a cursor from this list", argument="after") from None
+        problem = f"{argument} is not a cursor from this list"
+        raise BadUserInput(problem, argument=argument) from None
+
+
+def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
+    """(size, backward) from Relay's first or last."""
+    if first is not None and last is not None:
+        raise BadUserInput("ask for first or last, not both", argument="last")
+    size, argument = (last, "last") if last is not None else (first or 20, "first")
+    if first == 0 or not 1 <= size <= MAX_PAGE:
+        raise BadUserInput(f"{argument} must be between 1 and {MAX_PAGE}", argument=argument)
+    return size, last is not None
 
 
 @strawberry.type
 class CampaignQueries:
     @strawberry.field(
-        description="The tenant's campaigns, newest first, a page at a time (needs reports:read)."
+        description="The tenant's campaigns, newest first, a page at a time: `first` after a"
+        " cursor going forward, `last` before one going backward (needs reports:read)."
     )
     async def campaigns(
         self,
         info: Info,
         channel: ChannelArg = None,
         status: StatusArg = None,
-        first: FirstArg = 20,
+        first: FirstArg = None,
         after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
     ) -> CampaignConnection:
         principal = info.context.principal
         principal.require_tenant_scope(REPORTS_READ)
-        if not 1 <= first <= MAX_PAGE:
-            raise BadUserInput(f"first must be between 1 and {MAX_PAGE}", argument="first")
+        size, backward = _page_size(first, last)
         if channel is Channel.WHATSAPP:
             raise BadUserInput("WhatsApp has no campaigns here", argument="channel")
-        provider = info.context.registry.get()
-        found, more = await provider.page_campaigns(
-            principal.tenant_id, channel, status, first, _after(after)
+        request = CampaignPageRequest(
+            tenant_id=principal.tenant_id,
+            channel=channel,
+            status=status,
+            size=size,
+            backward=backward,
+            after=_position(after, "after"),
+            before=_position(before, "before"),
         )
-        for campaign in found:
+        page = await info.context.registry.get().page_campaigns(request)
+        for campaign in page.campaigns:
             info.context.loaders.campaigns.prime(campaign.ref, campaign)
-        edges = [CampaignEdge(cursor=_cursor(c), node=campaign_view(c)) for c in found]
-        return CampaignConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+        edges = [CampaignEdge(cursor=_cursor(c), node=campaign_view(c)) for c in page.campaigns]
+        where = PageInfo(
+            has_next_page=page.has_next,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=page.has_previous,
+            start_cursor=edges[0].cursor if edges else None,
         )
+        return CampaignConnection(edges=edges, page_info=where, request=request)
 
     @strawberry.field(
         description="One campaign by id; NOT_FOUND for another tenant's (needs reports:read)."

@@ -56,7 +56,7 @@ __all__ = ["LIST_SIZES", "PAGE_ARGUMENTS", "CostLimiter", "list_fields", "operat
 
 # Arguments that say how many items a field returns; their value is capped at the largest page
 # any field allows, so that an out-of-range page gets that field's own error, not this one.
-PAGE_ARGUMENTS = ("first", "limit")
+PAGE_ARGUMENTS = ("first", "last", "limit")
 MAX_PAGE = 100
 
 # How many items each list of the schema may hold, at most or as commonly asked for. A test
@@ -259,9 +259,10 @@ class _Estimate:
     ) -> float:
         if coordinate == "Query._entities":  # one entity per representation sent
             return len(self.argument(node, definition, "representations") or ())
-        for argument in PAGE_ARGUMENTS:
-            if argument in definition.args:
-                return self.page(node, definition, argument)
+        pages = [argument for argument in PAGE_ARGUMENTS if argument in definition.args]
+        if pages:  # the one given (a connection takes first or last), else the default page
+            given = [a for a in pages if self.argument(node, definition, a) is not None]
+            return max((self.page(node, definition, a) for a in given), default=DEFAULT_LIST_SIZE)
         if not _is_list(definition.type):
             return 1
         if coordinate in DAILY_LISTS and days is not None:

@@ -7,12 +7,21 @@ import binascii
 
 from gateway.errors import BadUserInput
 
-__all__ = ["decode_id", "encode_id"]
+__all__ = ["decode_id", "encode_id", "type_of_id"]
 
 
 def encode_id(type_name: str, source: str, local_id: str | int) -> str:
     raw = f"{type_name}:{source}:{local_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def type_of_id(value: str) -> str:
+    """The type a global id names; BAD_USER_INPUT for anything that is not one."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        return base64.urlsafe_b64decode(padded.encode()).decode().split(":", 2)[0]
+    except (ValueError, binascii.Error, UnicodeError):
+        raise BadUserInput(f"{value!r} is not an id", argument="id") from None
 
 
 def decode_id(value: str, type_name: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
 from gateway.schema.ids import decode_id, encode_id
+from gateway.schema.node import Node
 from gateway.timewindows import Period, parse_timezone
 
 __all__ = ["NumberQueries", "WhatsAppNumberType"]
@@ -67,7 +68,7 @@ async def load_dashboard(
 @strawberry.federation.type(
     name="WhatsAppNumber", keys=["id"], description="A WhatsApp sender number of the tenant."
 )
-class WhatsAppNumberType:
+class WhatsAppNumberType(Node):
     model: strawberry.Private[WhatsAppNumber]
 
     @classmethod

@@ -7,8 +7,6 @@ code=...`, and random answers valid for the schemas for `Prefer: dynamic=true`."
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import threading
 import time
@@ -20,11 +18,12 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
-from gateway.appkeys import REGISTRY
+from gateway.appkeys import CONFIGURATION
 from gateway.providers.native import SqliteStore, Store
 from gateway.settings import Settings
 from tests.conftest import Answer, Gateway, World, fixed_clock, serve
 from tests.live import free_port
+from tests.npm import installed
 
 HERE = Path(__file__).parent
 PLATFORMS = {"ps": "pilotstatus", "ms": "messagesender", "er": "emailreports"}
@@ -54,19 +53,7 @@ class Prism:
 
 @pytest.fixture(scope="session")
 def prism_bin() -> Path:
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        if os.environ.get("GATEWAY_REQUIRE_NODE") == "1":
-            pytest.fail("GATEWAY_REQUIRE_NODE=1 but node or npm is missing")
-        pytest.skip("needs Node.js and npm for Prism")
-    prism = HERE / "node_modules" / ".bin" / "prism"
-    if not prism.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
-            check=True,
-            timeout=600,
-        )
-    return prism
+    return installed(HERE, "Prism") / ".bin" / "prism"
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +137,7 @@ class Contract:
         app = self.gateway.server.app
         assert app is not None
         for name in names or tuple(PLATFORMS):
-            headers = app[REGISTRY].get(name).client.session.headers  # type: ignore[attr-defined]
+            headers = app[CONFIGURATION].in_use.registry.get(name).client.session.headers  # type: ignore[attr-defined]
             headers.popall("prefer", None)
             if value:
                 headers["prefer"] = value

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 from gateway.domain.campaigns import (
     Campaign,
+    CampaignPage,
+    CampaignPageRequest,
     CampaignRef,
     CampaignStatus,
     Channel,
+    Position,
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
@@ -19,6 +22,7 @@ from gateway.timewindows import TimeRange
 __all__ = [
     "campaigns_by_id",
     "campaigns_page",
+    "count_campaigns",
     "sms_campaigns_created",
     "sms_counts_by_campaign",
     "sms_performance_created",
@@ -74,32 +78,63 @@ async def campaigns_by_id(store: Store, refs: Sequence[CampaignRef]) -> list[Cam
     return answers
 
 
-async def campaigns_page(
-    store: Store,
-    tenant_id: str,
-    channel: Channel | None,
-    status: CampaignStatus | None,
-    first: int,
-    after: tuple[int, int] | None,
-) -> tuple[list[Campaign], bool]:
-    """Newest first; `after` is the (created_at, id) of the last campaign already seen."""
-    conditions: list[str] = ["tenant_id = ?"]
-    params: list[object] = [tenant_id]
-    if channel is not None:
-        conditions.append("channel = ?")
-        params.append(channel.value)
-    if status is not None:
-        conditions.append("status = ?")
-        params.append(status.value)
-    if after is not None:
-        conditions.append("(created_at, id) < (?, ?)")
-        params += [*after]
+async def campaigns_page(store: Store, page: CampaignPageRequest) -> CampaignPage:
+    """Newest first. Going forward the rows older than `after` are read newest first; going
+    backward those newer than `before` oldest first (then turned round), so either way one
+    indexed range read of size + 1 rows tells whether more lie beyond, and one probe whether
+    any lie on the cursor's side."""
+    where, params = _filters(page)
+    if page.after is not None:
+        where.append("(created_at, id) < (?, ?)")
+        params += [*page.after]
+    if page.before is not None:
+        where.append("(created_at, id) > (?, ?)")
+        params += [*page.before]
+    order = "ASC" if page.backward else "DESC"
     rows = await store.fetch_all(
-        f"SELECT * FROM campaigns WHERE {' AND '.join(conditions)} "
-        "ORDER BY created_at DESC, id DESC LIMIT ?",
-        [*params, first + 1],
+        f"SELECT * FROM campaigns WHERE {' AND '.join(where)} "
+        f"ORDER BY created_at {order}, id {order} LIMIT ?",
+        [*params, page.size + 1],
     )
-    return [campaign_from_row(row) for row in rows[:first]], len(rows) > first
+    more = len(rows) > page.size
+    found = [campaign_from_row(row) for row in rows[: page.size]]
+    if page.backward:
+        found.reverse()
+        beyond = page.before is not None and await _any(store, page, "<=", page.before)
+        return CampaignPage(campaigns=found, has_next=beyond, has_previous=more)
+    beyond = page.after is not None and await _any(store, page, ">=", page.after)
+    return CampaignPage(campaigns=found, has_next=more, has_previous=beyond)
+
+
+async def count_campaigns(store: Store, page: CampaignPageRequest) -> int:
+    """How many campaigns the list holds under the page's filters, cursors aside."""
+    where, params = _filters(page)
+    row = await store.fetch_one(
+        f"SELECT COUNT(*) AS n FROM campaigns WHERE {' AND '.join(where)}", params
+    )
+    return int(row["n"]) if row is not None else 0
+
+
+def _filters(page: CampaignPageRequest) -> tuple[list[str], list[object]]:
+    where: list[str] = ["tenant_id = ?"]
+    params: list[object] = [page.tenant_id]
+    if page.channel is not None:
+        where.append("channel = ?")
+        params.append(page.channel.value)
+    if page.status is not None:
+        where.append("status = ?")
+        params.append(page.status.value)
+    return where, params
+
+
+async def _any(store: Store, page: CampaignPageRequest, op: str, position: Position) -> bool:
+    where, params = _filters(page)
+    where.append(f"(created_at, id) {op} (?, ?)")
+    found = await store.fetch_one(
+        f"SELECT 1 AS found FROM campaigns WHERE {' AND '.join(where)} LIMIT 1",
+        [*params, *position],
+    )
+    return found is not None
 
 
 async def sms_campaigns_created(store: Store, tenant_id: str, window: TimeRange) -> list[Campaign]:

@@ -12,9 +12,9 @@ from gateway.cache import VersionedMemo
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
+    CampaignPage,
+    CampaignPageRequest,
     CampaignRef,
-    CampaignStatus,
-    Channel,
     SmsCampaignPerformance,
 )
 from gateway.domain.email import (
@@ -170,15 +170,11 @@ class NativeProvider:
     ) -> list[Campaign | GatewayError | None]:
         return list(await campaigns.campaigns_by_id(self.store, refs))
 
-    async def page_campaigns(
-        self,
-        tenant_id: str,
-        channel: Channel | None,
-        status: CampaignStatus | None,
-        first: int,
-        after: tuple[int, int] | None,
-    ) -> tuple[list[Campaign], bool]:
-        return await campaigns.campaigns_page(self.store, tenant_id, channel, status, first, after)
+    async def page_campaigns(self, page: CampaignPageRequest) -> CampaignPage:
+        return await campaigns.campaigns_page(self.store, page)
+
+    async def count_campaigns(self, page: CampaignPageRequest) -> int:
+        return await campaigns.count_campaigns(self.store, page)
 
     async def load_sms_counts(
         self, refs: Sequence[CampaignRef]

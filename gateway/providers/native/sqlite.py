@@ -137,9 +137,11 @@ class SqliteStore:
         version = int(row[0]) if row else 0
         if version == self._data_version:
             return None
-        self._data_version = version
         async with self._reader.execute("SELECT tenant_id, version FROM tenant_versions") as c:
-            return {str(row[0]): int(row[1]) for row in await c.fetchall()}
+            versions = {str(row[0]): int(row[1]) for row in await c.fetchall()}
+        # Only once read: a read that failed is tried again at the next call.
+        self._data_version = version
+        return versions
 
     async def pragma(self, name: str) -> list[tuple[object, ...]]:
         async with self._reader.execute(f"PRAGMA {name}") as cursor:

@@ -12,9 +12,9 @@ from pydantic import TypeAdapter
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
+    CampaignPage,
+    CampaignPageRequest,
     CampaignRef,
-    CampaignStatus,
-    Channel,
     SmsCampaignPerformance,
 )
 from gateway.domain.email import (
@@ -129,14 +129,10 @@ class UpstreamProvider:
     ) -> list[Campaign | GatewayError | None]:
         return list(self._none(refs, "campaigns by id"))
 
-    async def page_campaigns(
-        self,
-        tenant_id: str,
-        channel: Channel | None,
-        status: CampaignStatus | None,
-        first: int,
-        after: tuple[int, int] | None,
-    ) -> tuple[list[Campaign], bool]:
+    async def page_campaigns(self, page: CampaignPageRequest) -> CampaignPage:
+        raise self.unsupported("campaign lists")
+
+    async def count_campaigns(self, page: CampaignPageRequest) -> int:
         raise self.unsupported("campaign lists")
 
     async def load_sms_counts(

@@ -30,6 +30,7 @@ from gateway.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
 from gateway.providers.upstream.breaker import Breaker, Ticket
 from gateway.providers.upstream.statuses import map_status
 from gateway.sources import SourceConfig
+from gateway.tracing import upstream_span
 
 __all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
 
@@ -213,15 +214,17 @@ class UpstreamClient:
                 self.calls += 1
                 timeout = aiohttp.ClientTimeout(total=min(self.config.timeout_seconds, left))
                 url = self.config.base_url.rstrip("/") + call.path
-                async with self.session.get(
-                    url, params=call.params, headers=call.headers, timeout=timeout
-                ) as raw:
-                    outcome = str(raw.status)
-                    response = UpstreamResponse(
-                        raw.status,
-                        await self._read(raw),
-                        {k.lower(): v for k, v in raw.headers.items()},
-                    )
+                with upstream_span(self.name, "GET", url) as span:
+                    async with self.session.get(
+                        url, params=call.params, headers=span.headers(call.headers), timeout=timeout
+                    ) as raw:
+                        outcome = str(raw.status)
+                        span.status(raw.status)
+                        response = UpstreamResponse(
+                            raw.status,
+                            await self._read(raw),
+                            {k.lower(): v for k, v in raw.headers.items()},
+                        )
         except TimeoutError:
             outcome = "timeout"
             raise UpstreamTimeout(

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY as REGISTRY_METRICS
 
-from gateway.appkeys import REGISTRY
+from gateway.appkeys import CONFIGURATION
 from gateway.testing.fakes import FAKE_KEYS, Fault
 from tests.conftest import Answer, Gateway, World
 from tests.providers.upstream.conftest import Platforms
@@ -162,7 +162,7 @@ async def test_the_circuit_opens_and_closes_again(
     assert len(state.calls) == 12 and took < 0.5  # refused without calling
     app = upstream.server.app
     assert app is not None
-    client = app[REGISTRY].get("ms").client  # type: ignore[attr-defined]
+    client = app[CONFIGURATION].in_use.registry.get("ms").client  # type: ignore[attr-defined]
     assert client.breaker.state == "open"
     # /healthz and /metrics say so: the gateway is degraded, not down.
     health = await get_json(upstream, "/healthz")
@@ -187,6 +187,6 @@ async def test_the_circuit_opens_and_closes_again(
 async def test_sessions_close_with_the_app(world: World, upstream: Gateway) -> None:
     app = upstream.server.app
     assert app is not None
-    clients = [app[REGISTRY].get(name).client for name in ("ps", "ms", "er")]  # type: ignore[attr-defined]
+    clients = [app[CONFIGURATION].in_use.registry.get(name).client for name in ("ps", "ms", "er")]  # type: ignore[attr-defined]
     await upstream.server.close()
     assert all(client.session.closed for client in clients)

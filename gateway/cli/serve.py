@@ -1,0 +1,98 @@
+"""`gateway serve` and `gateway seed-demo`: the server, and the demo data it starts with."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from gateway.cli.common import settings_from, store_from
+from gateway.errors import NotFound
+from gateway.logs import configure_logging
+from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
+from gateway.providers.native.store import Store, redacted
+from gateway.providers.native.tenancy import Tenancy
+from gateway.serving import serve_once, supervise, worker_ready
+from gateway.settings import Settings
+from gateway.sources import load_sources
+from gateway.trusted import trusted_documents
+
+__all__ = ["ensure_demo", "seed_demo_command", "serve"]
+
+
+async def ensure_demo(store: Store) -> DemoKeys | None:
+    """Seed demo data into an empty store; fresh demo keys whenever the demo tenant exists."""
+    tenancy = Tenancy(store)
+    if await tenancy.is_empty():
+        print("empty store: seeding demo data ...", file=sys.stderr, flush=True)
+        count = await seed_demo(store, datetime.now(UTC))
+        print(f"seeded {count} demo messages", file=sys.stderr, flush=True)
+    if await tenancy.tenant_name(DEMO_TENANT) is None:
+        return None
+    return await issue_demo_keys(store)
+
+
+def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
+    lines = [
+        f"analytics-gateway on {url}/graphql (GraphiQL in a browser), charts at {url}/dashboard",
+        f"store: {redacted(settings.store)}",
+    ]
+    if keys is not None:
+        query = "{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }"
+        lines += [
+            f'demo keys for tenant "{keys.tenant_id}" (new at each start, old ones revoked):',
+            f"  number-scoped key  {keys.number_key}   ({keys.number})",
+            f"  tenant-scoped key  {keys.tenant_key}",
+            'in GraphiQL, set the header {"x-api-key": "<key>"}; or with curl:',
+            f"  curl -s {url}/graphql -H 'x-api-key: {keys.number_key}' "
+            f"-H 'content-type: application/json' -d '{json.dumps({'query': query})}'",
+        ]
+    return "\n".join(lines)
+
+
+async def serve(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    configure_logging(settings.log_level, settings.log_format, settings.access_log)
+    if args.worker:
+        await serve_once(settings, reuse_port=True, ready=worker_ready(args.ready_fd))
+        return 0
+    keys = None
+    # The store is opened (and migrated) once here, so that workers never race to migrate it.
+    async with store_from(args, create=True) as store:
+        if settings.demo:
+            keys = await ensure_demo(store)
+    load_sources(settings.sources_file)  # a bad sources file stops here, before any worker
+    trusted_documents(settings)  # and so does a bad manifest of trusted documents
+
+    def ready(url: str) -> None:
+        print(_banner(url, settings, keys), flush=True)
+
+    if settings.workers > 1:
+        return await supervise(settings, ready)
+    await serve_once(settings, ready=ready)
+    return 0
+
+
+async def seed_demo_command(args: argparse.Namespace) -> int:
+    async with store_from(args, create=True) as store:
+        keys = await ensure_demo(store)
+    if keys is None:
+        raise NotFound("the store has data but no demo tenant; use an empty --data-dir")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "tenant": keys.tenant_id,
+                    "tenantKey": keys.tenant_key,
+                    "numberKey": keys.number_key,
+                    "number": keys.number,
+                }
+            )
+        )
+    else:
+        print(
+            f"tenant-scoped key: {keys.tenant_key}\n"
+            f"number-scoped key: {keys.number_key} ({keys.number})"
+        )
+    return 0

@@ -1,0 +1,78 @@
+"""Which media type an answer to /graphql is sent in: GraphQL over HTTP's content negotiation,
+and the two streams a subscription may be sent over (server-sent events, Apollo's multipart)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+__all__ = ["Media", "MediaType", "negotiate"]
+
+
+class MediaType(enum.Enum):
+    GRAPHQL_RESPONSE = "application/graphql-response+json"
+    JSON = "application/json"
+    EVENT_STREAM = "text/event-stream"  # the graphql-sse protocol, distinct connections
+    MULTIPART = "multipart/mixed"  # Apollo's multipart subscriptions, subscriptionSpec 1.0
+
+    @property
+    def streams(self) -> bool:
+        return self in (MediaType.EVENT_STREAM, MediaType.MULTIPART)
+
+
+@dataclass(frozen=True)
+class Media:
+    """The chosen type, and whether the client named it (rather than taking any with `*/*`,
+    or sending no Accept at all): a client that names application/json is answered with the
+    spec's status codes, one that names nothing keeps the gateway's older ones."""
+
+    type: MediaType
+    named: bool = True
+
+
+LEGACY = Media(MediaType.JSON, named=False)
+
+
+def negotiate(accept: str | None) -> Media | None:
+    """The media type to answer `accept` with, or None when none it names can be served.
+    Highest q first; at equal q the more specific range wins, and graphql-response+json over
+    plain JSON; a wildcard alone means JSON, as clients from before the spec expect."""
+    if accept is None or not accept.strip():
+        return LEGACY
+    best: tuple[float, int, int] | None = None
+    chosen: Media | None = None
+    for part in accept.split(","):
+        found = _candidate(part)
+        if found is None:
+            continue
+        rank, media = found
+        if best is None or rank > best:
+            best, chosen = rank, media
+    return chosen
+
+
+def _candidate(part: str) -> tuple[tuple[float, int, int], Media] | None:
+    kind, *raw = (piece.strip() for piece in part.split(";"))
+    kind = kind.lower()
+    params = {}
+    for item in raw:
+        name, _, value = item.partition("=")
+        params[name.strip().lower()] = value.strip().strip("'\"")
+    try:
+        q = float(params.get("q", "1"))
+    except ValueError:
+        return None
+    charset = params.get("charset", "utf-8").lower()
+    if q <= 0 or charset not in ("utf-8", "utf8"):
+        return None
+    if kind == MediaType.GRAPHQL_RESPONSE.value:
+        return (q, 2, 1), Media(MediaType.GRAPHQL_RESPONSE)
+    if kind == MediaType.JSON.value:
+        return (q, 2, 0), Media(MediaType.JSON)
+    if kind == MediaType.EVENT_STREAM.value:
+        return (q, 2, 2), Media(MediaType.EVENT_STREAM)
+    if kind == MediaType.MULTIPART.value and params.get("subscriptionspec", "").startswith("1.0"):
+        return (q, 2, 2), Media(MediaType.MULTIPART)
+    if kind in ("*/*", "application/*"):
+        return (q, 1 if kind == "application/*" else 0, 0), LEGACY
+    return None
