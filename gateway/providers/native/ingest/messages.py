@@ -231,24 +231,31 @@ async def _stored(
 
 
 async def _wait(db: Transaction, table: MessageTable, waiting: list[tuple[object, ...]]) -> None:
-    if not waiting:
-        return
+    """Keep statuses of messages not known yet, each at its highest (and, for SMS, whether any
+    showed dispatch)."""
     now = int(time.time())
+    pending = table.pending
     if table.charged:
-        await db.executemany(
-            f"INSERT INTO {table.pending} (tenant_id, external_id, status, dispatched, "
-            "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE "
-            f"SET status = CASE WHEN excluded.status > {table.pending}.status "
-            f"THEN excluded.status ELSE {table.pending}.status END, "
-            f"dispatched = CASE WHEN excluded.dispatched > {table.pending}.dispatched "
-            f"THEN excluded.dispatched ELSE {table.pending}.dispatched END",
+        await bulk(
+            db,
+            f"INSERT INTO {pending} (tenant_id, external_id, status, dispatched, received_at) "
+            "SELECT c0, c1, c2, c3, c4 FROM {source} WHERE true "
+            "ON CONFLICT (tenant_id, external_id) DO UPDATE "
+            f"SET status = CASE WHEN excluded.status > {pending}.status "
+            f"THEN excluded.status ELSE {pending}.status END, "
+            f"dispatched = CASE WHEN excluded.dispatched > {pending}.dispatched "
+            f"THEN excluded.dispatched ELSE {pending}.dispatched END",
+            ("TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT"),
             [(*w, now) for w in waiting],
         )
         return
-    await db.executemany(
-        f"INSERT INTO {table.pending} (tenant_id, external_id, status, received_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
-        f"status = excluded.status WHERE excluded.status > {table.pending}.status",
+    await bulk(
+        db,
+        f"INSERT INTO {pending} (tenant_id, external_id, status, received_at) "
+        "SELECT c0, c1, c2, c3 FROM {source} WHERE true "
+        "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+        f"status = excluded.status WHERE excluded.status > {pending}.status",
+        ("TEXT", "TEXT", "BIGINT", "BIGINT"),
         [(*w[:3], now) for w in waiting],
     )
 
