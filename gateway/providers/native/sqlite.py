@@ -45,7 +45,9 @@ class SqliteTransaction:
             return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
-        await self.conn.executemany(sql, rows)
+        batch = rows if isinstance(rows, list) else list(rows)
+        if batch:  # nothing to do is no trip to the writer thread
+            await self.conn.executemany(sql, batch)
 
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         async with self.conn.execute(sql, params) as cursor:

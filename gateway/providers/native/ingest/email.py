@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from gateway.domain.events import EmailEvent
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
-from gateway.providers.native.ingest.lookup import lookup_rows, pairs
+from gateway.providers.native.ingest.lookup import bulk, pairs
 from gateway.providers.native.ingest.rollups import (
     EMAIL_BUCKETS,
     EMAIL_COUNTS,
@@ -35,7 +35,8 @@ _C = {name: EMAIL_BUCKETS.index(name) for name in EMAIL_BUCKETS.counters}
 _N = {name: EMAIL_COUNTS.index(name) for name in EMAIL_COUNTS.counters}
 _UPSERT = (
     "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, sent_at, first_open_at, "
-    "first_click_at, bounce, bounced_at, unsubscribed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "first_click_at, bounce, bounced_at, unsubscribed_at) "
+    "SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8 FROM {source} WHERE true "
     "ON CONFLICT (campaign_id, recipient) DO UPDATE SET sent_at = excluded.sent_at, "
     "first_open_at = excluded.first_open_at, first_click_at = excluded.first_click_at, "
     "bounce = excluded.bounce, bounced_at = excluded.bounced_at, "
@@ -134,16 +135,22 @@ async def _recipients(
     tenants: dict[int, str],
     deltas: Deltas,
 ) -> None:
-    stored = await lookup_rows(
-        db,
-        "SELECT recipient, sent_at, first_open_at, first_click_at, bounce, bounced_at, "
-        "unsubscribed_at FROM email_recipients WHERE campaign_id = ? AND recipient IN ({keys})",
-        batch,
-    )
+    if not batch:
+        return
+    rows_in, params = pairs(db, list(batch), ("BIGINT", "TEXT"))
+    stored = {
+        (row[0], row[1]): tuple(row[2:])
+        for row in await db.fetch_all(
+            "SELECT campaign_id, recipient, sent_at, first_open_at, first_click_at, bounce, "
+            "bounced_at, unsubscribed_at FROM email_recipients "
+            f"WHERE (campaign_id, recipient) IN ({rows_in})",
+            params,
+        )
+    }
     changed = []
     for (campaign, recipient), state in batch.items():
         row = stored.get((campaign, recipient))
-        old: State = NOTHING if row is None else tuple(row[1:])
+        old: State = NOTHING if row is None else row
         new = merge(old, state)
         if new == old:
             continue
@@ -152,25 +159,23 @@ async def _recipients(
             _count(deltas, campaign, tenant, old, -1)
         _count(deltas, campaign, tenant, new, 1)
         changed.append((campaign, recipient, tenant, *new))
-    await db.executemany(_UPSERT, changed)
+    await bulk(db, _UPSERT, ("BIGINT", "TEXT", "TEXT", *["BIGINT"] * 6), changed)
 
 
 async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], deltas: Deltas) -> None:
     """Unique clicks per link: recipients not seen clicking it before."""
     if not clicks:
         return
-    stored: set[tuple[tuple[int, str], str]] = set()
-    by_campaign: dict[int, list[tuple[str, str]]] = {}
-    for (campaign, url), recipients in clicks.items():
-        by_campaign.setdefault(campaign, []).extend((url, r) for r in recipients)
-    for campaign, wanted in by_campaign.items():
-        rows_in, params = pairs(db, wanted)
-        rows = await db.fetch_all(
-            "SELECT url, recipient FROM email_link_recipients WHERE campaign_id = ? "
-            f"AND (url, recipient) IN ({rows_in})",
-            (campaign, *params),
+    wanted = [(*link, r) for link, recipients in clicks.items() for r in recipients]
+    rows_in, params = pairs(db, wanted, ("BIGINT", "TEXT", "TEXT"))
+    stored = {
+        ((row[0], row[1]), row[2])
+        for row in await db.fetch_all(
+            "SELECT campaign_id, url, recipient FROM email_link_recipients "
+            f"WHERE (campaign_id, url, recipient) IN ({rows_in})",
+            params,
         )
-        stored.update(((campaign, row[0]), row[1]) for row in rows)
+    }
     fresh = [
         (*link, recipient)
         for link, recipients in clicks.items()
@@ -179,6 +184,10 @@ async def _links(db: Transaction, clicks: dict[tuple[int, str], set[str]], delta
     ]
     for campaign, url, _ in fresh:
         deltas.add(EMAIL_LINKS, (campaign, url), 1)
-    await db.executemany(
-        "INSERT INTO email_link_recipients (campaign_id, url, recipient) VALUES (?, ?, ?)", fresh
+    await bulk(
+        db,
+        "INSERT INTO email_link_recipients (campaign_id, url, recipient) "
+        "SELECT c0, c1, c2 FROM {source}",
+        ("BIGINT", "TEXT", "TEXT"),
+        fresh,
     )

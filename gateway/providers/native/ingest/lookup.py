@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from gateway.providers.native.store import Row, Transaction
 
-__all__ = ["lookup", "lookup_rows", "pairs"]
+__all__ = ["bulk", "lookup", "lookup_rows", "pairs"]
 
 
 async def lookup(
@@ -49,14 +49,34 @@ async def lookup_rows(
     return found
 
 
-def pairs(db: Transaction, pairs: list[tuple[str, str]]) -> tuple[str, tuple[object, ...]]:
-    """A subquery of (text, text) rows and its parameters, for `(a, b) IN (...)`."""
+def pairs(
+    db: Transaction,
+    rows: Sequence[Sequence[object]],
+    types: Sequence[str] = ("TEXT", "TEXT"),
+) -> tuple[str, tuple[object, ...]]:
+    """A subquery of `rows` (tuples of the given SQL types) and its parameters, for
+    `(a, b, ...) IN (...)`: one parameter per column on PostgreSQL, one on SQLite."""
     if db.arrays:
-        return (
-            "SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]))",
-            ([a for a, _ in pairs], [b for _, b in pairs]),
-        )
-    return (
-        "SELECT value ->> 0, value ->> 1 FROM json_each(?)",
-        (json.dumps(pairs),),
-    )
+        arrays = ", ".join(f"CAST(? AS {t}[])" for t in types)
+        return f"SELECT * FROM unnest({arrays})", tuple(list(c) for c in zip(*rows, strict=True))
+    picks = ", ".join(f"value ->> {i}" for i in range(len(types)))
+    return f"SELECT {picks} FROM json_each(?)", (json.dumps(rows),)
+
+
+async def bulk(
+    db: Transaction, sql: str, types: Sequence[str], rows: Sequence[Sequence[object]]
+) -> None:
+    """Run `sql` over a batch's rows, given as the subquery `{source}` with columns c0, c1, ...
+    of the given SQL types (TEXT, BIGINT). PostgreSQL reads the whole batch as one array per
+    column (one statement, one round trip); SQLite, in process, runs the same statement once
+    per row, which costs it less than decoding the batch from one parameter would."""
+    if not rows:
+        return
+    names = ", ".join(f"c{i}" for i in range(len(types)))
+    if db.arrays:
+        arrays = ", ".join(f"CAST(? AS {t}[])" for t in types)
+        source = f"(SELECT * FROM unnest({arrays}) AS u ({names})) AS s"
+        await db.execute(sql.format(source=source), [list(c) for c in zip(*rows, strict=True)])
+        return
+    picks = ", ".join(f"? AS c{i}" for i in range(len(types)))
+    await db.executemany(sql.format(source=f"(SELECT {picks}) AS s"), rows)

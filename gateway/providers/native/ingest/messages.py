@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.providers.native.ingest.lookup import lookup_rows, pairs
+from gateway.providers.native.ingest.lookup import bulk, lookup_rows, pairs
 from gateway.providers.native.ingest.rollups import (
     CAMPAIGN_COUNTS,
     LEDGER,
@@ -25,7 +25,7 @@ from gateway.providers.native.ingest.rollups import (
     SMS_BUCKETS,
     Deltas,
 )
-from gateway.providers.native.store import Transaction, placeholders
+from gateway.providers.native.store import Transaction
 from gateway.timewindows import BUCKET_SECONDS
 
 __all__ = [
@@ -143,13 +143,19 @@ async def apply_messages(
     columns = ("tenant_id", "external_id", "sent_at", "status", "is_test", *table.placement)
     if table.charged:
         columns += ("debited",)
-    await db.executemany(
-        f"INSERT INTO {table.table} ({', '.join(columns)}) VALUES ({placeholders(columns)})",
+    picks = ", ".join(f"c{i}" for i in range(len(columns)))
+    await bulk(
+        db,
+        f"INSERT INTO {table.table} ({', '.join(columns)}) SELECT {picks} FROM {{source}}",
+        ("TEXT", "TEXT", *["BIGINT"] * (len(columns) - 2)),
         inserts,
     )
-    await db.executemany(
-        f"UPDATE {table.table} SET status = ?{', debited = ?' if table.charged else ''} "
-        "WHERE id = ?",
+    width = 3 if table.charged else 2
+    await bulk(
+        db,
+        f"UPDATE {table.table} SET status = s.c0{', debited = s.c1' if table.charged else ''} "
+        f"FROM {{source}} WHERE {table.table}.id = s.c{width - 1}",
+        ["BIGINT"] * width,
         updates,
     )
     await _wait(db, table, waiting)
@@ -225,24 +231,31 @@ async def _stored(
 
 
 async def _wait(db: Transaction, table: MessageTable, waiting: list[tuple[object, ...]]) -> None:
-    if not waiting:
-        return
+    """Keep statuses of messages not known yet, each at its highest (and, for SMS, whether any
+    showed dispatch)."""
     now = int(time.time())
+    pending = table.pending
     if table.charged:
-        await db.executemany(
-            f"INSERT INTO {table.pending} (tenant_id, external_id, status, dispatched, "
-            "received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE "
-            f"SET status = CASE WHEN excluded.status > {table.pending}.status "
-            f"THEN excluded.status ELSE {table.pending}.status END, "
-            f"dispatched = CASE WHEN excluded.dispatched > {table.pending}.dispatched "
-            f"THEN excluded.dispatched ELSE {table.pending}.dispatched END",
+        await bulk(
+            db,
+            f"INSERT INTO {pending} (tenant_id, external_id, status, dispatched, received_at) "
+            "SELECT c0, c1, c2, c3, c4 FROM {source} WHERE true "
+            "ON CONFLICT (tenant_id, external_id) DO UPDATE "
+            f"SET status = CASE WHEN excluded.status > {pending}.status "
+            f"THEN excluded.status ELSE {pending}.status END, "
+            f"dispatched = CASE WHEN excluded.dispatched > {pending}.dispatched "
+            f"THEN excluded.dispatched ELSE {pending}.dispatched END",
+            ("TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT"),
             [(*w, now) for w in waiting],
         )
         return
-    await db.executemany(
-        f"INSERT INTO {table.pending} (tenant_id, external_id, status, received_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
-        f"status = excluded.status WHERE excluded.status > {table.pending}.status",
+    await bulk(
+        db,
+        f"INSERT INTO {pending} (tenant_id, external_id, status, received_at) "
+        "SELECT c0, c1, c2, c3 FROM {source} WHERE true "
+        "ON CONFLICT (tenant_id, external_id) DO UPDATE SET "
+        f"status = excluded.status WHERE excluded.status > {pending}.status",
+        ("TEXT", "TEXT", "BIGINT", "BIGINT"),
         [(*w[:3], now) for w in waiting],
     )
 

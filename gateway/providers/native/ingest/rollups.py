@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from gateway.providers.native.store import Transaction, placeholders
+from gateway.providers.native.ingest.lookup import bulk
+from gateway.providers.native.store import Transaction
 
 __all__ = [
     "CAMPAIGN_COUNTS",
@@ -35,12 +36,21 @@ class Rollup:
     carried: tuple[str, ...] = ()
 
     @cached_property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.carried, *self.counters)
+
+    @cached_property
+    def types(self) -> tuple[str, ...]:
+        return tuple("TEXT" if c in ("tenant_id", "url") else "BIGINT" for c in self.columns)
+
+    @cached_property
     def upsert(self) -> str:
-        columns = (*self.key, *self.carried, *self.counters)
+        """Add the rows of `{source}` (columns c0, c1, ... in `columns` order) to the table."""
+        picks = ", ".join(f"c{i}" for i in range(len(self.columns)))
         moves = ", ".join(f"{c} = {self.table}.{c} + excluded.{c}" for c in self.counters)
         return (
-            f"INSERT INTO {self.table} ({', '.join(columns)}) VALUES ({placeholders(columns)}) "
-            f"ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {moves}"
+            f"INSERT INTO {self.table} ({', '.join(self.columns)}) SELECT {picks} "
+            f"FROM {{source}} WHERE true ON CONFLICT ({', '.join(self.key)}) DO UPDATE SET {moves}"
         )
 
     def index(self, counter: str) -> int:
@@ -113,6 +123,8 @@ class Deltas:
         """One upsert per changed row, in key order (rows that net to nothing are skipped)."""
         for rollup, rows in self._rows.items():
             changed = [(*key, *values) for key, values in rows.items() if any(values)]
+            if not changed:
+                continue
             changed.sort(key=lambda row: row[: len(rollup.key)])
-            await db.executemany(rollup.upsert, changed)
+            await bulk(db, rollup.upsert, rollup.types, changed)
         self._rows.clear()
