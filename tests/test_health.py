@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from gateway.app import create_app
 from gateway.providers.native import SqliteStore
@@ -43,8 +44,11 @@ async def get(
         return response.status, await response.json()
 
 
+# A worker process as the supervisor starts it, and `gateway serve` as a user starts it without
+# demo data: both listen while they migrate.
+@pytest.mark.parametrize("command", [["serve", "--worker"], ["serve"]], ids=["worker", "serve"])
 async def test_a_serving_process_is_alive_but_not_ready_while_migrating_and_draining(
-    tmp_path: Path,
+    tmp_path: Path, command: list[str]
 ) -> None:
     path = tmp_path / "gateway.sqlite3"
     await (await SqliteStore.open(path)).close()
@@ -61,7 +65,7 @@ async def test_a_serving_process_is_alive_but_not_ready_while_migrating_and_drai
         "GATEWAY_DRAIN_SECONDS": "1",
     }
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "serve", "--worker", env=env
+        sys.executable, "-m", "gateway", *command, env=env
     )
     base, graphql = f"http://127.0.0.1:{port}", {"json": {"query": "{ __typename }"}}
     try:

@@ -57,10 +57,13 @@ async def serve(args: argparse.Namespace) -> int:
         await serve_once(settings, reuse_port=True, ready=worker_ready(args.ready_fd))
         return 0
     keys = None
-    # The store is opened (and migrated) once here, so that workers never race to migrate it.
-    async with store_from(args, create=True) as store:
-        if settings.demo:
-            keys = await ensure_demo(store)
+    if settings.demo or settings.workers > 1:
+        # The store is opened (and migrated) once here, so that workers never race to migrate
+        # it, and the demo data is there before the banner. A single process without demo data
+        # opens and migrates it itself, with its probes answering meanwhile.
+        async with store_from(args, create=True) as store:
+            if settings.demo:
+                keys = await ensure_demo(store)
     read_files(settings)  # a bad sources file or manifest stops here, before any worker
 
     def ready(url: str) -> None:
