@@ -53,6 +53,7 @@ from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthentica
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.negotiation import LEGACY, Media, MediaType, negotiate
 from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
+from gateway.reload import configuration_of
 from gateway.schema.documents import ParseLimits, parse_within
 from gateway.trusted import DocumentNotTrusted
 
@@ -427,19 +428,21 @@ def cache_key(admission: Admission, principal: Principal) -> tuple[object, ...] 
     sent the same way is the same entry, with no parsing on the way to a hit (whether the answer
     may be kept is decided when it is built), asked for in the same media type (which sets the
     answer's Content-Type and, for a request error, its status). A key's tenant, kind, number
-    and scopes never change, so its handle stands for all that it may see. Streams are never
-    kept."""
+    and scopes never change, so its handle stands for all that it may see. The configuration's
+    generation is part of it too: after a reload, a document no longer trusted, or a source
+    that moved, is never answered from before. Streams are never kept."""
     request, media = admission.request, admission.media
     if media.type.streams:
         return None
+    generation = configuration_of(request).generation
     if request.method == "GET":
         query = request.query_string
         if len(query) > MAX_KEY_BODY:
             return None
-        return (principal.tenant_id, principal.key_handle, media, "GET", query)
+        return (principal.tenant_id, principal.key_handle, generation, media, "GET", query)
     if len(admission.body) > MAX_KEY_BODY or not _json_body(request):
         return None  # too large to key, or not JSON: decode refuses it
-    return (principal.tenant_id, principal.key_handle, media, admission.body)
+    return (principal.tenant_id, principal.key_handle, generation, media, admission.body)
 
 
 def not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:

@@ -347,10 +347,16 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     redacted(store.url),
                     ", ".join(live.in_use.registry.names),
                 )
-                tasks = [asyncio.create_task(watch_store(app, store, keys))]
+                shared = None
                 if settings.redis_url:
                     shared = RedisRateLimiter.connect(app[LIMITER], settings.redis_url)
-                    await shared.ping()  # a wrong URL stops the start, not a request
+                    try:
+                        await shared.ping()  # a wrong URL stops the start, not a request
+                    except BaseException:
+                        await shared.close()
+                        raise
+                tasks = [asyncio.create_task(watch_store(app, store, keys))]
+                if shared is not None:
                     app[SHARED_LIMITER] = shared
                     app[ANONYMOUS].shared = shared.beside(anonymous, "anon")
                     app[CHANGES] = RedisChanges(shared.client)

@@ -99,14 +99,17 @@ async def serve_once(
         handle_signals=False,
         keepalive_timeout=settings.header_timeout_seconds,
     )
-    port = await _setup_listening(runner, settings, health, reuse_port)
+    # The handlers first: a signal while the store opens (the probes already answer) must not
+    # end the process by the default action. SIGTERM then stops it as soon as it is up; SIGHUP
+    # reloads nothing until there is a configuration.
+    stop = _stop_on_signals(_reloader(app))
     runners = [runner]
     try:
+        port = await _setup_listening(runner, settings, health, reuse_port)
         assert runner.server is not None
         harden(runner.server, settings.max_connections_per_address)
         site = web.TCPSite(runner, settings.host, port, reuse_port=reuse_port)
         await site.start()
-        stop = _stop_on_signals(_reloader(app))
         if settings.metrics_port is not None:
             metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
             await metrics.setup()
@@ -128,9 +131,10 @@ async def serve_once(
             log.info("draining: not ready, serving %g s more", settings.drain_seconds)
             await asyncio.sleep(settings.drain_seconds)
     finally:
-        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for running in reversed(runners):
             await running.cleanup()
+        # Only now: a SIGHUP while requests still finish must not end the process either.
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         if provider is not None:
             provider.shutdown()  # the spans still batched are exported first
 
@@ -233,6 +237,11 @@ def _forward_hangup(
 async def _run_workers(
     settings: Settings, env: dict[str, str], port: int, ready: Callable[[str], None] | None
 ) -> int:
+    # The handlers before the first worker starts: a signal while they start (or while they
+    # drain, at the end) must not end the supervisor by the default action. SIGHUP reaches the
+    # workers once they all listen (their own handlers are set by then).
+    listening: list[asyncio.subprocess.Process] = []
+    stopping = _stop_on_signals(_forward_hangup(settings, listening))
     started = [await _start_worker(env) for _ in range(settings.workers)]
     workers = [worker for worker, _ in started]
     try:
@@ -247,8 +256,7 @@ async def _run_workers(
         finally:
             for _, fd in waiting:
                 os.close(fd)
-        # The handlers before the banner: a SIGHUP sent once it shows must not end the process.
-        stopping = _stop_on_signals(_forward_hangup(settings, workers))
+        listening.extend(workers)
         if ready is not None:
             ready(_url(settings.host, port))
         stop = asyncio.ensure_future(stopping.wait())
@@ -260,9 +268,9 @@ async def _run_workers(
         stop.cancel()
         return 1 if failed else 0
     finally:
-        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         for worker in workers:
             if worker.returncode is None:
                 worker.send_signal(signal.SIGTERM)
         for worker in workers:
             await worker.wait()
+        asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

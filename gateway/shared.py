@@ -19,7 +19,7 @@ import redis.asyncio as redis
 
 from gateway.ratelimit import RateLimiter
 
-__all__ = ["CHANNEL", "RedisChanges", "RedisRateLimiter"]
+__all__ = ["CHANNEL", "RedisChanges", "RedisRateLimiter", "SharedStateError"]
 
 CHANNEL = "gateway:tenant-moved"
 
@@ -55,6 +55,10 @@ tokens = math.min(burst, tokens + (now - at) * rate)
 if tokens >= 1 then return '0' end
 return tostring((1 - tokens) / rate)
 """
+
+
+class SharedStateError(Exception):
+    """The shared state the settings name cannot be reached."""
 
 
 class RedisRateLimiter:
@@ -104,7 +108,11 @@ class RedisRateLimiter:
         return float(wait)
 
     async def ping(self) -> None:
-        await self.client.ping()  # type: ignore[misc]  # redis-py types it for both clients
+        """Whether Redis answers; SharedStateError, in one line, when it does not."""
+        try:
+            await self.client.ping()  # type: ignore[misc]  # redis-py types it for both clients
+        except (redis.RedisError, OSError) as error:
+            raise SharedStateError(f"Redis (GATEWAY_REDIS_URL) does not answer: {error}") from None
 
     async def close(self) -> None:
         await self.client.aclose()

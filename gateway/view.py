@@ -56,7 +56,7 @@ from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
 from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
-from gateway.errors import BadUserInput, GatewayError, Unauthenticated
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
 from gateway.graphiql import gateway_page, local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
@@ -242,7 +242,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         if admission.media.type.streams:
             held = admit_stream(admission)
             if isinstance(held, GatewayError):
-                status = 401 if isinstance(held, Unauthenticated) else 429
+                status = (
+                    401
+                    if isinstance(held, Unauthenticated)
+                    else 429
+                    if isinstance(held, RateLimited)
+                    else 400
+                )
                 return error_response(held, status, request)
             request[LIVE] = held
         if admission.cache_key is not None:

@@ -250,3 +250,13 @@ def test_import_that_applies_nothing_and_rejects_lines_exits_1(
     events.write_text('{"type": "contact", "tenant": "nobody", "contactId": "c"}\n')
     code, out, _ = run(capsys, "import", str(events), "--data-dir", str(tmp_path))
     assert code == 1 and json.loads(out)["rejected"] == 1
+
+
+def test_an_unreachable_redis_stops_serve_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    argv = ("serve", "--no-demo", "--data-dir", str(tmp_path), "--port", str(free_port()))
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("error: Redis (GATEWAY_REDIS_URL)")

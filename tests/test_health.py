@@ -85,6 +85,10 @@ async def test_a_serving_process_is_alive_but_not_ready_while_migrating_and_drai
             assert status == 503 and refused["errors"][0]["extensions"]["code"] == (
                 "UPSTREAM_UNAVAILABLE"
             )
+            # A SIGHUP meanwhile (a reload sent too early) is not the end of the process.
+            server.send_signal(signal.SIGHUP)
+            await asyncio.sleep(0.3)
+            assert server.returncode is None
             other.execute("COMMIT")
             while (await get(session, base + "/readyz"))[0] != 200:
                 assert time.monotonic() < deadline
@@ -95,9 +99,11 @@ async def test_a_serving_process_is_alive_but_not_ready_while_migrating_and_drai
             )
             server.send_signal(signal.SIGTERM)
             await asyncio.sleep(0.3)
-            # Draining: not ready, so the load balancer stops sending; still alive and serving.
+            # Draining: not ready, so the load balancer stops sending; still alive and serving,
+            # and a SIGHUP now ends nothing either.
             status, ready = await get(session, base + "/readyz")
             assert status == 503 and ready["status"] == "draining"
+            server.send_signal(signal.SIGHUP)
             assert (await get(session, base + "/livez"))[0] == 200
             assert (await get(session, base + "/graphql", **graphql))[0] == 200
         assert await asyncio.wait_for(server.wait(), 20) == 0

@@ -211,3 +211,12 @@ async def test_events_are_framed_with_line_feeds_alone(gateway: Gateway, world: 
     events = [event for event in sent.decode().split("\n\n") if event]
     assert events[0] == 'event: next\ndata: {"data":{"viewer":{"tenantId":"acme"}}}'
     assert events[-1] == "event: complete\ndata: "
+
+
+async def test_a_batch_asked_as_a_stream_is_a_bad_request(gateway: Gateway, world: World) -> None:
+    headers = {"x-api-key": world.keys["acme_tenant"], "accept": "text/event-stream"}
+    batch = [{"query": "{ __typename }"}, {"query": "{ __typename }"}]
+    async with gateway.session.post(gateway.url, json=batch, headers=headers) as response:
+        assert response.status == 400
+        body = await response.json()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from gateway.app import create_app
+from gateway.appkeys import CONFIGURATION
 from gateway.settings import Settings
 from gateway.trusted import ManifestError, load_manifest
 from tests.conftest import Gateway, World, fixed_clock, serve
@@ -36,15 +37,13 @@ def apollo_manifest(path: Path, *bodies: str) -> Path:
 
 
 async def trusting(world: World, manifest: Path, mode: str, **extra: Any) -> AsyncIterator[Gateway]:
+    options: dict[str, Any] = {"cache_ttl_seconds": 0, "rate_limit": 0, "anonymous_rate_limit": 0}
     settings = Settings(
         store_url=world.store.url,
         demo=False,
-        cache_ttl_seconds=0,
-        rate_limit=0,
-        anonymous_rate_limit=0,
         trusted_documents=manifest,
         trusted_documents_mode=mode,
-        **extra,
+        **(options | extra),
     )
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running
@@ -182,3 +181,21 @@ def test_the_command_checks_every_document_against_the_graph(tmp_path: Path) -> 
         and "maximum operation depth" in checked.stderr
     )
     assert "Traceback" not in checked.stderr
+
+
+async def test_a_document_taken_off_the_list_is_not_answered_from_the_cache(
+    world: World, tmp_path: Path
+) -> None:
+    manifest = apollo_manifest(tmp_path / "manifest.json", WEEK, LIVE)
+    async for gateway in trusting(world, manifest, "only", cache_ttl_seconds=30):
+        key, payload = world.keys["acme_sales"], {"query": WEEK}
+        for expected in ("miss", "hit"):
+            async with gateway.session.post(
+                gateway.url, json=payload, headers={"x-api-key": key}
+            ) as response:
+                assert response.status == 200 and response.headers["x-cache"] == expected
+        apollo_manifest(manifest, LIVE)
+        app = gateway.server.app
+        assert app is not None and await app[CONFIGURATION].reload()
+        _, body = await post(gateway, key, payload)
+        assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_IN_LIST", body

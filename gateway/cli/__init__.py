@@ -17,6 +17,7 @@ from gateway.providers.native.copy import CopyError
 from gateway.providers.native.store import StoreUrlError
 from gateway.serving import ServeError
 from gateway.settings import SettingsProblems, unknown_variables
+from gateway.shared import SharedStateError
 from gateway.sources import SourcesError
 from gateway.trusted import ManifestError
 
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except (ServeError, StoreUrlError, CopyError, ManifestError) as exc:
+    except (ServeError, StoreUrlError, CopyError, ManifestError, SharedStateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except asyncpg.PostgresError as exc:  # a wrong password, a missing database
