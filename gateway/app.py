@@ -16,6 +16,7 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
 
+from gateway.admission import MEDIA
 from gateway.appkeys import (
     ANONYMOUS,
     ASSETS,
@@ -44,6 +45,7 @@ from gateway.graphiql import ASSET_ROUTE, page_assets
 from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
+from gateway.negotiation import MediaType
 from gateway.persisted import PersistedQueries
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.store import redacted
@@ -154,6 +156,9 @@ def _too_large(request: web.Request, request_id: str) -> web.Response:
     else:
         extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
         body = {"errors": [{"message": message, "extensions": extensions}]}  # no data: refused
+        media = request.get(MEDIA)  # in the media type negotiated, as every refusal
+        if media is not None and media.type is MediaType.GRAPHQL_RESPONSE:
+            return web.json_response(body, status=413, content_type=media.type.value)
     return web.json_response(body, status=413)
 
 

@@ -12,6 +12,8 @@ from gateway.ratelimit import RateLimiter
 from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
 
 @pytest.fixture
 async def strict(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
@@ -62,6 +64,11 @@ async def test_a_body_over_the_limit_is_413_with_a_typed_error(
     )
     assert answer.status == 413 and answer.codes == ["BAD_USER_INPUT"]
     assert answer.body["errors"][0]["extensions"]["limit"] == "max_body_kib"
+    # In the media type the client negotiated, as every other refusal.
+    headers = {"x-api-key": world.keys["acme_tenant"], "accept": GRAPHQL_RESPONSE}
+    body = {"query": "{ viewer { tenantId } }", "variables": {"padding": "x" * 4000}}
+    async with strict.session.post(strict.url, json=body, headers=headers) as response:
+        assert response.status == 413 and response.content_type == GRAPHQL_RESPONSE
 
 
 async def test_introspection_can_be_turned_off(strict: Gateway, world: World) -> None:
