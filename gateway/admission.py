@@ -409,15 +409,15 @@ async def look_in_cache(admission: Admission) -> Answer:
     hit = cache.lookup(admission.cache_key)
     (CACHE_MISS if hit is None else CACHE_HIT).inc()
     if hit is not None:
-        if not_modified(request, hit.headers):
-            return web.Response(status=304, headers=hit.headers)
+        body, headers = hit.body, hit.headers
         if cache.compression and len(hit.body) >= MIN_BYTES:
             # Chosen here, before anything is decoded: the kept answer in the client's encoding.
             encoding = negotiate_encoding(request.headers.get("accept-encoding"))
             if encoding is not None:
                 body, headers = cache.encoded(hit, encoding)
-                return web.Response(body=body, headers=headers)
-        return web.Response(body=hit.body, headers=hit.headers)
+        if not_modified(request, headers):  # with the ETag the 200 would carry
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=body, headers=headers)
     admission.cache_version = cache.version(principal.tenant_id)
     return None
 

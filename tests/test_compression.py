@@ -107,8 +107,9 @@ async def test_a_compressed_answers_weak_etag_revalidates(cached: Gateway, world
     assert status == 200 and headers["Etag"].startswith('W/"')
     for tag in (headers["Etag"], headers["Etag"].removeprefix("W/")):
         revalidate = {**key, "if-none-match": tag}
-        status, _, body = await raw(cached.session, "GET", url, "br", headers=revalidate)
+        status, sent, body = await raw(cached.session, "GET", url, "br", headers=revalidate)
         assert status == 304 and body == b""
+        assert sent["Etag"] == headers["Etag"]  # the ETag the 200 would carry
 
 
 async def test_csv_exports_are_compressed(cached: Gateway, world: World) -> None:
