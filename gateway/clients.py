@@ -12,7 +12,12 @@ from gateway.errors import RateLimited
 from gateway.ratelimit import RateLimiter
 from gateway.shared import RedisRateLimiter
 
-__all__ = ["AnonymousGate", "address_bucket", "client_address"]
+__all__ = ["AnonymousGate", "address_bucket", "asks_for_socket", "client_address"]
+
+
+def asks_for_socket(request: web.Request) -> bool:
+    """Whether the request is a GET asking to become a websocket."""
+    return request.method == "GET" and request.headers.get("upgrade", "").lower() == "websocket"
 
 
 def client_address(request: web.Request, trusted_proxies: int) -> str:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from gateway.clients import asks_for_socket
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.trace import Span
@@ -77,7 +79,7 @@ def traced(handler: Handler, route: str) -> Handler:
     tracer = trace.get_tracer("gateway")
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        if request.headers.get("upgrade", "").lower() == "websocket":
+        if asks_for_socket(request):
             return await handler(request)
         parent = propagate.extract(request.headers)
         with tracer.start_as_current_span(

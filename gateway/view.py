@@ -53,7 +53,7 @@ from gateway.appkeys import (
 )
 from gateway.auth import authenticate_credential, credential_of
 from gateway.cache import CachedKeyLookup
-from gateway.clients import client_address
+from gateway.clients import asks_for_socket, client_address
 from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
@@ -223,9 +223,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         return web.Response(text=page, content_type="text/html")
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        if request.method == "GET" and (
-            request.headers.get("upgrade", "").lower() == "websocket"
-            or self.should_render_graphql_ide(self.request_adapter_class(request))
+        if asks_for_socket(request) or (
+            request.method == "GET"
+            and self.should_render_graphql_ide(self.request_adapter_class(request))
         ):
             # GraphiQL's page, or a subscription socket (its key comes in connection_init).
             page = await self._run(request)
@@ -269,9 +269,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         """Only a GET asking for an upgrade can become a socket: Strawberry's own check builds
         a WebSocketResponse for every request to find out."""
-        if request.method != "GET" or request.headers.get("upgrade", "").lower() != "websocket":
-            return False
-        return super().is_websocket_request(request)
+        return asks_for_socket(request) and super().is_websocket_request(request)
 
     def _keep(self, admission: Admission, response: web.StreamResponse) -> web.StreamResponse:
         """Keep a whole answer in the cache with the headers that tell clients how long they
