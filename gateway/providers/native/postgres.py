@@ -111,7 +111,9 @@ class PostgresStore:
         try:
             pool = await asyncpg.create_pool(
                 url,
-                min_size=1,
+                # No floor to keep: asyncpg would log a traceback for every failed attempt to
+                # restore it while the server is away; connections are made as calls need them.
+                min_size=0,
                 max_size=max_connections,
                 timeout=10,  # to connect: an unreachable server fails a request, not hangs it
                 command_timeout=60,

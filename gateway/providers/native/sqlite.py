@@ -10,8 +10,9 @@ from pathlib import Path
 
 import aiosqlite
 
+from gateway.errors import StoreUnavailable
 from gateway.providers.native.migrations import apply_migrations
-from gateway.providers.native.outages import StoreOutages
+from gateway.providers.native.outages import StoreOutages, describe, is_outage
 from gateway.providers.native.store import Row, Transaction
 
 __all__ = ["SqliteStore", "SqliteTransaction"]
@@ -92,13 +93,19 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Ingest walks the indexes of every batch's messages and rollups: a larger page cache
         # keeps them in memory (bulk import: 31,000 -> 33,600 events/s at 200,000 events).
-        writer = await _connect(path, cache_mib=64)
         try:
-            await apply_migrations(writer)
-            reader = await _connect(path)
-        except BaseException:
-            await writer.close()
-            raise
+            writer = await _connect(path, cache_mib=64)
+            try:
+                await apply_migrations(writer)
+                reader = await _connect(path)
+            except BaseException:
+                await writer.close()
+                raise
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            problem = f"the store at {path} is not answering ({describe(error)})"
+            raise StoreUnavailable(problem) from error
         return cls(path, writer, reader)
 
     async def close(self) -> None:
