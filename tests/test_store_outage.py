@@ -19,14 +19,16 @@ from multidict import CIMultiDict
 
 from gateway.__main__ import main
 from gateway.app import create_app
+from gateway.appkeys import STORE, VERSIONS
 from gateway.auth import KeyKind, default_scopes
 from gateway.providers.native import Store, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.settings import Settings
 from gateway.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import Answer, Gateway, fixed_clock, serve
+from tests.conftest import TEMPLATE, Answer, Gateway, fixed_clock, serve
 from tests.pg import create_database, postgres_server, set_running
+from tests.test_live import PROTOCOL, Socket
 
 NUMBER = "+5511900000001"
 
@@ -233,3 +235,72 @@ def test_an_import_into_a_locked_store_stops_with_one_line(
     assert not (tmp_path / "events.jsonl.rejected.jsonl").exists()
     assert main(["import", str(lines), "--database", str(path)]) == 0
     assert json.loads(capsys.readouterr().out)["applied"] == 1
+
+
+async def test_a_live_subscription_hears_the_outage_typed_and_ends(private_server: str) -> None:
+    url = await create_database(private_server)
+    store = await open_store(url)
+    tenancy = Tenancy(store)
+    await tenancy.create_tenant("acme", "Acme")
+    number = await tenancy.add_number("acme", NUMBER, "Sales")
+    scopes = default_scopes(KeyKind.NUMBER)
+    key = (await tenancy.create_key("acme", KeyKind.NUMBER, scopes, number_id=number.id)).key
+    await store.close()
+    live = {"query": "subscription { dashboard(period: DAYS_7) { totals { total } } }"}
+    async for gateway in serve(create_app(Settings(store_url=url, demo=False), clock=fixed_clock)):
+        app = gateway.server.app
+        assert app is not None
+        async with gateway.session.ws_connect(gateway.url, protocols=[PROTOCOL]) as ws:
+            socket = Socket(ws)
+            await socket.send({"type": "connection_init", "payload": {"x-api-key": key}})
+            assert (await socket.receive())["type"] == "connection_ack"
+            await socket.send({"type": "subscribe", "id": "1", "payload": live})
+            assert (await socket.receive())["payload"]["data"]["dashboard"] is not None
+
+            await asyncio.to_thread(set_running, private_server, False)
+            app[VERSIONS].invalidate("acme")  # as another replica's webhook would, via Redis
+            told = await socket.receive()
+            [error] = told["payload"]["errors"]
+            assert error["extensions"] == {
+                "code": "UPSTREAM_UNAVAILABLE",
+                "source": "native",
+                "retryAfter": 5,
+            }
+            assert await socket.receive() == {"id": "1", "type": "complete"}
+
+            # The client subscribes again once the store is back.
+            await asyncio.to_thread(set_running, private_server, True)
+            await readiness(gateway, ready=True)
+            await socket.send({"type": "subscribe", "id": "2", "payload": live})
+            again = await socket.receive()
+            assert again["id"] == "2" and again["payload"]["data"]["dashboard"] is not None
+
+
+async def test_queries_caught_by_the_store_closing_are_typed(postgres: str) -> None:
+    url = await create_database(postgres, template=TEMPLATE)
+    store = await open_store(url)
+    key, _ = await prepare(store)
+    await store.close()
+    settings = Settings(store_url=url, demo=False, cache_ttl_seconds=0, rate_limit=0)
+    query = "{ sms { overview { messages { total } } } campaigns(first: 5) { totalCount } }"
+    async for gateway in serve(create_app(settings, clock=fixed_clock)):
+        app = gateway.server.app
+        assert app is not None
+        assert (await gateway.query(key, query)).status == 200  # the key is known from now on
+        closing = asyncio.Event()
+
+        async def ask(gateway: Gateway, closing: asyncio.Event) -> list[str]:
+            codes: list[str] = []
+            after = 0
+            while after < 5:  # five answers once the store began to close
+                after += closing.is_set()
+                codes += (await gateway.query(key, query)).codes or ["ok"]
+            return codes
+
+        askers = [asyncio.create_task(ask(gateway, closing)) for _ in range(8)]
+        await asyncio.sleep(0.3)
+        closed = asyncio.create_task(app[STORE].close())  # as at shutdown, mid-request
+        closing.set()
+        codes = [code for answers in await asyncio.gather(*askers) for code in answers]
+        await closed
+        assert "UPSTREAM_UNAVAILABLE" in codes and set(codes) <= {"ok", "UPSTREAM_UNAVAILABLE"}
