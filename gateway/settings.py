@@ -205,7 +205,7 @@ class Settings(BaseSettings):
         le=100_000,
         description="PostgreSQL store: prepared statements each connection keeps. Set 0 behind"
         " PgBouncer in transaction pooling mode (whose server connections change between"
-        " transactions); costs about a tenth of the store's query rate (see the README).",
+        " transactions), at a cost in throughput measured in the README's Deployment section.",
     )
     store_watch_seconds: float = Field(
         0.1,
