@@ -264,7 +264,9 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
             if not failing and not isinstance(exc, StoreUnavailable):
                 log.warning("could not read the store's versions: %s", describe(exc))
             failing = True
-            health.store_failing(describe(exc))
+            # /readyz is public: of an outage, its kind, not the server's address in its message.
+            outage = isinstance(exc, StoreUnavailable) and exc.__cause__ is not None
+            health.store_failing(type(exc.__cause__).__name__ if outage else describe(exc))
             continue
         health.store_ok()
         failing = False
