@@ -116,8 +116,9 @@ async def export_campaigns(request: web.Request) -> web.StreamResponse:
     try:
         rows, zone = await _rows(request, principal)
     except GatewayError as error:
-        retry = error.extra.get("retryAfter")
-        headers = {"retry-after": str(retry)} if isinstance(error, StoreUnavailable) else {}
+        # An outage says when to try again, in the header where clients' retry logic looks.
+        outage = isinstance(error, StoreUnavailable)
+        headers = {"retry-after": str(error.extra["retryAfter"])} if outage else {}
         return error_response(error, _status(error), request, headers)
     chunks = _csv_chunks(rows, zone)
     first = next(chunks)

@@ -74,12 +74,16 @@ class StoreOutages:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.settle(error, counted=True)
+
+    def settle(self, error: BaseException | None, *, counted: bool) -> None:
+        """End the outage on a success; raise StoreUnavailable for an outage's error (any other
+        passes on as it is)."""
         if error is None:
             if self.since is not None:
                 self.ended()
-            return
-        if is_outage(error):
-            self.refused += 1
+        elif is_outage(error):
+            self.refused += counted
             self.failed(error)
             raise StoreUnavailable() from error
 
@@ -115,9 +119,4 @@ class _Uncounted:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if error is None:
-            if self.outages.since is not None:
-                self.outages.ended()
-        elif is_outage(error):
-            self.outages.failed(error)
-            raise StoreUnavailable() from error
+        self.outages.settle(error, counted=False)
