@@ -3,7 +3,7 @@ PgBouncer's transaction mode needs): the demo tenant's dashboards over HTTP with
 the gateway off, so that each request reaches PostgreSQL, directly with the cache (512) and
 without (0), and through PgBouncer in transaction mode without.
 
-    python -m tests.benchmarks.statement_cache             # 8 clients, 5 s per round, 3 rounds
+    python -m tests.benchmarks.statement_cache             # 8 clients, 5 s a round, 3 rounds
     python -m tests.benchmarks.statement_cache --seconds 2 --rounds 1      # quick
 
 The set-ups take turns, round after round, so machine noise falls on all of them alike.
@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
@@ -79,7 +80,7 @@ async def round_of(
         await server.close()
 
 
-async def main(clients: int, seconds: float, rounds: int) -> None:
+async def measure(clients: int, seconds: float, rounds: int) -> None:
     with ExitStack() as stack:
         server = stack.enter_context(postgres_server())
         bouncer = stack.enter_context(pgbouncer(server, pool_size=10))
@@ -103,13 +104,17 @@ async def main(clients: int, seconds: float, rounds: int) -> None:
         base = statistics.median(rates["PostgreSQL, cache 512"])
         for label, measured in rates.items():
             median = statistics.median(measured)
-            print(f"{label:34} {median:7.1f} requests/s  ({median / base:.2f} of the cache's)")
+            print(f"{label:34} requests_per_s={median:.1f} ratio_to_cache={median / base:.2f}")
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
-    options = parser.parse_args()
-    asyncio.run(main(options.clients, options.seconds, options.rounds))
+    options = parser.parse_args(argv)
+    asyncio.run(measure(options.clients, options.seconds, options.rounds))
+
+
+if __name__ == "__main__":
+    main()
