@@ -39,7 +39,7 @@ from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, Versio
 from gateway.clients import AnonymousGate
 from gateway.compression import StaticAssets
 from gateway.context import Clock, system_clock
-from gateway.errors import INTERNAL_CODE
+from gateway.errors import INTERNAL_CODE, StoreUnavailable
 from gateway.export import export_campaigns
 from gateway.graphiql import ASSET_ROUTE, page_assets
 from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
@@ -48,6 +48,7 @@ from gateway.metrics import metrics_route, record_http
 from gateway.negotiation import MediaType
 from gateway.persisted import PersistedQueries
 from gateway.providers.native import NativeProvider, Store, open_store
+from gateway.providers.native.outages import describe
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.ratelimit import RateLimiter
@@ -259,15 +260,16 @@ async def watch_store(app: web.Application, store: Store, keys: CachedKeyLookup)
         try:
             versions = await store.versions_if_changed()
         except Exception as exc:  # a busy, closing or unreachable store must not end the watch
-            if not failing:  # once per outage, not ten times a second
-                log.warning("could not read the store's versions: %s", exc)
+            # An outage is logged by the store, once; anything else here, once per run of it.
+            if not failing and not isinstance(exc, StoreUnavailable):
+                log.warning("could not read the store's versions: %s", describe(exc))
             failing = True
-            health.store_failing(f"{type(exc).__name__}: {exc}"[:200])
+            # /readyz is public: of an outage, its kind, not the server's address in its message.
+            outage = isinstance(exc, StoreUnavailable) and exc.__cause__ is not None
+            health.store_failing(type(exc.__cause__).__name__ if outage else describe(exc))
             continue
         health.store_ok()
-        if failing:
-            log.info("the store answers again")
-            failing = False
+        failing = False
         if versions is not None:
             if keys.observe(versions.get(KEYS_VERSION)):
                 await app[SOCKETS].reauthenticate(app[KEYS])
@@ -322,7 +324,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
 
     async def open_resources(app: web.Application) -> AsyncIterator[None]:
         health.phase = "migrating"
-        store = await open_store(settings.store)
+        store = await open_store(
+            settings.store, statement_cache_size=settings.store_statement_cache_size
+        )
         try:
             versions = app[VERSIONS] = TenantVersions()
             memo = (

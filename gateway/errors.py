@@ -13,6 +13,7 @@
     └── UpstreamError            UPSTREAM_ERROR             (source, upstreamStatus)
         ├── UpstreamTimeout      UPSTREAM_TIMEOUT
         └── UpstreamUnavailable  UPSTREAM_UNAVAILABLE
+            └── StoreUnavailable UPSTREAM_UNAVAILABLE       (source "native", retryAfter)
 
 Anything that is not a GatewayError reaches the client as INTERNAL_SERVER_ERROR with its message
 masked; see `gateway.schema.extensions`.
@@ -29,6 +30,7 @@ __all__ = [
     "NumberNotLinked",
     "PaymentRequired",
     "RateLimited",
+    "StoreUnavailable",
     "TenantScopeNotAllowed",
     "Unauthenticated",
     "UnsupportedBySource",
@@ -127,3 +129,15 @@ class UpstreamUnavailable(UpstreamError):
     """An upstream platform's circuit is open."""
 
     code = "UPSTREAM_UNAVAILABLE"
+
+
+class StoreUnavailable(UpstreamUnavailable):
+    """The native store does not answer: down, restarting, out of connections, or locked past
+    its timeout. Sending a webhook or an import again is safe: each event is taken once."""
+
+    # What `retryAfter` (and a webhook's Retry-After) says: a restart of the database server,
+    # or a failover, usually takes a few seconds.
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, message: str = "the store is not answering; try again shortly") -> None:
+        super().__init__(message, source="native", retryAfter=self.RETRY_AFTER_SECONDS)

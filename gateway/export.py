@@ -17,7 +17,14 @@ from gateway.auth import REPORTS_READ, Principal
 from gateway.compression import MIN_BYTES, StreamCompressor, negotiate
 from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
-from gateway.errors import BadUserInput, Forbidden, GatewayError, NotFound, Unauthenticated
+from gateway.errors import (
+    BadUserInput,
+    Forbidden,
+    GatewayError,
+    NotFound,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from gateway.timewindows import parse_range, parse_timezone
 
 __all__ = ["COLUMNS", "export_campaigns", "text_cell"]
@@ -32,7 +39,13 @@ COLUMNS = (
     "Created At",
     "Completed At",
 )
-_STATUS = {Unauthenticated: 401, Forbidden: 403, BadUserInput: 400, NotFound: 404}
+_STATUS = {
+    Unauthenticated: 401,
+    Forbidden: 403,
+    BadUserInput: 400,
+    NotFound: 404,
+    StoreUnavailable: 503,
+}
 
 
 def _status(error: GatewayError) -> int:
@@ -103,7 +116,10 @@ async def export_campaigns(request: web.Request) -> web.StreamResponse:
     try:
         rows, zone = await _rows(request, principal)
     except GatewayError as error:
-        return error_response(error, _status(error), request)
+        # An outage says when to try again, in the header where clients' retry logic looks.
+        outage = isinstance(error, StoreUnavailable)
+        headers = {"retry-after": str(error.extra["retryAfter"])} if outage else {}
+        return error_response(error, _status(error), request, headers)
     chunks = _csv_chunks(rows, zone)
     first = next(chunks)
     headers = {

@@ -19,6 +19,7 @@ from typing import Literal
 from aiohttp import web
 
 from gateway.appkeys import CONFIGURATION, STORE
+from gateway.errors import StoreUnavailable
 from gateway.providers.upstream.http import UpstreamClient
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
@@ -124,6 +125,11 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         await asyncio.wait_for(request.app[STORE].fetch_one("SELECT 1"), 3)
         store = "ok"
+    except StoreUnavailable:  # the store logs its outage once, not at every probe
+        store = "failing"
+    except TimeoutError:
+        log.warning("health check: the store did not answer within 3 s")
+        store = "failing"
     except Exception:
         log.exception("health check: the store did not answer")
         store = "failing"

@@ -199,6 +199,14 @@ class Settings(BaseSettings):
         description="redis://host:port/db shared by every replica: rate limits then hold across"
         " all of them. None: each process counts for itself.",
     )
+    store_statement_cache_size: int = Field(
+        512,
+        ge=0,
+        le=100_000,
+        description="PostgreSQL store: prepared statements each connection keeps. Set 0 behind"
+        " PgBouncer in transaction pooling mode (whose server connections change between"
+        " transactions), at a cost in throughput measured in the README's Deployment section.",
+    )
     store_watch_seconds: float = Field(
         0.1,
         gt=0,

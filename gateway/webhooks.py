@@ -16,6 +16,7 @@ from gateway.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
 from gateway.clients import client_address
 from gateway.domain.events import Event, parse_event
 from gateway.domain.platform_events import translate
+from gateway.errors import StoreUnavailable
 from gateway.metrics import WEBHOOK_EVENTS
 from gateway.providers.native.ingest.group import group_commit
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
@@ -53,7 +54,11 @@ def check_signature(
 
 
 def _refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, "code": code, **extra}, status=status)
+    # A 429 or 503 says when to try again in the header too, where senders' retry logic looks.
+    headers = {"retry-after": str(extra["retryAfter"])} if "retryAfter" in extra else None
+    return web.json_response(
+        {"error": message, "code": code, **extra}, status=status, headers=headers
+    )
 
 
 def describe(error: ValidationError) -> str:
@@ -80,7 +85,7 @@ def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[s
     return events, problems
 
 
-async def receive_webhook(request: web.Request) -> web.Response:
+async def _receive(request: web.Request) -> web.Response:
     store, settings = request.app[STORE], request.app[SETTINGS]
     # An address that keeps failing to sign is refused before its source is looked up.
     gate, address = request.app[ANONYMOUS], client_address(request, settings.trusted_proxies)
@@ -128,3 +133,12 @@ async def receive_webhook(request: web.Request) -> web.Response:
         reasons = "; ".join(f"event {i}: {why}" for i, why in result.rejected[:20])
         return _refuse(400, "BAD_USER_INPUT", reasons, accepted=result.applied)
     return web.json_response({"accepted": result.applied, "duplicates": result.duplicates})
+
+
+async def receive_webhook(request: web.Request) -> web.Response:
+    """The events, or while the store does not answer, 503 with Retry-After: nothing of the
+    body was acknowledged, and sending it again is safe (each event is taken once)."""
+    try:
+        return await _receive(request)
+    except StoreUnavailable as error:
+        return _refuse(503, error.code, error.message, retryAfter=error.extra["retryAfter"])

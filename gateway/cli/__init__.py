@@ -12,7 +12,7 @@ import asyncpg
 from gateway.cli.check import check_command
 from gateway.cli.common import Command
 from gateway.cli.parser import build_parser
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, StoreUnavailable
 from gateway.providers.native.copy import CopyError
 from gateway.providers.native.store import StoreUrlError
 from gateway.serving import ServeError
@@ -40,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:  # the store away or locked: as an OSError, try again later
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
     except GatewayError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

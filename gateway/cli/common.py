@@ -43,7 +43,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 async def store_from(args: argparse.Namespace, *, create: bool = False) -> AsyncIterator[Store]:
     """The store the options name; only serve and seed-demo may create one (an import run from
     the wrong directory must not fill a new empty store with rejections)."""
-    store = await open_store(settings_from(args).store, create=create)
+    settings = settings_from(args)
+    store = await open_store(
+        settings.store,
+        create=create,
+        statement_cache_size=settings.store_statement_cache_size,
+    )
     try:
         yield store
     finally:

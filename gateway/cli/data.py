@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from gateway.cli.common import store_from
+from gateway.cli.common import settings_from, store_from
 from gateway.errors import NotFound
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import PostgresStore, SqliteStore
@@ -86,7 +86,8 @@ async def migrate_store_command(args: argparse.Namespace) -> int:
         raise NoStoreError(str(sqlite_path(source_url)))
     source = await SqliteStore.open(sqlite_path(source_url))
     try:
-        target = await PostgresStore.open(target_url)
+        cache = settings_from(args).store_statement_cache_size  # 0 behind PgBouncer
+        target = await PostgresStore.open(target_url, statement_cache_size=cache)
         try:
             copied: dict[str, int] = {}
 

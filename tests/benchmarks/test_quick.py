@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
-from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import (
+    compression,
+    fanout,
+    http_throughput,
+    ingest,
+    memory,
+    statement_cache,
+    store_scaling,
+)
+from tests.pgbouncer import PGBOUNCER
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +89,18 @@ def test_compression_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(rf"ratio {kind}/off = \d+\.\d+ \(target <= 1\.15\)", out), out
     sizes = re.search(r"answer bytes identity=(\d+) gzip=(\d+) br=(\d+)", out)
     assert sizes is not None and int(sizes[1]) > int(sizes[2]) > int(sizes[3]), out
+
+
+def test_statement_cache_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    if PGBOUNCER is None:
+        if os.environ.get("GATEWAY_REQUIRE_POSTGRES") == "1":
+            pytest.fail("GATEWAY_REQUIRE_POSTGRES=1 but no PgBouncer (Debian's pgbouncer)")
+        pytest.skip("needs PgBouncer (Debian's pgbouncer)")
+    statement_cache.main(["--clients", "4", "--seconds", "0.3", "--rounds", "1"])
+    out = capsys.readouterr().out
+    for label in (
+        "PostgreSQL, cache 512",
+        "PostgreSQL, cache 0",
+        "PgBouncer .transaction., cache 0",
+    ):
+        assert re.search(rf"{label} +requests_per_s=\d+\.\d ratio_to_cache=\d+\.\d\d", out), out

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from functools import lru_cache
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from gateway.errors import UpstreamUnavailable
+from gateway.errors import StoreUnavailable
 from gateway.providers.native.migrations import apply_postgres_migrations
+from gateway.providers.native.outages import StoreOutages, describe, is_outage
 from gateway.providers.native.store import NoStoreError, Row, Transaction, redacted
 
-__all__ = ["PostgresStore", "PostgresTransaction", "numbered"]
+__all__ = ["STATEMENT_CACHE_SIZE", "PostgresStore", "PostgresTransaction", "numbered"]
 
 # Every write transaction takes this transaction-scoped advisory lock first: writes are applied
 # one at a time across all replicas, as SQLite applies them, so two batches can never deadlock
 # on the rollup rows they share, nor both claim one event id.
 WRITE_LOCK = 0x6761_7465  # "gate"
+
+# Prepared statements kept per connection (asyncpg's cache): queries are built with IN lists of
+# every length, so keep the ones used most. 0 behind PgBouncer in transaction mode, where a
+# statement prepared on one server connection is not there on the next transaction's.
+STATEMENT_CACHE_SIZE = 512
 
 _LITERAL_OR_MARK = re.compile(r"'(?:[^']|'')*'|\?")
 
@@ -37,28 +43,6 @@ def numbered(sql: str) -> str:
         return f"${count}"
 
     return _LITERAL_OR_MARK.sub(number, sql)
-
-
-# A server that is down, restarting, full, or gone mid-query.
-_OUTAGES = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.ConnectionDoesNotExistError,
-)
-
-
-@contextmanager
-def _outage_is_unavailable() -> Iterator[None]:
-    """The one place a database outage becomes the graph's UPSTREAM_UNAVAILABLE (the native
-    store as the source), so callers see a typed error while the pool reconnects."""
-    try:
-        yield
-    except _OUTAGES as exc:
-        raise UpstreamUnavailable("the store is not answering", source="native") from exc
 
 
 def _changed(status: str) -> int:
@@ -111,33 +95,47 @@ class PostgresStore:
     def __init__(self, url: str, pool: asyncpg.Pool) -> None:
         self.url = url
         self._pool = pool
+        self.outages = StoreOutages()
         self._versions: dict[str, int] | None = None
         self.read_count = 0
 
     @classmethod
     async def open(
-        cls, url: str, *, max_connections: int = 10, create: bool = True
+        cls,
+        url: str,
+        *,
+        max_connections: int = 10,
+        create: bool = True,
+        statement_cache_size: int = STATEMENT_CACHE_SIZE,
     ) -> PostgresStore:
-        pool = await asyncpg.create_pool(
-            url,
-            min_size=1,
-            max_size=max_connections,
-            timeout=10,  # to connect: an unreachable server fails a request, not hangs it
-            command_timeout=60,
-            # Queries are built with IN lists of every length; keep the ones used most.
-            statement_cache_size=512,
-            server_settings={"application_name": "analytics-gateway"},
-        )
         try:
-            async with pool.acquire() as conn:
-                if not create and not await conn.fetchval(
-                    "SELECT to_regclass('schema_migrations') IS NOT NULL"
-                ):
-                    raise NoStoreError(redacted(url))
-                await apply_postgres_migrations(conn)
-        except BaseException:
-            await pool.close()
-            raise
+            pool = await asyncpg.create_pool(
+                url,
+                # No floor to keep: asyncpg would log a traceback for every failed attempt to
+                # restore it while the server is away; connections are made as calls need them.
+                min_size=0,
+                max_size=max_connections,
+                timeout=10,  # to connect: an unreachable server fails a request, not hangs it
+                command_timeout=60,
+                statement_cache_size=statement_cache_size,
+                server_settings={"application_name": "analytics-gateway"},
+            )
+            try:
+                async with pool.acquire() as conn:
+                    if not create and not await conn.fetchval(
+                        "SELECT to_regclass('schema_migrations') IS NOT NULL"
+                    ):
+                        raise NoStoreError(redacted(url))
+                    await apply_postgres_migrations(conn)
+            except BaseException:
+                await pool.close()
+                raise
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            # Said to whoever started the gateway or a command, so naming the server is fine.
+            problem = f"the store at {redacted(url)} is not answering ({describe(error)})"
+            raise StoreUnavailable(problem) from error
         return cls(url, pool)
 
     async def close(self) -> None:
@@ -146,19 +144,19 @@ class PostgresStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[PostgresTransaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
-        with _outage_is_unavailable():
+        with self.outages:
             async with self._pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
                 yield PostgresTransaction(conn)
 
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         self.read_count += 1
-        with _outage_is_unavailable():
+        with self.outages:
             return list(await self._pool.fetch(numbered(sql), *params))
 
     async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         self.read_count += 1
-        with _outage_is_unavailable():
+        with self.outages:
             row: Row | None = await self._pool.fetchrow(numbered(sql), *params)
             return row
 
@@ -172,7 +170,7 @@ class PostgresStore:
     async def versions_if_changed(self) -> dict[str, int] | None:
         """The tenant versions when any moved since the last call (a few rows: one per tenant
         plus one for keys), else None."""
-        with _outage_is_unavailable():
+        with self.outages.watch:
             rows = await self._pool.fetch("SELECT tenant_id, version FROM tenant_versions")
         versions = {str(row[0]): int(row[1]) for row in rows}
         if versions == self._versions:

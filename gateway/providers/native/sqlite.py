@@ -10,10 +10,17 @@ from pathlib import Path
 
 import aiosqlite
 
+from gateway.errors import StoreUnavailable
 from gateway.providers.native.migrations import apply_migrations
+from gateway.providers.native.outages import StoreOutages, describe, is_outage
 from gateway.providers.native.store import Row, Transaction
 
 __all__ = ["SqliteStore", "SqliteTransaction"]
+
+
+# How long a statement waits for another process's write lock before the store counts as
+# unavailable (StoreUnavailable: a webhook answers 503, an import stops with an error).
+BUSY_TIMEOUT_MS = 10_000
 
 
 async def _connect(path: Path, cache_mib: int = 2) -> aiosqlite.Connection:
@@ -22,7 +29,7 @@ async def _connect(path: Path, cache_mib: int = 2) -> aiosqlite.Connection:
     conn.row_factory = aiosqlite.Row
     # The timeout first: switching a new file to WAL takes a lock that another process opening
     # the same file at the same moment may hold.
-    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute("PRAGMA foreign_keys = ON")
     # In WAL mode NORMAL loses no committed transaction on a process crash; only a power
@@ -78,6 +85,7 @@ class SqliteStore:
         self._write_lock = asyncio.Lock()
         self._data_version: int | None = None
         self.read_count = 0
+        self.outages = StoreOutages()
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -85,13 +93,19 @@ class SqliteStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Ingest walks the indexes of every batch's messages and rollups: a larger page cache
         # keeps them in memory (bulk import: 31,000 -> 33,600 events/s at 200,000 events).
-        writer = await _connect(path, cache_mib=64)
         try:
-            await apply_migrations(writer)
-            reader = await _connect(path)
-        except BaseException:
-            await writer.close()
-            raise
+            writer = await _connect(path, cache_mib=64)
+            try:
+                await apply_migrations(writer)
+                reader = await _connect(path)
+            except BaseException:
+                await writer.close()
+                raise
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            problem = f"the store at {path} is not answering ({describe(error)})"
+            raise StoreUnavailable(problem) from error
         return cls(path, writer, reader)
 
     async def close(self) -> None:
@@ -101,25 +115,28 @@ class SqliteStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqliteTransaction]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield SqliteTransaction(self._writer)
-            except BaseException:
-                await self._writer.rollback()
-                raise
-            await self._writer.commit()
+        with self.outages:
+            async with self._write_lock:
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTransaction(self._writer)
+                except BaseException:
+                    await self._writer.rollback()
+                    raise
+                await self._writer.commit()
 
     async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         self.read_count += 1
-        async with self._reader.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        with self.outages:
+            async with self._reader.execute(sql, params) as cursor:
+                return list(await cursor.fetchall())
 
     async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         self.read_count += 1
-        async with self._reader.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        with self.outages:
+            async with self._reader.execute(sql, params) as cursor:
+                row: Row | None = await cursor.fetchone()
+                return row
 
     async def bump_versions(self, db: Transaction, tenant_ids: Iterable[str]) -> None:
         """Mark tenants' data as changed, inside the caller's write transaction."""
@@ -132,13 +149,14 @@ class SqliteStore:
     async def versions_if_changed(self) -> dict[str, int] | None:
         """The tenant versions, when anything was committed since the last call; else None.
         (PRAGMA data_version moves when another connection, in any process, commits.)"""
-        async with self._reader.execute("PRAGMA data_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row else 0
-        if version == self._data_version:
-            return None
-        async with self._reader.execute("SELECT tenant_id, version FROM tenant_versions") as c:
-            versions = {str(row[0]): int(row[1]) for row in await c.fetchall()}
+        with self.outages.watch:
+            async with self._reader.execute("PRAGMA data_version") as cursor:
+                row = await cursor.fetchone()
+            version = int(row[0]) if row else 0
+            if version == self._data_version:
+                return None
+            async with self._reader.execute("SELECT tenant_id, version FROM tenant_versions") as c:
+                versions = {str(row[0]): int(row[1]) for row in await c.fetchall()}
         # Only once read: a read that failed is tried again at the next call.
         self._data_version = version
         return versions

@@ -8,9 +8,12 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import asyncpg
+
+if TYPE_CHECKING:
+    from gateway.providers.native.outages import StoreOutages
 
 __all__ = [
     "NoStoreError",
@@ -57,6 +60,8 @@ class Store(Protocol):
     # The errors by which the database refuses a statement (a constraint, a trigger's check).
     refusals: tuple[type[Exception], ...]
     read_count: int
+    # Maps its calls' outages to StoreUnavailable and logs each outage once.
+    outages: StoreOutages
 
     def write(self) -> AbstractAsyncContextManager[Transaction]: ...
 
@@ -113,9 +118,13 @@ class NoStoreError(StoreUrlError):
         )
 
 
-async def open_store(url: str | Path, *, create: bool = True) -> Store:
+async def open_store(
+    url: str | Path, *, create: bool = True, statement_cache_size: int | None = None
+) -> Store:
     """Open (migrating as needed) the store a URL names; with create=False one that does not
-    exist yet (no SQLite file, a PostgreSQL database never migrated) is NoStoreError."""
+    exist yet (no SQLite file, a PostgreSQL database never migrated) is NoStoreError.
+    `statement_cache_size` is PostgreSQL's prepared statements per connection (None: the
+    default; 0 behind PgBouncer in transaction mode)."""
     from gateway.providers.native.postgres import PostgresStore
     from gateway.providers.native.sqlite import SqliteStore
 
@@ -125,7 +134,9 @@ async def open_store(url: str | Path, *, create: bool = True) -> Store:
         if not create and not path.is_file():
             raise NoStoreError(str(path))
         return await SqliteStore.open(path)
-    return await PostgresStore.open(url, create=create)
+    if statement_cache_size is None:
+        return await PostgresStore.open(url, create=create)
+    return await PostgresStore.open(url, create=create, statement_cache_size=statement_cache_size)
 
 
 def row_id(text: str) -> int | None:
