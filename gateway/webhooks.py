@@ -156,6 +156,7 @@ async def receive_webhook(request: web.Request) -> web.Response:
     if CHANGES in request.app:  # and the other replicas' at once, through Redis
         await request.app[CHANGES].publish(source.tenant_id)
     if result.rejected:
+        WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(result.rejected))
         stored = [(i, result.codes.get(i, "BAD_USER_INPUT"), why) for i, why in result.rejected]
         return _refuse_events(stored, accepted=result.applied)
     return web.json_response({"accepted": result.applied, "duplicates": result.duplicates})

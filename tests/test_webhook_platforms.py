@@ -107,6 +107,24 @@ async def test_each_platform_refuses_the_others_events(
     assert await world.store.fetch_all("SELECT * FROM ingested_events") == []
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": ["billing.credits"]},
+        {"type": {"a": 1}},
+        {"type": "teleport"},
+        {"type": "campaign", "channel": ["sms"]},
+    ],
+)
+async def test_a_type_no_area_knows_is_a_plain_refusal(
+    gateway: Gateway, world: World, event: dict[str, Any]
+) -> None:
+    source = await WebhookSources(world.store).create("acme", "pilotstatus")
+    status, body = await post(gateway, source, event)
+    assert status == 400 and body["code"] == "BAD_USER_INPUT"
+    assert body["events"][0]["code"] in ("BAD_USER_INPUT", "EVENT_NOT_FOR_SOURCE"), body
+
+
 async def test_a_gateway_source_takes_every_area(gateway: Gateway, world: World) -> None:
     own = await WebhookSources(world.store).create("acme", "gateway")
     status, body = await post(
