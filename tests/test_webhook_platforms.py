@@ -4,13 +4,17 @@ http(s), neither as it enters nor as it is served."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.providers.native import migrations, open_store
+from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Gateway, World, ingest
+from tests.pg import create_database, drop_database
 
 ACCOUNT = {
     "type": "billing.account",
@@ -231,3 +235,43 @@ async def test_a_stored_javascript_link_is_never_served(gateway: Gateway, world:
     )
     report = answer.data["campaigns"]["edges"][0]["node"]["report"]
     assert report["linkActivity"] == [{"url": "https://shop.example/a", "clicks": 1}]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_sources_of_an_older_store_keep_registering_numbers(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    everything = migrations.available_migrations
+    monkeypatch.setattr(
+        migrations,
+        "available_migrations",
+        lambda dialect="sqlite": [m for m in everything(dialect) if m[0] <= 5],
+    )
+    if backend == "sqlite":
+        url = str(tmp_path / "old.sqlite3")
+    else:
+        server = request.getfixturevalue("postgres")
+        url = await create_database(server)
+        request.addfinalizer(lambda: drop_database(server, url.rsplit("/", 1)[1]))
+    old = await open_store(url)
+    await Tenancy(old).create_tenant("acme", "Acme")
+    async with old.write() as db:
+        await db.execute(
+            "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at) "
+            "VALUES ('old', 'acme', 'pilotstatus', 'whsec_x', 0)"
+        )
+    await old.close()
+    monkeypatch.setattr(migrations, "available_migrations", everything)
+    store = await open_store(url)
+    try:
+        sources = WebhookSources(store)
+        assert await sources.find("old") == WebhookSource(
+            "old", "acme", "pilotstatus", "whsec_x", register_numbers=True
+        )
+        made = await sources.create("acme", "gateway", "own", register_numbers=False)
+        assert await sources.find("own") == made and not made.register_numbers
+    finally:
+        await store.close()
