@@ -215,3 +215,29 @@ def test_the_import_command_takes_the_bound_and_the_switch(
     assert (report["applied"], report["rejected"]) == (2, 1)
     rejected = Path(report["rejectedTo"]).read_text().splitlines()
     assert [json.loads(r)["code"] for r in rejected] == ["TOO_MANY_NUMBERS"]
+
+
+def test_webhooks_create_takes_the_switch(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["webhooks", "create", "--tenant", "acme", "--data-dir", str(data_dir)]
+    assert main([*base, "--platform", "pilotstatus", "--no-register-numbers"]) == 0
+    quiet = json.loads(capsys.readouterr().out)
+    assert main([*base, "--platform", "gateway"]) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert (quiet["registerNumbers"], own["registerNumbers"], own["platform"]) == (
+        False,
+        True,
+        "gateway",
+    )
+
+    async def stored() -> list[bool]:
+        store = await SqliteStore.open(data_dir / "gateway.sqlite3")
+        try:
+            sources = WebhookSources(store)
+            found = [await sources.find(quiet["name"]), await sources.find(own["name"])]
+            return [source is not None and source.register_numbers for source in found]
+        finally:
+            await store.close()
+
+    assert asyncio.run(stored()) == [False, True]
