@@ -66,11 +66,8 @@ def describe(error: ValidationError) -> str:
 
 def refusal_code(error: ValidationError) -> str:
     """An event's refusal code: its own for a link that is not http(s), else BAD_USER_INPUT."""
-    return (
-        "URL_NOT_HTTP"
-        if any(e["type"] == URL_NOT_HTTP for e in error.errors())
-        else ("BAD_USER_INPUT")
-    )
+    links = any(e["type"] == URL_NOT_HTTP for e in error.errors())
+    return "URL_NOT_HTTP" if links else "BAD_USER_INPUT"
 
 
 # (event index, code, reason): each refused event with its own code.
