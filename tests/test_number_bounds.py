@@ -14,9 +14,10 @@ import pytest
 
 from gateway.__main__ import main
 from gateway.app import create_app
+from gateway.domain.events import Event, parse_event
 from gateway.importer import import_lines
-from gateway.providers.native import SqliteStore
-from gateway.providers.native.ingest import NumberRule
+from gateway.providers.native import SqliteStore, open_store
+from gateway.providers.native.ingest import NumberRule, apply_events
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
@@ -241,3 +242,33 @@ def test_webhooks_create_takes_the_switch(
             await store.close()
 
     assert asyncio.run(stored()) == [False, True]
+
+
+async def test_two_replicas_registering_at_once_stop_at_the_bound(world: World) -> None:
+    """Two processes' stores (two pools on PostgreSQL), twenty concurrent batches of one new
+    number each: exactly the bound is reached, however the transactions interleave."""
+    other = await open_store(world.store.url)
+    rule = NumberRule(True, 7)  # acme holds 2: five more
+
+    def one(i: int) -> list[Event]:
+        return [
+            parse_event(
+                {
+                    "type": "whatsapp.message",
+                    "tenant": "acme",
+                    "number": f"+{i}",
+                    "messageId": f"r{i}",
+                    "sentAt": "2026-11-21T10:00:00Z",
+                }
+            )
+        ]
+
+    try:
+        results = await asyncio.gather(
+            *(apply_events((world.store, other)[i % 2], one(i), rule) for i in range(20))
+        )
+    finally:
+        await other.close()
+    assert sum(r.applied for r in results) == 5
+    assert sorted(c for r in results for c in r.codes.values()) == ["TOO_MANY_NUMBERS"] * 15
+    assert len(await phones(world.store)) == 7

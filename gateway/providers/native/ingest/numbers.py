@@ -100,11 +100,7 @@ async def refuse_numbers(
 
 
 async def _count(db: Transaction, tenant: str) -> int:
-    if db.arrays:
-        # PostgreSQL: two replicas registering numbers for one tenant take turns here, so that
-        # both cannot count the same last free place (SQLite writes one at a time anyway). Not
-        # FOR UPDATE: that would also wait for, and deadlock with, rows that merely reference
-        # the tenant; taken in tenant order, these locks cannot deadlock with each other.
-        await db.fetch_one("SELECT 1 FROM tenants WHERE id = ? FOR NO KEY UPDATE", (tenant,))
+    # Exact however many processes ingest: the store lets one write transaction run at a time
+    # (SQLite's single writer, PostgreSQL's write lock), and this one counts inside its own.
     row = await db.fetch_one("SELECT count(*) FROM numbers WHERE tenant_id = ?", (tenant,))
     return 0 if row is None else int(row[0])
