@@ -3,12 +3,14 @@ http(s), neither as it enters nor as it is served."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.importer import import_lines
 from gateway.providers.native import migrations, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
@@ -275,3 +277,14 @@ async def test_sources_of_an_older_store_keep_registering_numbers(
         assert await sources.find("own") == made and not made.register_numbers
     finally:
         await store.close()
+
+
+async def test_import_refuses_the_same_links(world: World) -> None:
+    account = {**ACCOUNT, "tenant": "acme", "portalUrls": {"customer_portal": XSS}}
+    rejects = io.StringIO()
+    summary = await import_lines(world.store, [json.dumps(account)], rejects)
+    assert (summary.applied, summary.rejected) == (0, 1)
+    refused = json.loads(rejects.getvalue())
+    assert refused["code"] == "URL_NOT_HTTP"
+    assert refused["reason"].startswith("billing.account.portalUrls.customer_portal")
+    assert await world.store.fetch_all("SELECT * FROM billing_accounts") == []
