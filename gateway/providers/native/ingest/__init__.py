@@ -41,13 +41,20 @@ from gateway.providers.native.ingest.messages import (
     StatusRow,
     apply_messages,
 )
-from gateway.providers.native.ingest.numbers import REGISTER, NumberRule, Refused, refuse_numbers
+from gateway.providers.native.ingest.numbers import (
+    REGISTER,
+    NumberRule,
+    Refused,
+    refuse_numbers,
+)
 from gateway.providers.native.ingest.rollups import Deltas
 from gateway.providers.native.store import Store, Transaction, placeholders
 
 __all__ = ["IngestResult", "NumberRule", "apply_events", "record_messages", "record_statuses"]
 
 log = logging.getLogger("gateway.ingest")
+
+KnownNumbers = dict[tuple[str, str], int]
 
 
 @dataclass
@@ -82,9 +89,9 @@ async def apply_events(
             result.refuse(index, f"unknown tenant {event.tenant!r}")
     try:
         async with store.write() as db:
-            admitted, refused = await _admit(db, good, rule)
+            admitted, refused, known = await _admit(db, good, rule)
             fresh = await _claim(db, [e for _, e in admitted])
-            await _apply(db, fresh)
+            await _apply(db, fresh, known)
             await store.bump_versions(db, (e.tenant for e in fresh))
         result.applied, result.duplicates = len(fresh), len(admitted) - len(fresh)
         for index, (code, reason) in refused.items():
@@ -94,9 +101,9 @@ async def apply_events(
         for index, event in good:
             try:
                 async with store.write() as db:
-                    admitted, refused = await _admit(db, [(index, event)], rule)
+                    admitted, refused, known = await _admit(db, [(index, event)], rule)
                     fresh = await _claim(db, [e for _, e in admitted])
-                    await _apply(db, fresh)
+                    await _apply(db, fresh, known)
                     await store.bump_versions(db, (e.tenant for e in fresh))
                 result.applied += len(fresh)
                 result.duplicates += len(admitted) - len(fresh)
@@ -110,11 +117,13 @@ async def apply_events(
 
 async def _admit(
     db: Transaction, indexed: Sequence[tuple[int, Event]], rule: NumberRule
-) -> tuple[list[tuple[int, Event]], Refused]:
-    """The events the number rule lets through, and the others by their (batch) index."""
-    refused = (await refuse_numbers(db, [([e for _, e in indexed], rule)]))[0]
+) -> tuple[list[tuple[int, Event]], Refused, KnownNumbers]:
+    """The events the number rule lets through, the others by their (batch) index, and the
+    ids of the numbers already known."""
+    check = await refuse_numbers(db, [([e for _, e in indexed], rule)])
+    refused = check.refused[0]
     admitted = [pair for at, pair in enumerate(indexed) if at not in refused]
-    return admitted, {indexed[at][0]: why for at, why in refused.items()}
+    return admitted, {indexed[at][0]: why for at, why in refused.items()}, check.known
 
 
 async def _known_tenants(store: Store, wanted: set[str]) -> set[str]:
@@ -143,7 +152,9 @@ async def _claim(db: Transaction, events: Sequence[Event]) -> list[Event]:
     return sorted((keyed[key] for key in fresh_keys), key=lambda e: order[id(e)])
 
 
-async def _apply(db: Transaction, events: Sequence[Event]) -> None:
+async def _apply(
+    db: Transaction, events: Sequence[Event], known: KnownNumbers | None = None
+) -> None:
     by_type: dict[type, list[Event]] = defaultdict(list)
     for event in events:
         by_type[type(event)].append(event)
@@ -158,7 +169,7 @@ async def _apply(db: Transaction, events: Sequence[Event]) -> None:
     await apply_contacts(db, of(ContactEvent), deltas)  # type: ignore[arg-type]
     await apply_billing_accounts(db, of(BillingAccountEvent))  # type: ignore[arg-type]
     apply_credits(of(CreditsEvent), deltas)  # type: ignore[arg-type]
-    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent), deltas)  # type: ignore[arg-type]
+    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent), deltas, known)  # type: ignore[arg-type]
     await _sms(db, of(SmsMessageEvent), of(SmsStatusEvent), deltas)  # type: ignore[arg-type]
     await apply_email_events(db, of(EmailEvent), deltas)  # type: ignore[arg-type]
     await deltas.write(db)
@@ -169,6 +180,7 @@ async def _whatsapp(
     messages: Sequence[WhatsAppMessageEvent],
     statuses: Sequence[WhatsAppStatusEvent],
     deltas: Deltas,
+    known: KnownNumbers | None,
 ) -> None:
     # A status event that names its number and send time stands for the message itself.
     standalone = [s for s in statuses if s.number is not None and s.sent_at is not None]
@@ -176,6 +188,7 @@ async def _whatsapp(
         db,
         {(m.tenant, m.number) for m in messages}
         | {(s.tenant, s.number) for s in standalone if s.number},
+        known,
     )
     rows = [
         MessageRow(

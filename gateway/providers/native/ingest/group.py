@@ -79,16 +79,17 @@ class GroupCommit:
                     result.refuse(i, f"unknown tenant {e.tenant!r}")
         try:
             async with store.write() as db:
-                refused = await refuse_numbers(
+                check = await refuse_numbers(
                     db,
                     [([e for _, e in g], rule) for g, (_, rule) in zip(good, batches, strict=True)],
                 )
+                refused = check.refused
                 admitted = [
                     [pair for at, pair in enumerate(g) if at not in out]
                     for g, out in zip(good, refused, strict=True)
                 ]
                 fresh = await _claim(db, [e for batch in admitted for _, e in batch])
-                await _apply(db, fresh)
+                await _apply(db, fresh, check.known)
                 await store.bump_versions(db, (e.tenant for e in fresh))
         except store.refusals:
             # One batch holds what the store refuses: each on its own, as if alone.

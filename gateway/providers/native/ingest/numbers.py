@@ -15,6 +15,7 @@ __all__ = [
     "REGISTER",
     "TOO_MANY_NUMBERS",
     "UNKNOWN_NUMBER",
+    "NumberCheck",
     "NumberRule",
     "Refused",
     "refuse_numbers",
@@ -40,6 +41,17 @@ class NumberRule:
 # Unknown numbers registered up to the default bound: ingest's rule unless told otherwise.
 REGISTER = NumberRule()
 
+NumberKey = tuple[str, str]  # (tenant, phone number)
+
+
+@dataclass
+class NumberCheck:
+    """Per batch, the events refused for their number; and the ids of the named numbers the
+    tenants have already, which the batch's messages then need not look up again."""
+
+    refused: list[Refused]
+    known: dict[NumberKey, int]
+
 
 def named_number(event: Event) -> str | None:
     """The number an event would register: a message's, or a status standing for one."""
@@ -52,11 +64,11 @@ def named_number(event: Event) -> str | None:
 
 async def refuse_numbers(
     db: Transaction, batches: Sequence[tuple[Sequence[Event], NumberRule]]
-) -> list[Refused]:
+) -> NumberCheck:
     """For each batch, its events refused for the number they would register. Costs one
     lookup of the named numbers per tenant, and one count per tenant that meets a new one:
     never a query per event. Batches are judged in order, as if committed one after another."""
-    refused: list[Refused] = [{} for _ in batches]
+    check = NumberCheck([{} for _ in batches], {})
     named = {
         (event.tenant, number)
         for events, _ in batches
@@ -64,18 +76,18 @@ async def refuse_numbers(
         if (number := named_number(event)) is not None
     }
     if not named:
-        return refused
-    known = await lookup(
+        return check
+    check.known = await lookup(
         db,
-        "SELECT phone_number, 1 FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
+        "SELECT phone_number, id FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
         named,
     )
-    new = named - known.keys()
+    new = named - check.known.keys()
     if not new:
-        return refused
+        return check
     counts = {tenant: await _count(db, tenant) for tenant in sorted({t for t, _ in new})}
-    admitted: set[tuple[str, str]] = set()
-    for (events, rule), out in zip(batches, refused, strict=True):
+    admitted: set[NumberKey] = set()
+    for (events, rule), out in zip(batches, check.refused, strict=True):
         for index, event in enumerate(events):
             number = named_number(event)
             key = (event.tenant, number or "")
@@ -96,7 +108,7 @@ async def refuse_numbers(
             else:
                 admitted.add(key)
                 counts[event.tenant] += 1
-    return refused
+    return check
 
 
 async def _count(db: Transaction, tenant: str) -> int:
