@@ -78,7 +78,8 @@ async def import_lines(
     rule: NumberRule = REGISTER,
 ) -> ImportSummary:
     """Apply every valid line; each rejected line goes to `rejects` with its number and reason
-    (and its code, where it has its own: a number `rule` does not let it register).
+    (and its code where it has its own: a URL that is not http(s), a number `rule` does not let
+    it register).
     While one batch is written (SQLite works in its own thread), the next is parsed; batches
     commit in order, each before the summary counts it. Lines may be bytes, each decoded on its
     own; `summary` is filled as it goes, so a caller has it even if the store fails midway."""
@@ -139,8 +140,10 @@ async def _import(
                 batch.append(_parse(text))
                 numbers.append(number)
                 texts.append(text[:2000])
+            except LineRefused as error:
+                reject(number, text[:2000], str(error), error.code)
             except ValueError as error:
-                reject(number, text[:2000], str(error), getattr(error, "code", None))
+                reject(number, text[:2000], str(error))
         if number % 256 == 0:
             await asyncio.sleep(0)  # let the batch being written reach its next statement
         if len(batch) >= BATCH:
