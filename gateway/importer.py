@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from gateway.domain.events import Event, parse_event_json
 from gateway.providers.native.ingest import apply_events
+from gateway.providers.native.ingest.numbers import REGISTER, NumberRule
 from gateway.providers.native.store import Store
-from gateway.webhooks import describe
+from gateway.webhooks import describe, refusal_code
 
 __all__ = ["ImportSummary", "import_lines"]
 
@@ -37,6 +38,14 @@ class ImportSummary:
         return self.lines / self.seconds if self.seconds else 0.0
 
 
+class LineRefused(ValueError):
+    """A line's event is invalid; `code` is its refusal's own code (URL_NOT_HTTP), if any."""
+
+    def __init__(self, reason: str, code: str | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
 def _parse(line: str | bytes) -> Event:
     try:
         return parse_event_json(line)
@@ -44,7 +53,8 @@ def _parse(line: str | bytes) -> Event:
         first = error.errors()[0]
         if first["type"] == "json_invalid":
             raise ValueError(f"not JSON: {first['msg']}") from None
-        raise ValueError(describe(error)) from None
+        code = refusal_code(error)
+        raise LineRefused(describe(error), None if code == "BAD_USER_INPUT" else code) from None
 
 
 def _text(line: str | bytes) -> str:
@@ -65,8 +75,11 @@ async def import_lines(
     rejects: IO[str],
     progress: Callable[[ImportSummary], None] | None = None,
     summary: ImportSummary | None = None,
+    rule: NumberRule = REGISTER,
 ) -> ImportSummary:
-    """Apply every valid line; each rejected line goes to `rejects` with its number and reason.
+    """Apply every valid line; each rejected line goes to `rejects` with its number and reason
+    (and its code where it has its own: a URL that is not http(s), a number `rule` does not let
+    it register).
     While one batch is written (SQLite works in its own thread), the next is parsed; batches
     commit in order, each before the summary counts it. Lines may be bytes, each decoded on its
     own; `summary` is filled as it goes, so a caller has it even if the store fails midway."""
@@ -77,7 +90,7 @@ async def import_lines(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return await _import(store, lines, rejects, progress, summary)
+        return await _import(store, lines, rejects, progress, summary, rule)
     finally:
         if collecting:
             gc.enable()
@@ -89,6 +102,7 @@ async def _import(
     rejects: IO[str],
     progress: Callable[[ImportSummary], None] | None,
     summary: ImportSummary,
+    rule: NumberRule,
 ) -> ImportSummary:
     started = time.perf_counter()
     batch: list[Event] = []
@@ -96,18 +110,19 @@ async def _import(
     texts: list[str] = []
     writing: asyncio.Future[None] | None = None
 
-    def reject(number: int, line: str, reason: str) -> None:
+    def reject(number: int, line: str, reason: str, code: str | None = None) -> None:
         summary.rejected += 1
-        kind = reason.split(":")[0]
+        kind = code or reason.split(":")[0]
         summary.reasons[kind] = summary.reasons.get(kind, 0) + 1
-        rejects.write(json.dumps({"line": number, "reason": reason, "text": line}) + "\n")
+        refusal = {"line": number, "reason": reason, "text": line}
+        rejects.write(json.dumps(refusal if code is None else {**refusal, "code": code}) + "\n")
 
     async def write(events: list[Event], lines: list[int], raw: list[str]) -> None:
-        result = await apply_events(store, events)
+        result = await apply_events(store, events, rule)
         summary.applied += result.applied
         summary.duplicates += result.duplicates
         for index, reason in result.rejected:
-            reject(lines[index], raw[index], reason)
+            reject(lines[index], raw[index], reason, result.codes.get(index))
         summary.seconds = time.perf_counter() - started
         if progress is not None:
             progress(summary)
@@ -125,6 +140,8 @@ async def _import(
                 batch.append(_parse(text))
                 numbers.append(number)
                 texts.append(text[:2000])
+            except LineRefused as error:
+                reject(number, text[:2000], str(error), error.code)
             except ValueError as error:
                 reject(number, text[:2000], str(error))
         if number % 256 == 0:

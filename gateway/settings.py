@@ -116,6 +116,12 @@ class Settings(BaseSettings):
     webhook_tolerance_seconds: float = Field(
         300.0, gt=0, description="How far a webhook signature's time may be from now."
     )
+    max_numbers_per_tenant: int = Field(
+        10_000,
+        ge=0,
+        description="Numbers a tenant may reach by webhooks and import registering the unknown"
+        " numbers their events name; an event past it is refused (TOO_MANY_NUMBERS).",
+    )
     rate_limit: float = Field(
         50.0, ge=0, description="Requests a second per API key after a burst; 0: no limit."
     )

@@ -15,10 +15,12 @@ from pydantic import ValidationError
 from gateway.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
 from gateway.clients import client_address
 from gateway.domain.events import Event, parse_event
-from gateway.domain.platform_events import translate
+from gateway.domain.links import URL_NOT_HTTP
+from gateway.domain.platform_events import EVENT_NOT_FOR_SOURCE, takes, translate
 from gateway.errors import StoreUnavailable
 from gateway.metrics import WEBHOOK_EVENTS
 from gateway.providers.native.ingest.group import group_commit
+from gateway.providers.native.ingest.numbers import NumberRule
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 
 __all__ = ["SIGNATURE_HEADER", "receive_webhook", "sign"]
@@ -67,22 +69,46 @@ def describe(error: ValidationError) -> str:
     )
 
 
-def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[str]]:
+def refusal_code(error: ValidationError) -> str:
+    """An event's refusal code: its own for a link that is not http(s), else BAD_USER_INPUT."""
+    links = any(e["type"] == URL_NOT_HTTP for e in error.errors())
+    return "URL_NOT_HTTP" if links else "BAD_USER_INPUT"
+
+
+# (event index, code, reason): each refused event with its own code.
+Problem = tuple[int, str, str]
+
+
+def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[Problem], str]:
     items = payload if isinstance(payload, list) else [payload]
-    events, problems = [], []
+    events: list[Event] = []
+    problems: list[Problem] = []
     for index, item in enumerate(items[:MAX_EVENTS]):
         try:
             raw = translate(source.platform, item)
             if raw.setdefault("tenant", source.tenant_id) != source.tenant_id:
                 raise ValueError("tenant does not match the webhook source")
+            if not takes(source.platform, raw):
+                kind = str(raw.get("type"))[:40]
+                why = f"a {source.platform} source does not take {kind!r} events"
+                problems.append((index, EVENT_NOT_FOR_SOURCE, why))
+                continue
             events.append(parse_event(raw))
         except ValidationError as error:
-            problems.append(f"event {index}: {describe(error)}")
+            problems.append((index, refusal_code(error), describe(error)))
         except ValueError as error:
-            problems.append(f"event {index}: {error}")
-    if len(items) > MAX_EVENTS:
-        problems.append(f"at most {MAX_EVENTS} events per request")
-    return events, problems
+            problems.append((index, "BAD_USER_INPUT", str(error)))
+    too_many = f"at most {MAX_EVENTS} events per request" if len(items) > MAX_EVENTS else ""
+    return events, problems, too_many
+
+
+def _refuse_events(problems: list[Problem], too_many: str = "", **extra: Any) -> web.Response:
+    """400 BAD_USER_INPUT, the reasons in `error` as ever, and each event's own code in
+    `events`: [{"event", "code", "error"}] (the first 20)."""
+    shown = problems[:20]
+    reasons = [f"event {i}: {why}" for i, _, why in shown] + ([too_many] if too_many else [])
+    listed = [{"event": i, "code": code, "error": why} for i, code, why in shown]
+    return _refuse(400, "BAD_USER_INPUT", "; ".join(reasons), events=listed, **extra)
 
 
 async def _receive(request: web.Request) -> web.Response:
@@ -116,13 +142,15 @@ async def _receive(request: web.Request) -> web.Response:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _refuse(400, "BAD_USER_INPUT", "the body is not JSON (or nests deeper than 1024)")
-    events, problems = _events(source, payload)
-    if problems:
+    events, problems, too_many = _events(source, payload)
+    if problems or too_many:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
         WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(events) + len(problems))
-        return _refuse(400, "BAD_USER_INPUT", "; ".join(problems[:20]))
+        return _refuse_events(problems, too_many)
     # Committed with the batches other requests brought meanwhile: one transaction for all.
-    result = await group_commit(store).apply(events)
+    # Events the store refuses (a number not to register) are refused one by one.
+    rule = NumberRule(source.register_numbers, settings.max_numbers_per_tenant)
+    result = await group_commit(store).apply(events, rule)
     WEBHOOK_EVENTS.labels(source.platform, "applied").inc(result.applied)
     WEBHOOK_EVENTS.labels(source.platform, "duplicate").inc(result.duplicates)
     # This process's caches at once; the other workers' when their store watch sees it.
@@ -130,8 +158,9 @@ async def _receive(request: web.Request) -> web.Response:
     if CHANGES in request.app:  # and the other replicas' at once, through Redis
         await request.app[CHANGES].publish(source.tenant_id)
     if result.rejected:
-        reasons = "; ".join(f"event {i}: {why}" for i, why in result.rejected[:20])
-        return _refuse(400, "BAD_USER_INPUT", reasons, accepted=result.applied)
+        WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(result.rejected))
+        stored = [(i, result.codes.get(i, "BAD_USER_INPUT"), why) for i, why in result.rejected]
+        return _refuse_events(stored, accepted=result.applied)
     return web.json_response({"accepted": result.applied, "duplicates": result.duplicates})
 
 

@@ -13,6 +13,7 @@ from gateway.errors import NotFound
 from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
+from gateway.providers.native.ingest.numbers import NumberRule
 from gateway.providers.native.store import (
     NoStoreError,
     StoreUrlError,
@@ -51,11 +52,12 @@ async def import_command(args: argparse.Namespace) -> int:
         )
 
     summary = ImportSummary()
+    rule = NumberRule(args.register_numbers, settings_from(args).max_numbers_per_tenant)
     async with store_from(args) as store:
         # Bytes: each line is decoded on its own, so a bad byte is that line's rejection.
         with source.open("rb") as lines, rejected_to.open("w", encoding="utf-8") as rejects:
             try:
-                await import_lines(store, counted(lines), rejects, progress, summary)
+                await import_lines(store, counted(lines), rejects, progress, summary, rule)
             finally:
                 print(file=sys.stderr)
                 _print_summary(summary, rejected_to)

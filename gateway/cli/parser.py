@@ -168,6 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument(
         "--rejects", type=Path, help="where rejected lines go (default FILE.rejected.jsonl)"
     )
+    importing.add_argument(
+        "--register-numbers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="register a number an event names that the tenant does not have, up to"
+        " GATEWAY_MAX_NUMBERS_PER_TENANT (default); --no-register-numbers rejects such lines",
+    )
 
     webhooks = commands.add_parser("webhooks", help="Create and revoke webhook sources.")
     webhook_commands = webhooks.add_subparsers(
@@ -182,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--tenant", required=True)
     hook.add_argument("--platform", required=True, choices=list(PLATFORMS))
     hook.add_argument("--name")
+    hook.add_argument(
+        "--register-numbers",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="whether an unknown number in the source's events registers one, up to"
+        " GATEWAY_MAX_NUMBERS_PER_TENANT (default: yes); without, such events are refused",
+    )
     unhook = command("revoke", webhooks_revoke, "Revoke a webhook source.", parent=webhook_commands)
     unhook.add_argument("name")
 

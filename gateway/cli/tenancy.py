@@ -94,7 +94,9 @@ async def numbers_add(args: argparse.Namespace) -> int:
 
 async def webhooks_create(args: argparse.Namespace) -> int:
     async with store_from(args) as store:
-        source = await WebhookSources(store).create(args.tenant, args.platform, args.name)
+        source = await WebhookSources(store).create(
+            args.tenant, args.platform, args.name, register_numbers=args.register_numbers
+        )
     print(
         json.dumps(
             {
@@ -102,6 +104,7 @@ async def webhooks_create(args: argparse.Namespace) -> int:
                 "url": f"/webhooks/{source.name}",
                 "platform": source.platform,
                 "tenant": source.tenant_id,
+                "registerNumbers": source.register_numbers,
                 "secret": source.secret,
                 "signatureHeader": f"{SIGNATURE_HEADER}: t=<unix seconds>,sha256=<hex "
                 "HMAC-SHA256, keyed with the secret, of '<t>.' followed by the body>",

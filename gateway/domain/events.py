@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from gateway.domain.billing import CreditProduct, Subscription
+from gateway.domain.links import HttpUrlText
 from gateway.domain.messages import MessageStatus
 
 __all__ = [
@@ -195,14 +196,7 @@ class EmailEvent(_Event):
     campaign_id: Id = Field(alias="campaignId")
     recipient: str = Field(min_length=1, max_length=320)
     at: Moment
-    url: str | None = Field(None, max_length=2000)
-
-    @field_validator("url")
-    @classmethod
-    def _url_is_http(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("url must be an http(s) URL")
-        return value
+    url: HttpUrlText | None = None
 
 
 class BillingAccountEvent(_Event):
@@ -216,7 +210,7 @@ class BillingAccountEvent(_Event):
     )
     pricing_model: Literal["unlimited", "per_message", "full_service"] = Field(alias="pricingModel")
     subscription: Subscription | None = None
-    portal_urls: dict[str, str | None] = Field(default_factory=dict, alias="portalUrls")
+    portal_urls: dict[str, HttpUrlText | None] = Field(default_factory=dict, alias="portalUrls")
     credit_products: list[CreditProduct] = Field(default_factory=list, alias="creditProducts")
     available: int = Field(ge=0, le=MAX_CREDITS, description="purchased credits")
     included: int = Field(0, ge=0, le=MAX_CREDITS, description="this period's credits")

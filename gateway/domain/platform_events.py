@@ -14,16 +14,39 @@ the gateway's assumptions, kept in this one place:
   "email.bounced" | "email.unsubscribed", "campaignId", "email", "timestamp", optional "url",
   "bounceType" (hard|soft), "eventId"}.
 
-A body that already has a "type" is taken as a gateway event as it is, on any platform.
+A body that already has a "type" is taken as a gateway event as it is. Either way a source
+takes only its platform's area (`takes`): Pilot Status's WhatsApp events; MessageSender's SMS,
+SMS campaigns, contacts and billing; the email platform's email events and email campaigns. A
+source of the platform `gateway` takes the gateway's own events of every area, and must be
+created as such: a WhatsApp source's secret never moves credits.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PLATFORMS", "translate"]
+__all__ = ["EVENT_NOT_FOR_SOURCE", "PLATFORMS", "takes", "translate"]
 
-PLATFORMS = ("pilotstatus", "messagesender", "email")
+PLATFORMS = ("pilotstatus", "messagesender", "email", "gateway")
+# The refusal's code for an event outside its source's platform.
+EVENT_NOT_FOR_SOURCE = "EVENT_NOT_FOR_SOURCE"
+
+# What each platform's source takes: event types, and a campaign's by its channel.
+_AREAS: dict[str, frozenset[str]] = {
+    "pilotstatus": frozenset({"whatsapp.message", "whatsapp.status"}),
+    "messagesender": frozenset(
+        {
+            "sms.message",
+            "sms.status",
+            "campaign/sms",
+            "contact",
+            "billing.account",
+            "billing.credits",
+        }
+    ),
+    "email": frozenset({"email", "campaign/email"}),
+}
+_KNOWN = frozenset(kind for kinds in _AREAS.values() for kind in kinds) | {"campaign"}
 
 Raw = dict[str, Any]
 
@@ -130,7 +153,33 @@ def _email(body: Raw) -> Raw:
     return out
 
 
-_TRANSLATORS = {"pilotstatus": _pilotstatus, "messagesender": _messagesender, "email": _email}
+def _gateway(body: Raw) -> Raw:
+    raise ValueError("a gateway source takes the gateway's own events, each with its type")
+
+
+_TRANSLATORS = {
+    "pilotstatus": _pilotstatus,
+    "messagesender": _messagesender,
+    "email": _email,
+    "gateway": _gateway,
+}
+
+
+def takes(platform: str, raw: Raw) -> bool:
+    """Whether a source of this platform may send this gateway event (as translate made it).
+    A type no area knows, or a campaign without a channel, is left to validation to name."""
+    if platform == "gateway":
+        return True
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        return True  # no type validation knows either: it names the problem
+    if kind == "campaign" and raw.get("channel") in ("sms", "email"):
+        kind = f"campaign/{raw['channel']}"
+    elif kind == "campaign":
+        return any(area.startswith("campaign/") for area in _AREAS.get(platform, ()))
+    elif kind not in _KNOWN:
+        return True
+    return kind in _AREAS.get(platform, frozenset())
 
 
 def translate(platform: str, body: object) -> Raw:

@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.auth import BILLING_READ
 from gateway.domain.billing import BillingStatus
+from gateway.domain.links import http_or_none
 from gateway.schema.args import Info
 
 __all__ = ["BillingQueries"]
@@ -55,8 +56,14 @@ class BillingStatusType:
         description="Null on credit-only plans."
     )
     credits: CreditsType = strawberry.field(description="Credits now.")
-    customer_portal_url: str | None = strawberry.field(description="Customer portal.")
-    subscription_management_url: str | None = strawberry.field(description="Manage the plan.")
+    customer_portal_url: str | None = strawberry.field(
+        description="Customer portal: an http(s) URL, or null (also when the one on record is"
+        " not http(s), so that it is never served as a link)."
+    )
+    subscription_management_url: str | None = strawberry.field(
+        description="Manage the plan: an http(s) URL, or null (also when the one on record is"
+        " not http(s), so that it is never served as a link)."
+    )
     available_credit_products: list[CreditProductType] = strawberry.field(
         description="Top-ups on sale."
     )
@@ -75,8 +82,8 @@ def billing_view(status: BillingStatus) -> BillingStatusType:
             included=status.credits.included,
             total=status.credits.total,
         ),
-        customer_portal_url=status.customer_portal_url,
-        subscription_management_url=status.subscription_management_url,
+        customer_portal_url=http_or_none(status.customer_portal_url),
+        subscription_management_url=http_or_none(status.subscription_management_url),
         available_credit_products=[
             CreditProductType(**p.model_dump()) for p in status.credit_products
         ],

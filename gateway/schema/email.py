@@ -9,6 +9,7 @@ import strawberry
 
 from gateway.auth import REPORTS_READ
 from gateway.domain.email import EmailCampaignReport, EmailCounts, EmailDashboard, EmailPoint
+from gateway.domain.links import is_http_url
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
 from gateway.timewindows import percent_diff
 
@@ -57,7 +58,7 @@ def performance(counts: EmailCounts) -> EmailPerformance:
 
 @strawberry.type(description="Clicks on one link of a campaign.")
 class LinkActivityType:
-    url: str = strawberry.field(description="The link.")
+    url: str = strawberry.field(description="The link: always an http(s) URL.")
     clicks: int = strawberry.field(description="Every click on it.")
     unique_clicks: int = strawberry.field(description="Distinct recipients who clicked it.")
 
@@ -74,11 +75,15 @@ class EmailCampaignReportType:
     def performance(self) -> EmailPerformance:
         return performance(self.model.counts)
 
-    @strawberry.field(description="Clicks per link, most clicked first.")
+    @strawberry.field(
+        description="Clicks per link, most clicked first; a link on record that is not http(s)"
+        " is left out, so that it is never served as a link."
+    )
     def link_activity(self) -> list[LinkActivityType]:
         return [
             LinkActivityType(url=link.url, clicks=link.clicks, unique_clicks=link.unique_clicks)
             for link in self.model.links
+            if is_http_url(link.url)
         ]
 
 

@@ -34,6 +34,7 @@ class Target:
     number_key: str
     tenant_key: str
     webhook: tuple[str, str] | None = None  # source name, secret
+    billing_webhook: tuple[str, str] | None = None  # a MessageSender source: it takes billing
     pid: int | None = None
     hold: float = 12.0  # how long slow clients hold their connections
     scale: float = 1.0  # of the floods' request counts (the test suite runs them smaller)
@@ -468,6 +469,70 @@ async def attack_slowloris(session: aiohttp.ClientSession, target: Target) -> Ou
     return outcome
 
 
+async def _post_events(
+    session: aiohttp.ClientSession, target: Target, source: tuple[str, str], events: list[Any]
+) -> tuple[int, str | None]:
+    """A signed webhook body; (status, the first refused event's own code)."""
+    name, secret = source
+    body = json.dumps(events).encode()
+    headers = {SIGNATURE_HEADER: sign(secret, body), "content-type": "application/json"}
+    try:
+        async with session.post(
+            f"{target.base}/webhooks/{name}", data=body, headers=headers
+        ) as response:
+            answer = json.loads(await response.read())
+    except (TimeoutError, aiohttp.ClientError):
+        return 0, None
+    refused = answer.get("events") if isinstance(answer, dict) else None
+    return response.status, (refused[0]["code"] if refused else _code(answer))
+
+
+async def _billing(session: aiohttp.ClientSession, target: Target) -> dict[str, Any]:
+    query = _query("{ billing { customerPortalUrl credits { available } } }")
+    headers = {"x-api-key": target.tenant_key, "content-type": "application/json"}
+    async with session.post(target.graphql, data=query, headers=headers) as response:
+        answer = await response.json()
+    return answer["data"]["billing"] or {"customerPortalUrl": None, "credits": {"available": 0}}
+
+
+async def attack_cross_platform(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """The issue's billing.credits of +10 M, signed with the WhatsApp source's secret, in
+    bodies of 1,000 events each (every one a distinct purchase)."""
+    outcome = Outcome("billing.credits +10 M x 1,000 signed by a Pilot Status source")
+    assert target.webhook is not None
+    before = (await _billing(session, target))["credits"]["available"]
+    for round_ in range(3):
+        credits = [
+            {"type": "billing.credits", "id": f"adv-{round_}-{i}", "pool": "purchased",
+             "delta": 10_000_000}
+            for i in range(1000)
+        ]  # fmt: skip
+        outcome.answers.append(await _post_events(session, target, target.webhook, credits))
+    after = (await _billing(session, target))["credits"]["available"]
+    outcome.measured["credits moved"] = after - before
+    return outcome
+
+
+async def attack_javascript_portal(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """A billing.account whose customer portal is a script, from the source that bills."""
+    outcome = Outcome("billing.account with a javascript: customer portal URL")
+    assert target.billing_webhook is not None
+    account = {
+        "type": "billing.account", "organizationId": "adv", "billingStatus": "active",
+        "pricingModel": "per_message", "available": 0,
+        "portalUrls": {"customer_portal": "javascript:alert(document.domain)//"},
+    }  # fmt: skip
+    for _ in range(3):
+        outcome.answers.append(
+            await _post_events(session, target, target.billing_webhook, [account])
+        )
+    served = (await _billing(session, target))["customerPortalUrl"]
+    outcome.measured["script served"] = float(
+        served is not None and not served.startswith(("http://", "https://"))
+    )
+    return outcome
+
+
 ATTACKS: dict[str, Attack] = {
     "fragments": attack_fragment_bomb,
     "introspection": attack_introspection,
@@ -481,6 +546,8 @@ ATTACKS: dict[str, Attack] = {
     "ws-flood": attack_ws_flood,
     "ws-sockets": attack_ws_sockets,
     "slowloris": attack_slowloris,
+    "cross-platform": attack_cross_platform,
+    "javascript-url": attack_javascript_portal,
 }
 
 

@@ -20,6 +20,8 @@ TYPED = {
     "UNAUTHENTICATED",
     "RATE_LIMITED",
     "PERSISTED_QUERY_NOT_FOUND",
+    "EVENT_NOT_FOR_SOURCE",
+    "URL_NOT_HTTP",
     None,  # an answer with data and no error
 }
 
@@ -99,6 +101,16 @@ def _slowloris(outcome: Outcome) -> None:
     assert outcome.measured["still open"] == 0
 
 
+def _cross_platform(outcome: Outcome) -> None:
+    assert outcome.answers == [(400, "EVENT_NOT_FOR_SOURCE")] * 3
+    assert outcome.measured["credits moved"] == 0
+
+
+def _javascript_url(outcome: Outcome) -> None:
+    assert outcome.answers == [(400, "URL_NOT_HTTP")] * 3
+    assert outcome.measured["script served"] == 0
+
+
 EXPECT = {
     "fragments": _fragments,
     "introspection": _introspection,
@@ -108,4 +120,6 @@ EXPECT = {
     "ws-flood": _ws_flood,
     "ws-sockets": _ws_sockets,
     "slowloris": _slowloris,
+    "cross-platform": _cross_platform,
+    "javascript-url": _javascript_url,
 }

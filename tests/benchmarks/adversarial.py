@@ -29,10 +29,10 @@ from tests.live import LiveGateway, start_gateway
 ENV = {"GATEWAY_HEADER_TIMEOUT_SECONDS": "5", "GATEWAY_RATE_LIMIT": "50"}
 
 
-def webhook_source(data_dir: Path) -> tuple[str, str]:
+def webhook_source(data_dir: Path, platform: str = "pilotstatus") -> tuple[str, str]:
     created = subprocess.run(
         [sys.executable, "-m", "gateway", "webhooks", "create", "--tenant", "demo",
-         "--platform", "pilotstatus"],
+         "--platform", platform],
         env={**os.environ, "GATEWAY_DATA_DIR": str(data_dir)},
         capture_output=True, text=True, check=True,
     )  # fmt: skip
@@ -46,6 +46,7 @@ def target_of(gateway: LiveGateway, data_dir: Path) -> Target:
         number_key=gateway.keys["number"],
         tenant_key=gateway.keys["tenant"],
         webhook=webhook_source(data_dir),
+        billing_webhook=webhook_source(data_dir, "messagesender"),
         pid=gateway.process.pid,
     )
 

@@ -122,7 +122,7 @@ async def webhook_rate(
     with tempfile.TemporaryDirectory() as tmp:
         store = await fresh_store(tmp, database)
         await Tenancy(store).create_tenant("bench", "Bench")
-        source = await WebhookSources(store).create("bench", "messagesender")
+        source = await WebhookSources(store).create("bench", "gateway")
         await store.close()
         app = create_app(Settings(store_url=store.url, demo=False))
         server = TestServer(app, host="127.0.0.1")

@@ -15,6 +15,7 @@ from tests.benchmarks import (
     memory,
     statement_cache,
     store_scaling,
+    webhook_numbers,
 )
 from tests.pgbouncer import PGBOUNCER
 
@@ -38,6 +39,14 @@ def test_ingest_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"import postgresql/sqlite = \d+\.\d+, target >= 0\.8", out), out
     assert re.search(r"target import \(SQLite\) >= 60,000 events/s: (ok|under target)", out), out
     assert re.search(r"target webhooks \(SQLite\) >= 25,000 events/s", out), out
+
+
+def test_webhook_numbers_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    webhook_numbers.main(["--posts", "2"])
+    out = capsys.readouterr().out
+    for backend in ("sqlite", "postgresql"):
+        for kind in ("new", "known", "refused"):
+            assert re.search(rf"backend={backend} +{kind} +median_ms=[\d,]+ min_ms=", out), out
 
 
 def test_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:

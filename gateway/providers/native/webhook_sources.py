@@ -1,4 +1,5 @@
-"""Webhook sources: named endpoints, each for one tenant and platform, with a signing secret."""
+"""Webhook sources: named endpoints, each for one tenant and platform, with a signing secret,
+and whether an unknown number in their events registers one."""
 
 from __future__ import annotations
 
@@ -19,13 +20,24 @@ class WebhookSource:
     tenant_id: str
     platform: str
     secret: str
+    # On unless asked otherwise: a Pilot Status number appears in the gateway by its first
+    # message, as it does on the platform; the tenant's bound of numbers caps what one
+    # source's secret can grow.
+    register_numbers: bool = True
 
 
 class WebhookSources:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def create(self, tenant_id: str, platform: str, name: str | None = None) -> WebhookSource:
+    async def create(
+        self,
+        tenant_id: str,
+        platform: str,
+        name: str | None = None,
+        *,
+        register_numbers: bool = True,
+    ) -> WebhookSource:
         if platform not in PLATFORMS:
             raise BadUserInput(f"platform must be one of {', '.join(PLATFORMS)}")
         if await self.store.fetch_one("SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)) is None:
@@ -33,14 +45,22 @@ class WebhookSources:
         name = name or f"{platform}-{tenant_id}-{secrets.token_hex(3)}"
         if not name.replace("-", "").replace("_", "").isalnum():
             raise BadUserInput("a source name is letters, digits, - and _")
-        source = WebhookSource(name, tenant_id, platform, "whsec_" + secrets.token_urlsafe(32))
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        source = WebhookSource(name, tenant_id, platform, secret, register_numbers)
         async with self.store.write() as db:
             if await db.fetch_one("SELECT 1 FROM webhook_sources WHERE name = ?", (name,)):
                 raise BadUserInput(f"a webhook source named {name!r} exists already")
             await db.execute(
-                "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (source.name, tenant_id, platform, source.secret, int(time.time())),
+                "INSERT INTO webhook_sources (name, tenant_id, platform, secret, created_at, "
+                "register_numbers) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    source.name,
+                    tenant_id,
+                    platform,
+                    source.secret,
+                    int(time.time()),
+                    int(register_numbers),
+                ),
             )
         return source
 
@@ -50,7 +70,13 @@ class WebhookSources:
         )
         if row is None:
             return None
-        return WebhookSource(row["name"], row["tenant_id"], row["platform"], row["secret"])
+        return WebhookSource(
+            row["name"],
+            row["tenant_id"],
+            row["platform"],
+            row["secret"],
+            bool(row["register_numbers"]),
+        )
 
     async def revoke(self, name: str) -> None:
         async with self.store.write() as db:

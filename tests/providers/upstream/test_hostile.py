@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
+from gateway.testing import fakes
 from gateway.testing.fakes import FAKE_KEYS, Fault
 from tests.conftest import NOW, Answer, Gateway, World
 from tests.providers.upstream.conftest import Platforms
@@ -172,3 +173,23 @@ async def test_an_upstreams_error_detail_reaches_the_message_bounded_and_without
     assert message.startswith("ms: Invalid request; the key [redacted] may not ask for this x")
     assert FAKE_KEYS["ms"] not in str(answer.body) and "\n" not in message
     assert len(message) <= 320
+
+
+async def test_an_upstream_script_link_is_never_served(
+    upstream: Gateway, world: World, platforms: Platforms
+) -> None:
+    portals = {
+        "customer_portal": "javascript:alert(document.domain)//",
+        "subscription_management": "https://billing.example/manage",
+    }
+    billing = {**fakes.BILLING, "portal_urls": portals}
+    platforms.states["ms"].faults.append(Fault(body=orjson.dumps(billing)))
+    answer = await upstream.query(
+        world.keys["acme_tenant"],
+        "{ billing { customerPortalUrl subscriptionManagementUrl billingStatus } }",
+    )
+    assert answer.data["billing"] == {
+        "customerPortalUrl": None,
+        "subscriptionManagementUrl": "https://billing.example/manage",
+        "billingStatus": "active",
+    }

@@ -41,26 +41,44 @@ from gateway.providers.native.ingest.messages import (
     StatusRow,
     apply_messages,
 )
+from gateway.providers.native.ingest.numbers import (
+    REGISTER,
+    NumberRule,
+    Refused,
+    refuse_numbers,
+)
 from gateway.providers.native.ingest.rollups import Deltas
 from gateway.providers.native.store import Store, Transaction, placeholders
 
-__all__ = ["IngestResult", "apply_events", "record_messages", "record_statuses"]
+__all__ = ["IngestResult", "NumberRule", "apply_events", "record_messages", "record_statuses"]
 
 log = logging.getLogger("gateway.ingest")
+
+KnownNumbers = dict[tuple[str, str], int]
 
 
 @dataclass
 class IngestResult:
-    """What became of a batch: applied now, seen before, or refused (index, reason)."""
+    """What became of a batch: applied now, seen before, or refused (index, reason); `codes`
+    holds the code of each refusal that has its own (the others are BAD_USER_INPUT)."""
 
     applied: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    codes: dict[int, str] = field(default_factory=dict)
+
+    def refuse(self, index: int, reason: str, code: str | None = None) -> None:
+        self.rejected.append((index, reason))
+        if code is not None:
+            self.codes[index] = code
 
 
-async def apply_events(store: Store, events: Sequence[Event]) -> IngestResult:
+async def apply_events(
+    store: Store, events: Sequence[Event], rule: NumberRule = REGISTER
+) -> IngestResult:
     """Apply a batch in one transaction. If the database refuses the batch, each event is tried
-    on its own, so one bad event never costs the good ones."""
+    on its own, so one bad event never costs the good ones. An event that would register a
+    number the rule does not allow is refused on its own and leaves nothing behind."""
     result = IngestResult()
     tenants = await _known_tenants(store, {e.tenant for e in events})
     good: list[tuple[int, Event]] = []
@@ -68,27 +86,44 @@ async def apply_events(store: Store, events: Sequence[Event]) -> IngestResult:
         if event.tenant in tenants:
             good.append((index, event))
         else:
-            result.rejected.append((index, f"unknown tenant {event.tenant!r}"))
+            result.refuse(index, f"unknown tenant {event.tenant!r}")
     try:
         async with store.write() as db:
-            fresh = await _claim(db, [e for _, e in good])
-            await _apply(db, fresh)
+            admitted, refused, known = await _admit(db, good, rule)
+            fresh = await _claim(db, [e for _, e in admitted])
+            await _apply(db, fresh, known)
             await store.bump_versions(db, (e.tenant for e in fresh))
-        result.applied, result.duplicates = len(fresh), len(good) - len(fresh)
+        result.applied, result.duplicates = len(fresh), len(admitted) - len(fresh)
+        for index, (code, reason) in refused.items():
+            result.refuse(index, reason, code)
     except store.refusals as batch_error:
         log.warning("batch of %d refused (%s); applying one by one", len(good), batch_error)
         for index, event in good:
             try:
                 async with store.write() as db:
-                    fresh = await _claim(db, [event])
-                    await _apply(db, fresh)
+                    admitted, refused, known = await _admit(db, [(index, event)], rule)
+                    fresh = await _claim(db, [e for _, e in admitted])
+                    await _apply(db, fresh, known)
                     await store.bump_versions(db, (e.tenant for e in fresh))
                 result.applied += len(fresh)
-                result.duplicates += 1 - len(fresh)
+                result.duplicates += len(admitted) - len(fresh)
+                for at, (code, reason) in refused.items():
+                    result.refuse(at, reason, code)
             except store.refusals as error:
-                result.rejected.append((index, f"refused by the store: {error}"))
+                result.refuse(index, f"refused by the store: {error}")
     result.rejected.sort()
     return result
+
+
+async def _admit(
+    db: Transaction, indexed: Sequence[tuple[int, Event]], rule: NumberRule
+) -> tuple[list[tuple[int, Event]], Refused, KnownNumbers]:
+    """The events the number rule lets through, the others by their (batch) index, and the
+    ids of the numbers already known."""
+    check = await refuse_numbers(db, [([e for _, e in indexed], rule)])
+    refused = check.refused[0]
+    admitted = [pair for at, pair in enumerate(indexed) if at not in refused]
+    return admitted, {indexed[at][0]: why for at, why in refused.items()}, check.known
 
 
 async def _known_tenants(store: Store, wanted: set[str]) -> set[str]:
@@ -117,7 +152,9 @@ async def _claim(db: Transaction, events: Sequence[Event]) -> list[Event]:
     return sorted((keyed[key] for key in fresh_keys), key=lambda e: order[id(e)])
 
 
-async def _apply(db: Transaction, events: Sequence[Event]) -> None:
+async def _apply(
+    db: Transaction, events: Sequence[Event], known: KnownNumbers | None = None
+) -> None:
     by_type: dict[type, list[Event]] = defaultdict(list)
     for event in events:
         by_type[type(event)].append(event)
@@ -132,7 +169,7 @@ async def _apply(db: Transaction, events: Sequence[Event]) -> None:
     await apply_contacts(db, of(ContactEvent), deltas)  # type: ignore[arg-type]
     await apply_billing_accounts(db, of(BillingAccountEvent))  # type: ignore[arg-type]
     apply_credits(of(CreditsEvent), deltas)  # type: ignore[arg-type]
-    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent), deltas)  # type: ignore[arg-type]
+    await _whatsapp(db, of(WhatsAppMessageEvent), of(WhatsAppStatusEvent), deltas, known)  # type: ignore[arg-type]
     await _sms(db, of(SmsMessageEvent), of(SmsStatusEvent), deltas)  # type: ignore[arg-type]
     await apply_email_events(db, of(EmailEvent), deltas)  # type: ignore[arg-type]
     await deltas.write(db)
@@ -143,6 +180,7 @@ async def _whatsapp(
     messages: Sequence[WhatsAppMessageEvent],
     statuses: Sequence[WhatsAppStatusEvent],
     deltas: Deltas,
+    known: KnownNumbers | None,
 ) -> None:
     # A status event that names its number and send time stands for the message itself.
     standalone = [s for s in statuses if s.number is not None and s.sent_at is not None]
@@ -150,6 +188,7 @@ async def _whatsapp(
         db,
         {(m.tenant, m.number) for m in messages}
         | {(s.tenant, s.number) for s in standalone if s.number},
+        known,
     )
     rows = [
         MessageRow(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from gateway.domain.events import (
@@ -33,21 +33,31 @@ def _ts(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
-async def number_ids(db: Transaction, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Ids of (tenant, phone) numbers, registering those seen for the first time."""
-    if not wanted:
-        return {}
+async def number_ids(
+    db: Transaction,
+    wanted: set[tuple[str, str]],
+    known: Mapping[tuple[str, str], int] | None = None,
+) -> dict[tuple[str, str], int]:
+    """Ids of (tenant, phone) numbers, registering those seen for the first time; `known`
+    holds ids this transaction has looked up already."""
+    found = {key: known[key] for key in wanted if key in known} if known else {}
+    missing = wanted - found.keys()
+    if not missing:
+        return found
     now = int(time.time())
     await db.executemany(
         "INSERT INTO numbers (tenant_id, phone_number, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (tenant_id, phone_number) DO NOTHING",
-        [(tenant, phone, now) for tenant, phone in wanted],
+        [(tenant, phone, now) for tenant, phone in missing],
     )
-    return await lookup(
-        db,
-        "SELECT phone_number, id FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
-        wanted,
+    found.update(
+        await lookup(
+            db,
+            "SELECT phone_number, id FROM numbers WHERE tenant_id = ? AND phone_number IN ({keys})",
+            missing,
+        )
     )
+    return found
 
 
 def earliest(pairs: Iterable[tuple[tuple[str, str], int]]) -> dict[tuple[str, str], int]:
