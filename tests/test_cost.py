@@ -10,7 +10,15 @@ import pytest
 from graphql import get_introspection_query, parse
 
 from gateway.schema import Limits, build_schema
-from gateway.schema.cost import LIST_SIZES, MAX_PAGE, PAGE_ARGUMENTS, list_fields, operation_cost
+from gateway.schema.bounds import Bounds
+from gateway.schema.cost import (
+    LIST_SIZES,
+    MAX_PAGE,
+    PAGE_ARGUMENTS,
+    list_fields,
+    list_sizes,
+    operation_cost,
+)
 from tests.adversarial.attacks import introspection_amplified
 
 SCHEMA = build_schema()._schema
@@ -24,10 +32,10 @@ def test_each_field_counts_one_and_a_list_multiplies_what_it_holds() -> None:
     assert cost("{ viewer { tenantId keyKind } }") == 3
     # 1 for scopes itself, and no selection inside it to multiply.
     assert cost("{ viewer { scopes } }") == 2
-    # numbers (20 at most as estimated) x (id, and a dashboard that folds its 30 days, the
-    # default period, into a series of 30 days x 2 fields).
+    # The deprecated numbers (at its cap, 100 by default) x (id, and a dashboard that folds its
+    # 30 days, the default period, into a series of 30 days x 2 fields).
     one_number = 1 + (1 + 30 + (1 + 30 * 2))
-    assert cost("{ numbers { id dashboard { series { date total } } } }") == 1 + 20 * one_number
+    assert cost("{ numbers { id dashboard { series { date total } } } }") == 1 + 100 * one_number
 
 
 def test_a_window_costs_its_days_once_per_channel_and_sizes_its_daily_lists() -> None:
@@ -72,7 +80,7 @@ def test_fragments_count_once_per_use_and_an_abstract_field_costs_its_dearest_ty
 
 def test_the_operation_named_is_the_one_estimated() -> None:
     two = "query Small { viewer { tenantId } } query Big { numbers { id } }"
-    assert cost(two, name="Small") == 2 and cost(two, name="Big") == 1 + 20
+    assert cost(two, name="Small") == 2 and cost(two, name="Big") == 1 + 100
 
 
 def test_introspection_counts_like_any_field_about_the_size_of_its_answer() -> None:
@@ -102,7 +110,7 @@ def test_every_list_of_the_schema_has_a_size_and_no_size_names_a_missing_list() 
     unsized = [
         name
         for name, field in lists.items()
-        if name not in LIST_SIZES
+        if name not in list_sizes(Bounds())
         and not set(PAGE_ARGUMENTS) & set(field.args)
         and name != "Query._entities"  # sized by its representations
     ]

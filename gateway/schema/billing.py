@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.auth import BILLING_READ
-from gateway.domain.billing import BillingStatus
+from gateway.domain.billing import CREDIT_PRODUCTS_TOP, BillingStatus
 from gateway.schema.args import Info
 
 __all__ = ["BillingQueries"]
@@ -58,7 +58,7 @@ class BillingStatusType:
     customer_portal_url: str | None = strawberry.field(description="Customer portal.")
     subscription_management_url: str | None = strawberry.field(description="Manage the plan.")
     available_credit_products: list[CreditProductType] = strawberry.field(
-        description="Top-ups on sale."
+        description=f"Top-ups on sale: the first {CREDIT_PRODUCTS_TOP} the platform lists."
     )
 
 

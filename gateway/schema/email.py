@@ -8,7 +8,13 @@ from datetime import date, datetime
 import strawberry
 
 from gateway.auth import REPORTS_READ
-from gateway.domain.email import EmailCampaignReport, EmailCounts, EmailDashboard, EmailPoint
+from gateway.domain.email import (
+    LINK_ACTIVITY_TOP,
+    EmailCampaignReport,
+    EmailCounts,
+    EmailDashboard,
+    EmailPoint,
+)
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
 from gateway.timewindows import percent_diff
 
@@ -74,7 +80,9 @@ class EmailCampaignReportType:
     def performance(self) -> EmailPerformance:
         return performance(self.model.counts)
 
-    @strawberry.field(description="Clicks per link, most clicked first.")
+    @strawberry.field(
+        description=f"Clicks per link, most clicked first: the {LINK_ACTIVITY_TOP} most clicked."
+    )
     def link_activity(self) -> list[LinkActivityType]:
         return [
             LinkActivityType(url=link.url, clicks=link.clicks, unique_clicks=link.unique_clicks)
