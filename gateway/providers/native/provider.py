@@ -176,7 +176,9 @@ class NativeProvider:
     ) -> list[list[SmsCampaignPerformance] | GatewayError]:
         return await each(
             requests,
-            lambda r: campaigns.sms_performance_created(self.store, r.tenant_id, sms.time_range(r)),
+            lambda r: campaigns.sms_performance_created(
+                self.store, r.tenant_id, sms.time_range(r), r.limit
+            ),
         )
 
     # Campaigns
