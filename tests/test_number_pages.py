@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 from gateway.app import create_app
 from gateway.domain.numbers import NumberPageRequest, WhatsAppNumber
 from gateway.providers.native import NativeProvider
 from gateway.providers.native.numbers import numbers_page
 from gateway.providers.native.tenancy import Tenancy
+from gateway.schema.ids import decode_id
 from gateway.settings import Settings
+from gateway.testing.fakes import FakeState, pilotstatus_app
 from tests.conftest import Gateway, World, fixed_clock, serve
 
 PAGE = """query ($first: Int, $after: String, $last: Int, $before: String) {
@@ -230,3 +233,59 @@ async def test_numbers_is_deprecated_in_favour_of_the_connection(gateway: Gatewa
         assert fields["numbers"]["isDeprecated"]
         assert "numbersConnection" in fields["numbers"]["deprecationReason"]
         assert not fields["numbersConnection"]["isDeprecated"]
+
+
+PS_PHONES = ["+5511955550201", "+5511955550202", "+5511955550203"]
+
+
+@pytest.fixture
+async def with_pilot_status(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Gateway, FakeState]]:
+    """acme with three more numbers whose dashboards live at a fake Pilot Status."""
+    state = FakeState(keys={f"ps_{n}": phone for n, phone in enumerate(PS_PHONES)})
+    state.now = fixed_clock
+    platform = TestServer(pilotstatus_app(state), host="127.0.0.1")
+    await platform.start_server()
+    sources = f'[sources.ps]\nplatform = "pilotstatus"\nbase_url = "{platform.make_url("")}"\n'
+    for n, phone in enumerate(PS_PHONES):
+        monkeypatch.setenv(f"PAGING_PS_KEY_{n}", f"ps_{n}")
+        sources += f'\n[[tenants.acme.numbers]]\nsource = "ps"\nphone = "{phone}"\n'
+        sources += f'key_env = "PAGING_PS_KEY_{n}"\n'
+    (tmp_path / "sources.toml").write_text(sources)
+    settings = Settings(
+        store_url=world.store.url,
+        demo=False,
+        cache_ttl_seconds=0,
+        rate_limit=0,
+        sources_file=tmp_path / "sources.toml",
+    )
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        yield running, state
+    await platform.close()
+
+
+DASHBOARDS = """query ($after: String) { numbersConnection(first: 3, after: $after) {
+  edges { node { id phoneNumber dashboard(period: DAYS_7) { totals { total } } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+@ON_SQLITE
+async def test_numbers_at_pilot_status_page_with_the_others_one_upstream_call_a_dashboard(
+    with_pilot_status: tuple[Gateway, FakeState], world: World
+) -> None:
+    gateway, platform = with_pilot_status
+    key = world.keys["acme_tenant"]
+    platform.calls.clear()
+    first = (await gateway.query(key, DASHBOARDS)).data["numbersConnection"]
+    assert phones(first) == [*ACME[:2], PS_PHONES[0]]
+    sources = [decode_id(e["node"]["id"], "WhatsAppNumber")[0] for e in first["edges"]]
+    assert sources == ["native", "native", "ps"]
+    assert first["edges"][2]["node"]["dashboard"]["totals"]["total"] > 0
+    # Only the page's own number at Pilot Status was asked for its dashboard.
+    assert [path for path, _ in platform.calls] == ["/v1/analytics/dashboard"]
+    platform.calls.clear()
+    after = first["pageInfo"]["endCursor"]
+    rest = (await gateway.query(key, DASHBOARDS, {"after": after})).data["numbersConnection"]
+    assert phones(rest) == PS_PHONES[1:] and not rest["pageInfo"]["hasNextPage"]
+    assert len(platform.calls) == 2
