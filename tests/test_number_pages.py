@@ -239,8 +239,13 @@ PS_PHONES = ["+5511955550201", "+5511955550202", "+5511955550203"]
 
 
 @pytest.fixture
+def listed_cap() -> int:
+    return 100
+
+
+@pytest.fixture
 async def with_pilot_status(
-    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed_cap: int
 ) -> AsyncIterator[tuple[Gateway, FakeState]]:
     """acme with three more numbers whose dashboards live at a fake Pilot Status."""
     state = FakeState(keys={f"ps_{n}": phone for n, phone in enumerate(PS_PHONES)})
@@ -259,6 +264,7 @@ async def with_pilot_status(
         cache_ttl_seconds=0,
         rate_limit=0,
         sources_file=tmp_path / "sources.toml",
+        max_listed_numbers=listed_cap,
     )
     async for running in serve(create_app(settings, clock=fixed_clock)):
         yield running, state
@@ -289,3 +295,40 @@ async def test_numbers_at_pilot_status_page_with_the_others_one_upstream_call_a_
     rest = (await gateway.query(key, DASHBOARDS, {"after": after})).data["numbersConnection"]
     assert phones(rest) == PS_PHONES[1:] and not rest["pageInfo"]["hasNextPage"]
     assert len(platform.calls) == 2
+
+
+CHANNELS = """{ deliveryByChannel(period: DAYS_7) { channels { channel totals { total } } } }"""
+
+
+@ON_SQLITE
+@pytest.mark.parametrize("listed_cap", [len(PS_PHONES), len(PS_PHONES) - 1])
+async def test_delivery_by_channel_asks_upstream_numbers_up_to_the_cap_reading_no_others(
+    with_pilot_status: tuple[Gateway, FakeState],
+    world: World,
+    listed_cap: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gateway, platform = with_pilot_status
+    await add_numbers(world, ADDED)  # native ones, more than the cap: they are not listed
+    asked: list[tuple[int | None, bool]] = []
+    list_numbers = NativeProvider.list_numbers
+
+    async def observed(
+        self: NativeProvider, tenant_id: str, limit: int | None = None, *, upstream_only: bool
+    ) -> list[WhatsAppNumber]:
+        asked.append((limit, upstream_only))
+        return await list_numbers(self, tenant_id, limit, upstream_only=upstream_only)
+
+    monkeypatch.setattr(NativeProvider, "list_numbers", observed)
+    platform.calls.clear()
+    answer = await gateway.query(world.keys["acme_tenant"], CHANNELS)
+    channels = {c["channel"]: c["totals"] for c in answer.data["deliveryByChannel"]["channels"]}
+    assert asked == [(listed_cap + 1, True)]
+    if listed_cap == len(PS_PHONES):  # at the cap: every upstream number's dashboard, once
+        assert "errors" not in answer.body, answer.body
+        assert channels["WHATSAPP"]["total"] > 0 and len(platform.calls) == len(PS_PHONES)
+        return
+    # One past it: the WhatsApp channel says so, asking its platform nothing; the others stand.
+    assert answer.codes == ["TOO_MANY_RESULTS"] and platform.calls == []
+    assert "numbersConnection" in answer.body["errors"][0]["message"]
+    assert channels["WHATSAPP"] is None and channels["SMS"] is not None

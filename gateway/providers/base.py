@@ -54,8 +54,11 @@ class NumberProvider(Protocol):
         self, refs: Sequence[NumberRef]
     ) -> list[WhatsAppNumber | GatewayError | None]: ...
 
-    async def list_numbers(self, tenant_id: str, limit: int | None = None) -> list[WhatsAppNumber]:
-        """The tenant's numbers, oldest registered first; the first `limit` when given."""
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
+        """The tenant's numbers, oldest registered first (only those whose data lives at an
+        upstream source, if asked); the first `limit` when given."""
         ...
 
     async def page_numbers(self, page: NumberPageRequest) -> NumberPage: ...

@@ -98,8 +98,11 @@ class NativeProvider:
         # An id naming another source than the number's own names no number.
         return [known.get(r) for r in refs]
 
-    async def list_numbers(self, tenant_id: str, limit: int | None = None) -> list[WhatsAppNumber]:
-        return [_number(record) for record in await self.tenancy.list_numbers(tenant_id, limit)]
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
+        found = await self.tenancy.list_numbers(tenant_id, limit, upstream_only=upstream_only)
+        return [_number(record) for record in found]
 
     async def page_numbers(self, page: NumberPageRequest) -> NumberPage:
         records, has_next, has_previous = await numbers_page(self.store, page)

@@ -118,11 +118,15 @@ class Tenancy:
         )
         return {row["id"]: number_record(row) for row in rows}
 
-    async def list_numbers(self, tenant_id: str, limit: int | None = None) -> list[NumberRecord]:
-        """The tenant's numbers in id order; the first `limit` of them when given."""
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[NumberRecord]:
+        """The tenant's numbers in id order (only those whose data lives at an upstream source,
+        if asked); the first `limit` of them when given."""
+        where = " AND source <> 'native'" if upstream_only else ""
         bound = "" if limit is None else f" LIMIT {int(limit)}"
         rows = await self.store.fetch_all(
-            f"SELECT * FROM numbers WHERE tenant_id = ? ORDER BY id{bound}", (tenant_id,)
+            f"SELECT * FROM numbers WHERE tenant_id = ?{where} ORDER BY id{bound}", (tenant_id,)
         )
         return [number_record(row) for row in rows]
 

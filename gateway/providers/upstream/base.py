@@ -95,7 +95,9 @@ class UpstreamProvider:
 
     # The native store lists every tenant's numbers, those whose data lives upstream included
     # (the sources file registers them there): no platform here lists numbers itself.
-    async def list_numbers(self, tenant_id: str, limit: int | None = None) -> list[WhatsAppNumber]:
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
         return []
 
     async def page_numbers(self, page: NumberPageRequest) -> NumberPage:
