@@ -7,9 +7,9 @@ a top N, or a cap past which the field answers TOO_MANY_RESULTS). `_entities` co
 representation, what its selection costs on the representation's own type. A field over a
 window of days (a period, pastDays, or a startDate/endDate range) costs its days besides, for
 it folds each day's buckets, once per channel it compares; and the per-day lists beneath it
-hold that many days. Introspection counts
-like any field, its lists sized by what the schema holds (the type count, the fields per type
-on average, ...), so that the estimate of a schema query is about the size of its answer.
+hold that many days. Introspection counts like any field, its lists sized by what the schema
+holds (the type count, the fields per type on average, ...), so that the estimate of a schema
+query is about the size of its answer.
 
 The estimate needs the variables, so it is made as execution starts, once per operation; the
 operations of one batched request share one budget. Each selection set is estimated once per
