@@ -117,8 +117,8 @@ class Settings(BaseSettings):
     max_representations: int = Field(
         100,
         ge=1,
-        description="Most representations one `_entities` call (federation) may resolve; more,"
-        " literal or in variables, is refused before any resolves.",
+        description="Most representations one operation's `_entities` calls (federation) may"
+        " resolve together; more, literal or in variables, is refused before any resolves.",
     )
     max_batch_operations: int = Field(
         10, ge=1, description="Most operations in one batched request (a JSON array)."

@@ -200,3 +200,10 @@ def test_entities_past_their_bound_are_refused_before_anything_runs() -> None:
     assert operation_cost(SCHEMA, parse(literal % three), bounds=Bounds(max_representations=3)) == 4
     with pytest.raises(TooManyRepresentations):
         operation_cost(SCHEMA, parse(literal % f"{three}, {three}"), bounds=Bounds(3, 3))
+    # Aliases share the bound: 60 and 60 in one operation are 120.
+    aliased = """query($a: [_Any!]!, $b: [_Any!]!) {
+        a: _entities(representations: $a) { __typename }
+        b: _entities(representations: $b) { __typename } }"""
+    assert cost(aliased, {"a": [number] * 50, "b": [number] * 50}) == 2 * (1 + 50)
+    with pytest.raises(TooManyRepresentations):
+        cost(aliased, {"a": [number] * 60, "b": [number] * 60})

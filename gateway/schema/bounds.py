@@ -1,5 +1,5 @@
-"""What one unpaged list or one `_entities` call may answer: read by the resolvers that enforce
-it and by the cost estimate that prices it, so both speak of the same figure."""
+"""What one unpaged list, or one operation's `_entities` calls, may answer: read by the code
+that enforces it and by the cost estimate that prices it, so both speak of the same figure."""
 
 from __future__ import annotations
 

@@ -204,6 +204,7 @@ class _Estimate:
         self.variables = variables
         self.bounds = bounds
         self.sizes = list_sizes(bounds)
+        self.representations = 0  # sent to the operation's _entities calls so far
         self.introspection = introspection_sizes(schema)
         self._known: dict[tuple[int, str, Scope], float] = {}
         self.max_wrapping = max_wrapping(schema)
@@ -281,15 +282,17 @@ class _Estimate:
 
     def entities(self, node: FieldNode, definition: GraphQLField, scope: Scope) -> float:
         """Each representation at what the selection costs on its own type (an unknown type,
-        answered by an error, at 1); more of them than one call may resolve is refused here,
-        before anything runs, whether they came as a literal or in variables."""
+        answered by an error, at 1). More of them than one operation may resolve (its calls
+        together, so that aliases do not multiply the bound) is refused here, before anything
+        runs, whether they came as a literal or in variables."""
         given = self.argument(node, definition, "representations") or ()
         representations = given if isinstance(given, list) else [given]
+        self.representations += len(representations)
         most = self.bounds.max_representations
-        if len(representations) > most:
+        if self.representations > most:
             raise TooManyRepresentations(
-                f"_entities was sent {len(representations)} representations, over the limit"
-                f" of {most} per call; send them in calls of {most} at most",
+                f"_entities was sent {self.representations} representations in one operation,"
+                f" over the limit of {most}; send them in operations of {most} at most",
                 limit="maxRepresentations",
                 max=most,
             )
@@ -414,7 +417,7 @@ def operation_cost(
 
 
 class TooManyRepresentations(BadUserInput):
-    """An `_entities` call was sent more representations than one call may resolve."""
+    """An operation's `_entities` calls were sent more representations than it may resolve."""
 
 
 class CostLimiter(SchemaExtension):
