@@ -6,6 +6,7 @@
     ├── TenantScopeNotAllowed    TENANT_SCOPE_NOT_ALLOWED
     ├── NumberNotLinked          NUMBER_NOT_LINKED
     ├── BadUserInput             BAD_USER_INPUT
+    ├── TooManyResults           TOO_MANY_RESULTS           (limit, max)
     ├── NotFound                 NOT_FOUND
     ├── RateLimited              RATE_LIMITED               (retryAfter)
     ├── PaymentRequired          PAYMENT_REQUIRED
@@ -32,6 +33,7 @@ __all__ = [
     "RateLimited",
     "StoreUnavailable",
     "TenantScopeNotAllowed",
+    "TooManyResults",
     "Unauthenticated",
     "UnsupportedBySource",
     "UpstreamError",
@@ -87,6 +89,13 @@ class BadUserInput(GatewayError):
     """An argument is malformed or out of range."""
 
     code = "BAD_USER_INPUT"
+
+
+class TooManyResults(GatewayError):
+    """An unpaged list holds more than it may answer at once; the message names the paged field
+    to ask instead."""
+
+    code = "TOO_MANY_RESULTS"
 
 
 class NotFound(GatewayError):

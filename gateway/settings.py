@@ -108,6 +108,18 @@ class Settings(BaseSettings):
         description="Most pairs of same-named fields that validating one document may compare"
         " (a field repeated n times makes n(n-1)/2).",
     )
+    max_listed_numbers: int = Field(
+        100,
+        ge=1,
+        description="Most numbers the deprecated, unpaged `numbers` lists; a tenant with more"
+        " gets TOO_MANY_RESULTS there and pages with `numbersConnection`.",
+    )
+    max_representations: int = Field(
+        100,
+        ge=1,
+        description="Most representations one operation's `_entities` calls (federation) may"
+        " resolve together; more, literal or in variables, is refused before any resolves.",
+    )
     max_batch_operations: int = Field(
         10, ge=1, description="Most operations in one batched request (a JSON array)."
     )

@@ -84,7 +84,7 @@ def test_readme_has_example_queries_for_every_area() -> None:
     text = "\n".join(readme_queries())
     for field in (
         "dashboard",
-        "numbers",
+        "numbersConnection",
         "sms",
         "email",
         "campaigns",

@@ -94,6 +94,83 @@ async def test_many_entities_are_one_batched_provider_call_per_kind(
     assert number_calls == [20] and campaign_calls == [3]
 
 
+ON_SQLITE = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+NUMBERS_ONLY = """query ($r: [_Any!]!) { _entities(representations: $r) {
+  ... on WhatsAppNumber { phoneNumber dashboard(period: DAYS_7) { totals { total } } }
+} }"""
+
+
+@ON_SQLITE
+async def test_a_call_of_the_most_representations_is_one_provider_call_and_one_more_is_refused(
+    gateway: Gateway, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenancy = Tenancy(world.store)
+    added = [(await tenancy.add_number("acme", f"+55119000030{i:02}")).id for i in range(98)]
+    numbers = [world.numbers["sales"], world.numbers["support"], *added]
+    calls: list[int] = []
+    load_numbers = NativeProvider.load_numbers
+
+    async def observed(
+        self: NativeProvider, refs: Sequence[NumberRef]
+    ) -> Sequence[WhatsAppNumber | GatewayError | None]:
+        calls.append(len(refs))
+        return await load_numbers(self, refs)
+
+    monkeypatch.setattr(NativeProvider, "load_numbers", observed)
+    representations = [
+        {"__typename": "WhatsAppNumber", "id": encode_id("WhatsAppNumber", "native", n)}
+        for n in numbers
+    ]
+    assert len(representations) == 100  # GATEWAY_MAX_REPRESENTATIONS' default
+    answer = await gateway.query(world.keys["acme_tenant"], NUMBERS_ONLY, {"r": representations})
+    assert "errors" not in answer.body, answer.body
+    assert len(answer.data["_entities"]) == 100
+    assert calls == [100]
+    calls.clear()
+    over = [*representations, representations[0]]
+    answer = await gateway.query(world.keys["acme_tenant"], NUMBERS_ONLY, {"r": over})
+    assert answer.data is None and answer.codes == ["BAD_USER_INPUT"]
+    extensions = answer.body["errors"][0]["extensions"]
+    assert (extensions["limit"], extensions["max"]) == ("maxRepresentations", 100)
+    assert calls == []  # refused before anything resolved
+    # Written into the document rather than sent in variables, the same.
+    literal = ", ".join('{__typename: "Organization", id: "acme"}' for _ in range(101))
+    document = f"{{ _entities(representations: [{literal}]) {{ __typename }} }}"
+    answer = await gateway.query(world.keys["acme_tenant"], document)
+    assert answer.codes == ["BAD_USER_INPUT"] and answer.data is None
+
+
+@ON_SQLITE
+async def test_thousands_of_representations_are_refused_faster_than_a_call_within_the_bound(
+    gateway: Gateway, world: World
+) -> None:
+    key = world.keys["acme_tenant"]
+    number = {
+        "__typename": "WhatsAppNumber",
+        "id": encode_id("WhatsAppNumber", "native", world.numbers["sales"]),
+    }
+    within = {"r": [number] * 100}
+    over = {"r": [number] * 3333}  # about 250 KB of variables, within the body limit
+    assert len(json.dumps(over)) < 256 * 1024
+    # Two fields an entity: 3,333 of them are well within the cost limit.
+    cheap = """query ($r: [_Any!]!) { _entities(representations: $r) {
+      ... on WhatsAppNumber { phoneNumber } } }"""
+    await gateway.query(key, cheap, within)  # the document parsed and kept
+    baseline, refused = [], []
+    for _ in range(3):
+        started = asyncio.get_running_loop().time()
+        answer = await gateway.query(key, cheap, within)
+        baseline.append(asyncio.get_running_loop().time() - started)
+        assert "errors" not in answer.body and len(answer.data["_entities"]) == 100
+        started = asyncio.get_running_loop().time()
+        answer = await gateway.query(key, cheap, over)
+        refused.append(asyncio.get_running_loop().time() - started)
+        assert answer.codes == ["BAD_USER_INPUT"] and answer.data is None
+        assert answer.body["errors"][0]["extensions"]["limit"] == "maxRepresentations"
+    # Refused before any of the 3,333 resolves: cheaper than answering 100 of them.
+    assert min(refused) < min(baseline), (refused, baseline)
+
+
 async def test_bad_representations_are_bad_user_input_in_their_place(
     gateway: Gateway, world: World
 ) -> None:

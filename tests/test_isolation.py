@@ -26,6 +26,7 @@ from tests.conftest import Gateway, World, fixed_clock, ingest, serve
 EVERYTHING = """{
   viewer { tenantId }
   numbers { id phoneNumber dashboard { totals { total } } }
+  numbersConnection(first: 100) { totalCount edges { node { id phoneNumber } } }
   linkedNumber { phoneNumber }
   dashboard { totals { total } }
   sms { overview { messages { total } campaigns { total } contacts { total } }
@@ -35,7 +36,8 @@ EVERYTHING = """{
   campaigns { edges { node { id name ... on EmailCampaign { report { performance { sent } } } } } }
   billing { organizationId } creditBalance { balance }
   deliveryByChannel { channels { channel totals { total } } }
-  organization { id numbers { phoneNumber } billing { organizationId } }
+  organization { id numbers { phoneNumber } numbersConnection { edges { node { phoneNumber } } }
+                 billing { organizationId } }
 }"""
 # Root fields asked otherwise: _entities below, by id like number, campaign and node; _service is
 # the schema's text, the same for everyone.

@@ -144,21 +144,24 @@ def test_buckets_refill_at_the_rate() -> None:
 async def test_an_operation_over_the_cost_limit_is_refused_naming_its_cost(
     strict: Gateway, world: World
 ) -> None:
-    # numbers: 1 + 20 (numbers as estimated) x 1 field = 21, under 30; two fields: 41.
+    # A page of 14 numbers: 1 + 14 x (edges, cursor) = 29, under 30; with __typename: 43.
     key = world.keys["acme_tenant"]
-    assert (await strict.query(key, "{ numbers { id } }")).status == 200
+    page = "numbersConnection(first: 14) { edges { cursor"
+    assert (await strict.query(key, f"{{ {page} }} }} }}")).status == 200
     answer = await strict.query(
-        key, "query($x: Boolean!) { numbers { id @include(if: $x) phoneNumber } }", {"x": True}
+        key,
+        f"query($x: Boolean!) {{ {page} @include(if: $x) __typename }} }} }}",
+        {"x": True},
     )
     assert answer.status == 400 and answer.data is None
     error = answer.body["errors"][0]
     assert error["extensions"] == {
         "code": "BAD_USER_INPUT",
         "limit": "maxCost",
-        "cost": 41,
+        "cost": 43,
         "maxCost": 30,
     }
-    assert "estimated cost is 41, over the limit of 30" in error["message"]
+    assert "estimated cost is 43, over the limit of 30" in error["message"]
 
 
 async def test_batches_answer_each_operation_and_are_limited_and_rate_counted(

@@ -95,8 +95,10 @@ async def test_a_generated_client_runs_the_example_query(
     example = EXAMPLE / "weekly_numbers.py"
     env = {"PYTHONPATH": str(tmp_path)}
     url = ("--url", gateway.url)
+    key = ("--key", world.keys["acme_tenant"])
+    # Pages of one number: the example follows endCursor until hasNextPage is false.
     printed = await run(
-        codegen_python, example, *url, "--key", world.keys["acme_tenant"], cwd=tmp_path, env=env
+        codegen_python, example, *url, *key, "--page-size", "1", cwd=tmp_path, env=env
     )
     assert printed.splitlines() == [
         "tenant acme (TENANT key)",

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["BillingStatus", "CreditProduct", "Credits", "Subscription"]
+__all__ = [
+    "CREDIT_PRODUCTS_TOP",
+    "BillingStatus",
+    "CreditProduct",
+    "Credits",
+    "Subscription",
+]
+
+# The top-ups on sale, in the platform's order; an account lists at most this many.
+CREDIT_PRODUCTS_TOP = 10
 
 
 class Subscription(BaseModel):
@@ -54,3 +63,8 @@ class BillingStatus(BaseModel):
     customer_portal_url: str | None
     subscription_management_url: str | None
     credit_products: tuple[CreditProduct, ...]
+
+    @field_validator("credit_products")
+    @classmethod
+    def _first_on_sale(cls, products: tuple[CreditProduct, ...]) -> tuple[CreditProduct, ...]:
+        return products[:CREDIT_PRODUCTS_TOP]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from gateway.domain.campaigns import Campaign, CampaignRef
 from gateway.domain.messages import rate
 
 __all__ = [
+    "LINK_ACTIVITY_TOP",
     "EmailCampaignReport",
     "EmailCounts",
     "EmailDashboard",
@@ -71,12 +72,22 @@ class LinkActivity(BaseModel):
     unique_clicks: int
 
 
+# A campaign's links grow with its content; a report lists its most clicked ones only.
+LINK_ACTIVITY_TOP = 20
+
+
 class EmailCampaignReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     campaign: Campaign
     counts: EmailCounts
     links: tuple[LinkActivity, ...]
+
+    @field_validator("links")
+    @classmethod
+    def _most_clicked(cls, links: tuple[LinkActivity, ...]) -> tuple[LinkActivity, ...]:
+        ranked = sorted(links, key=lambda link: (-link.clicks, -link.unique_clicks, link.url))
+        return tuple(ranked[:LINK_ACTIVITY_TOP])
 
 
 class EmailPoint(BaseModel):

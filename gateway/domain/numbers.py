@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.timewindows import Period
 
-__all__ = ["DashboardRequest", "NumberDashboard", "NumberRef", "WhatsAppNumber"]
+__all__ = [
+    "DashboardRequest",
+    "NumberDashboard",
+    "NumberPage",
+    "NumberPageRequest",
+    "NumberRef",
+    "WhatsAppNumber",
+]
 
 
 class NumberRef(BaseModel):
@@ -30,6 +37,32 @@ class WhatsAppNumber(BaseModel):
     ref: NumberRef
     phone_number: str
     display_name: str | None = None
+
+
+class NumberPageRequest(BaseModel):
+    """One page of a tenant's numbers, oldest registered first, as Relay asks for it: the
+    `size` nearest `after` (registered later) going forward, or nearest `before` going backward;
+    with both, within the numbers between them. `only` confines the list to one number (a
+    number-scoped key's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    size: int
+    backward: bool = False
+    after: int | None = None
+    before: int | None = None
+    only: int | None = None
+
+
+class NumberPage(BaseModel):
+    """The page, oldest first, and whether numbers lie beyond each of its ends."""
+
+    model_config = ConfigDict(frozen=True)
+
+    numbers: list[WhatsAppNumber]
+    has_next: bool
+    has_previous: bool
 
 
 class DashboardRequest(BaseModel):

@@ -23,7 +23,14 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
-from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.numbers import (
+    DashboardRequest,
+    NumberDashboard,
+    NumberPage,
+    NumberPageRequest,
+    NumberRef,
+    WhatsAppNumber,
+)
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, NotFound
 from gateway.providers.flights import SingleFlight
@@ -47,7 +54,16 @@ class NumberProvider(Protocol):
         self, refs: Sequence[NumberRef]
     ) -> list[WhatsAppNumber | GatewayError | None]: ...
 
-    async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]: ...
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
+        """The tenant's numbers, oldest registered first (only those whose data lives at an
+        upstream source, if asked); the first `limit` when given."""
+        ...
+
+    async def page_numbers(self, page: NumberPageRequest) -> NumberPage: ...
+
+    async def count_numbers(self, page: NumberPageRequest) -> int: ...
 
     async def load_dashboards(
         self, requests: Sequence[DashboardRequest]

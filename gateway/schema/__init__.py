@@ -17,6 +17,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
+from gateway.schema.bounds import Bounds
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
 from gateway.schema.channels import ChannelQueries
 from gateway.schema.cost import CostLimiter
@@ -31,6 +32,7 @@ from gateway.schema.extensions import (
     ParserLimits,
 )
 from gateway.schema.live import Subscription
+from gateway.schema.number_pages import NumberPageQueries
 from gateway.schema.numbers import NumberQueries
 from gateway.schema.organization import OrganizationQueries
 from gateway.schema.pipeline import LeanPipeline
@@ -53,6 +55,7 @@ FEDERATION_VERSION: Final = "2.0"
 class Query(
     ViewerQueries,
     OrganizationQueries,
+    NumberPageQueries,
     NumberQueries,
     ChannelQueries,
     SmsQueries,
@@ -88,6 +91,7 @@ class GatewaySchema(strawberry.federation.Schema):
         return results
 
     lean: LeanPipeline | None = None  # set by build_schema for the fast path
+    bounds: Bounds = Bounds()  # set by build_schema from the limits
 
     async def execute(
         self,
@@ -167,6 +171,8 @@ class Limits:
     max_cost: int = 20_000
     max_merge_pairs: int = 10_000
     max_batch_operations: int = 10
+    max_listed_numbers: int = 100
+    max_representations: int = 100
     introspection: bool = True
     otel: bool = False
 
@@ -186,6 +192,8 @@ def limits_of(settings: Settings) -> Limits:
         max_cost=settings.max_cost,
         max_merge_pairs=settings.max_merge_pairs,
         max_batch_operations=settings.max_batch_operations,
+        max_listed_numbers=settings.max_listed_numbers,
+        max_representations=settings.max_representations,
         introspection=settings.introspection,
         otel=settings.otel,
     )
@@ -198,6 +206,10 @@ def build_schema(
     `limits` refuses operations that are too deep, too aliased, too long or too costly, and
     batches of too many operations."""
     limits = limits or Limits()
+    bounds = Bounds(
+        max_listed_numbers=limits.max_listed_numbers,
+        max_representations=limits.max_representations,
+    )
     shape = ShapeLimits(
         max_fields=limits.max_fields,
         max_depth=limits.max_depth,
@@ -216,7 +228,7 @@ def build_schema(
         extensions.append(_tracing())
     extensions += [
         lambda: LimitedValidation(shape, limits.max_merge_pairs, store),
-        lambda: CostLimiter(max_cost=limits.max_cost),
+        lambda: CostLimiter(max_cost=limits.max_cost, bounds=bounds),
         OperationMetrics,  # before GatewayErrors, so that it sees the errors' codes
         GatewayErrors,
     ]
@@ -233,6 +245,7 @@ def build_schema(
         federation_version=FEDERATION_VERSION,
         **options,
     )
+    schema.bounds = bounds
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(
@@ -240,5 +253,6 @@ def build_schema(
             store,
             max_cost=limits.max_cost,
             executor_class=schema.execution_context_class,
+            bounds=bounds,
         )
     return schema

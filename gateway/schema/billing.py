@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.auth import BILLING_READ
-from gateway.domain.billing import BillingStatus
+from gateway.domain.billing import CREDIT_PRODUCTS_TOP, BillingStatus
 from gateway.domain.links import http_or_none
 from gateway.schema.args import Info
 
@@ -65,7 +65,7 @@ class BillingStatusType:
         " not http(s), so that it is never served as a link)."
     )
     available_credit_products: list[CreditProductType] = strawberry.field(
-        description="Top-ups on sale."
+        description=f"Top-ups on sale: the first {CREDIT_PRODUCTS_TOP} the platform lists."
     )
 
 

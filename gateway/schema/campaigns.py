@@ -28,7 +28,15 @@ from gateway.schema.ids import decode_id, encode_id
 from gateway.schema.node import Node
 from gateway.timewindows import parse_timezone
 
-__all__ = ["CampaignQueries", "EmailCampaignType", "SmsCampaignType", "campaign_view"]
+__all__ = [
+    "MAX_PAGE",
+    "CampaignQueries",
+    "EmailCampaignType",
+    "PageInfo",
+    "SmsCampaignType",
+    "campaign_view",
+    "page_size",
+]
 
 ChannelEnum = strawberry.enum(Channel, name="Channel", description="A messaging channel.")
 CampaignStatusEnum = strawberry.enum(
@@ -192,7 +200,7 @@ class PageInfo:
     has_next_page: bool = strawberry.field(description="True if another page follows.")
     end_cursor: str | None = strawberry.field(description="The cursor of the last edge.")
     has_previous_page: bool = strawberry.field(
-        description="True if campaigns come before this page (newer ones, in this list)."
+        description="True if items come before this page (for campaigns, newer ones)."
     )
     start_cursor: str | None = strawberry.field(description="The cursor of the first edge.")
 
@@ -227,7 +235,7 @@ def _position(cursor: str | None, argument: str) -> Position | None:
         raise BadUserInput(problem, argument=argument) from None
 
 
-def _page_size(first: int | None, last: int | None) -> tuple[int, bool]:
+def page_size(first: int | None, last: int | None) -> tuple[int, bool]:
     """(size, backward) from Relay's first or last."""
     if first is not None and last is not None:
         raise BadUserInput("ask for first or last, not both", argument="last")
@@ -255,7 +263,7 @@ class CampaignQueries:
     ) -> CampaignConnection:
         principal = info.context.principal
         principal.require_tenant_scope(REPORTS_READ)
-        size, backward = _page_size(first, last)
+        size, backward = page_size(first, last)
         if channel is Channel.WHATSAPP:
             raise BadUserInput("WhatsApp has no campaigns here", argument="channel")
         request = CampaignPageRequest(

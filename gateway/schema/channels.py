@@ -18,7 +18,7 @@ from gateway.domain.campaigns import Channel
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest
 from gateway.domain.sms import RangeRequest
-from gateway.errors import BadUserInput, UnsupportedBySource
+from gateway.errors import BadUserInput, TooManyResults, UnsupportedBySource
 from gateway.providers.base import NATIVE
 from gateway.schema.args import (
     EndDateArg,
@@ -30,6 +30,7 @@ from gateway.schema.args import (
     period_request,
     range_request,
 )
+from gateway.schema.bounds import bounds_of
 from gateway.schema.campaigns import ChannelEnum
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
 from gateway.timewindows import Period, TimeRange
@@ -38,11 +39,22 @@ __all__ = ["ChannelQueries"]
 
 
 async def whatsapp_days(info: Info, request: RangeRequest) -> list[DailyDelivery]:
-    """The tenant's native numbers from the store, plus its upstream numbers' dashboards."""
+    """The tenant's native numbers from the store, plus its upstream numbers' dashboards. Each
+    of those is a call to its platform, so there may be no more of them than the deprecated
+    `numbers` lists; reading one past the cap tells, without reading the tenant's numbers."""
     loaders, registry = info.context.loaders, info.context.registry
     native = await loaders.whatsapp_daily.get(request.model_copy(update={"source": NATIVE}))
-    numbers = await registry.get(NATIVE).list_numbers(request.tenant_id)
-    upstream = [n for n in numbers if n.ref.source != NATIVE]
+    cap = bounds_of(info).max_listed_numbers
+    upstream = await registry.get(NATIVE).list_numbers(
+        request.tenant_id, limit=cap + 1, upstream_only=True
+    )
+    if len(upstream) > cap:
+        raise TooManyResults(
+            f"the tenant has more than {cap} numbers at upstream sources, each a call to its"
+            " platform; ask their dashboards a page at a time with `numbersConnection`",
+            limit="maxListedNumbers",
+            max=cap,
+        )
     if not upstream:
         return native
     if request.period is None:

@@ -1,12 +1,15 @@
 """An operation's estimated cost, refused above a limit before anything runs.
 
 Every field costs 1, and a list multiplies what is selected inside it by the number of items it
-may hold: the page a `first` or `limit` argument asks for, or the size written below for lists
-whose length the schema itself bounds. A field over a window of days (a period, pastDays, or a
-startDate/endDate range) costs its days besides, for it folds each day's buckets, once per
-channel it compares; and the per-day lists beneath it hold that many days. Introspection counts
-like any field, its lists sized by what the schema holds (the type count, the fields per type
-on average, ...), so that the estimate of a schema query is about the size of its answer.
+may hold: the page a `first`, `last` or `limit` argument asks for, or the size written below for
+lists whose length the schema itself bounds (each such bound is enforced where the list is made:
+a top N, or a cap past which the field answers TOO_MANY_RESULTS). `_entities` costs, for each
+representation, what its selection costs on the representation's own type. A field over a
+window of days (a period, pastDays, or a startDate/endDate range) costs its days besides, for
+it folds each day's buckets, once per channel it compares; and the per-day lists beneath it
+hold that many days. Introspection counts like any field, its lists sized by what the schema
+holds (the type count, the fields per type on average, ...), so that the estimate of a schema
+query is about the size of its answer.
 
 The estimate needs the variables, so it is made as execution starts, once per operation; the
 operations of one batched request share one budget. Each selection set is estimated once per
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
@@ -50,35 +54,57 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
+from gateway.auth import ALL_SCOPES
+from gateway.domain.billing import CREDIT_PRODUCTS_TOP
+from gateway.domain.email import LINK_ACTIVITY_TOP
 from gateway.errors import BadUserInput
+from gateway.schema.bounds import Bounds
+from gateway.schema.sms import MAX_EXPORT_ROWS
 
-__all__ = ["LIST_SIZES", "PAGE_ARGUMENTS", "CostLimiter", "list_fields", "operation_cost"]
+__all__ = [
+    "LIST_SIZES",
+    "PAGE_ARGUMENTS",
+    "CostLimiter",
+    "TooManyRepresentations",
+    "list_fields",
+    "list_sizes",
+    "operation_cost",
+]
 
 # Arguments that say how many items a field returns; their value is capped at the largest page
 # any field allows, so that an out-of-range page gets that field's own error, not this one.
 PAGE_ARGUMENTS = ("first", "last", "limit")
 MAX_PAGE = 100
 
-# How many items each list of the schema may hold, at most or as commonly asked for. A test
-# checks that every list field of the schema is named here or sized by a page argument.
+# How many items each list of the schema may hold at most: each bound is kept where the list is
+# made. A test checks that every list field of the schema is named here or sized by a page
+# argument; the deprecated unpaged `numbers` is sized by its cap (list_sizes).
 LIST_SIZES: Mapping[str, int] = {
     "BestSendTimes.byHour": 24,
     "BestSendTimes.byDayOfWeek": 7,
-    "BillingStatus.availableCreditProducts": 10,
-    "CampaignConnection.edges": 1,  # sized by the connection's `first`
+    "BillingStatus.availableCreditProducts": CREDIT_PRODUCTS_TOP,
+    "CampaignConnection.edges": 1,  # sized by the connection's `first` or `last`
+    "WhatsAppNumberConnection.edges": 1,  # likewise
     "ChannelComparison.days": 366,
     "ChannelComparison.channels": 3,
     "ChannelDelivery.series": 366,
     "EmailCampaign.engagement": 31,
-    "EmailCampaignReport.linkActivity": 20,
+    "EmailCampaignReport.linkActivity": LINK_ACTIVITY_TOP,
     "EmailReports.histogram": 90,
     "NumberDashboard.series": 90,
-    "Query.numbers": 20,
-    "Organization.numbers": 20,
     "SmsAnalytics.trends": 366,
-    "SmsAnalytics.campaignExport": 100,
-    "Viewer.scopes": 3,
+    "SmsAnalytics.campaignExport": MAX_EXPORT_ROWS,
+    "Viewer.scopes": len(ALL_SCOPES),
 }
+# Lists answered whole up to a cap that a setting moves (past it, TOO_MANY_RESULTS).
+CAPPED_LISTS = ("Query.numbers", "Organization.numbers")
+
+
+def list_sizes(bounds: Bounds) -> Mapping[str, int]:
+    """LIST_SIZES with the capped lists at the caps `bounds` sets."""
+    return {**LIST_SIZES, **dict.fromkeys(CAPPED_LISTS, bounds.max_listed_numbers)}
+
+
 DEFAULT_LIST_SIZE = 20
 
 # The window's days above a selection (None outside any), and how many ofType levels deep it is.
@@ -171,10 +197,14 @@ class _Estimate:
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: dict[str, Any],
+        bounds: Bounds,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.bounds = bounds
+        self.sizes = list_sizes(bounds)
+        self.representations = 0  # sent to the operation's _entities calls so far
         self.introspection = introspection_sizes(schema)
         self._known: dict[tuple[int, str, Scope], float] = {}
         self.max_wrapping = max_wrapping(schema)
@@ -244,9 +274,39 @@ class _Estimate:
         if own is not None:
             days = own
         inner_scope = (days, wrapped)
+        if coordinate == "Query._entities":
+            return 1 + self.entities(node, definition, inner_scope)
         inner = self.selections(node.selection_set, get_named_type(definition.type), inner_scope)
         work = 0 if own is None else own * CHANNELS.get(coordinate, 1)
         return 1 + work + self.size(node, definition, coordinate, days) * inner
+
+    def entities(self, node: FieldNode, definition: GraphQLField, scope: Scope) -> float:
+        """Each representation at what the selection costs on its own type (an unknown type,
+        answered by an error, at 1). More of them than one operation may resolve (its calls
+        together, so that aliases do not multiply the bound) is refused here, before anything
+        runs, whether they came as a literal or in variables."""
+        given = self.argument(node, definition, "representations") or ()
+        representations = given if isinstance(given, list) else [given]
+        self.representations += len(representations)
+        most = self.bounds.max_representations
+        if self.representations > most:
+            raise TooManyRepresentations(
+                f"_entities was sent {self.representations} representations in one operation,"
+                f" over the limit of {most}; send them in operations of {most} at most",
+                limit="maxRepresentations",
+                max=most,
+            )
+        by_type = Counter(
+            r.get("__typename") if isinstance(r, dict) else None for r in representations
+        )
+        total = 0.0
+        for type_name, count in by_type.items():
+            type_ = self.schema.get_type(type_name) if isinstance(type_name, str) else None
+            each = 0.0
+            if isinstance(type_, GraphQLObjectType) and node.selection_set is not None:
+                each = self.on_object(node.selection_set, type_, scope)
+            total += count * max(each, 1)
+        return total
 
     def definition(self, parent: Any, name: str) -> GraphQLField | None:
         if parent is self.schema.query_type and name in _ROOT_INTROSPECTION:
@@ -257,8 +317,6 @@ class _Estimate:
     def size(
         self, node: FieldNode, definition: GraphQLField, coordinate: str, days: int | None
     ) -> float:
-        if coordinate == "Query._entities":  # one entity per representation sent
-            return len(self.argument(node, definition, "representations") or ())
         pages = [argument for argument in PAGE_ARGUMENTS if argument in definition.args]
         if pages:  # the one given (a connection takes first or last), else the default page
             given = [a for a in pages if self.argument(node, definition, a) is not None]
@@ -269,7 +327,7 @@ class _Estimate:
             return days
         if coordinate in self.introspection:
             return self.introspection[coordinate]
-        return LIST_SIZES.get(coordinate, DEFAULT_LIST_SIZE)
+        return self.sizes.get(coordinate, DEFAULT_LIST_SIZE)
 
     def window(self, node: FieldNode, definition: GraphQLField, coordinate: str) -> int | None:
         """The days (or, for engagement, the points) a windowed field folds; None for others."""
@@ -341,8 +399,10 @@ def operation_cost(
     document: DocumentNode,
     operation_name: str | None = None,
     variables: dict[str, Any] | None = None,
+    bounds: Bounds | None = None,
 ) -> int:
-    """The estimated cost of the operation that would run (0 when there is none to run)."""
+    """The estimated cost of the operation that would run (0 when there is none to run);
+    TooManyRepresentations when an `_entities` call is sent more than `bounds` allow."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return 0
@@ -352,27 +412,40 @@ def operation_cost(
         if isinstance(definition, FragmentDefinitionNode)
     }
     root = schema.get_root_type(operation.operation)
-    estimate = _Estimate(schema, fragments, variables or {})
+    estimate = _Estimate(schema, fragments, variables or {}, bounds or Bounds())
     return math.ceil(estimate.selections(operation.selection_set, root, (None, 0)) - 1e-9)
+
+
+class TooManyRepresentations(BadUserInput):
+    """An operation's `_entities` calls were sent more representations than it may resolve."""
 
 
 class CostLimiter(SchemaExtension):
     """Refuse, before it runs, an operation whose estimated cost is over `max_cost`, or over
     what the request's earlier operations left of it (`cost_left` on the context, which the view
-    sets for the operations of one HTTP request)."""
+    sets for the operations of one HTTP request), or one with an `_entities` call over its
+    bound of representations."""
 
-    def __init__(self, *, max_cost: int) -> None:
+    def __init__(self, *, max_cost: int, bounds: Bounds | None = None) -> None:
         self.max_cost = max_cost
+        self.bounds = bounds or Bounds()
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None and context.result is None:
-            cost = operation_cost(
-                context.schema._schema,
-                context.graphql_document,
-                context.operation_name,
-                context.variables,
-            )
+            try:
+                cost = operation_cost(
+                    context.schema._schema,
+                    context.graphql_document,
+                    context.operation_name,
+                    context.variables,
+                    self.bounds,
+                )
+            except TooManyRepresentations as refusal:
+                error = GraphQLError(refusal.message, original_error=refusal)
+                context.result = ExecutionResult(data=None, errors=[error])
+                yield
+                return
             gateway = context.context
             left = getattr(gateway, "cost_left", None)
             allowed = self.max_cost if left is None else min(left, self.max_cost)

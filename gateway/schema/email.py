@@ -8,7 +8,13 @@ from datetime import date, datetime
 import strawberry
 
 from gateway.auth import REPORTS_READ
-from gateway.domain.email import EmailCampaignReport, EmailCounts, EmailDashboard, EmailPoint
+from gateway.domain.email import (
+    LINK_ACTIVITY_TOP,
+    EmailCampaignReport,
+    EmailCounts,
+    EmailDashboard,
+    EmailPoint,
+)
 from gateway.domain.links import is_http_url
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
 from gateway.timewindows import percent_diff
@@ -76,8 +82,8 @@ class EmailCampaignReportType:
         return performance(self.model.counts)
 
     @strawberry.field(
-        description="Clicks per link, most clicked first; a link on record that is not http(s)"
-        " is left out, so that it is never served as a link."
+        description=f"Clicks per link, most clicked first: the {LINK_ACTIVITY_TOP} most clicked;"
+        " a link on record that is not http(s) is left out, so that it is never served as a link."
     )
     def link_activity(self) -> list[LinkActivityType]:
         return [

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.auth import ANALYTICS_READ, KeyKind
+from gateway.auth import ANALYTICS_READ
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.errors import NotFound, NumberNotLinked
 from gateway.providers.native.store import row_id
@@ -120,13 +120,6 @@ async def linked_number(info: Info) -> WhatsAppNumberType:
 @strawberry.type
 class NumberQueries:
     @strawberry.field(
-        description="The tenant's WhatsApp numbers; a number-scoped key sees only"
-        " its own. Needs analytics:read."
-    )
-    async def numbers(self, info: Info) -> list[WhatsAppNumberType]:
-        return await list_numbers(info)
-
-    @strawberry.field(
         description="One of the tenant's numbers by id; NOT_FOUND for a number"
         " the key cannot see. Needs analytics:read."
     )
@@ -159,21 +152,6 @@ class NumberQueries:
     ) -> NumberDashboardType | None:
         number = await linked_number(info)
         return await load_dashboard(info, number.model.ref, period, timezone, tz)
-
-
-async def list_numbers(info: Info) -> list[WhatsAppNumberType]:
-    """The numbers the caller may see: its own for a number-scoped key, else the tenant's."""
-    context = info.context
-    principal = context.principal
-    principal.require_scope(ANALYTICS_READ)
-    if principal.kind is KeyKind.NUMBER:
-        if principal.number_id is None:
-            return []
-        return [await linked_number(info)]
-    found = await context.registry.numbers().list_numbers(principal.tenant_id)
-    for number in found:
-        context.loaders.numbers.prime(number.ref, number)
-    return [WhatsAppNumberType(model=number) for number in found]
 
 
 async def find_number(info: Info, id: str) -> WhatsAppNumberType:

@@ -7,7 +7,17 @@ import strawberry
 from gateway.errors import NotFound
 from gateway.schema.args import Info
 from gateway.schema.billing import BillingStatusType, load_billing
-from gateway.schema.numbers import WhatsAppNumberType, list_numbers
+from gateway.schema.number_pages import (
+    NUMBERS_DEPRECATION,
+    AfterArg,
+    BeforeArg,
+    FirstArg,
+    LastArg,
+    WhatsAppNumberConnection,
+    list_numbers,
+    numbers_connection,
+)
+from gateway.schema.numbers import WhatsAppNumberType
 
 __all__ = ["Organization", "OrganizationQueries"]
 
@@ -25,9 +35,26 @@ class Organization:
             raise NotFound("no such organization", argument="id")
         return cls(id=id)
 
-    @strawberry.field(description="Its WhatsApp numbers that the key may see (analytics:read).")
+    @strawberry.field(
+        description="Its WhatsApp numbers that the key may see, all at once (analytics:read).",
+        deprecation_reason=NUMBERS_DEPRECATION,
+    )
     async def numbers(self, info: Info) -> list[WhatsAppNumberType]:
         return await list_numbers(info)
+
+    @strawberry.field(
+        description="Its WhatsApp numbers that the key may see, oldest registered first, a page"
+        " at a time (analytics:read)."
+    )
+    async def numbers_connection(
+        self,
+        info: Info,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> WhatsAppNumberConnection:
+        return await numbers_connection(info, first, after, last, before)
 
     @strawberry.field(description="Its billing status, null without an account (billing:read).")
     async def billing(self, info: Info) -> BillingStatusType | None:

@@ -20,7 +20,8 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_first_operation
 
-from gateway.schema.cost import operation_cost
+from gateway.schema.bounds import Bounds
+from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import coded, keyed, record_operation
 
@@ -49,10 +50,12 @@ class LeanPipeline:
         *,
         max_cost: int,
         executor_class: type[Executor[Any]],
+        bounds: Bounds | None = None,
     ) -> None:
         self.schema = schema
         self.store = store
         self.max_cost = max_cost
+        self.bounds = bounds or Bounds()
         self.executor_class = executor_class
         # By the text of the query, whose hash a str keeps (a document's is computed each time).
         self._costs: dict[tuple[str, str | None], int] = {}
@@ -77,7 +80,10 @@ class LeanPipeline:
         if operation is None or OperationType(operation.operation.value) not in allowed:
             return None
         left = getattr(context, "cost_left", None)
-        cost = self._cost(query, document, name, variables)
+        try:
+            cost = self._cost(query, document, name, variables)
+        except TooManyRepresentations:
+            return None  # CostLimiter says why
         if cost > (self.max_cost if left is None else min(left, self.max_cost)):
             return None  # CostLimiter says why
         if left is not None:
@@ -123,10 +129,10 @@ class LeanPipeline:
     ) -> int:
         """The estimate CostLimiter makes; without variables, a document's is always the same."""
         if variables:
-            return operation_cost(self.schema, document, name, variables)
+            return operation_cost(self.schema, document, name, variables, self.bounds)
         cost = self._costs.get((query, name))
         if cost is None:
-            cost = operation_cost(self.schema, document, name, variables)
+            cost = operation_cost(self.schema, document, name, variables, self.bounds)
             _keep(self._costs, (query, name), cost)
         return cost
 

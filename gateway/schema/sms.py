@@ -10,12 +10,16 @@ import strawberry
 from gateway.auth import REPORTS_READ
 from gateway.domain.campaigns import CampaignStatusCounts, SmsCampaignPerformance
 from gateway.domain.sms import SendTimeSlot
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, TooManyResults
 from gateway.schema.args import EndDateArg, Info, StartDateArg, TimezoneArg, TzArg, range_request
 from gateway.schema.campaigns import SmsCampaignType
 from gateway.schema.delivery import DeliveryTotals, delivery_totals
 
-__all__ = ["SmsQueries"]
+__all__ = ["MAX_EXPORT_ROWS", "SmsQueries"]
+
+# Rows campaignExport answers at most; a window holding more is for the CSV export, which
+# streams any number.
+MAX_EXPORT_ROWS = 100
 
 MAX_LIMIT = 100
 
@@ -204,7 +208,11 @@ class SmsAnalytics:
             by_day_of_week=[send_time(s) for s in best.by_day_of_week],
         )
 
-    @strawberry.field(description="The rows of the campaigns CSV export, oldest first.")
+    @strawberry.field(
+        description=f"The rows of the campaigns CSV export, oldest first, at most"
+        f" {MAX_EXPORT_ROWS}: a window holding more answers TOO_MANY_RESULTS (ask a shorter"
+        " one, or GET /export/campaigns.csv)."
+    )
     async def campaign_export(
         self,
         info: Info,
@@ -213,8 +221,17 @@ class SmsAnalytics:
         timezone: TimezoneArg = None,
         tz: TzArg = None,
     ) -> list[CampaignExportRow] | None:
-        request = range_request(info, start_date, end_date, timezone, tz)
+        # One row past the bound tells a window over it without reading the window whole.
+        request = range_request(info, start_date, end_date, timezone, tz, limit=MAX_EXPORT_ROWS + 1)
         rows = await info.context.loaders.campaign_exports.get(request)
+        if len(rows) > MAX_EXPORT_ROWS:
+            raise TooManyResults(
+                f"the window holds more than the {MAX_EXPORT_ROWS} campaigns"
+                " campaignExport answers at once; ask a shorter window, or GET"
+                " /export/campaigns.csv for any number",
+                limit="maxExportRows",
+                max=MAX_EXPORT_ROWS,
+            )
         return [export_row(row) for row in rows]
 
 

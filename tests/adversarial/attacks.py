@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from graphql import get_introspection_query
 
+from gateway.schema.ids import encode_id
 from gateway.webhooks import SIGNATURE_HEADER, sign
 
 __all__ = ["ATTACKS", "Outcome", "Probe", "Target", "run_attack"]
@@ -533,6 +534,37 @@ async def attack_javascript_portal(session: aiohttp.ClientSession, target: Targe
     return outcome
 
 
+# The deprecated unpaged list as a tenant's dashboard page asked it before numbersConnection.
+ALL_NUMBERS = """query ($z: String) { numbers { phoneNumber
+  dashboard(period: DAYS_90, timezone: $z) { totals { total } series { date sent } } } }"""
+ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
+  ... on WhatsAppNumber { phoneNumber } } }"""
+
+
+async def attack_unbounded_lists(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Lists that grew with a tenant, asked whole: `_entities` with 3,333 representations in
+    variables (250 KB, within the body limit), and the deprecated `numbers` with 90-day
+    dashboards on a tenant above the cap of numbers it lists (the gateway under attack is
+    started with a cap below the tenant's numbers)."""
+    outcome = Outcome("_entities x 3,333 in variables; numbers above its cap")
+    key = {"x-api-key": target.tenant_key}
+    representations = [
+        {"__typename": "WhatsAppNumber", "id": encode_id("WhatsAppNumber", "native", n % 10)}
+        for n in range(3333)
+    ]
+    entities = _query(ENTITIES, variables={"r": representations})
+    outcome.measured["entities KB"] = len(entities) / 1024
+    numbers = _query(ALL_NUMBERS, variables={"z": "Asia/Kathmandu"})
+    rounds = max(4, int(40 * target.scale))
+    for _ in range(rounds):
+        sent = await asyncio.gather(
+            post(session, target.graphql, entities, key),
+            post(session, target.graphql, numbers, key),
+        )
+        outcome.answers.extend(sent)
+    return outcome
+
+
 ATTACKS: dict[str, Attack] = {
     "fragments": attack_fragment_bomb,
     "introspection": attack_introspection,
@@ -548,6 +580,7 @@ ATTACKS: dict[str, Attack] = {
     "slowloris": attack_slowloris,
     "cross-platform": attack_cross_platform,
     "javascript-url": attack_javascript_portal,
+    "unbounded-lists": attack_unbounded_lists,
 }
 
 

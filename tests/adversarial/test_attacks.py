@@ -22,6 +22,7 @@ TYPED = {
     "PERSISTED_QUERY_NOT_FOUND",
     "EVENT_NOT_FOR_SOURCE",
     "URL_NOT_HTTP",
+    "TOO_MANY_RESULTS",
     None,  # an answer with data and no error
 }
 
@@ -29,7 +30,12 @@ TYPED = {
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveGateway, Target]]:
     data = Path(tmp_path_factory.mktemp("attacks"))
-    env = {"GATEWAY_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT), "GATEWAY_LOG_LEVEL": "WARNING"}
+    env = {
+        "GATEWAY_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT),
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        # Below the demo tenant's four numbers: the deprecated `numbers` is over its cap.
+        "GATEWAY_MAX_LISTED_NUMBERS": "3",
+    }
     gateway = start_gateway(data, env=env)
     target = target_of(gateway, data)
     target.hold, target.scale = HEADER_TIMEOUT + 1.5, 0.2
@@ -111,6 +117,13 @@ def _javascript_url(outcome: Outcome) -> None:
     assert outcome.measured["script served"] == 0
 
 
+def _unbounded_lists(outcome: Outcome) -> None:
+    # Every _entities call refused by its bound of representations before it runs (a request
+    # error: 400 to a client that names no Accept), every `numbers` by its cap (a field error).
+    assert set(outcome.answers) == {(400, "BAD_USER_INPUT"), (200, "TOO_MANY_RESULTS")}
+    assert outcome.measured["entities KB"] < 256  # within the body limit: refused for its size
+
+
 EXPECT = {
     "fragments": _fragments,
     "introspection": _introspection,
@@ -122,4 +135,5 @@ EXPECT = {
     "slowloris": _slowloris,
     "cross-platform": _cross_platform,
     "javascript-url": _javascript_url,
+    "unbounded-lists": _unbounded_lists,
 }

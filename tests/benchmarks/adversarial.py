@@ -26,7 +26,12 @@ from tests.adversarial.attacks import ATTACKS, Outcome, Target, baseline, run_at
 from tests.live import LiveGateway, start_gateway
 
 # Short enough for the slow-client attack to see connections closed while it holds them.
-ENV = {"GATEWAY_HEADER_TIMEOUT_SECONDS": "5", "GATEWAY_RATE_LIMIT": "50"}
+# Below the demo tenant's four numbers, so that the deprecated `numbers` is over its cap.
+ENV = {
+    "GATEWAY_HEADER_TIMEOUT_SECONDS": "5",
+    "GATEWAY_RATE_LIMIT": "50",
+    "GATEWAY_MAX_LISTED_NUMBERS": "3",
+}
 
 
 def webhook_source(data_dir: Path, platform: str = "pilotstatus") -> tuple[str, str]:

@@ -48,8 +48,9 @@ def documents(rng: random.Random) -> tuple[str, dict[str, object]]:
     if pick < 0.5:
         period = rng.choice(["DAYS_7", "DAYS_30", "DAYS_90"])
         return (
-            "query ($p: Period, $z: String) { numbers { dashboard(period: $p, timezone: $z) "
-            "{ totals { total deliveryRate } series { date sent } } } }",
+            "query ($p: Period, $z: String) { numbersConnection(first: 20) { edges { node {"
+            " dashboard(period: $p, timezone: $z)"
+            " { totals { total deliveryRate } series { date sent } } } } } }",
             {"p": period, "z": zone},
         )
     if pick < 0.8:

@@ -147,13 +147,16 @@ async def sms_campaigns_created(store: Store, tenant_id: str, window: TimeRange)
 
 
 async def sms_performance_created(
-    store: Store, tenant_id: str, window: TimeRange
+    store: Store, tenant_id: str, window: TimeRange, limit: int = 0
 ) -> list[SmsCampaignPerformance]:
+    """SMS campaigns created in the window, oldest first, with their counts; the first `limit`
+    of them when it is not 0."""
+    bound = f" LIMIT {int(limit)}" if limit > 0 else ""
     rows = await store.fetch_all(
         "SELECT c.*, n.queued, n.sent, n.failed, n.delivered FROM campaigns AS c "
         "LEFT JOIN campaign_counts AS n ON n.campaign_id = c.id "
         "WHERE c.tenant_id = ? AND c.channel = 'sms' AND c.created_at >= ? AND c.created_at < ? "
-        "ORDER BY c.created_at, c.id",
+        f"ORDER BY c.created_at, c.id{bound}",
         (tenant_id, *window.edges),
     )
     return [

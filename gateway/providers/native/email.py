@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.domain.campaigns import Campaign
 from gateway.domain.email import (
+    LINK_ACTIVITY_TOP,
     EmailCampaignReport,
     EmailCounts,
     EmailDashboard,
@@ -157,10 +158,13 @@ async def campaign_reports(
         )
     }
     links: dict[str, list[LinkActivity]] = {}
+    # Each campaign's most clicked links only: a report lists no more (LINK_ACTIVITY_TOP).
     for row in await store.fetch_all(
-        f"SELECT * FROM email_links WHERE campaign_id IN ({marks}) "
-        "ORDER BY clicks DESC, unique_clicks DESC, url",
-        ids,
+        "SELECT * FROM (SELECT campaign_id, url, clicks, unique_clicks, ROW_NUMBER() OVER"
+        " (PARTITION BY campaign_id ORDER BY clicks DESC, unique_clicks DESC, url) AS place"
+        f" FROM email_links WHERE campaign_id IN ({marks})) AS ranked WHERE place <= ?"
+        " ORDER BY campaign_id, place",
+        [*ids, LINK_ACTIVITY_TOP],
     ):
         links.setdefault(str(row["campaign_id"]), []).append(
             LinkActivity(url=row["url"], clicks=row["clicks"], unique_clicks=row["unique_clicks"])

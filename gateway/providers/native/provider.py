@@ -26,13 +26,21 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
-from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.numbers import (
+    DashboardRequest,
+    NumberDashboard,
+    NumberPage,
+    NumberPageRequest,
+    NumberRef,
+    WhatsAppNumber,
+)
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, NotFound
 from gateway.providers.native import campaigns, email, sms
 from gateway.providers.native.billing import billing_statuses
 from gateway.providers.native.channels import email_daily, whatsapp_daily
 from gateway.providers.native.dashboards import daily_delivery
+from gateway.providers.native.numbers import count_numbers, numbers_page
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
 from gateway.timewindows import DayWindow
@@ -90,8 +98,19 @@ class NativeProvider:
         # An id naming another source than the number's own names no number.
         return [known.get(r) for r in refs]
 
-    async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
-        return [_number(record) for record in await self.tenancy.list_numbers(tenant_id)]
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
+        found = await self.tenancy.list_numbers(tenant_id, limit, upstream_only=upstream_only)
+        return [_number(record) for record in found]
+
+    async def page_numbers(self, page: NumberPageRequest) -> NumberPage:
+        records, has_next, has_previous = await numbers_page(self.store, page)
+        numbers = [_number(record) for record in records]
+        return NumberPage(numbers=numbers, has_next=has_next, has_previous=has_previous)
+
+    async def count_numbers(self, page: NumberPageRequest) -> int:
+        return await count_numbers(self.store, page)
 
     async def load_dashboards(
         self, requests: Sequence[DashboardRequest]
@@ -160,7 +179,9 @@ class NativeProvider:
     ) -> list[list[SmsCampaignPerformance] | GatewayError]:
         return await each(
             requests,
-            lambda r: campaigns.sms_performance_created(self.store, r.tenant_id, sms.time_range(r)),
+            lambda r: campaigns.sms_performance_created(
+                self.store, r.tenant_id, sms.time_range(r), r.limit
+            ),
         )
 
     # Campaigns

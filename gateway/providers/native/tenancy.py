@@ -10,7 +10,7 @@ from gateway.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
 from gateway.errors import BadUserInput, NotFound
 from gateway.providers.native.store import Row, Store, placeholders, row_id
 
-__all__ = ["KEYS_VERSION", "KeyRecord", "NumberRecord", "Tenancy"]
+__all__ = ["KEYS_VERSION", "KeyRecord", "NumberRecord", "Tenancy", "number_record"]
 
 # The tenant_versions row that moves whenever any key is created or revoked.
 KEYS_VERSION = "__keys__"
@@ -37,7 +37,7 @@ class KeyRecord:
     revoked_at: int | None
 
 
-def _number(row: Row) -> NumberRecord:
+def number_record(row: Row) -> NumberRecord:
     return NumberRecord(
         row["id"], row["tenant_id"], row["phone_number"], row["display_name"], row["source"]
     )
@@ -109,20 +109,26 @@ class Tenancy:
             "SELECT * FROM numbers WHERE tenant_id = ? AND (phone_number = ? OR id = ?)",
             (tenant_id, phone_or_id, row_id(phone_or_id) or -1),
         )
-        return None if row is None else _number(row)
+        return None if row is None else number_record(row)
 
     async def numbers_by_id(self, tenant_id: str, ids: Sequence[int]) -> dict[int, NumberRecord]:
         rows = await self.store.fetch_all(
             f"SELECT * FROM numbers WHERE tenant_id = ? AND id IN ({placeholders(ids)})",
             (tenant_id, *ids),
         )
-        return {row["id"]: _number(row) for row in rows}
+        return {row["id"]: number_record(row) for row in rows}
 
-    async def list_numbers(self, tenant_id: str) -> list[NumberRecord]:
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[NumberRecord]:
+        """The tenant's numbers in id order (only those whose data lives at an upstream source,
+        if asked); the first `limit` of them when given."""
+        where = " AND source <> 'native'" if upstream_only else ""
+        bound = "" if limit is None else f" LIMIT {int(limit)}"
         rows = await self.store.fetch_all(
-            "SELECT * FROM numbers WHERE tenant_id = ? ORDER BY id", (tenant_id,)
+            f"SELECT * FROM numbers WHERE tenant_id = ?{where} ORDER BY id{bound}", (tenant_id,)
         )
-        return [_number(row) for row in rows]
+        return [number_record(row) for row in rows]
 
     async def create_key(
         self,

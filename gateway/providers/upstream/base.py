@@ -26,7 +26,14 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
-from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.numbers import (
+    DashboardRequest,
+    NumberDashboard,
+    NumberPage,
+    NumberPageRequest,
+    NumberRef,
+    WhatsAppNumber,
+)
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, UnsupportedBySource
 from gateway.providers.upstream.http import UpstreamClient
@@ -86,8 +93,18 @@ class UpstreamProvider:
     ) -> list[WhatsAppNumber | GatewayError | None]:
         return list(self._none(refs, "numbers"))
 
-    async def list_numbers(self, tenant_id: str) -> list[WhatsAppNumber]:
+    # The native store lists every tenant's numbers, those whose data lives upstream included
+    # (the sources file registers them there): no platform here lists numbers itself.
+    async def list_numbers(
+        self, tenant_id: str, limit: int | None = None, *, upstream_only: bool = False
+    ) -> list[WhatsAppNumber]:
         return []
+
+    async def page_numbers(self, page: NumberPageRequest) -> NumberPage:
+        return NumberPage(numbers=[], has_next=False, has_previous=False)
+
+    async def count_numbers(self, page: NumberPageRequest) -> int:
+        return 0
 
     async def load_dashboards(
         self, requests: Sequence[DashboardRequest]
