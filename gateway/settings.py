@@ -85,6 +85,19 @@ class Settings(BaseSettings):
         200, ge=0, description="Most fragment spreads written in one document."
     )
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
+    # Variables are bounded like the document: as many values as it has tokens. Federation's
+    # `_entities` is the largest use: 100 representations of two key fields are 301 values, 3
+    # levels deep; no argument of the graph nests deeper than that, and a compound key adds a
+    # level or two, so 10 leaves room without letting a client make a deep walk of it.
+    max_variable_values: int = Field(
+        4000,
+        ge=1,
+        description="Most values one operation's variables may hold: each scalar, list and"
+        " object counts, list items and object fields included.",
+    )
+    max_variable_depth: int = Field(
+        10, ge=1, description="Deepest nesting of one operation's variables (a scalar is 1)."
+    )
     max_document_kib: int = Field(
         64, ge=1, description="Longest document accepted, in KiB of text (comments included)."
     )

@@ -39,6 +39,7 @@ from gateway.admission import (
     named_document,
     not_modified,
     take_rate,
+    variable_limits,
 )
 from gateway.appkeys import (
     ANONYMOUS,
@@ -62,6 +63,7 @@ from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
+from gateway.schema.variables import check_variables
 from gateway.streams import (
     PROTOCOLS,
     EventStream,
@@ -151,6 +153,11 @@ class LiveSocket(AiohttpWebSocketAdapter):
         query, extensions = payload.get("query"), payload.get("extensions")
         if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
             return None
+        variables = payload.get("variables")
+        if isinstance(variables, dict):
+            too_many = check_variables(variables, variable_limits(self.request.app))
+            if too_many is not None:
+                return too_many
         named: list[tuple[str, str]] = []
         data = GraphQLRequestData(query, None, None, extensions)
         try:
