@@ -32,8 +32,10 @@ from gateway.appkeys import (
     SHARED_LIMITER,
     SOCKETS,
     STORE,
+    SUBSCRIPTIONS,
     VERSIONS,
     Sockets,
+    TenantSubscriptions,
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.clients import AnonymousGate
@@ -303,6 +305,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[SETTINGS] = settings
     app[SOCKETS] = Sockets()
+    app[SUBSCRIPTIONS] = TenantSubscriptions(settings.max_subscriptions_per_tenant)
     health = app[HEALTH] = Health(settings.store_watch_seconds)
     app.on_shutdown.append(draining)
     app.on_shutdown.append(close_sockets)

@@ -173,6 +173,15 @@ class Settings(BaseSettings):
         description="Subscription sockets and HTTP streams (server-sent events, multipart) one"
         " key may hold open at once, per process.",
     )
+    # A thousand live dashboards of one tenant is a real deployment (a provider's wall of
+    # numbers); twice that leaves room for it while one tenant's changes stay bounded in what
+    # they wake for everyone.
+    max_subscriptions_per_tenant: int = Field(
+        2000,
+        ge=1,
+        description="Live subscriptions one tenant may hold at once over every transport"
+        " (sockets, server-sent events, multipart), all its keys together, per process.",
+    )
     persisted_megabytes: int = Field(
         16,
         ge=1,
