@@ -1,4 +1,5 @@
-"""Prometheus metrics, served at /metrics.
+"""Prometheus metrics, served at /metrics on a loopback listener of its own (gateway.serving),
+or on the public port when GATEWAY_METRICS_PUBLIC says so.
 
 With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIPROC_DIR, and
 /metrics on any worker adds up all of them (prometheus_client's multiprocess mode).

@@ -202,12 +202,22 @@ class Settings(BaseSettings):
         None,
         description="When set, /metrics answers only `Authorization: Bearer <token>`.",
     )
-    metrics_port: int | None = Field(
-        None,
+    # /metrics names every route, operation and source the gateway serves, and how often:
+    # Prometheus scrapes it from beside the process, so by default it listens on loopback, on
+    # the port Apollo Router's Prometheus endpoint takes, and not on the public port.
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address /metrics listens on, apart from the public port."
+    )
+    metrics_port: int = Field(
+        9090,
         ge=0,
         le=65535,
-        description="When set, /metrics is served on this port (on the same host) and not on"
-        " the public one.",
+        description="Port /metrics listens on, apart from the public port; 0 picks a free one.",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve /metrics on the public port instead (behind GATEWAY_METRICS_TOKEN"
+        " when it is set), with no listener of its own, as before 0.2.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

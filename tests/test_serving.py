@@ -24,13 +24,14 @@ def wait_for_log(log: Path, text: str, times: int) -> None:
 
 
 def test_two_workers_share_the_port_reload_and_stop_together(tmp_path: Path) -> None:
-    port = free_port()
+    port, metrics = free_port(), free_port()
     sources = tmp_path / "sources.toml"
     sources.write_text("# no upstream sources yet\n")
     env = {
         **os.environ,
         "GATEWAY_DATA_DIR": str(tmp_path),
         "GATEWAY_PORT": str(port),
+        "GATEWAY_METRICS_PORT": str(metrics),
         "GATEWAY_SOURCES_FILE": str(sources),
         # A list setting reaches the workers as JSON, as they read it.
         "GATEWAY_CORS_ORIGINS": '["https://app.example"]',
@@ -61,8 +62,12 @@ def test_two_workers_share_the_port_reload_and_stop_together(tmp_path: Path) -> 
             asked += 1
         assert len(workers) == 2, f"{asked} requests all met {workers}\n{log.read_text()}"
         assert server.pid not in workers
-        # /metrics on either worker adds up both workers' counts.
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        # The workers share the metrics port as they share the public one, and whichever
+        # answers a scrape adds up both workers' counts.
+        scrape = urllib.request.Request(
+            f"http://127.0.0.1:{metrics}/metrics", headers={"connection": "close"}
+        )
+        with urllib.request.urlopen(scrape, timeout=5) as response:
             text = response.read().decode()
         [line] = [
             line

@@ -35,6 +35,7 @@ class Target:
     tenant_key: str
     webhook: tuple[str, str] | None = None  # source name, secret
     pid: int | None = None
+    metrics: str = ""  # /metrics on its own listener, where an operator scrapes it
     hold: float = 12.0  # how long slow clients hold their connections
     scale: float = 1.0  # of the floods' request counts (the test suite runs them smaller)
 
@@ -309,7 +310,7 @@ HEAVIEST_ALLOWED = 6
 async def attack_operation_names(session: aiohttp.ClientSession, target: Target) -> Outcome:
     """Invented operation names, anonymous: /metrics must not grow with them."""
     outcome = Outcome("8,000 anonymous operations with invented names")
-    metrics = target.base + "/metrics"
+    metrics = target.metrics or target.base + "/metrics"
     async with session.get(metrics) as response:
         before = len(await response.read())
     semaphore = asyncio.Semaphore(16)

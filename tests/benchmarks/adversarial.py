@@ -47,6 +47,7 @@ def target_of(gateway: LiveGateway, data_dir: Path) -> Target:
         tenant_key=gateway.keys["tenant"],
         webhook=webhook_source(data_dir),
         pid=gateway.process.pid,
+        metrics=gateway.metrics_url,
     )
 
 
