@@ -99,6 +99,23 @@ def _slowloris(outcome: Outcome) -> None:
     assert outcome.measured["still open"] == 0
 
 
+def _variables(outcome: Outcome) -> None:
+    assert outcome.statuses() == {400} and outcome.codes() == {"BAD_USER_INPUT"}, outcome.answers
+
+
+def _simple_request(outcome: Outcome) -> None:
+    assert outcome.statuses() == {415} and outcome.codes() == {"BAD_USER_INPUT"}, outcome.answers
+
+
+def _tenant_subscriptions(outcome: Outcome) -> None:
+    # The whole bound held (2,000 by default), the one past it refused on a socket and as a
+    # stream; nothing else refused.
+    assert outcome.measured["held"] == Target.tenant_subscriptions, outcome.measured
+    assert outcome.measured["refused past the bound"] == 1, outcome.answers
+    assert outcome.answers[-1] == (429, "RATE_LIMITED"), outcome.answers
+    assert set(outcome.answers[:-2]) == {(200, None)}, outcome.answers
+
+
 EXPECT = {
     "fragments": _fragments,
     "introspection": _introspection,
@@ -108,4 +125,7 @@ EXPECT = {
     "ws-flood": _ws_flood,
     "ws-sockets": _ws_sockets,
     "slowloris": _slowloris,
+    "variables": _variables,
+    "simple-request": _simple_request,
+    "tenant-subscriptions": _tenant_subscriptions,
 }
