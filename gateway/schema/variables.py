@@ -2,8 +2,9 @@
 and how deep they nest, in time linear in them and without recursion.
 
 The document is bounded by its tokens, but variables arrive beside it as JSON, within only the
-body's size: 250 KB of them is some 30,000 values (3,333 `_entities` representations, each
-resolved on its own), which nothing in the document shows. Counted like tokens, each value
+body's size: 250 KB of them holds 3,333 `_entities` representations (10,000 values, each
+representation resolved on its own) or 100,000 bare numbers, which nothing in the document
+shows. Counted like tokens, each value
 counts once: every scalar, list and object, wherever it sits (a list's items and an object's
 fields are values too).
 """
@@ -39,8 +40,7 @@ def check_variables(variables: Mapping[str, object], limits: VariableLimits) -> 
         values += 1
         if values > limits.max_values:
             return BadUserInput(
-                f"the variables hold more than {limits.max_values} values, over the limit of"
-                f" {limits.max_values}",
+                f"the variables hold more values than the limit of {limits.max_values}",
                 limit="maxVariableValues",
             )
         if depth > limits.max_depth:
