@@ -15,6 +15,7 @@ from gateway.clients import AnonymousGate
 from gateway.compression import StaticAssets
 from gateway.context import Clock, LiveConnection
 from gateway.errors import RateLimited
+from gateway.metrics import LIVE_SUBSCRIPTIONS
 from gateway.persisted import PersistedQueries
 from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
@@ -138,9 +139,11 @@ class TenantSubscriptions:
                 limit="maxSubscriptionsPerTenant",
             )
         self._held[tenant] += 1
+        LIVE_SUBSCRIPTIONS.inc()
         return None
 
     def release(self, tenant: str) -> None:
+        LIVE_SUBSCRIPTIONS.dec()
         self._held[tenant] -= 1
         if self._held[tenant] <= 0:
             del self._held[tenant]

@@ -34,6 +34,7 @@ __all__ = [
     "GRAPHQL_SECONDS",
     "HTTP_REQUESTS",
     "HTTP_SECONDS",
+    "LIVE_SUBSCRIPTIONS",
     "UPSTREAM_CALLS",
     "UPSTREAM_SECONDS",
     "WEBHOOK_EVENTS",
@@ -86,6 +87,12 @@ CIRCUIT_OPEN = Gauge(
     "1 while a source's circuit breaker is open.",
     ["source"],
     multiprocess_mode="max",
+)
+LIVE_SUBSCRIPTIONS = Gauge(
+    "gateway_live_subscriptions",
+    "Live subscriptions held, over every transport (tenants' each bounded by"
+    " GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT).",
+    multiprocess_mode="livesum",
 )
 WEBHOOK_EVENTS = Counter(
     "gateway_webhook_events", "Webhook events by outcome.", ["platform", "outcome"]

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client import REGISTRY
 
 from gateway.app import create_app
 from gateway.appkeys import SUBSCRIPTIONS
@@ -77,12 +78,15 @@ async def subscribe(socket: Socket, operation: str, payload: dict[str, Any]) -> 
 async def test_a_tenant_holds_its_bound_over_every_transport_and_keys_together(
     capped: Gateway, world: World
 ) -> None:
+    before = REGISTRY.get_sample_value("gateway_live_subscriptions") or 0.0
     ws, tenant_socket = await opened(capped, world.keys["acme_tenant"])
     assert (await subscribe(tenant_socket, "1", board(world)))["type"] == "next"
     assert (await subscribe(tenant_socket, "2", board(world, "sales")))["type"] == "next"
     stream = multipart(capped, world.keys["acme_sales"], BOARD)
     await anext(stream)
     assert held(capped) == LIMIT
+    # What /metrics says of them: every transport's, every tenant's.
+    assert REGISTRY.get_sample_value("gateway_live_subscriptions") == before + LIMIT
     # One past: refused on a socket (that subscription alone), and as a stream of either kind.
     refused = await subscribe(tenant_socket, "3", board(world))
     assert refused["type"] == "error" and refused["id"] == "3"

@@ -547,6 +547,8 @@ async def attack_tenant_subscriptions(session: aiohttp.ClientSession, target: Ta
     sockets: list[tuple[aiohttp.ClientWebSocketResponse, int]] = []
     keys = list(target.subscription_keys)
     asked = 0
+    # Earlier attacks' subscriptions all given back first: the whole bound is this one's.
+    await _live_subscriptions(session, target, until=0)
     try:
         while asked < limit and keys:
             key = keys.pop()
@@ -575,7 +577,29 @@ async def attack_tenant_subscriptions(session: aiohttp.ClientSession, target: Ta
             await socket.close()
         for client in clients:
             await client.close()
+    outcome.measured["held after"] = await _live_subscriptions(session, target, until=0)
     return outcome
+
+
+async def _live_subscriptions(
+    session: aiohttp.ClientSession, target: Target, until: int, seconds: float = 10
+) -> float:
+    """The gateway's live subscriptions by its /metrics, once they are `until` (or as they
+    are after `seconds`)."""
+    held = -1.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with session.get(target.metrics or target.base + "/metrics") as response:
+            text = await response.text()
+        held = next(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("gateway_live_subscriptions ")
+        )
+        if held == until:
+            break
+        await asyncio.sleep(0.1)
+    return held
 
 
 async def _subscribed(

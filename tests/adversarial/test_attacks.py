@@ -114,6 +114,7 @@ def _tenant_subscriptions(outcome: Outcome) -> None:
     assert outcome.measured["refused past the bound"] == 1, outcome.answers
     assert outcome.answers[-1] == (429, "RATE_LIMITED"), outcome.answers
     assert set(outcome.answers[:-2]) == {(200, None)}, outcome.answers
+    assert outcome.measured["held after"] == 0, outcome.measured  # every one given back
 
 
 EXPECT = {
