@@ -3,15 +3,17 @@
 Each step reads what the steps before it learned and either answers the request (a typed
 refusal, or a kept answer) or passes it on:
 
-    choose the answer's media type -> read the body -> identify the caller -> (a known
-    caller's repeated request: the kept answer, after its rate) -> decode the body -> name its
+    choose the answer's media type -> the body's media type (a POST's) -> read the body ->
+    identify the caller -> (a known caller's repeated request: the kept answer, after its
+    rate) -> decode the body (its variables within their count and depth) -> name its
     documents -> admit the caller (the anonymous at their address's rate; a key looked up) ->
     rate-limit the key -> register its persisted queries -> the response cache -> execution
     (in the view)
 
 Everything before a key is checked costs time linear in the request and memory bounded by it:
-the body within its size and time, JSON within orjson's depth, documents within the token
-limit, and an address's rate for whatever comes without a valid key.
+the body in JSON, within its size and time; JSON within orjson's depth; variables within their
+count and depth; documents within the token limit; and an address's rate for whatever comes
+without a valid key.
 """
 
 from __future__ import annotations
@@ -51,10 +53,11 @@ from gateway.compression import MIN_BYTES
 from gateway.compression import negotiate as negotiate_encoding
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
 from gateway.metrics import CACHE_HIT, CACHE_MISS
-from gateway.negotiation import LEGACY, Media, MediaType, negotiate
+from gateway.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
 from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
 from gateway.reload import configuration_of
 from gateway.schema.documents import ParseLimits, parse_within
+from gateway.schema.variables import VariableLimits, check_variables
 from gateway.trusted import DocumentNotTrusted
 
 __all__ = [
@@ -67,6 +70,7 @@ __all__ = [
     "named_document",
     "not_modified",
     "take_rate",
+    "variable_limits",
 ]
 
 # Bodies larger than this are not worth a cache key of their own.
@@ -124,6 +128,19 @@ async def choose_media(admission: Admission) -> Answer:
     return None
 
 
+async def check_body_type(admission: Admission) -> Answer:
+    """415 for a POST whose body is not application/json, before a byte of it is read: a form,
+    `text/plain` or no type at all is what a page on another site can send without a preflight."""
+    request = admission.request
+    if request.method != "POST" or takes_body(request.headers.get("content-type")):
+        return None
+    refusal = BadUserInput(
+        "send the operation as JSON (content-type: application/json, in UTF-8)",
+        contentType=request.headers.get("content-type", "")[:100],
+    )
+    return error_response(refusal, 415, request, {"accept-post": MediaType.JSON.value})
+
+
 async def read_body(admission: Admission) -> Answer:
     request = admission.request
     if request.method != "POST":
@@ -152,9 +169,19 @@ async def decode(admission: Admission) -> Answer:
                 limit="maxBatchOperations",
             )
         admission.operations = [_operation(item) for item in items]
+        limits = variable_limits(request.app)
+        for operation in admission.operations:
+            refusal = check_variables(operation.variables or {}, limits)
+            if refusal is not None:
+                raise refusal
     except BadUserInput as refusal:
         return error_response(refusal, 400, request)
     return None
+
+
+def variable_limits(app: web.Application) -> VariableLimits:
+    settings = app[SETTINGS]
+    return VariableLimits(settings.max_variable_values, settings.max_variable_depth)
 
 
 def _items(request: web.Request, body: bytes) -> tuple[list[dict[str, Any]], bool]:
@@ -165,18 +192,12 @@ def _items(request: web.Request, body: bytes) -> tuple[list[dict[str, Any]], boo
             if params.get(name):
                 params[name] = _json(params[name].encode(), name)
         return [params], False
-    if not _json_body(request):
-        raise BadUserInput("send the operation as JSON (content-type: application/json)")
     value = _json(body, "the body")
     if isinstance(value, dict):
         return [value], False
     if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
         return value, True
     raise BadUserInput("the body must be a JSON object, or for a batch a non-empty array of them")
-
-
-def _json_body(request: web.Request) -> bool:
-    return "application/json" in request.headers.get("content-type", "")
 
 
 def _json(raw: bytes, what: str) -> Any:
@@ -440,8 +461,8 @@ def cache_key(admission: Admission, principal: Principal) -> tuple[object, ...] 
         if len(query) > MAX_KEY_BODY:
             return None
         return (principal.tenant_id, principal.key_handle, generation, media, "GET", query)
-    if len(admission.body) > MAX_KEY_BODY or not _json_body(request):
-        return None  # too large to key, or not JSON: decode refuses it
+    if len(admission.body) > MAX_KEY_BODY:
+        return None  # too large to key
     return (principal.tenant_id, principal.key_handle, generation, media, admission.body)
 
 
@@ -459,6 +480,7 @@ def not_modified(request: web.Request, headers: Mapping[str, str]) -> bool:
 
 STEPS: tuple[Step, ...] = (
     choose_media,
+    check_body_type,
     read_body,
     identify,
     answer_from_cache,

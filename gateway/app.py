@@ -32,8 +32,10 @@ from gateway.appkeys import (
     SHARED_LIMITER,
     SOCKETS,
     STORE,
+    SUBSCRIPTIONS,
     VERSIONS,
     Sockets,
+    TenantSubscriptions,
 )
 from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
 from gateway.clients import AnonymousGate
@@ -287,7 +289,8 @@ async def draining(app: web.Application) -> None:
 
 
 def metrics_app(settings: Settings) -> web.Application:
-    """/metrics alone, for its own port (GATEWAY_METRICS_PORT), apart from the public API."""
+    """/metrics alone, for its own listener (GATEWAY_METRICS_HOST and GATEWAY_METRICS_PORT),
+    apart from the public API."""
     app = web.Application()
     app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token), "/metrics"))
     return app
@@ -305,6 +308,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app[CLOCK] = clock
     app[SETTINGS] = settings
     app[SOCKETS] = Sockets()
+    app[SUBSCRIPTIONS] = TenantSubscriptions(settings.max_subscriptions_per_tenant)
     health = app[HEALTH] = Health(settings.store_watch_seconds)
     app.on_shutdown.append(draining)
     app.on_shutdown.append(close_sockets)
@@ -403,7 +407,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.router.add_get("/healthz", tracked(healthz))
     app.router.add_get("/livez", tracked(livez))
     app.router.add_get("/readyz", tracked(readyz))
-    if settings.metrics_port is None:  # otherwise on its own port (see gateway.serving)
+    if settings.metrics_public:  # otherwise on a listener of its own (see gateway.serving)
         app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token)))
     app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))
     app.router.add_get("/dashboard", tracked(dashboard_page))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections import Counter
 from typing import Protocol
 
 from aiohttp import web
@@ -13,6 +14,8 @@ from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
 from gateway.compression import StaticAssets
 from gateway.context import Clock, LiveConnection
+from gateway.errors import RateLimited
+from gateway.metrics import LIVE_SUBSCRIPTIONS
 from gateway.persisted import PersistedQueries
 from gateway.providers.native.store import Store
 from gateway.ratelimit import RateLimiter
@@ -36,7 +39,9 @@ __all__ = [
     "SHARED_LIMITER",
     "SOCKETS",
     "STORE",
+    "SUBSCRIPTIONS",
     "VERSIONS",
+    "TenantSubscriptions",
 ]
 
 log = logging.getLogger("gateway.sockets")
@@ -116,6 +121,38 @@ class Sockets:
             await socket.close(code=code, message=message)
 
 
+class TenantSubscriptions:
+    """The live subscriptions each tenant holds in this process, over every transport (each
+    `subscribe` on a socket, each stream over HTTP): every one of them re-reads when its
+    tenant's data changes, so a tenant's count bounds what its changes cost every tenant.
+    Taken as a subscription is admitted and given back however it ends."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._held: Counter[str] = Counter()
+
+    def take(self, tenant: str) -> RateLimited | None:
+        """One more for `tenant`; or the refusal, when it holds its limit already."""
+        if self._held[tenant] >= self.limit:
+            return RateLimited(
+                f"a tenant may hold {self.limit} live subscriptions at once; end one first",
+                limit="maxSubscriptionsPerTenant",
+            )
+        self._held[tenant] += 1
+        LIVE_SUBSCRIPTIONS.inc()
+        return None
+
+    def release(self, tenant: str) -> None:
+        LIVE_SUBSCRIPTIONS.dec()
+        self._held[tenant] -= 1
+        if self._held[tenant] <= 0:
+            del self._held[tenant]
+
+    def held_by(self, tenant: str) -> int:
+        return self._held[tenant]
+
+
 SOCKETS = web.AppKey("sockets", Sockets)
+SUBSCRIPTIONS = web.AppKey("subscriptions", TenantSubscriptions)
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -1,4 +1,5 @@
-"""Prometheus metrics, served at /metrics.
+"""Prometheus metrics, served at /metrics on a loopback listener of its own (gateway.serving),
+or on the public port when GATEWAY_METRICS_PUBLIC says so.
 
 With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIPROC_DIR, and
 /metrics on any worker adds up all of them (prometheus_client's multiprocess mode).
@@ -33,6 +34,7 @@ __all__ = [
     "GRAPHQL_SECONDS",
     "HTTP_REQUESTS",
     "HTTP_SECONDS",
+    "LIVE_SUBSCRIPTIONS",
     "UPSTREAM_CALLS",
     "UPSTREAM_SECONDS",
     "WEBHOOK_EVENTS",
@@ -85,6 +87,12 @@ CIRCUIT_OPEN = Gauge(
     "1 while a source's circuit breaker is open.",
     ["source"],
     multiprocess_mode="max",
+)
+LIVE_SUBSCRIPTIONS = Gauge(
+    "gateway_live_subscriptions",
+    "Live subscriptions held, over every transport (tenants' each bounded by"
+    " GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT).",
+    multiprocess_mode="livesum",
 )
 WEBHOOK_EVENTS = Counter(
     "gateway_webhook_events", "Webhook events by outcome.", ["platform", "outcome"]

@@ -54,6 +54,25 @@ async def _setup_listening(
     return port
 
 
+async def _serve_metrics(settings: Settings, reuse_port: bool) -> web.AppRunner:
+    """/metrics on its own listener (loopback by default). Workers share its port as they
+    share the public one, and whichever the kernel hands a scrape to adds up all of them."""
+    runner = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
+    await runner.setup()
+    host, port = settings.metrics_host, settings.metrics_port
+    try:
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+    except OSError as error:
+        await runner.cleanup()
+        raise ServeError(
+            f"/metrics cannot listen on {_url(host, port)}: {error.strerror or error}; set"
+            " GATEWAY_METRICS_PORT to a free port (0: any), or GATEWAY_METRICS_PUBLIC=true"
+        ) from None
+    bound = runner.addresses[0]
+    log.info("metrics at %s/metrics", _url(str(bound[0]), int(bound[1])))
+    return runner
+
+
 def _stop_on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
     """An event set by SIGINT or SIGTERM; `hangup` is called on each SIGHUP from now on."""
     stop = asyncio.Event()
@@ -110,13 +129,8 @@ async def serve_once(
         harden(runner.server, settings.max_connections_per_address)
         site = web.TCPSite(runner, settings.host, port, reuse_port=reuse_port)
         await site.start()
-        if settings.metrics_port is not None:
-            metrics = web.AppRunner(metrics_app(settings), access_log=None, handle_signals=False)
-            await metrics.setup()
-            runners.append(metrics)
-            await web.TCPSite(
-                metrics, settings.host, settings.metrics_port, reuse_port=reuse_port
-            ).start()
+        if not settings.metrics_public:
+            runners.append(await _serve_metrics(settings, reuse_port))
         # What start-up built (modules, the schema, the store's connections) lives as long as
         # the process: kept out of the collector's view, a full collection no longer walks
         # some hundred thousand objects, a pause of tens of milliseconds.
@@ -208,6 +222,8 @@ async def supervise(settings: Settings, ready: Callable[[str], None] | None = No
     """Start `settings.workers` processes on one port (SO_REUSEPORT: the kernel spreads the
     connections); stop them all on SIGINT or SIGTERM, or when one of them dies."""
     port = settings.port or _free_port(settings.host)
+    if not settings.metrics_public and settings.metrics_port == 0:  # one port for every worker
+        settings = settings.model_copy(update={"metrics_port": _free_port(settings.metrics_host)})
     env = worker_env(settings, port)
     with tempfile.TemporaryDirectory(prefix="gateway-metrics-") as metrics:
         # Each worker writes its metrics here and /metrics on any of them adds them all up.

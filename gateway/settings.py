@@ -85,6 +85,19 @@ class Settings(BaseSettings):
         200, ge=0, description="Most fragment spreads written in one document."
     )
     max_tokens: int = Field(4000, ge=10, description="Longest document accepted, in tokens.")
+    # Variables are bounded like the document: as many values as it has tokens. Federation's
+    # `_entities` is the largest use: 100 representations of two key fields are 301 values, 3
+    # levels deep; no argument of the graph nests deeper than that, and a compound key adds a
+    # level or two, so 10 leaves room without letting a client make a deep walk of it.
+    max_variable_values: int = Field(
+        4000,
+        ge=1,
+        description="Most values one operation's variables may hold: each scalar, list and"
+        " object counts, list items and object fields included.",
+    )
+    max_variable_depth: int = Field(
+        10, ge=1, description="Deepest nesting of one operation's variables (a scalar is 1)."
+    )
     max_document_kib: int = Field(
         64, ge=1, description="Longest document accepted, in KiB of text (comments included)."
     )
@@ -178,6 +191,15 @@ class Settings(BaseSettings):
         description="Subscription sockets and HTTP streams (server-sent events, multipart) one"
         " key may hold open at once, per process.",
     )
+    # A thousand live dashboards of one tenant is a real deployment (a provider's wall of
+    # numbers); twice that leaves room for it while one tenant's changes stay bounded in what
+    # they wake for everyone.
+    max_subscriptions_per_tenant: int = Field(
+        2000,
+        ge=1,
+        description="Live subscriptions one tenant may hold at once over every transport"
+        " (sockets, server-sent events, multipart), all its keys together, per process.",
+    )
     persisted_megabytes: int = Field(
         16,
         ge=1,
@@ -198,12 +220,22 @@ class Settings(BaseSettings):
         None,
         description="When set, /metrics answers only `Authorization: Bearer <token>`.",
     )
-    metrics_port: int | None = Field(
-        None,
+    # /metrics names every route, operation and source the gateway serves, and how often:
+    # Prometheus scrapes it from beside the process, so by default it listens on loopback, on
+    # the port Apollo Router's Prometheus endpoint takes, and not on the public port.
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address /metrics listens on, apart from the public port."
+    )
+    metrics_port: int = Field(
+        9090,
         ge=0,
         le=65535,
-        description="When set, /metrics is served on this port (on the same host) and not on"
-        " the public one.",
+        description="Port /metrics listens on, apart from the public port; 0 picks a free one.",
+    )
+    metrics_public: bool = Field(
+        False,
+        description="Serve /metrics on the public port instead (behind GATEWAY_METRICS_TOKEN"
+        " when it is set), with no listener of its own, as before 0.2.",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -19,7 +19,7 @@ from strawberry.http.streaming import (
 )
 
 from gateway.admission import Admission
-from gateway.appkeys import FORBIDDEN, SETTINGS, SOCKETS, Sockets
+from gateway.appkeys import FORBIDDEN, SETTINGS, SOCKETS, SUBSCRIPTIONS, Sockets
 from gateway.clients import client_address
 from gateway.context import LiveConnection
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
@@ -94,7 +94,9 @@ class LiveStream:
 
 
 def admit_stream(admission: Admission) -> LiveConnection | GatewayError:
-    """The stream's connection, held as a socket is within the key's same share; or why not."""
+    """The stream's connection, held as a socket is within the key's same share, and one of
+    its tenant's live subscriptions (the caller gives it back when the stream ends); or why
+    not."""
     app, principal, credential = admission.request.app, admission.principal, admission.credential
     if principal is None or credential is None:
         # Introspection may come without a key, but not held open.
@@ -106,6 +108,9 @@ def admit_stream(admission: Admission) -> LiveConnection | GatewayError:
         )
     if admission.batch:
         return BadUserInput("a stream carries one operation, not a batch")
+    refusal = app[SUBSCRIPTIONS].take(principal.tenant_id)
+    if refusal is not None:
+        return refusal
     address = client_address(admission.request, app[SETTINGS].trusted_proxies)
     return LiveConnection(address, principal, credential.hash)
 

@@ -39,6 +39,7 @@ from gateway.admission import (
     named_document,
     not_modified,
     take_rate,
+    variable_limits,
 )
 from gateway.appkeys import (
     ANONYMOUS,
@@ -49,6 +50,7 @@ from gateway.appkeys import (
     REQUEST_ID,
     SETTINGS,
     SOCKETS,
+    SUBSCRIPTIONS,
     VERSIONS,
 )
 from gateway.auth import authenticate_credential, credential_of
@@ -62,6 +64,7 @@ from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
+from gateway.schema.variables import check_variables
 from gateway.streams import (
     PROTOCOLS,
     EventStream,
@@ -94,7 +97,9 @@ class LiveSocket(AiohttpWebSocketAdapter):
     MAX_SUBSCRIPTIONS at once (each one re-reads on every change of its tenant's data), and
     hands the protocol only JSON objects, so that any other message closes the socket with the
     protocol's 4400 rather than breaking its handler. Each `subscribe` is an operation like one
-    sent over HTTP: it counts against the key's rate and names its document the same way."""
+    sent over HTTP: it counts against the key's rate and names its document the same way, and
+    holds one of its tenant's live subscriptions (TenantSubscriptions, shared with the streams
+    over HTTP) until it completes, fails or its socket goes."""
 
     def __init__(
         self,
@@ -105,10 +110,21 @@ class LiveSocket(AiohttpWebSocketAdapter):
         super().__init__(view, request, ws)
         self._last: dict[str, object] = {}
         self._active: set[str] = set()
+        # The operations holding one of their tenant's live subscriptions, and that tenant.
+        self._counted: set[str] = set()
+        self._tenant = ""
 
     async def iter_json(
         self, *, ignore_parsing_errors: bool = False
     ) -> AsyncGenerator[object, None]:
+        try:
+            async for message in self._messages(ignore_parsing_errors):
+                yield message
+        finally:  # the socket closed, dropped or broke: its subscriptions end with it
+            for operation in list(self._counted):
+                self._end(operation)
+
+    async def _messages(self, ignore_parsing_errors: bool) -> AsyncGenerator[object, None]:
         async for frame in self.ws:
             if frame.type == WSMsgType.BINARY:
                 raise NonTextMessageReceived
@@ -132,6 +148,7 @@ class LiveSocket(AiohttpWebSocketAdapter):
                 self._active.add(operation)
             elif message.get("type") == "complete" and isinstance(operation, str):
                 self._active.discard(operation)
+                self._end(operation)
             yield message
 
     async def _admit(self, operation: str, message: dict[str, Any]) -> GatewayError | None:
@@ -151,16 +168,33 @@ class LiveSocket(AiohttpWebSocketAdapter):
         query, extensions = payload.get("query"), payload.get("extensions")
         if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
             return None
+        variables = payload.get("variables")
+        if isinstance(variables, dict):
+            too_many = check_variables(variables, variable_limits(self.request.app))
+            if too_many is not None:
+                return too_many
         named: list[tuple[str, str]] = []
         data = GraphQLRequestData(query, None, None, extensions)
         try:
             data = named_document(self.request.app, data, {}, named)
         except GatewayError as error:
             return error
+        if operation not in self._counted:
+            self._tenant = connection.principal.tenant_id
+            over = self.request.app[SUBSCRIPTIONS].take(self._tenant)
+            if over is not None:
+                return over
+            self._counted.add(operation)
         for digest, text in named:
             self.request.app[PERSISTED].register(digest, text, connection.principal.tenant_id)
         payload["query"] = data.query
         return None
+
+    def _end(self, operation: str) -> None:
+        """Give back the tenant's subscription that `operation` held, if it held one."""
+        if operation in self._counted:
+            self._counted.discard(operation)
+            self.request.app[SUBSCRIPTIONS].release(self._tenant)
 
     async def _refuse(self, operation: str, refusal: GatewayError) -> None:
         error = {"message": refusal.message, "extensions": refusal.extensions}
@@ -176,6 +210,7 @@ class LiveSocket(AiohttpWebSocketAdapter):
         elif kind in ("complete", "error") and isinstance(operation, str):
             self._last.pop(operation, None)
             self._active.discard(operation)
+            self._end(operation)
         await super().send_json(message)
 
 
@@ -253,7 +288,12 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             request[LIVE] = held
         if admission.cache_key is not None:
             TOUCHED.set(set())
-        response = self._keep(admission, await self._run(request))
+        try:
+            response = self._keep(admission, await self._run(request))
+        finally:
+            live = request.get(LIVE)
+            if live is not None and live.principal is not None:  # a stream, however it ended
+                self.app[SUBSCRIPTIONS].release(live.principal.tenant_id)
         if self.compression:
             compressed_response(request, response)
         return response

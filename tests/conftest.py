@@ -37,6 +37,10 @@ from tests.pg import (
     with_database,
 )
 
+# The gateways the suite starts as processes each listen for /metrics beside their public port:
+# many run at once on one machine, so each takes a free port rather than the default 9090.
+os.environ.setdefault("GATEWAY_METRICS_PORT", "0")
+
 # 2026-11-22 15:00 UTC: a Sunday, 12:00 in Sao Paulo, 16:00 in Berlin, 20:45 in Kathmandu.
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 

@@ -33,10 +33,16 @@ class LiveGateway:
     banner: str
     log: Path
     keys: dict[str, str] = field(default_factory=dict)
+    metrics_port: int | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def metrics_url(self) -> str:
+        """/metrics on its own loopback listener."""
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     def query(
         self, key: str | None, query: str, variables: dict[str, Any] | None = None
@@ -83,6 +89,8 @@ def start_gateway(
         **os.environ,
         "GATEWAY_DATA_DIR": str(data_dir),
         "GATEWAY_PORT": str(port),
+        # Its own, rather than the default 9090 every gateway on the machine would want.
+        "GATEWAY_METRICS_PORT": str(free_port()),
         **(env or {}),
     }
     with log.open("a") as stderr:
@@ -105,7 +113,8 @@ def start_gateway(
         if wait_for in line:
             break
     banner = "".join(lines)
-    gateway = LiveGateway(process, port, banner, log)
+    metrics = environment["GATEWAY_METRICS_PORT"]
+    gateway = LiveGateway(process, port, banner, log, metrics_port=int(metrics))
     if wait_for not in banner:
         process.kill()
         process.communicate()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
-from gateway.app import create_app
+from gateway.app import create_app, metrics_app
 from gateway.auth import KeyKind, default_scopes
 from gateway.metrics import MAX_OPERATION_NAMES
 from gateway.providers.native.tenancy import Tenancy
@@ -210,18 +210,19 @@ async def test_only_the_credential_that_authenticated_is_remembered(
 
 
 async def test_metrics_do_not_grow_with_what_clients_name(
-    door: Gateway, world: World, monkeypatch: pytest.MonkeyPatch
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The names seen are the process's: this test's own fill of them is undone after it.
     monkeypatch.setattr("gateway.metrics._names", set())
-    metrics = str(door.server.make_url("/metrics"))
-    key = world.keys["acme_tenant"]
-    for i in range(3):
-        await door.query(None, f"query Invented{i} {{ __typename }}")
-    for i in range(MAX_OPERATION_NAMES + 20):
-        await door.query(key, f"query Named{i:04d} {{ __typename }}")
-    async with door.session.get(metrics) as response:
-        text = await response.text()
+    async for door in serve(create_app(guarded(world, metrics_public=True), clock=fixed_clock)):
+        metrics = str(door.server.make_url("/metrics"))
+        key = world.keys["acme_tenant"]
+        for i in range(3):
+            await door.query(None, f"query Invented{i} {{ __typename }}")
+        for i in range(MAX_OPERATION_NAMES + 20):
+            await door.query(key, f"query Named{i:04d} {{ __typename }}")
+        async with door.session.get(metrics) as response:
+            text = await response.text()
     assert "Invented" not in text and 'operation="unauthenticated"' in text
     names = {line.split('operation="')[1].split('"')[0] for line in text.splitlines()
              if line.startswith("gateway_graphql_operations_total{")}  # fmt: skip
@@ -231,14 +232,23 @@ async def test_metrics_do_not_grow_with_what_clients_name(
 
 
 async def test_metrics_can_ask_for_a_token(world: World) -> None:
-    settings = guarded(world, metrics_token="s3cret")
-    async for gateway in serve(create_app(settings, clock=fixed_clock)):
-        metrics = str(gateway.server.make_url("/metrics"))
-        async with gateway.session.get(metrics) as response:
-            assert response.status == 401
-        headers = {"authorization": "Bearer s3cret"}
-        async with gateway.session.get(metrics, headers=headers) as response:
-            assert response.status == 200 and "gateway_http_requests" in await response.text()
+    """On the public port, where an operator keeps them, and on their own listener alike."""
+    settings = guarded(world, metrics_token="s3cret", metrics_public=True)
+    apps = (create_app(settings, clock=fixed_clock), metrics_app(settings))
+    for app in apps:
+        async for gateway in serve(app):
+            metrics = str(gateway.server.make_url("/metrics"))
+            async with gateway.session.get(metrics) as response:
+                assert response.status == 401
+            headers = {"authorization": "Bearer s3cret"}
+            async with gateway.session.get(metrics, headers=headers) as response:
+                assert response.status == 200 and "gateway_http_requests" in await response.text()
+
+
+async def test_metrics_are_off_the_public_port_by_default(door: Gateway) -> None:
+    async with door.session.get(door.server.make_url("/metrics")) as response:
+        assert response.status == 404
+        assert (await response.json())["code"] == "NOT_FOUND"
 
 
 async def test_persisted_queries_are_registered_only_with_a_key(

@@ -1,11 +1,15 @@
 """Slow and greedy clients of a gateway served as a user serves it: connections that never
 finish their headers are closed, one address holds a bounded number of connections, and
-/metrics can be served on a port of its own."""
+/metrics is served on a loopback listener of its own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -88,6 +92,46 @@ def test_metrics_have_a_port_of_their_own(live: LiveGateway) -> None:
         urllib.request.urlopen(f"http://127.0.0.1:{live.port}/metrics", timeout=5)
     assert public.value.code == 404
     public.value.close()
+
+
+def test_metrics_listen_on_loopback_whatever_the_public_address(tmp_path: Path) -> None:
+    """The public port on another address (127.0.0.2, as a public interface would be): /metrics
+    stays on 127.0.0.1, off the public address, and off its port."""
+    port, metrics = free_port(), free_port()
+    env = {"GATEWAY_HOST": "127.0.0.2", "GATEWAY_METRICS_PORT": str(metrics)}
+    gateway = start_gateway(tmp_path, "--no-demo", port=port, env=env, wait_for="graphql")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5) as r:
+            assert b"gateway_http_requests" in r.read()
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.2:{metrics}/metrics", timeout=5)
+        with pytest.raises(urllib.error.HTTPError) as public:
+            urllib.request.urlopen(f"http://127.0.0.2:{port}/metrics", timeout=5)
+        assert public.value.code == 404
+        public.value.close()
+    finally:
+        gateway.stop()
+
+
+def test_a_metrics_port_in_use_stops_the_start_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            **os.environ,
+            "GATEWAY_DATA_DIR": str(tmp_path),
+            "GATEWAY_PORT": str(free_port()),
+            "GATEWAY_METRICS_PORT": str(taken.getsockname()[1]),
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway", "serve", "--no-demo"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "GATEWAY_METRICS_PORT" in done.stderr and "Traceback" not in done.stderr
 
 
 async def test_a_request_that_is_not_even_http_gets_a_typed_answer(live: LiveGateway) -> None:

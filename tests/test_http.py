@@ -333,7 +333,7 @@ async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
         raise KeyError("a secret detail")
 
     monkeypatch.setattr("gateway.app.metrics_route", lambda token: broken)  # outside the graph
-    app = create_app(Settings(store_url=world.store.url, demo=False))
+    app = create_app(Settings(store_url=world.store.url, demo=False, metrics_public=True))
     async for running in serve(app):
         async with running.session.get(str(running.server.make_url("/metrics"))) as response:
             body = await response.json()

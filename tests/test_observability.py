@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 
+from gateway.app import metrics_app
 from gateway.logs import configure_logging
 from gateway.schema import Limits, build_schema
-from tests.conftest import Gateway, World, record_spans
+from gateway.settings import Settings
+from tests.conftest import Gateway, World, record_spans, serve
 
 
 def sample(name: str, **labels: str) -> float:
@@ -33,9 +35,11 @@ async def test_metrics_count_requests_operations_and_batches(
     assert (await gateway.query(world.keys["acme_tenant"], query)).status == 200
     bad = 'query Bad { dashboard(timezone: "Mars/Base") { period } }'
     assert (await gateway.query(world.keys["acme_sales"], bad)).codes == ["BAD_USER_INPUT"]
-    async with gateway.session.get(gateway.server.make_url("/metrics")) as response:
-        assert response.status == 200 and response.content_type == "text/plain"
-        text = await response.text()
+    # Scraped where Prometheus scrapes it: its own listener, apart from the public port.
+    async for listener in serve(metrics_app(Settings(demo=False))):
+        async with listener.session.get(listener.server.make_url("/metrics")) as response:
+            assert response.status == 200 and response.content_type == "text/plain"
+            text = await response.text()
     assert "# TYPE gateway_http_request_seconds histogram" in text
     assert sample("gateway_http_requests_total", route="/graphql", status="200") == (
         before["http"] + 2

@@ -37,6 +37,11 @@ class Target:
     webhook: tuple[str, str] | None = None  # source name, secret
     billing_webhook: tuple[str, str] | None = None  # a MessageSender source: it takes billing
     pid: int | None = None
+    metrics: str = ""  # /metrics on its own listener, where an operator scrapes it
+    # Number-scoped keys of the same tenant besides these two, and the tenant's bound of live
+    # subscriptions (GATEWAY_MAX_SUBSCRIPTIONS_PER_TENANT) that they try to pass.
+    subscription_keys: list[str] = field(default_factory=list)
+    tenant_subscriptions: int = 2000
     hold: float = 12.0  # how long slow clients hold their connections
     scale: float = 1.0  # of the floods' request counts (the test suite runs them smaller)
 
@@ -311,7 +316,7 @@ HEAVIEST_ALLOWED = 6
 async def attack_operation_names(session: aiohttp.ClientSession, target: Target) -> Outcome:
     """Invented operation names, anonymous: /metrics must not grow with them."""
     outcome = Outcome("8,000 anonymous operations with invented names")
-    metrics = target.base + "/metrics"
+    metrics = target.metrics or target.base + "/metrics"
     async with session.get(metrics) as response:
         before = len(await response.read())
     semaphore = asyncio.Semaphore(16)
@@ -565,6 +570,166 @@ async def attack_unbounded_lists(session: aiohttp.ClientSession, target: Target)
     return outcome
 
 
+async def attack_variables(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """Variables that no token limit sees: 100,000 values, JSON 100,000 deep, 11 levels (one
+    past the default depth), the issue's 3,333 `_entities` representations, and a batch whose
+    last operation carries them; with a key and without."""
+    outcome = Outcome("variables: 100,000 values, 100,000 deep, 3,333 representations")
+    entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+    representations = [
+        {"__typename": "WhatsAppNumber", "id": str(n)} for n in range(3_333)
+    ]  # 250 KB, as in the issue, within the body's limit
+    eleven: object = 1
+    for _ in range(11):
+        eleven = [eleven]
+    deep = b"[" * 100_000 + b"]" * 100_000
+    bodies = [
+        json.dumps(
+            {"query": entities, "variables": {"r": [1] * 100_000}}, separators=(",", ":")
+        ).encode(),  # 200 KB
+        b'{"query": "{ __typename }", "variables": {"d": ' + deep + b"}}",
+        _query("{ __typename }", variables={"d": eleven}),
+        _query(entities, variables={"r": representations}),
+        json.dumps(
+            [{"query": "{ __typename }"}, {"query": entities, "variables": {"r": representations}}]
+        ).encode(),
+    ]
+    for headers in ({"x-api-key": target.tenant_key}, {}):
+        for body in bodies:
+            outcome.answers.append(await post(session, target.graphql, body, headers))
+    return outcome
+
+
+async def attack_simple_request(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """What a page on another site can POST without a preflight, carrying a query: each is 415,
+    never executed, as fast as the gateway answers anything."""
+    outcome = Outcome("cross-site simple requests: text/plain, a form, multipart")
+    body = _query("{ dashboard(period: DAYS_90) { totals { total } } }")
+    kinds = [
+        "text/plain;charset=application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ]
+    for _ in range(int(200 * target.scale)):
+        for kind in kinds:
+            headers = {"content-type": kind, "x-api-key": target.number_key}
+            outcome.answers.append(await post(session, target.graphql, body, headers))
+    return outcome
+
+
+# Subscriptions a key holds in the attack: five sockets, 96 in all, within the key's share of
+# sockets (8) and the burst of its rate (100 operations).
+SOCKETS_OF_A_KEY = (20, 20, 20, 20, 16)
+
+
+def keys_for_subscriptions(limit: int) -> int:
+    """Keys the tenant-subscriptions attack needs to pass `limit`, one to spare."""
+    return -(-limit // sum(SOCKETS_OF_A_KEY)) + 1
+
+
+async def attack_tenant_subscriptions(session: aiohttp.ClientSession, target: Target) -> Outcome:
+    """The tenant's whole bound of live dashboards, held from many keys' sockets (up to each
+    key's share and burst) from three client addresses, then one more on a socket and one as
+    a stream: those two refused, the rest held."""
+    limit = target.tenant_subscriptions
+    outcome = Outcome(f"a tenant's subscription {limit + 1:,} (many keys, sockets and a stream)")
+    query = "subscription($p: Period) { dashboard(period: $p) { totals { total } } }"
+    clients = [
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, local_addr=(f"127.0.0.{i}", 0))
+        )
+        for i in (2, 3, 4)
+    ]
+    sockets: list[tuple[aiohttp.ClientWebSocketResponse, int]] = []
+    keys = list(target.subscription_keys)
+    asked = 0
+    # Earlier attacks' subscriptions all given back first: the whole bound is this one's.
+    await _live_subscriptions(session, target, until=0)
+    try:
+        while asked < limit and keys:
+            key = keys.pop()
+            for room in SOCKETS_OF_A_KEY:
+                count = min(room, limit - asked)
+                if count <= 0:
+                    break
+                socket = await _subscribed(clients[len(sockets) % 3], target, key, query, count)
+                sockets.append((socket, count))
+                asked += count
+        held = await asyncio.gather(*(_first_answers(s, n) for s, n in sockets))
+        outcome.measured["held"] = sum(codes.count(None) for codes in held)
+        outcome.answers += sorted({(200, code) for codes in held for code in codes}, key=str)
+        # One past the bound: on a socket of a key with room, then as a stream.
+        if keys:
+            extra = await _subscribed(clients[0], target, keys.pop(), query, 1)
+            [code] = await _first_answers(extra, 1)
+            outcome.answers.append((200, code))
+            outcome.measured["refused past the bound"] = float(code == "RATE_LIMITED")
+            await extra.close()
+        stream = {"content-type": "application/json", "accept": "text/event-stream"}
+        stream["x-api-key"] = target.tenant_key
+        outcome.answers.append(await post(session, target.graphql, _query(query), stream))
+    finally:
+        for socket, _ in sockets:
+            await socket.close()
+        for client in clients:
+            await client.close()
+    outcome.measured["held after"] = await _live_subscriptions(session, target, until=0)
+    return outcome
+
+
+async def _live_subscriptions(
+    session: aiohttp.ClientSession, target: Target, until: int, seconds: float = 10
+) -> float:
+    """The gateway's live subscriptions by its /metrics, once they are `until` (or as they
+    are after `seconds`)."""
+    held = -1.0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with session.get(target.metrics or target.base + "/metrics") as response:
+            text = await response.text()
+        held = next(
+            float(line.split()[-1])
+            for line in text.splitlines()
+            if line.startswith("gateway_live_subscriptions ")
+        )
+        if held == until:
+            break
+        await asyncio.sleep(0.1)
+    return held
+
+
+async def _subscribed(
+    client: aiohttp.ClientSession, target: Target, key: str, query: str, count: int
+) -> aiohttp.ClientWebSocketResponse:
+    """A socket of `key` with `count` live dashboards asked on it."""
+    socket = await client.ws_connect(target.ws, protocols=["graphql-transport-ws"])
+    await socket.send_json({"type": "connection_init", "payload": {"x-api-key": key}})
+    await socket.receive(timeout=10)
+    for i in range(count):
+        period = ("DAYS_7", "DAYS_30", "DAYS_90")[i % 3]
+        payload = {"query": query, "variables": {"p": period}}
+        await socket.send_json({"type": "subscribe", "id": str(i), "payload": payload})
+    return socket
+
+
+async def _first_answers(socket: aiohttp.ClientWebSocketResponse, count: int) -> list[str | None]:
+    """Each subscription's first answer: None for data, else its error's code."""
+    seen: dict[str, str | None] = {}
+    deadline = time.monotonic() + 30
+    while len(seen) < count and time.monotonic() < deadline:
+        try:
+            message = await socket.receive_json(timeout=deadline - time.monotonic())
+        except (TimeoutError, TypeError, ValueError):
+            break
+        operation = message.get("id")
+        if message.get("type") == "next" and operation not in seen:
+            seen[operation] = None
+        elif message.get("type") == "error":
+            seen[operation] = _code({"errors": message.get("payload") or [{}]})
+    return list(seen.values()) + ["NO_ANSWER"] * (count - len(seen))
+
+
 ATTACKS: dict[str, Attack] = {
     "fragments": attack_fragment_bomb,
     "introspection": attack_introspection,
@@ -581,6 +746,9 @@ ATTACKS: dict[str, Attack] = {
     "cross-platform": attack_cross_platform,
     "javascript-url": attack_javascript_portal,
     "unbounded-lists": attack_unbounded_lists,
+    "variables": attack_variables,
+    "simple-request": attack_simple_request,
+    "tenant-subscriptions": attack_tenant_subscriptions,
 }
 
 

@@ -124,6 +124,24 @@ def _unbounded_lists(outcome: Outcome) -> None:
     assert outcome.measured["entities KB"] < 256  # within the body limit: refused for its size
 
 
+def _variables(outcome: Outcome) -> None:
+    assert outcome.statuses() == {400} and outcome.codes() == {"BAD_USER_INPUT"}, outcome.answers
+
+
+def _simple_request(outcome: Outcome) -> None:
+    assert outcome.statuses() == {415} and outcome.codes() == {"BAD_USER_INPUT"}, outcome.answers
+
+
+def _tenant_subscriptions(outcome: Outcome) -> None:
+    # The whole bound held (2,000 by default), the one past it refused on a socket and as a
+    # stream; nothing else refused.
+    assert outcome.measured["held"] == Target.tenant_subscriptions, outcome.measured
+    assert outcome.measured["refused past the bound"] == 1, outcome.answers
+    assert outcome.answers[-1] == (429, "RATE_LIMITED"), outcome.answers
+    assert set(outcome.answers[:-2]) == {(200, None)}, outcome.answers
+    assert outcome.measured["held after"] == 0, outcome.measured  # every one given back
+
+
 EXPECT = {
     "fragments": _fragments,
     "introspection": _introspection,
@@ -136,4 +154,7 @@ EXPECT = {
     "cross-platform": _cross_platform,
     "javascript-url": _javascript_url,
     "unbounded-lists": _unbounded_lists,
+    "variables": _variables,
+    "simple-request": _simple_request,
+    "tenant-subscriptions": _tenant_subscriptions,
 }

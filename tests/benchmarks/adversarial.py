@@ -20,10 +20,24 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.adversarial.attacks import ATTACKS, Outcome, Target, baseline, run_attack
+from gateway.auth import KeyKind, default_scopes
+from gateway.providers.native import open_store
+from gateway.providers.native.demo import DEMO_TENANT
+from gateway.providers.native.tenancy import Tenancy
+from tests.adversarial.attacks import (
+    ATTACKS,
+    Outcome,
+    Target,
+    baseline,
+    keys_for_subscriptions,
+    run_attack,
+)
 from tests.live import LiveGateway, start_gateway
+
+DEMO_NUMBER = "+5511955550101"  # the demo tenant's first number
 
 # Short enough for the slow-client attack to see connections closed while it holds them.
 # Below the demo tenant's four numbers, so that the deprecated `numbers` is over its cap.
@@ -45,15 +59,45 @@ def webhook_source(data_dir: Path, platform: str = "pilotstatus") -> tuple[str, 
     return source["name"], source["secret"]
 
 
+def subscription_keys(data_dir: Path, count: int) -> list[str]:
+    """`count` number-scoped keys of the demo tenant's first number, made in one go in the
+    store the gateway serves (in a thread: the caller may be running a loop already)."""
+
+    async def make() -> list[str]:
+        store = await open_store(data_dir / "gateway.sqlite3", create=False)
+        try:
+            tenancy = Tenancy(store)
+            number = await tenancy.find_number(DEMO_TENANT, DEMO_NUMBER)
+            assert number is not None
+            scopes = default_scopes(KeyKind.NUMBER)
+            return [
+                (
+                    await tenancy.create_key(
+                        DEMO_TENANT, KeyKind.NUMBER, scopes, number_id=number.id
+                    )
+                ).key
+                for _ in range(count)
+            ]
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, make()).result()
+
+
 def target_of(gateway: LiveGateway, data_dir: Path) -> Target:
-    return Target(
+    target = Target(
         base=f"http://127.0.0.1:{gateway.port}",
         number_key=gateway.keys["number"],
         tenant_key=gateway.keys["tenant"],
         webhook=webhook_source(data_dir),
         billing_webhook=webhook_source(data_dir, "messagesender"),
         pid=gateway.process.pid,
+        metrics=gateway.metrics_url,
     )
+    count = keys_for_subscriptions(target.tenant_subscriptions)
+    target.subscription_keys = subscription_keys(data_dir, count)
+    return target
 
 
 def summary(outcome: Outcome) -> str:

@@ -152,6 +152,7 @@ def start(kind: str, bench: Bench) -> subprocess.Popen[bytes]:
     }[kind]
     # The load comes from one key: the benchmark measures the gateway, not its rate limit.
     env = dict(os.environ, GATEWAY_LOG_LEVEL="WARNING", GATEWAY_RATE_LIMIT="0")
+    env["GATEWAY_METRICS_PORT"] = "0"  # servers side by side: each its own metrics port
     env["BENCH_PS_KEY"] = UPSTREAM_KEY
     if kind in ("miss", "cold", "workers2"):
         env["GATEWAY_CACHE_TTL_SECONDS"] = "0"
