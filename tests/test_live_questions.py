@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -160,7 +160,7 @@ async def test_an_unchanged_answer_is_sent_to_no_stream(
 
 async def server_sent_events(
     gateway: Gateway, key: str, query: str
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """graphql-sse's distinct-connections mode read line by line: each `next` event's data."""
     headers = {"x-api-key": key, "accept": "text/event-stream"}
     async with gateway.session.post(gateway.url, json={"query": query}, headers=headers) as sent:

@@ -11,7 +11,7 @@ from gateway.cache import TenantVersions
 from gateway.questions import READS_AT_ONCE, WAKE_SLICE, LiveQuestions
 
 
-async def per_turn(count: Callable[[], int], work: asyncio.Future[object]) -> list[int]:
+async def per_turn(count: Callable[[], int], work: asyncio.Future[list[int]]) -> list[int]:
     """How far `count()` moved in each turn of the loop until `work` is done."""
     moves, last = [], count()
     while not work.done():

@@ -52,7 +52,12 @@ async def _answers(
 
     async def fresh() -> T:
         _round(context)
-        return await read()
+        try:
+            return await read()
+        finally:
+            # The question holds the answer: the loaders' copy would only double what the
+            # process keeps (and what its collector walks) between rounds.
+            context.fresh_loaders()
 
     answers = context.questions.follow(
         principal.tenant_id, (*question, asker), fresh, settled=settled

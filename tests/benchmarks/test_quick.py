@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import (
+    compression,
+    fanout,
+    http_throughput,
+    ingest,
+    live_fanout,
+    memory,
+    store_scaling,
+)
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +87,17 @@ def test_compression_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(rf"ratio {kind}/off = \d+\.\d+ \(target <= 1\.15\)", out), out
     sizes = re.search(r"answer bytes identity=(\d+) gzip=(\d+) br=(\d+)", out)
     assert sizes is not None and int(sizes[1]) > int(sizes[2]) > int(sizes[3]), out
+
+
+def test_live_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    live_fanout.main(["--sizes", "2,20", "--seconds", "1"])
+    out = capsys.readouterr().out
+    for shape in ("same", "distinct", "changing"):
+        for size in (2, 20):
+            assert re.search(
+                rf"{shape} +subscriptions={size} +cpu_ms_per_event=\d+\.\d+ "
+                r"answers_per_s=\d+\.\d+ nexts=\d+ healthz_worst_ms=\d+\.\d+",
+                out,
+            ), out
+        assert re.search(rf"{shape} ratio 20/2: cpu_per_event = \d+\.\d+", out), out
+    assert re.search(r"healthz worst = \d+\.\d+ ms \(target < 100\)", out), out
