@@ -44,7 +44,7 @@ class Question:
         # Whether an equal value means an equal answer: not so when subscribers' selections
         # read more through their own loaders (a campaign's figures), then every round is news.
         self.settled = settled
-        self.reads: dict[object, Read] = {}  # each subscriber's way to read it, alike
+        self.readers: dict[object, Read] = {}  # each subscriber's way to read it, alike
         self.answer: object = None
         self.round = 0  # how many answers were given
         self.waiting: list[asyncio.Future[None]] = []
@@ -54,7 +54,7 @@ class Question:
     async def refresh(self) -> bool:
         """Read the answer again; whether any subscriber was woken for it."""
         async with self._lock:
-            read = next(iter(self.reads.values()), None)
+            read = next(iter(self.readers.values()), None)
             if read is None:
                 return False
             try:
@@ -78,7 +78,14 @@ class Question:
         while self.round == seen:
             waiter = asyncio.get_running_loop().create_future()
             self.waiting.append(waiter)
-            await waiter
+            try:
+                await waiter
+            finally:
+                if not waiter.done() or waiter.cancelled():
+                    # Left before the answer: a question that seldom changes must not keep
+                    # a waiter for every subscriber that came and went.
+                    with suppress(ValueError):
+                        self.waiting.remove(waiter)
 
 
 class _Tenant:
@@ -100,6 +107,15 @@ class LiveQuestions:
         return sum(len(tenant.questions) for tenant in self._tenants.values())
 
     @property
+    def waiting(self) -> int:
+        """Subscribers waiting for a new answer, over every question."""
+        return sum(
+            len(question.waiting)
+            for tenant in self._tenants.values()
+            for question in tenant.questions.values()
+        )
+
+    @property
     def tenants(self) -> int:
         """Tenants with a task waiting for their changes."""
         return len(self._tenants)
@@ -119,7 +135,7 @@ class LiveQuestions:
         if question is None:
             question = tenant.questions[key] = Question(settled)
         me = object()
-        question.reads[me] = self._counted(read)
+        question.readers[me] = self._counted(read)
         try:
             if question.first is None:
                 question.first = asyncio.ensure_future(question.refresh())
@@ -143,9 +159,9 @@ class LiveQuestions:
         return counted
 
     def _leave(self, tenant_id: str, key: Hashable, question: Question, me: object) -> None:
-        question.reads.pop(me, None)
+        question.readers.pop(me, None)
         tenant = self._tenants.get(tenant_id)
-        if question.reads or tenant is None:
+        if question.readers or tenant is None:
             return
         if tenant.questions.get(key) is question:
             del tenant.questions[key]

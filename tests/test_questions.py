@@ -89,3 +89,29 @@ async def test_an_unchanged_answer_wakes_nobody() -> None:
     with suppress(asyncio.CancelledError):
         await waiting
     assert (len(questions), questions.tenants) == (0, 0)
+
+
+async def test_subscribers_that_come_and_go_leave_nothing_behind() -> None:
+    versions = TenantVersions()
+    questions = LiveQuestions(versions, interval=0.0)
+
+    async def read() -> str:
+        return "seldom changes"
+
+    holder = questions.follow("t", "one", read, settled=True)
+    await anext(holder)
+    held = asyncio.ensure_future(anext(holder))
+    for _ in range(100):
+        visitor = questions.follow("t", "one", read, settled=True)
+        await anext(visitor)
+        waiting = asyncio.ensure_future(anext(visitor))
+        await asyncio.sleep(0)
+        assert questions.waiting == 2
+        waiting.cancel()
+        with suppress(asyncio.CancelledError):
+            await waiting
+    assert (len(questions), questions.waiting, questions.reads) == (1, 1, 1)
+    held.cancel()
+    with suppress(asyncio.CancelledError):
+        await held
+    assert (len(questions), questions.tenants, questions.waiting) == (0, 0, 0)
