@@ -20,6 +20,7 @@ import strawberry
 from gateway.context import GatewayContext
 from gateway.errors import GatewayError, Unauthenticated
 from gateway.providers.upstream.http import DEADLINE, MEMO
+from gateway.questions import LiveQuestions
 from gateway.schema.args import Info, PeriodArg, TimezoneArg, TzArg
 from gateway.schema.campaigns import CampaignIdArg, CampaignInterface, find_campaign
 from gateway.schema.ids import decode_id
@@ -44,9 +45,10 @@ async def _answers(
 ) -> AsyncGenerator[T, None]:
     context = info.context
     principal = context.principal
-    if context.versions is None or context.questions is None:
-        # No store watch: nothing would ever wake us.
+    if context.versions is None:  # no store watch: nothing would ever wake us
         raise Unauthenticated("live subscriptions need the gateway's store")
+    # A context built outside the app (a schema run on its own) asks questions by itself.
+    questions = context.questions or LiveQuestions(context.versions)
     # What of the key decides the answer: its tenant, kind, linked number and scopes.
     asker = (principal.tenant_id, principal.kind, principal.number_id, principal.scopes)
 
@@ -59,9 +61,7 @@ async def _answers(
             # process keeps (and what its collector walks) between rounds.
             context.fresh_loaders()
 
-    answers = context.questions.follow(
-        principal.tenant_id, (*question, asker), fresh, settled=settled
-    )
+    answers = questions.follow(principal.tenant_id, (*question, asker), fresh, settled=settled)
     try:
         async for answer in answers:
             _round(context)  # for the fields this subscriber's selection reads itself
