@@ -48,7 +48,9 @@ async def _answers(
     if context.versions is None:  # no store watch: nothing would ever wake us
         raise Unauthenticated("live subscriptions need the gateway's store")
     # A context built outside the app (a schema run on its own) asks questions by itself.
-    questions = context.questions or LiveQuestions(context.versions)
+    questions = context.questions
+    if questions is None:  # not `or`: a registry with no questions yet is falsy
+        questions = LiveQuestions(context.versions)
     # What of the key decides the answer: its tenant, kind, linked number and scopes.
     asker = (principal.tenant_id, principal.kind, principal.number_id, principal.scopes)
 
