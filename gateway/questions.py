@@ -146,7 +146,7 @@ class LiveQuestions:
                 await question.next_round(seen)
                 seen, answer = question.round, question.answer
                 if isinstance(answer, Exception):
-                    raise copy.copy(answer)  # each its own: tracebacks are not shared
+                    raise _own(answer)
                 yield cast(T, answer)
         finally:
             self._leave(tenant_id, key, question, me)
@@ -209,3 +209,11 @@ def _same(value: object, answer: object) -> bool:
         return bool(value == answer)
     except Exception:  # a value that cannot be compared is news
         return False
+
+
+def _own(error: Exception) -> Exception:
+    """A copy of `error` for one subscriber to raise: its traceback is not every other's."""
+    try:
+        return copy.copy(error)
+    except Exception:  # an exception that cannot be rebuilt from its args
+        return error

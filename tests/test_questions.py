@@ -115,3 +115,22 @@ async def test_subscribers_that_come_and_go_leave_nothing_behind() -> None:
     with suppress(asyncio.CancelledError):
         await held
     assert (len(questions), questions.tenants, questions.waiting) == (0, 0, 0)
+
+
+class Unbuildable(Exception):
+    def __init__(self, message: str, detail: int) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+async def test_every_subscriber_gets_the_question_s_error_even_one_that_cannot_be_copied() -> None:
+    questions = LiveQuestions(TenantVersions(), interval=0.0)
+
+    async def read(_: object = None) -> str:
+        raise Unbuildable("no", 1)
+
+    followers = [questions.follow("t", "one", read, settled=True) for _ in range(2)]
+    raised = await asyncio.gather(*(anext(f) for f in followers), return_exceptions=True)
+    assert [type(error) for error in raised] == [Unbuildable, Unbuildable]
+    assert all(isinstance(e, Unbuildable) and e.detail == 1 for e in raised)
+    assert (len(questions), questions.tenants, questions.reads) == (0, 0, 1)
