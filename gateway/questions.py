@@ -30,7 +30,7 @@ log = logging.getLogger("gateway.live")
 
 INTERVAL = 0.25  # seconds a burst of changes is gathered into one round
 READS_AT_ONCE = 4  # questions of one tenant read at the same time
-WAKE_SLICE = 50  # subscribers woken per turn of the loop
+WAKE_SLICE = 20  # subscribers woken per turn of the loop
 
 T = TypeVar("T")
 Read = Callable[[], Awaitable[object]]
