@@ -184,7 +184,7 @@ async def run(
         async with asyncio.timeout(120):
             for subscriber in subscribers:
                 await subscriber.answered.wait()
-        await asyncio.sleep(1.0)  # the first answers settle
+        await asyncio.sleep(min(1.0, seconds / 2))  # the first answers settle
         nexts = sum(s.nexts for s in subscribers)
         # /healthz from a process of its own: this one's reading of a thousand sockets never
         # delays it, so its worst wait is the gateway's.
@@ -200,7 +200,7 @@ async def run(
                 answered += await post_event(session, base, tenant, phone, answered)
                 await asyncio.sleep(max(0.0, started + answered * every - time.perf_counter()))
             elapsed = time.perf_counter() - started
-            await asyncio.sleep(1.0)  # the last round's answers go out
+            await asyncio.sleep(min(1.0, seconds / 2))  # the last round's answers go out
             used = cpu_seconds(pid) - cpu
         sent = sum(s.nexts for s in subscribers) - nexts
         for subscriber in subscribers:
