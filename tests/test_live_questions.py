@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gateway.appkeys import QUESTIONS
+from gateway.appkeys import CONFIGURATION, QUESTIONS
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.questions import LiveQuestions
 from gateway.schema.ids import encode_id
@@ -173,3 +173,18 @@ async def server_sent_events(
                 event = line[len("event: ") :].strip()
             elif line.startswith("data: ") and event == "next":
                 yield json.loads(line[len("data: ") :])
+
+
+async def test_subscribers_after_a_reload_ask_through_the_new_configuration(
+    gateway: Gateway, world: World
+) -> None:
+    questions = gateway.server.app[QUESTIONS]
+    live = gateway.server.app[CONFIGURATION]
+    async for before in opened(gateway, world.keys["acme_sales"]):
+        assert total(await subscribe(before, "1", None)) == 0
+        assert await live.reload()  # as on SIGHUP: a new registry of sources
+        async for after in opened(gateway, world.keys["acme_sales"]):
+            assert total(await subscribe(after, "1", None)) == 0
+            # The same question, through two configurations: asked of each.
+            assert (len(questions), questions.reads) == (2, 2)
+    await emptied(questions)

@@ -63,7 +63,10 @@ async def _answers(
             # process keeps (and what its collector walks) between rounds.
             context.fresh_loaders()
 
-    answers = questions.follow(principal.tenant_id, (*question, asker), fresh, settled=settled)
+    # And the configuration it reads through: after a reload (SIGHUP), subscribers that came
+    # before read the sources they started with, those after it the new ones.
+    key = (*question, asker, context.registry)
+    answers = questions.follow(principal.tenant_id, key, fresh, settled=settled)
     try:
         async for answer in answers:
             _round(context)  # for the fields this subscriber's selection reads itself
