@@ -27,6 +27,7 @@ from gateway.appkeys import (
     KEYS,
     LIMITER,
     PERSISTED,
+    QUESTIONS,
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
@@ -53,6 +54,7 @@ from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.outages import describe
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
+from gateway.questions import LiveQuestions
 from gateway.ratelimit import RateLimiter
 from gateway.reload import LiveConfiguration, read_files
 from gateway.schema import limits_of
@@ -333,6 +335,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         )
         try:
             versions = app[VERSIONS] = TenantVersions()
+            app[QUESTIONS] = LiveQuestions(versions)
             memo = (
                 VersionedMemo[object, object](versions)
                 if settings.fast_path and settings.dashboard_memo
@@ -380,6 +383,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                     task.cancel()
                     with suppress(asyncio.CancelledError):
                         await task
+                await app[QUESTIONS].close()
                 if SHARED_LIMITER in app:
                     await app[SHARED_LIMITER].close()
         finally:

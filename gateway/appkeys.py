@@ -18,6 +18,7 @@ from gateway.errors import RateLimited
 from gateway.metrics import LIVE_SUBSCRIPTIONS
 from gateway.persisted import PersistedQueries
 from gateway.providers.native.store import Store
+from gateway.questions import LiveQuestions
 from gateway.ratelimit import RateLimiter
 from gateway.reload import CONFIGURATION
 from gateway.settings import Settings
@@ -34,6 +35,7 @@ __all__ = [
     "LIMITER",
     "PERSISTED",
     "PRINCIPAL",
+    "QUESTIONS",
     "REQUEST_ID",
     "SETTINGS",
     "SHARED_LIMITER",
@@ -56,6 +58,7 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 SHARED_LIMITER = web.AppKey("shared_limiter", RedisRateLimiter)
 CHANGES = web.AppKey("changes", RedisChanges)
 VERSIONS = web.AppKey("versions", TenantVersions)
+QUESTIONS = web.AppKey("questions", LiveQuestions)
 ANONYMOUS = web.AppKey("anonymous", AnonymousGate)
 PERSISTED = web.AppKey("persisted", PersistedQueries)
 ASSETS = web.AppKey("assets", StaticAssets)  # static files, compressed once

@@ -13,6 +13,7 @@ from gateway.cache import TenantVersions
 from gateway.errors import Unauthenticated
 from gateway.loaders import Loaders
 from gateway.providers.base import ProviderRegistry
+from gateway.questions import LiveQuestions
 
 __all__ = ["Clock", "GatewayContext", "LiveConnection", "system_clock"]
 
@@ -40,6 +41,8 @@ class GatewayContext:
     request_id: str
     clock: Clock = system_clock
     versions: TenantVersions | None = None
+    # The questions live subscriptions share (see gateway.questions).
+    questions: LiveQuestions | None = None
     keys: KeyLookup | None = None
     deadline_seconds: float = 15.0
     connection_params: dict[str, object] | None = None

@@ -1,6 +1,6 @@
 """The whole benchmark suite, one benchmark after another, each printing its figures and ratio.
 
-    python -m tests.benchmarks            # the full suite (about 12 minutes on 2 cores)
+    python -m tests.benchmarks            # the full suite (about 14 minutes on 2 cores)
     python -m tests.benchmarks --quick    # small sizes: checks that everything runs
 
 The store-scaling benchmark builds a store of 10M messages for its largest size.
@@ -18,6 +18,7 @@ from tests.benchmarks import (
     fanout,
     http_throughput,
     ingest,
+    live_fanout,
     memory,
     statement_cache,
     store_scaling,
@@ -51,6 +52,7 @@ SUITE: list[Run] = [
     ),
     ("ingest", ingest.main, [], ["--events", "3000", "--runs", "1"]),
     ("fan-out", fanout.main, [], ["--reports", "5", "--runs", "1", "--latency", "0.01"]),
+    ("live fan-out", live_fanout.main, [], ["--sizes", "2,20", "--seconds", "1"]),
     ("memory", memory.main, [], ["--warmup", "1", "--seconds", "2"]),
     (
         "compression",

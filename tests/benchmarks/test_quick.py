@@ -12,6 +12,7 @@ from tests.benchmarks import (
     fanout,
     http_throughput,
     ingest,
+    live_fanout,
     memory,
     statement_cache,
     store_scaling,
@@ -113,3 +114,17 @@ def test_statement_cache_quick(capsys: pytest.CaptureFixture[str]) -> None:
         "PgBouncer .transaction., cache 0",
     ):
         assert re.search(rf"{label} +requests_per_s=\d+\.\d ratio_to_cache=\d+\.\d\d", out), out
+
+
+def test_live_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    live_fanout.main(["--sizes", "2,20", "--seconds", "1"])
+    out = capsys.readouterr().out
+    for shape in ("same", "distinct", "changing"):
+        for size in (2, 20):
+            assert re.search(
+                rf"{shape} +subscriptions={size} +cpu_ms_per_event=\d+\.\d+ "
+                r"answers_per_s=\d+\.\d+ nexts=\d+ healthz_worst_ms=\d+\.\d+",
+                out,
+            ), out
+        assert re.search(rf"{shape} ratio 20/2: cpu_per_event = \d+\.\d+", out), out
+    assert re.search(r"healthz worst = \d+\.\d+ ms \(target < 100\)", out), out
