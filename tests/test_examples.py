@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -68,30 +67,6 @@ async def test_client_reports_errors_by_code(gateway: Gateway, world: World) -> 
     )
     _, err = await process.communicate()
     assert process.returncode == 1 and "TENANT_SCOPE_NOT_ALLOWED" in err.decode()
-
-
-def readme_queries() -> list[str]:
-    text = (EXAMPLES.parent / "README.md").read_text()
-    return re.findall(r"```graphql\n(.*?)```", text, flags=re.DOTALL)
-
-
-@pytest.mark.parametrize("query", readme_queries())
-def test_readme_queries_are_valid(query: str) -> None:
-    assert validate(build_schema()._schema, parse(query)) == []
-
-
-def test_readme_has_example_queries_for_every_area() -> None:
-    text = "\n".join(readme_queries())
-    for field in (
-        "dashboard",
-        "numbersConnection",
-        "sms",
-        "email",
-        "campaigns",
-        "billing",
-        "deliveryByChannel",
-    ):
-        assert re.search(rf"\b{field}\b", text), field
 
 
 async def test_gql_client_queries_then_follows_a_live_dashboard(

@@ -62,11 +62,11 @@ def test_no_file_means_everything_is_native() -> None:
     assert config.tenants == {} and secrets == {}
 
 
-def test_the_readme_example_is_a_valid_sources_file(tmp_path: Path) -> None:
+def test_the_documented_example_is_a_valid_sources_file(tmp_path: Path) -> None:
     import re
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    [example] = re.findall(r"```toml\n(.*?)```", readme, flags=re.DOTALL)
+    page = (Path(__file__).parent.parent / "docs" / "upstream.md").read_text()
+    [example] = re.findall(r"```toml\n(.*?)```", page, flags=re.DOTALL)
     env = dict.fromkeys(re.findall(r'"([A-Z_]+_KEY)"', example), "secret")
     config, secrets = load_sources(write(tmp_path, example), env)
     assert set(config.sources) == {"ps", "ms"} and len(secrets) == 2
