@@ -68,10 +68,11 @@ class Outcome:
 class Probe:
     """GET /healthz on its own connection, again as soon as it answers (20 ms apart), from a
     process of its own (so that the attacker's own work never delays it): the worst wait is how
-    long the gateway's event loop was held."""
+    long the gateway's event loop was held, or its store (/healthz asks it `SELECT 1`; /livez
+    asks nothing of it, so its wait is the event loop's alone)."""
 
-    def __init__(self, base: str) -> None:
-        self.url = base + "/healthz"
+    def __init__(self, base: str, path: str = "/healthz") -> None:
+        self.url = base + path
         self.latencies: list[float] = []
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()

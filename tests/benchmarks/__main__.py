@@ -13,7 +13,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
-from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import (
+    compression,
+    fanout,
+    http_throughput,
+    ingest,
+    memory,
+    scale,
+    store_scaling,
+)
 
 Run = tuple[str, Callable[[Sequence[str] | None], None], list[str], list[str]]
 
@@ -49,6 +57,12 @@ SUITE: list[Run] = [
         compression.main,
         [],
         ["--rounds", "3", "--calls", "300", "--messages", "200"],
+    ),
+    (
+        "scale",
+        scale.main,
+        [],
+        ["--numbers", "60", "--campaigns", "300", "--messages", "6000", "--runs", "2"],
     ),
 ]
 

@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from tests.benchmarks import compression, fanout, http_throughput, ingest, memory, store_scaling
+from tests.benchmarks import (
+    compression,
+    fanout,
+    http_throughput,
+    ingest,
+    memory,
+    scale,
+    store_scaling,
+)
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:
@@ -79,3 +87,19 @@ def test_compression_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(rf"ratio {kind}/off = \d+\.\d+ \(target <= 1\.15\)", out), out
     sizes = re.search(r"answer bytes identity=(\d+) gzip=(\d+) br=(\d+)", out)
     assert sizes is not None and int(sizes[1]) > int(sizes[2]) > int(sizes[3]), out
+
+
+def test_scale_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    scale.main(["--numbers", "60", "--campaigns", "300", "--messages", "6000", "--runs", "2"])
+    out = capsys.readouterr().out
+    assert re.search(r"calm /healthz worst_ms=\d+\.\d", out), out
+    for document in ("campaigns page", "deliveryByChannel", "_entities x100"):
+        for tenant in ("small", "large"):
+            assert re.search(
+                rf"{document} +{tenant} +median_ms= *\d+\.\d worst_livez_ms= *\d+\.\d "
+                r"worst_healthz_ms= *\d+\.\d answer_kb= *\d+\.\d rss_mb= *\d+\.\d",
+                out,
+            ), out
+        assert re.search(rf"{document} ratio large/small = \d+\.\d+ \(target <= 1\.5\)", out), out
+    assert re.search(r"numbers (page|\(unpaged\)) +small +median_ms=", out), out
+    assert re.search(r"peak rss_mb=\d+\.\d; worst ratio = \d+\.\d+", out), out

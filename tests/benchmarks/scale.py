@@ -1,0 +1,469 @@
+"""Scale: what a page costs on a large tenant beside a small one, served by one live gateway.
+
+    python -m tests.benchmarks.scale                      # 10,000 numbers, 50,000 campaigns
+    python -m tests.benchmarks.scale --numbers 200 --campaigns 1000 --messages 20000 --runs 3
+    python -m tests.benchmarks.scale --backend postgresql # the same store copied to PostgreSQL
+
+One store holds a large tenant (`--numbers` WhatsApp numbers, `--campaigns` campaigns, SMS and
+email, and `--messages` WhatsApp messages over 120 days, SMS messages and email recipients
+beside them) and a small one (5 numbers, 50 campaigns, messages at the same density per number
+and per campaign). The rows are written in bulk SQL in the store's own schema, rollups summed
+from the rows they roll up, so reports read what ingest would have written. `gateway serve`
+serves it on a loopback port with the response cache and the dashboard memo off, so every
+answer is a miss, and the rate limit off.
+
+For each document and tenant: the median answer time, the worst /healthz wait while it runs
+(from another process: how long one request held the event loop), the answer's size and the
+process's RSS; then large/small. The documents ask the same page of both tenants, so the target
+(ratio <= 1.5) says that cost follows the page, not the tenant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from gateway.auth import KeyKind
+from gateway.providers.native import SqliteStore
+from gateway.providers.native.tenancy import Tenancy
+from gateway.schema.ids import encode_id
+from tests.adversarial.attacks import Probe, baseline
+from tests.live import LiveGateway, start_gateway
+
+DAY = 86400
+SPAN_DAYS = 120
+ZONE = "Asia/Kathmandu"  # +05:45: its local days end off the 15-minute grid on every edge
+SMALL_NUMBERS, SMALL_CAMPAIGNS = 5, 50
+SCOPES = frozenset({"analytics:read", "reports:read"})
+ENV = {
+    "GATEWAY_CACHE_TTL_SECONDS": "0",
+    "GATEWAY_DASHBOARD_MEMO": "false",
+    "GATEWAY_RATE_LIMIT": "0",
+    "GATEWAY_LOG_LEVEL": "WARNING",
+}
+
+# A page of numbers with their 90-day dashboards. Switch to `numbers` (no arguments) on a schema
+# without `numbersConnection`; `documents()` does so by itself, for the small tenant only.
+NUMBERS_PAGE = (
+    "query($z: String, $first: Int) { numbersConnection(first: $first) { edges { node { "
+    "phoneNumber dashboard(period: DAYS_90, timezone: $z) { totals { total } "
+    "series { date sent } } } } } }"
+)
+NUMBERS_UNPAGED = (
+    "query($z: String) { numbers { phoneNumber dashboard(period: DAYS_90, timezone: $z) "
+    "{ totals { total } series { date sent } } } }"
+)
+CAMPAIGNS_PAGE = (
+    "query($first: Int) { campaigns(first: $first) { totalCount edges { cursor node { id name "
+    "status createdAt ... on SmsCampaign { completedAt messages { total sent delivered failed "
+    "deliveryRate } } ... on EmailCampaign { sentAt report { performance { sent delivered "
+    "bounces { total hard soft } } linkActivity { url clicks uniqueClicks } } } } } } }"
+)
+DELIVERY = (
+    "query($z: String) { deliveryByChannel(period: DAYS_90, timezone: $z) { days channels { "
+    "channel totals { total delivered deliveryRate } series { date total delivered } } } }"
+)
+ENTITIES = (
+    "query($r: [_Any!]!, $z: String) { _entities(representations: $r) { ... on WhatsAppNumber "
+    "{ phoneNumber dashboard(period: DAYS_7, timezone: $z) { totals { total sent } } } } }"
+)
+
+
+@dataclass
+class Tenant:
+    name: str
+    key: str
+    number_ids: list[int]
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+async def _tenants(path: Path) -> dict[str, Tenant]:
+    """Both tenants and a tenant-scoped key each, through the gateway's own code (which also
+    migrates the new store)."""
+    store = await SqliteStore.open(path)
+    try:
+        tenancy = Tenancy(store)
+        found = {}
+        for name in ("small", "large"):
+            await tenancy.create_tenant(name, name.title())
+            issued = await tenancy.create_key(name, KeyKind.TENANT, SCOPES)
+            found[name] = Tenant(name, issued.key, [])
+        return found
+    finally:
+        await store.close()
+
+
+# Rows are made from a counter by a multiplicative hash, so every build is the same.
+HASH = "((({i}) * 2654435761) % 4294967296)"
+
+
+def _fill(db: sqlite3.Connection, tenant: str, numbers: int, campaigns: int, messages: int,
+          now: int) -> None:  # fmt: skip
+    span = SPAN_DAYS * DAY
+    h = HASH.format(i="i")
+    db.execute(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?) "
+        "INSERT INTO numbers (tenant_id, phone_number, display_name, created_at, source) "
+        "SELECT ?, printf('+55119%08d', i), 'Line ' || i, ? - ?, 'native' FROM c",
+        (numbers, tenant, now, span),
+    )
+    first, last = db.execute(
+        "SELECT min(id), max(id) FROM numbers WHERE tenant_id = ?", (tenant,)
+    ).fetchone()
+    # Status by rank: 1 sent, 2 failed, 3 delivered, 4 read, a few still queued.
+    db.execute(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?) "
+        "INSERT INTO messages (tenant_id, number_id, external_id, sent_at, status, is_test) "
+        f"SELECT ?, ? + i % ?, ? || i, ? - 1 - {h} % ?, "
+        f"CASE {h} % 20 WHEN 0 THEN 0 WHEN 1 THEN 2 WHEN 2 THEN 2 WHEN 3 THEN 1 "
+        f"WHEN 4 THEN 1 ELSE 3 + ({h} / 20) % 2 END, 0 FROM c",
+        (messages, tenant, first, last - first + 1, f"{tenant}-w", now, span),
+    )
+    db.execute(
+        "INSERT INTO message_buckets (number_id, bucket, queued, sent, failed, delivered, read) "
+        "SELECT number_id, sent_at / 900, sum(status = 0), sum(status = 1), sum(status = 2), "
+        "sum(status = 3), sum(status = 4) FROM messages WHERE tenant_id = ? AND is_test = 0 "
+        "GROUP BY number_id, sent_at / 900",
+        (tenant,),
+    )
+    # Campaigns: one in ten by email; most completed.
+    db.execute(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?) "
+        "INSERT INTO campaigns (tenant_id, channel, external_id, name, status, created_at, "
+        "sent_at, completed_at) "
+        "SELECT ?, CASE WHEN i % 10 = 9 THEN 'email' ELSE 'sms' END, 'c' || i, 'Campaign ' || i, "
+        f"CASE {h} % 10 WHEN 0 THEN 'draft' WHEN 1 THEN 'sending' WHEN 2 THEN 'failed' "
+        "ELSE 'completed' END, "
+        f"? - 2 * 3600 - {h} % ?, ? - 3600 - {h} % ?, ? - {h} % ? FROM c",
+        (campaigns, tenant, now, span, now, span, now, span),
+    )
+    c_first, c_count = db.execute(
+        "SELECT min(id), count(*) FROM campaigns WHERE tenant_id = ?", (tenant,)
+    ).fetchone()
+    # SMS messages: 20 per campaign on average, sent an hour after the campaign was created.
+    db.execute(
+        "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?) "
+        "INSERT INTO sms_messages (tenant_id, campaign_id, external_id, sent_at, status, "
+        "is_test, credits, debited) "
+        "SELECT ?, campaigns.id, ? || c.i, campaigns.created_at + 3600 + c.i % 600, "
+        f"CASE {HASH.format(i='c.i')} % 10 WHEN 0 THEN 2 WHEN 1 THEN 1 ELSE 3 END, 0, 1, 0 "
+        "FROM c JOIN campaigns ON campaigns.id = ? + (c.i * 7919) % ? "
+        "WHERE campaigns.channel = 'sms'",
+        (c_count * 20, tenant, f"{tenant}-s", c_first, c_count),
+    )
+    db.execute("UPDATE sms_messages SET debited = status IN (1, 3) WHERE tenant_id = ?", (tenant,))
+    db.execute(
+        "INSERT INTO sms_buckets (tenant_id, bucket, queued, sent, failed, delivered) "
+        "SELECT tenant_id, sent_at / 900, sum(status = 0), sum(status = 1), sum(status = 2), "
+        "sum(status = 3) FROM sms_messages WHERE tenant_id = ? GROUP BY tenant_id, sent_at / 900",
+        (tenant,),
+    )
+    db.execute(
+        "INSERT INTO campaign_counts (campaign_id, queued, sent, failed, delivered) "
+        "SELECT campaign_id, sum(status = 0), sum(status = 1), sum(status = 2), sum(status = 3) "
+        "FROM sms_messages WHERE tenant_id = ? GROUP BY campaign_id",
+        (tenant,),
+    )
+    # Email: 20 recipients per email campaign, one in twenty bouncing (one in three of those
+    # hard), the bounce ten minutes after the send.
+    db.execute(
+        "WITH RECURSIVE r(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM r WHERE j + 1 < 20) "
+        "INSERT INTO email_recipients (campaign_id, recipient, tenant_id, sent_at, bounce, "
+        "bounced_at) "
+        "SELECT id, 'r' || j || '@example.com', tenant_id, sent_at, "
+        "CASE WHEN (id + j) % 20 = 0 THEN 1 + ((id + j) % 3 = 0) ELSE 0 END, "
+        "CASE WHEN (id + j) % 20 = 0 THEN sent_at + 600 END "
+        "FROM campaigns, r WHERE tenant_id = ? AND channel = 'email'",
+        (tenant,),
+    )
+    db.execute(
+        "INSERT INTO email_counts (campaign_id, sent, soft_bounced, hard_bounced) "
+        "SELECT campaign_id, count(*), sum(bounce = 1), sum(bounce = 2) FROM email_recipients "
+        "WHERE tenant_id = ? GROUP BY campaign_id",
+        (tenant,),
+    )
+    db.execute(
+        "INSERT INTO email_buckets (campaign_id, bucket, tenant_id, sent, cohort_bounced) "
+        "SELECT campaign_id, sent_at / 900, tenant_id, count(*), sum(bounce > 0) "
+        "FROM email_recipients WHERE tenant_id = ? GROUP BY campaign_id, sent_at / 900",
+        (tenant,),
+    )
+    db.execute(
+        "INSERT INTO email_buckets (campaign_id, bucket, tenant_id, soft_bounces, hard_bounces) "
+        "SELECT campaign_id, bounced_at / 900, tenant_id, sum(bounce = 1), sum(bounce = 2) "
+        "FROM email_recipients WHERE tenant_id = ? AND bounce > 0 "
+        "GROUP BY campaign_id, bounced_at / 900 "
+        "ON CONFLICT (campaign_id, bucket) DO UPDATE SET "
+        "soft_bounces = soft_bounces + excluded.soft_bounces, "
+        "hard_bounces = hard_bounces + excluded.hard_bounces",
+        (tenant,),
+    )
+
+
+async def build_store(
+    path: Path, numbers: int, campaigns: int, messages: int, now: int
+) -> dict[str, Tenant]:
+    tenants = await _tenants(path)
+    small_messages = max(messages * SMALL_NUMBERS // numbers, SMALL_NUMBERS)
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA synchronous = OFF")
+        with db:
+            _fill(db, "large", numbers, campaigns, messages, now)
+            _fill(db, "small", SMALL_NUMBERS, SMALL_CAMPAIGNS, small_messages, now)
+        for tenant in tenants.values():
+            rows = db.execute(
+                "SELECT id FROM numbers WHERE tenant_id = ? ORDER BY id", (tenant.name,)
+            )
+            tenant.number_ids = [row[0] for row in rows]
+        db.execute("ANALYZE")
+    finally:
+        db.close()
+    return tenants
+
+
+# --- the documents -------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    name: str
+    query: str
+    variables: dict[str, dict[str, Any]]  # per tenant
+
+
+def documents(tenants: dict[str, Tenant], paged: bool, page: int) -> list[Document]:
+    def representations(tenant: Tenant) -> list[dict[str, str]]:
+        ids = tenant.number_ids
+        # The small tenant's numbers asked in turn: the same 100 representations either way.
+        return [
+            {"__typename": "WhatsAppNumber", "id": encode_id("WhatsAppNumber", "native", n)}
+            for n in (ids * (100 // len(ids) + 1))[:100]
+        ]
+
+    zone = {"z": ZONE}
+    numbers = (
+        Document("numbers page", NUMBERS_PAGE, {t: {**zone, "first": page} for t in tenants})
+        if paged
+        else Document("numbers (unpaged)", NUMBERS_UNPAGED, {"small": zone})
+    )
+    return [
+        numbers,
+        Document("campaigns page", CAMPAIGNS_PAGE, {t: {"first": page} for t in tenants}),
+        Document("deliveryByChannel", DELIVERY, dict.fromkeys(tenants, zone)),
+        Document(
+            "_entities x100",
+            ENTITIES,
+            {t: {**zone, "r": representations(tenants[t])} for t in tenants},
+        ),
+    ]
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    median_ms: float
+    loop_ms: float  # the worst /livez wait: how long the event loop was held
+    stall_ms: float  # the worst /healthz wait: the loop's, or the store's (it asks SELECT 1)
+    answer_kb: float
+    rss_mb: float
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def ask(
+    session: aiohttp.ClientSession, url: str, key: str, query: str, variables: dict[str, Any]
+) -> tuple[float, int]:
+    started = time.perf_counter()
+    async with session.post(
+        url, json={"query": query, "variables": variables}, headers={"x-api-key": key}
+    ) as response:
+        raw = await response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    body = json.loads(raw)
+    if response.status != 200 or body.get("errors"):
+        raise AssertionError(f"{response.status}: {raw[:600]!r}")
+    return elapsed, len(raw)
+
+
+async def measure(
+    gateway: LiveGateway, tenants: dict[str, Tenant], document: Document, tenant: str, runs: int
+) -> Figures:
+    base = f"http://127.0.0.1:{gateway.port}"
+    timeout = aiohttp.ClientTimeout(total=600)
+    key, variables = tenants[tenant].key, document.variables[tenant]
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        await ask(session, gateway.url, key, document.query, variables)  # warm
+        async with Probe(base, "/livez") as loop, Probe(base) as probe:
+            answers = [
+                await ask(session, gateway.url, key, document.query, variables) for _ in range(runs)
+            ]
+            await asyncio.sleep(0.05)
+    return Figures(
+        median_ms=statistics.median(ms for ms, _ in answers),
+        loop_ms=loop.worst,
+        stall_ms=probe.worst,
+        answer_kb=answers[-1][1] / 1024,
+        rss_mb=rss_mb(gateway.process.pid),
+    )
+
+
+async def has_paged_numbers(gateway: LiveGateway, key: str) -> bool:
+    _, body = await asyncio.to_thread(
+        gateway.query, key, '{ __type(name: "Query") { fields { name } } }'
+    )
+    return any(f["name"] == "numbersConnection" for f in body["data"]["__type"]["fields"])
+
+
+def line(document: str, tenant: str, figures: Figures) -> str:
+    return (
+        f"  {document:18} {tenant:5} median_ms={figures.median_ms:9.1f} "
+        f"worst_livez_ms={figures.loop_ms:8.1f} worst_healthz_ms={figures.stall_ms:8.1f} "
+        f"answer_kb={figures.answer_kb:8.1f} rss_mb={figures.rss_mb:6.1f}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="gateway-scale-") as tmp:
+        data = Path(args.keep or tmp)
+        await asyncio.to_thread(data.mkdir, parents=True, exist_ok=True)
+        tenants = await _built(data, args)
+        env = dict(ENV)
+        if args.backend == "postgresql":
+            env["GATEWAY_STORE_URL"] = await _copy_to_postgres(data / STORE, args.server)
+        gateway = start_gateway(
+            data, "--no-demo", "--database", str(data / STORE), env=env, wait_for="http://"
+        )
+        print(f"  serving on port {gateway.port}, pid {gateway.process.pid}", flush=True)
+        try:
+            await _report(gateway, tenants, args)
+        finally:
+            gateway.stop()
+
+
+STORE, KEPT = "gateway.sqlite3", "tenants.json"
+
+
+async def _built(data: Path, args: argparse.Namespace) -> dict[str, Tenant]:
+    """The store built in `data`, or the one kept there by an earlier run with --keep."""
+    if (data / KEPT).exists():
+        kept = json.loads((data / KEPT).read_text())
+        print(f"scale: the store kept in {data}", flush=True)
+        return {name: Tenant(**fields) for name, fields in kept.items()}
+    started = time.perf_counter()
+    path = data / STORE
+    tenants = await build_store(path, args.numbers, args.campaigns, args.messages, int(time.time()))
+    print(
+        f"scale: built large tenant ({args.numbers:,} numbers, {args.campaigns:,} campaigns, "
+        f"{args.messages:,} WhatsApp messages, {args.campaigns * 18:,} SMS) and small "
+        f"({SMALL_NUMBERS} numbers, {SMALL_CAMPAIGNS} campaigns) in "
+        f"{time.perf_counter() - started:.1f} s, store {path.stat().st_size / 2**20:,.0f} MB",
+        flush=True,
+    )
+    if args.keep:
+        (data / KEPT).write_text(json.dumps({name: vars(t) for name, t in tenants.items()}))
+    return tenants
+
+
+async def _copy_to_postgres(path: Path, server: str) -> str:
+    from tests.benchmarks.store_scaling import copy_to_postgres
+
+    started = time.perf_counter()
+    url = await copy_to_postgres(path, server)
+    print(f"  copied it to PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
+    return url
+
+
+async def _report(
+    gateway: LiveGateway, tenants: dict[str, Tenant], args: argparse.Namespace
+) -> None:
+    calm = await baseline_probe(gateway)
+    print(
+        f"  calm /healthz worst_ms={calm:.1f}; rss_mb={rss_mb(gateway.process.pid):.1f} "
+        f"(backend {args.backend}, {args.runs} runs each, response cache off)",
+        flush=True,
+    )
+    paged = await has_paged_numbers(gateway, tenants["small"].key)
+    ratios = []
+    for document in documents(tenants, paged, args.page):
+        if args.only and document.name not in args.only.split(","):
+            continue
+        figures = {}
+        for tenant in ("small", "large"):
+            if tenant not in document.variables:
+                print(f"  {document.name:18} {tenant:5} skipped: the schema has no paged numbers")
+                continue
+            figures[tenant] = await measure(gateway, tenants, document, tenant, args.runs)
+            print(line(document.name, tenant, figures[tenant]), flush=True)
+        if len(figures) == 2:
+            ratio = figures["large"].median_ms / figures["small"].median_ms
+            ratios.append(ratio)
+            verdict = "ok" if ratio <= args.target else "over target"
+            print(
+                f"  {document.name} ratio large/small = {ratio:.2f} (target <= {args.target}) "
+                f"{verdict}; worst on large: /livez {figures['large'].loop_ms:.0f} ms, "
+                f"/healthz {figures['large'].stall_ms:.0f} ms (target < 100)",
+                flush=True,
+            )
+    print(
+        f"  peak rss_mb={rss_mb(gateway.process.pid, 'VmHWM'):.1f}; "
+        f"worst ratio = {max(ratios, default=0.0):.2f}",
+        flush=True,
+    )
+
+
+async def baseline_probe(gateway: LiveGateway) -> float:
+    from tests.adversarial.attacks import Target
+
+    target = Target(base=f"http://127.0.0.1:{gateway.port}", number_key="", tenant_key="")
+    return (await baseline(target, seconds=1.0)).worst
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--numbers", type=int, default=10_000)
+    parser.add_argument("--campaigns", type=int, default=50_000)
+    parser.add_argument("--messages", type=int, default=3_000_000, help="WhatsApp messages")
+    parser.add_argument("--page", type=int, default=50, help="first: of the paged documents")
+    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--target", type=float, default=1.5)
+    parser.add_argument("--only", help="comma-separated document names, e.g. deliveryByChannel")
+    parser.add_argument(
+        "--keep", type=Path, help="build the store in this directory, or reuse the one there"
+    )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args(argv)
+    if args.backend == "postgresql":
+        from tests.pg import postgres_server
+
+        with postgres_server(durable=True) as server:
+            args.server = server
+            asyncio.run(run(args))
+    else:
+        asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
