@@ -139,6 +139,12 @@ def _fill(db: sqlite3.Connection, tenant: str, numbers: int, campaigns: int, mes
         "GROUP BY number_id, sent_at / 900",
         (tenant,),
     )
+    db.execute(
+        "INSERT INTO tenant_message_buckets (tenant_id, bucket, queued, sent, failed, delivered, "
+        "read) SELECT ?, bucket, sum(queued), sum(sent), sum(failed), sum(delivered), sum(read) "
+        "FROM message_buckets WHERE number_id BETWEEN ? AND ? GROUP BY bucket",
+        (tenant, first, last),
+    )
     # Campaigns: one in ten by email; most completed.
     db.execute(
         "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i + 1 < ?) "
