@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from gateway.domain.campaigns import CampaignPageRequest
 from gateway.domain.messages import (
     DailyDelivery,
     DeliveryCounts,
@@ -22,6 +23,7 @@ from gateway.domain.messages import (
 )
 from gateway.domain.sms import RangeRequest
 from gateway.providers.native import Store
+from gateway.providers.native.campaigns import campaigns_page
 from gateway.providers.native.channels import whatsapp_daily
 from gateway.providers.native.ingest import record_messages, record_statuses
 from gateway.providers.native.sms import overview, trends
@@ -204,3 +206,33 @@ async def test_tenant_rollup_is_the_sum_of_its_numbers(store: Store) -> None:
     )
     assert [tuple(map(str, r)) for r in per_tenant] == [tuple(map(str, r)) for r in per_number]
     assert len(per_tenant) == 800
+
+
+async def test_a_page_of_campaigns_costs_the_same_among_20000(store: Store) -> None:
+    tenancy = Tenancy(store)
+    for tenant, count in (("few", 30), ("many", 20_000)):
+        await tenancy.create_tenant(tenant, tenant)
+        async with store.write() as db:
+            await db.executemany(
+                "INSERT INTO campaigns (tenant_id, channel, external_id, name, status, "
+                "created_at) VALUES (?, ?, ?, ?, 'completed', ?)",
+                [
+                    (tenant, ("sms", "email")[i % 2], f"c{i}", f"C {i}", 1_700_000_000 + 60 * i)
+                    for i in range(count)
+                ],
+            )
+    timings: dict[str, list[float]] = {"few": [], "many": []}
+    pages = {}
+    for _ in range(11):  # interleaved, medians compared
+        for tenant in ("few", "many"):
+            started = time.perf_counter()
+            pages[tenant] = await campaigns_page(
+                store, CampaignPageRequest(tenant_id=tenant, size=20)
+            )
+            timings[tenant].append(time.perf_counter() - started)
+    assert [c.name for c in pages["many"].campaigns] == [
+        f"C {i}" for i in range(19_999, 19_979, -1)
+    ]
+    assert pages["many"].has_next and pages["few"].has_next
+    ratio = statistics.median(timings["many"]) / statistics.median(timings["few"])
+    assert ratio < 3, timings

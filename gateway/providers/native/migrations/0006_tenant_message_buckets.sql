@@ -21,3 +21,7 @@ FROM message_buckets AS b JOIN numbers AS n ON n.id = b.number_id
 GROUP BY n.tenant_id, b.bucket;
 
 CREATE INDEX messages_by_tenant_time ON messages (tenant_id, sent_at);
+
+-- A page of a tenant's campaigns of every channel, newest first, read in index order: ordered by
+-- (tenant_id, channel, created_at) only, each page sorted all of the tenant's campaigns.
+CREATE INDEX campaigns_by_tenant_created ON campaigns (tenant_id, created_at, id);
