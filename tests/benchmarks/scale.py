@@ -208,13 +208,12 @@ async def run(args: argparse.Namespace) -> None:
         data = Path(args.keep or tmp)
         await asyncio.to_thread(data.mkdir, parents=True, exist_ok=True)
         tenants = await _built(data, args)
-        env = dict(ENV)
+        url = f"sqlite:///{data / STORE}"
         if args.backend == "postgresql":
-            env["GATEWAY_STORE_URL"] = await _copy_to_postgres(data / STORE, args.server)
-        gateway = start_gateway(
-            data, "--no-demo", "--database", str(data / STORE), env=env, wait_for="http://"
-        )
-        print(f"  serving on port {gateway.port}, pid {gateway.process.pid}", flush=True)
+            url = await _copy_to_postgres(data / STORE, args.server)
+        gateway = start_gateway(data, "--no-demo", "--store-url", url, env=ENV, wait_for="http://")
+        kind = url.split(":", 1)[0]
+        print(f"  serving a {kind} store on port {gateway.port}, pid {gateway.process.pid}")
         try:
             await _report(gateway, tenants, args)
         finally:
