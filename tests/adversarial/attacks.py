@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import statistics
 import time
+import zoneinfo
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,15 @@ from graphql import get_introspection_query
 from gateway.schema.ids import encode_id
 from gateway.webhooks import SIGNATURE_HEADER, sign
 
-__all__ = ["ATTACKS", "Outcome", "Probe", "Target", "run_attack"]
+__all__ = ["ATTACKS", "Baseline", "Outcome", "Probe", "Target", "measure_calm", "run_attack"]
 
-# Every answer the client waits for ends within this; an attack that holds a request longer is
-# reported with status 0 rather than holding the run.
-ANSWER_TIMEOUT = 40.0
+# Bounds, each a multiple of what the same run measured with nobody attacking (a Baseline),
+# so that a machine slowed by other work moves the bounds with the figures they judge.
+# Every answer the client waits for ends within this many cheap requests' time (at least
+# ANSWER_TIMEOUT_FLOOR seconds); an attack that holds a request longer is reported with status 0
+# (and the error's name) rather than holding the run.
+ANSWER_TIMEOUT_CHEAP = 10_000
+ANSWER_TIMEOUT_FLOOR = 40.0
 
 
 @dataclass
@@ -44,6 +49,7 @@ class Target:
     tenant_subscriptions: int = 2000
     hold: float = 12.0  # how long slow clients hold their connections
     scale: float = 1.0  # of the floods' request counts (the test suite runs them smaller)
+    zones_used: int = 0  # by the cheap requests, each in a zone of its own
 
     @property
     def graphql(self) -> str:
@@ -72,31 +78,72 @@ class Outcome:
         return {code for _, code in self.answers}
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The gateway with nobody attacking, measured in the same run just before an attack: the
+    probe's worst and median wait, and the mean round trip of a cheap keyed request (which
+    grows with whatever else the machine runs: the mean, for the preemptions a loaded
+    machine inflicts on a few of them are what stretch an attack's stall too)."""
+
+    worst_ms: float
+    median_ms: float
+    cheap_ms: float
+
+    def answer_timeout(self) -> float:
+        """Seconds a client waits for any answer."""
+        return max(ANSWER_TIMEOUT_FLOOR, ANSWER_TIMEOUT_CHEAP * self.cheap_ms / 1000)
+
+    def __str__(self) -> str:
+        return (
+            f"calm worst_healthz_ms={self.worst_ms:.1f} median_ms={self.median_ms:.1f} "
+            f"cheap_request_ms={self.cheap_ms:.1f}"
+        )
+
+
 class Probe:
     """GET /healthz on its own connection, again as soon as it answers (20 ms apart), from a
     process of its own (so that the attacker's own work never delays it): the worst wait is how
-    long the gateway's event loop was held."""
+    long the gateway's event loop was held, or its store (/healthz asks it `SELECT 1`; /livez
+    asks nothing of it, so its wait is the event loop's alone).
 
-    def __init__(self, base: str) -> None:
-        self.url = base + "/healthz"
+    Used as a context manager, its waits are those between entering and leaving. Started once
+    (`start`), it runs for a whole suite, `window(t0, t1)` handing back the waits that overlap
+    [t0, t1] (time.monotonic(), one clock for every process): one process for every attack,
+    not one spawned for each."""
+
+    def __init__(self, base: str, path: str = "/healthz") -> None:
+        self.url = base + path
         self.latencies: list[float] = []
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
+        self._asks: multiprocessing.Queue[tuple[float, float]] = context.Queue()
         self._results: multiprocessing.Queue[list[float]] = context.Queue()
         self._process = context.Process(
-            target=_probe_process, args=(self.url, self._stop, self._results), daemon=True
+            target=_probe_process,
+            args=(self.url, self._stop, self._asks, self._results),
+            daemon=True,
         )
 
-    async def __aenter__(self) -> Probe:
+    def start(self) -> None:
         self._process.start()
         # Started once it has an answer: the spawned interpreter takes a while to come up.
-        await asyncio.to_thread(self._results.get, True, 30)
+        self._results.get(True, 30)
+
+    def window(self, started: float, ended: float) -> list[float]:
+        self._asks.put((started, ended))
+        return self._results.get(True, 30)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.latencies = self._results.get(True, 150)
+        self._process.join(10)
+
+    async def __aenter__(self) -> Probe:
+        await asyncio.to_thread(self.start)
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        self._stop.set()
-        self.latencies = await asyncio.to_thread(self._results.get, True, 150)
-        await asyncio.to_thread(self._process.join, 10)
+        await asyncio.to_thread(self.stop)
 
     @property
     def worst(self) -> float:
@@ -107,28 +154,32 @@ class Probe:
         return statistics.median(self.latencies) if self.latencies else 0.0
 
 
-def _probe_process(url: str, stop: Any, results: Any) -> None:
-    asyncio.run(_probe(url, stop, results))
+def _probe_process(url: str, stop: Any, asks: Any, results: Any) -> None:
+    asyncio.run(_probe(url, stop, asks, results))
 
 
-async def _probe(url: str, stop: Any, results: Any) -> None:
-    latencies: list[float] = []
+async def _probe(url: str, stop: Any, asks: Any, results: Any) -> None:
+    waits: list[tuple[float, float, float]] = []  # (sent, answered, ms)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(
         timeout=timeout, connector=aiohttp.TCPConnector(limit=1)
     ) as session:
         while not stop.is_set():
-            started = time.perf_counter()
+            started = time.monotonic()
             try:
                 async with session.get(url) as response:
                     await response.read()
             except aiohttp.ClientError:
                 pass
-            latencies.append((time.perf_counter() - started) * 1000)
-            if len(latencies) == 1:
+            answered = time.monotonic()
+            waits.append((started, answered, (answered - started) * 1000))
+            if len(waits) == 1:
                 results.put([])  # ready
+            while not asks.empty():
+                low, high = asks.get()
+                results.put([ms for sent, done, ms in waits[1:] if done >= low and sent <= high])
             await asyncio.sleep(0.02)
-    results.put(latencies[1:])
+    results.put([ms for _, _, ms in waits[1:]])
 
 
 Answers = list[tuple[int, str | None]]
@@ -153,13 +204,14 @@ async def post(
     body: bytes,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, str | None]:
-    """POST a raw body; (status, first error code), or (0, None) if no answer came in time."""
+    """POST a raw body; (status, first error code), or (0, the error's name) if no answer came
+    in time or the connection failed."""
     sent = {"content-type": "application/json", **(headers or {})}
     try:
         async with session.post(url, data=body, headers=sent) as response:
             raw = await response.read()
-    except (TimeoutError, aiohttp.ClientError):
-        return 0, None
+    except (TimeoutError, aiohttp.ClientError) as error:
+        return 0, type(error).__name__
     try:
         return response.status, _code(json.loads(raw))
     except ValueError:
@@ -250,8 +302,8 @@ async def attack_introspection(session: aiohttp.ClientSession, target: Target) -
                 raw = await response.read()
                 largest = max(largest, len(raw))
                 outcome.answers.append((response.status, _code(json.loads(raw))))
-        except (TimeoutError, aiohttp.ClientError):
-            outcome.answers.append((0, None))
+        except (TimeoutError, aiohttp.ClientError) as error:
+            outcome.answers.append((0, type(error).__name__))
     outcome.measured["largest answer KB"] = largest / 1024
     return outcome
 
@@ -752,21 +804,62 @@ ATTACKS: dict[str, Attack] = {
 }
 
 
-async def run_attack(name: str, target: Target) -> Outcome:
-    """One attack with the probe running beside it."""
-    timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT)
+async def run_attack(
+    name: str, target: Target, calm: Baseline | None = None, probe: Probe | None = None
+) -> Outcome:
+    """One attack with the probe running beside it (`probe`, already started, or one of its
+    own); the client's timeout scaled by `calm`."""
+    total = calm.answer_timeout() if calm is not None else ANSWER_TIMEOUT_FLOOR
+    timeout = aiohttp.ClientTimeout(total=total)
     connector = aiohttp.TCPConnector(limit=32)
-    async with (
-        aiohttp.ClientSession(timeout=timeout, connector=connector) as session,
-        Probe(target.base) as probe,
-    ):
-        started = time.perf_counter()
-        outcome = await ATTACKS[name](session, target)
-        outcome.seconds = time.perf_counter() - started
-        await asyncio.sleep(0.1)
-    outcome.worst_probe_ms = probe.worst
-    outcome.median_probe_ms = probe.median
+    own = probe is None
+    watching = probe or Probe(target.base)
+    if own:
+        await asyncio.to_thread(watching.start)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+            started = time.monotonic()
+            outcome = await ATTACKS[name](session, target)
+            outcome.seconds = time.monotonic() - started
+            await asyncio.sleep(0.1)
+            waits = await asyncio.to_thread(watching.window, started, time.monotonic())
+    finally:
+        if own:
+            await asyncio.to_thread(watching.stop)
+    outcome.worst_probe_ms = max(waits, default=0.0)
+    outcome.median_probe_ms = statistics.median(waits) if waits else 0.0
     return outcome
+
+
+# A cheap request that does real work: a week's dashboard of one number, in a zone of its own
+# each time, so that the response cache never answers it.
+CHEAP = "query($z: String) { dashboard(period: DAYS_7, timezone: $z) { totals { total } } }"
+ZONES = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone)
+
+
+async def measure_calm(target: Target, probe: Probe, seconds: float = 0.6) -> Baseline:
+    """The probe's waits and a cheap keyed request's round trips, one after another for
+    `seconds`, with nobody attacking."""
+    trips: list[float] = []
+    keyed = {"content-type": "application/json", "x-api-key": target.number_key}
+    timeout = aiohttp.ClientTimeout(total=ANSWER_TIMEOUT_FLOOR)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        started = time.monotonic()
+        while time.monotonic() - started < seconds or len(trips) < 5:
+            target.zones_used += 1
+            zone = ZONES[target.zones_used % len(ZONES)]
+            body = json.dumps({"query": CHEAP, "variables": {"z": zone}}).encode()
+            sent = time.perf_counter()
+            async with session.post(target.graphql, data=body, headers=keyed) as response:
+                await response.read()
+            trips.append((time.perf_counter() - sent) * 1000)
+            await asyncio.sleep(0.01)
+        waits = await asyncio.to_thread(probe.window, started, time.monotonic())
+    return Baseline(
+        worst_ms=max(waits, default=0.0),
+        median_ms=statistics.median(waits) if waits else 0.0,
+        cheap_ms=statistics.fmean(trips),
+    )
 
 
 async def baseline(target: Target, seconds: float = 2.0) -> Probe:

@@ -1,6 +1,8 @@
 """Every attack class against a live gateway, with /healthz probed from another process: each
 answer is typed, nothing grows without bound, and the probe's worst wait stays small beside the
-wait it has with nobody attacking, measured first in the same run."""
+gateway with nobody attacking, measured in the same run just before each attack: the probe's
+own worst wait then, and the round trip of a cheap request (which grows as the machine is
+loaded by other work, and the bound and the client's timeout with it)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.adversarial.attacks import ATTACKS, Outcome, Target, baseline, run_attack
+from tests.adversarial.attacks import (
+    ATTACKS,
+    Baseline,
+    Outcome,
+    Probe,
+    Target,
+    measure_calm,
+    run_attack,
+)
 from tests.benchmarks.adversarial import target_of
 from tests.live import LiveGateway, start_gateway
 
@@ -46,29 +56,44 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveGateway
 
 
 @pytest.fixture(scope="module")
-def calm(live: tuple[LiveGateway, Target]) -> float:
-    probe = asyncio.run(baseline(live[1]))
-    return probe.worst
+def probe(live: tuple[LiveGateway, Target]) -> Iterator[Probe]:
+    """One probe process for every attack."""
+    watching = Probe(live[1].base)
+    watching.start()
+    yield watching
+    watching.stop()
 
 
-def attack(live: tuple[LiveGateway, Target], name: str) -> Outcome:
+def attack(live: tuple[LiveGateway, Target], probe: Probe, name: str) -> tuple[Outcome, Baseline]:
     gateway, target = live
-    outcome = asyncio.run(run_attack(name, target))
+
+    async def calm_then_attack() -> tuple[Outcome, Baseline]:
+        calm = await measure_calm(target, probe)
+        return await run_attack(name, target, calm, probe), calm
+
+    outcome, calm = asyncio.run(calm_then_attack())
     assert gateway.process.poll() is None, "the gateway died"
-    return outcome
+    return outcome, calm
+
+
+# The worst probe wait an attack may cause: the calm worst wait and this many cheap requests'
+# round trips. On a quiet two-core machine that is about 1 s; before the fixes attacks held the
+# gateway 2.5 to 10 s.
+STALL_CHEAP = 300
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_an_attack_gets_typed_answers_and_never_holds_the_gateway(
-    live: tuple[LiveGateway, Target], calm: float, name: str
+    live: tuple[LiveGateway, Target], probe: Probe, name: str
 ) -> None:
-    outcome = attack(live, name)
-    assert 0 not in outcome.statuses(), "a request got no answer in time"
+    outcome, calm = attack(live, probe, name)
+    figures = f"{name}: worst_healthz_ms={outcome.worst_probe_ms:.1f}, {calm}"
+    print(figures)
+    assert 0 not in outcome.statuses(), f"a request got no answer in time: {outcome.answers}"
     assert all(status < 500 for status in outcome.statuses()), outcome.answers
     assert outcome.codes() <= TYPED, outcome.answers
-    # Generous for a shared two-core machine; before the fixes these were 2.5 to 10 s.
-    bound = max(1000.0, 4 * calm)
-    assert outcome.worst_probe_ms < bound, (name, outcome.worst_probe_ms, calm)
+    bound = calm.worst_ms + STALL_CHEAP * calm.cheap_ms
+    assert outcome.worst_probe_ms < bound, f"{figures}; bound {bound:.0f} ms"
     EXPECT.get(name, lambda _: None)(outcome)
 
 
@@ -95,8 +120,12 @@ def _persisted(outcome: Outcome) -> None:
 
 
 def _ws_flood(outcome: Outcome) -> None:
-    # A burst of 100 and 50 a second: well under the 560 sent.
-    assert outcome.measured["answered"] <= 200 and "RATE_LIMITED" in outcome.codes()
+    # A burst of 100 and 50 a second: well under the 560 sent. The rest are refused by the
+    # key's rate or, when the gateway is slow to finish them (a loaded machine), by the
+    # socket's bound on subscriptions at once (BAD_USER_INPUT, limit maxSubscriptions).
+    refused = outcome.codes() - {None}
+    assert outcome.measured["answered"] <= 200, outcome.measured
+    assert refused and refused <= {"RATE_LIMITED", "BAD_USER_INPUT"}, outcome.codes()
 
 
 def _ws_sockets(outcome: Outcome) -> None:

@@ -20,6 +20,7 @@ from tests.benchmarks import (
     ingest,
     live_fanout,
     memory,
+    scale,
     statement_cache,
     store_scaling,
 )
@@ -65,6 +66,12 @@ SUITE: list[Run] = [
         statement_cache.main,
         [],
         ["--clients", "4", "--seconds", "0.3", "--rounds", "1"],
+    ),
+    (
+        "scale",
+        scale.main,
+        [],
+        ["--numbers", "60", "--campaigns", "300", "--messages", "6000", "--runs", "2"],
     ),
 ]
 

@@ -5,8 +5,9 @@
 
 The gateway is `gateway serve` on the demo store, one process, as a user starts it. The probe
 asks /healthz again as soon as it answers; its worst wait during an attack, beside its worst wait
-with nobody attacking (measured first, in the same run), is how long the attack held the event
-loop. Answers are summed up by status and first error code.
+with nobody attacking (measured just before each attack, in the same run, with the round trip
+of a cheap request), is how long the attack held the event loop. Answers are summed up by status
+and first error code.
 """
 
 from __future__ import annotations
@@ -29,10 +30,12 @@ from gateway.providers.native.demo import DEMO_TENANT
 from gateway.providers.native.tenancy import Tenancy
 from tests.adversarial.attacks import (
     ATTACKS,
+    Baseline,
     Outcome,
+    Probe,
     Target,
-    baseline,
     keys_for_subscriptions,
+    measure_calm,
     run_attack,
 )
 from tests.live import LiveGateway, start_gateway
@@ -105,13 +108,14 @@ def summary(outcome: Outcome) -> str:
     return ", ".join(f"{n}x {what}" for what, n in counts.most_common(4))
 
 
-def report(name: str, outcome: Outcome, calm: float) -> None:
+def report(name: str, outcome: Outcome, calm: Baseline) -> None:
     measured = " ".join(f"{k.replace(' ', '_')}={v:,.0f}" for k, v in outcome.measured.items())
     print(
         f"{name:16} worst_healthz_ms={outcome.worst_probe_ms:9,.1f}"
         f" median_ms={outcome.median_probe_ms:7.1f}"
-        f" ratio_to_calm={outcome.worst_probe_ms / calm:8.1f}"
-        f" seconds={outcome.seconds:6.1f}  [{summary(outcome)}] {measured}",
+        f" ratio_to_calm={outcome.worst_probe_ms / max(calm.worst_ms, 1.0):8.1f}"
+        f" seconds={outcome.seconds:6.1f}  [{summary(outcome)}] {measured}\n"
+        f"{'':16} ({calm})",
         flush=True,
     )
 
@@ -126,18 +130,19 @@ async def run(names: list[str], hold: float) -> None:
             # yet is looked up only while its address may still make mistakes.
             for key in (target.number_key, target.tenant_key):
                 gateway.query(key, "{ __typename }")
-            calm = await baseline(target)
-            worst_calm = max(calm.worst, 1.0)
-            print(
-                f"calm             worst_healthz_ms={calm.worst:9,.1f} median_ms={calm.median:7.1f}"
-            )
             target.hold = hold
-            for name in names:
-                outcome = await run_attack(name, target)
-                report(name, outcome, worst_calm)
-                if gateway.process.poll() is not None:
-                    print("the gateway exited", file=sys.stderr)
-                    break
+            probe = Probe(target.base)
+            await asyncio.to_thread(probe.start)
+            try:
+                for name in names:
+                    calm = await measure_calm(target, probe)
+                    outcome = await run_attack(name, target, calm, probe)
+                    report(name, outcome, calm)
+                    if gateway.process.poll() is not None:
+                        print("the gateway exited", file=sys.stderr)
+                        break
+            finally:
+                await asyncio.to_thread(probe.stop)
         finally:
             gateway.stop()
 

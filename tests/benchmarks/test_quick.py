@@ -14,6 +14,7 @@ from tests.benchmarks import (
     ingest,
     live_fanout,
     memory,
+    scale,
     statement_cache,
     store_scaling,
     webhook_numbers,
@@ -128,3 +129,20 @@ def test_live_fanout_quick(capsys: pytest.CaptureFixture[str]) -> None:
             ), out
         assert re.search(rf"{shape} ratio 20/2: cpu_per_event = \d+\.\d+", out), out
     assert re.search(r"healthz worst = \d+\.\d+ ms \(target < 100\)", out), out
+
+
+def test_scale_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    scale.main(["--numbers", "60", "--campaigns", "300", "--messages", "6000", "--runs", "2"])
+    out = capsys.readouterr().out
+    assert re.search(r"calm /healthz worst_ms=\d+\.\d", out), out
+    for document in ("campaigns page", "deliveryByChannel", "_entities x100 of 5"):
+        for tenant in ("small", "large"):
+            assert re.search(
+                rf"{document} +{tenant} +median_ms= *\d+\.\d worst_livez_ms= *\d+\.\d "
+                r"worst_healthz_ms= *\d+\.\d answer_kb= *\d+\.\d rss_mb= *\d+\.\d",
+                out,
+            ), out
+        assert re.search(rf"{document} ratio large/small = \d+\.\d+ \(target <= 1\.5\)", out), out
+    assert re.search(r"numbers (page 5|\(unpaged\)) +small +median_ms=", out), out
+    assert re.search(r"_entities x100 +large +median_ms=", out), out
+    assert re.search(r"peak rss_mb=\d+\.\d; worst ratio = \d+\.\d+", out), out

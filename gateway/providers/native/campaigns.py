@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
+from gateway.providers.native.intervals import int_rows
 from gateway.providers.native.store import Row, Store, placeholders, row_id
 from gateway.timewindows import TimeRange
 
@@ -23,7 +25,7 @@ __all__ = [
     "campaigns_by_id",
     "campaigns_page",
     "count_campaigns",
-    "sms_campaigns_created",
+    "sms_campaigns_counted",
     "sms_counts_by_campaign",
     "sms_performance_created",
 ]
@@ -137,13 +139,26 @@ async def _any(store: Store, page: CampaignPageRequest, op: str, position: Posit
     return found is not None
 
 
-async def sms_campaigns_created(store: Store, tenant_id: str, window: TimeRange) -> list[Campaign]:
+async def sms_campaigns_counted(
+    store: Store, tenant_id: str, edges: Sequence[int]
+) -> list[dict[str, int]]:
+    """SMS campaigns created in each interval [edges[i], edges[i+1]), by status. Counted by
+    the store, one index range per interval: a tenant's campaigns never cross into Python (at
+    45,000 campaigns in 90 days, building each one held the event loop for seconds)."""
+    counted: list[dict[str, int]] = [{} for _ in range(len(edges) - 1)]
+    if not counted:
+        return counted
+    intervals = [value for i, pair in enumerate(itertools.pairwise(edges)) for value in (i, *pair)]
     rows = await store.fetch_all(
-        "SELECT * FROM campaigns WHERE tenant_id = ? AND channel = 'sms' "
-        "AND created_at >= ? AND created_at < ?",
-        (tenant_id, *window.edges),
+        f"WITH iv (i, lo, hi) AS (VALUES {int_rows(len(counted), 3)}) "
+        "SELECT iv.i, c.status, COUNT(*) FROM iv JOIN campaigns AS c "
+        "ON c.created_at >= iv.lo AND c.created_at < iv.hi "
+        "WHERE c.tenant_id = ? AND c.channel = 'sms' GROUP BY iv.i, c.status",
+        [*intervals, tenant_id],
     )
-    return [campaign_from_row(row) for row in rows]
+    for index, status, count in rows:
+        counted[int(index)][str(status)] = int(count)
+    return counted
 
 
 async def sms_performance_created(

@@ -7,15 +7,23 @@ from collections.abc import Callable, Sequence
 
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.sms import RangeRequest
+from gateway.providers.native.dashboards import FINAL_STATUS_SUMS
 from gateway.providers.native.dashboards import counts as whatsapp_counts
-from gateway.providers.native.dashboards import whatsapp_rollup
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.sms import time_range
 from gateway.providers.native.store import Store
 
 __all__ = ["email_daily", "whatsapp_daily"]
 
-TENANT_NUMBERS = whatsapp_rollup("number_id IN (SELECT id FROM numbers WHERE tenant_id = ?)")
+# The tenant's own rollup and messages, whatever its number count.
+TENANT_NUMBERS = Rollup(
+    buckets="tenant_message_buckets",
+    bucket_sums=("queued", "sent", "failed", "delivered", "read"),
+    where="tenant_id = ?",
+    rows="messages",
+    row_sums=FINAL_STATUS_SUMS,
+    row_where="is_test = 0",
+)
 EMAIL_COHORT = Rollup(
     buckets="email_buckets", bucket_sums=("sent", "cohort_bounced"), where="tenant_id = ?"
 )

@@ -30,6 +30,7 @@ COPY_ORDER = (
     "contact_totals",
     "messages",
     "message_buckets",
+    "tenant_message_buckets",
     "pending_statuses",
     "sms_messages",
     "sms_buckets",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from gateway.providers.native.store import Store
 from gateway.timewindows import BUCKET_SECONDS
 
-__all__ = ["Rollup", "sum_intervals"]
+__all__ = ["Rollup", "int_rows", "sum_intervals"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ async def sum_intervals(
                 add(group_id, index, [int(v) for v in packed.split(",")])
     if slivers and rollup.rows:
         sql = (
-            f"WITH iv (i, lo, hi) AS (VALUES {_int_rows(len(slivers), 3)}) "
+            f"WITH iv (i, lo, hi) AS (VALUES {int_rows(len(slivers), 3)}) "
             f"SELECT {select_group}, iv.i, {', '.join(f'SUM({s})' for s in rollup.row_sums)} "
             f"FROM iv JOIN {rollup.rows} ON {rollup.row_time} >= iv.lo "
             f"AND {rollup.row_time} < iv.hi "
@@ -80,9 +80,9 @@ def _whole_buckets(
     come back packed in one string: measured several times cheaper than a join that SQLite
     groups through a temporary b-tree."""
     packed = " || ',' || ".join(f"sum({s})" for s in rollup.bucket_sums)
-    intervals = f"iv (i, lo, hi) AS (VALUES {_int_rows(len(whole), 3)})"
+    intervals = f"iv (i, lo, hi) AS (VALUES {int_rows(len(whole), 3)})"
     if rollup.group:
-        groups = f", g (id) AS (VALUES {_int_rows(len(params), 1)})"
+        groups = f", g (id) AS (VALUES {int_rows(len(params), 1)})"
         return (
             f"WITH {intervals}{groups} SELECT g.id, iv.i, (SELECT {packed} FROM "
             f"{rollup.buckets} WHERE {rollup.group} = g.id AND bucket >= iv.lo AND "
@@ -114,7 +114,7 @@ def _split(edges: Sequence[int]) -> tuple[list[tuple[int, int, int]], list[tuple
     return whole, slivers
 
 
-def _int_rows(count: int, width: int) -> str:
+def int_rows(count: int, width: int) -> str:
     """VALUES rows of integer parameters. The first row's casts type the columns: PostgreSQL
     would otherwise take untyped parameters in VALUES for text."""
     first = "(" + ", ".join("CAST(? AS BIGINT)" for _ in range(width)) + ")"

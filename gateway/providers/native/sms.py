@@ -16,7 +16,7 @@ from gateway.domain.sms import (
     SmsOverview,
     TrendDay,
 )
-from gateway.providers.native.campaigns import sms_campaigns_created, sms_performance_created
+from gateway.providers.native.campaigns import sms_campaigns_counted, sms_performance_created
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import Store
 from gateway.timewindows import BUCKET_SECONDS, TimeRange
@@ -45,10 +45,7 @@ def time_range(request: RangeRequest) -> TimeRange:
 async def overview(store: Store, request: RangeRequest) -> SmsOverview:
     window = time_range(request)
     sums = await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.edges)
-    campaigns = await sms_campaigns_created(store, request.tenant_id, window)
-    by_status: dict[str, int] = {}
-    for campaign in campaigns:
-        by_status[campaign.status.value] = by_status.get(campaign.status.value, 0) + 1
+    (by_status,) = await sms_campaigns_counted(store, request.tenant_id, window.edges)
     row = await store.fetch_one(
         "SELECT total, textable, opted_out FROM contact_totals WHERE tenant_id = ?",
         (request.tenant_id,),
@@ -72,15 +69,10 @@ async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
     sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
         0, [(0, 0, 0, 0)] * len(days)
     )
-    per_day: dict[object, dict[str, int]] = {day: {} for day in days}
-    for campaign in await sms_campaigns_created(store, request.tenant_id, window):
-        counts = per_day[campaign.created_at.astimezone(window.zone).date()]
-        counts[campaign.status.value] = counts.get(campaign.status.value, 0) + 1
+    per_day = await sms_campaigns_counted(store, request.tenant_id, window.day_edges())
     return [
-        TrendDay(
-            day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**per_day[day])
-        )
-        for day, values in zip(days, sums, strict=True)
+        TrendDay(day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**counted))
+        for day, values, counted in zip(days, sums, per_day, strict=True)
     ]
 
 

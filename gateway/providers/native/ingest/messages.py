@@ -23,6 +23,7 @@ from gateway.providers.native.ingest.rollups import (
     LEDGER,
     MESSAGE_BUCKETS,
     SMS_BUCKETS,
+    TENANT_MESSAGE_BUCKETS,
     Deltas,
 )
 from gateway.providers.native.store import Transaction
@@ -174,6 +175,7 @@ def _count(
             deltas.add_all(CAMPAIGN_COUNTS, (group,), moves[:4])
     else:
         deltas.add_all(MESSAGE_BUCKETS, (group, bucket), moves)
+        deltas.add_all(TENANT_MESSAGE_BUCKETS, (tenant_id, bucket), moves)
 
 
 def _insert(

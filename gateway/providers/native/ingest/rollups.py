@@ -20,6 +20,7 @@ __all__ = [
     "LEDGER",
     "MESSAGE_BUCKETS",
     "SMS_BUCKETS",
+    "TENANT_MESSAGE_BUCKETS",
     "Deltas",
     "Rollup",
 ]
@@ -59,6 +60,7 @@ class Rollup:
 
 STATUS_COUNTERS = ("queued", "sent", "failed", "delivered", "read")
 MESSAGE_BUCKETS = Rollup("message_buckets", ("number_id", "bucket"), STATUS_COUNTERS)
+TENANT_MESSAGE_BUCKETS = Rollup("tenant_message_buckets", ("tenant_id", "bucket"), STATUS_COUNTERS)
 SMS_BUCKETS = Rollup("sms_buckets", ("tenant_id", "bucket"), STATUS_COUNTERS[:4])
 CAMPAIGN_COUNTS = Rollup("campaign_counts", ("campaign_id",), STATUS_COUNTERS[:4])
 CONTACT_TOTALS = Rollup("contact_totals", ("tenant_id",), ("total", "textable", "opted_out"))
