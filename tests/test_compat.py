@@ -138,8 +138,10 @@ def test_an_aiohttp_outside_the_written_for_range_fails_at_import_with_the_range
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     aiohttp_compat._check()  # the installed one
-    monkeypatch.setattr(aiohttp_compat, "INSTALLED", "3.8.6")
-    with pytest.raises(ImportError, match=r"aiohttp 3\.8\.6 .* \(>=3\.9\.0,<4\.0\.0\)"):
+    monkeypatch.setattr(aiohttp_compat, "INSTALLED", "3.14.4")
+    aiohttp_compat._check()  # the oldest
+    monkeypatch.setattr(aiohttp_compat, "INSTALLED", "3.14.3")
+    with pytest.raises(ImportError, match=r"aiohttp 3\.14\.3 .* \(>=3\.14\.4,<4\.0\.0\)"):
         aiohttp_compat._check()
     monkeypatch.setattr(aiohttp_compat, "INSTALLED", "4.0.0")
     with pytest.raises(ImportError, match=r"aiohttp 4\.0\.0"):

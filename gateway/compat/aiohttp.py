@@ -22,7 +22,7 @@ from aiohttp.web_protocol import RequestHandler
 
 __all__ = ["SUPPORTED", "adopt", "handler_of"]
 
-SUPPORTED = ((3, 9, 0), (4, 0, 0))  # from the first, up to the second excluded
+SUPPORTED = ((3, 14, 4), (4, 0, 0))  # from the first, up to the second excluded
 INSTALLED = version("aiohttp")
 
 Handler = TypeVar("Handler", bound=RequestHandler)

@@ -18,7 +18,7 @@ from strawberry.schema.base import BaseSchema
 
 __all__ = ["SUPPORTED", "graphql_schema", "supported"]
 
-# The releases the framework tests run against (oldest and newest, see tests/frameworks).
+# The releases .ci/frameworks runs the framework tests on: the oldest, and the newest below.
 SUPPORTED = ((0, 330, 0), (0, 342, 0))  # from the first, up to the second excluded
 
 
