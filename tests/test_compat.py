@@ -4,6 +4,8 @@ live in gateway/compat, which checks the releases they were written for."""
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,24 @@ def test_an_aiohttp_outside_the_written_for_range_fails_at_import_with_the_range
     monkeypatch.setattr(aiohttp_compat, "INSTALLED", "4.0.0")
     with pytest.raises(ImportError, match=r"aiohttp 4\.0\.0"):
         aiohttp_compat._check()
+
+
+def test_the_oldest_framework_set_ci_runs_is_the_floor_pyproject_allows() -> None:
+    root = PACKAGE.parent
+    floors = {}
+    for requirement in tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "dependencies"
+    ]:
+        name, _, rest = requirement.partition(">=")
+        floors[name] = rest.split(",")[0]
+    script = (root / ".ci" / "frameworks").read_text()
+    oldest = re.search(r'\[oldest\]="([^"]+)"', script)
+    assert oldest is not None
+    pins = dict(pin.split("==") for pin in oldest.group(1).split())
+    assert set(pins) == {"strawberry-graphql", "graphql-core", "aiohttp"}
+    for name, pinned in pins.items():
+        assert tuple(map(int, pinned.split("."))) == tuple(
+            map(int, (floors[name] + ".0.0").split(".")[:3])
+        ), name
+    assert ".".join(map(str, strawberry_compat.SUPPORTED[0])) == pins["strawberry-graphql"]
+    assert ".".join(map(str, aiohttp_compat.SUPPORTED[0])) == pins["aiohttp"]
