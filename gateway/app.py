@@ -150,7 +150,7 @@ def _measure(request: web.Request, route: str | None, status: int, started: floa
 
 
 def _too_large(request: web.Request, request_id: str) -> web.Response:
-    limit = request.app._client_max_size
+    limit = request.app[SETTINGS].max_body_kib * 1024  # what create_app gave aiohttp
     message = f"the request body is larger than the limit of {limit} bytes"
     if request.path.startswith("/webhooks/"):  # webhooks answer in their own shape
         body: dict[str, object] = {

@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from gateway.clients import address_bucket
+from gateway.compat.aiohttp import adopt, handler_of
 
 __all__ = ["harden"]
 
@@ -19,21 +20,9 @@ log = logging.getLogger("gateway.connections")
 
 
 class _GuardedHandler(RequestHandler):
-    """A connection of the hardened server: counted against its address as it opens (and
-    closed at once over the bound), and a request aiohttp's parser refuses (a line too long, a
-    malformed header) is answered with the gateway's typed JSON and logged in one line, not with
-    a traceback: anyone can send these, as often as they like."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        server = self._manager
-        super().connection_made(transport)
-        if isinstance(server, _HardenedServer) and not server.admit(self, transport):
-            self.force_close()
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        if isinstance(self._manager, _HardenedServer):
-            self._manager.release(self)
-        super().connection_lost(exc)
+    """A connection of the hardened server: a request aiohttp's parser refuses (a line too
+    long, a malformed header) is answered with the gateway's typed JSON and logged in one line,
+    not with a traceback: anyone can send these, as often as they like."""
 
     def handle_error(
         self,
@@ -55,12 +44,26 @@ class _GuardedHandler(RequestHandler):
 
 
 class _HardenedServer(web.Server):
+    """Each connection counted against its address as it opens (and closed at once over the
+    bound) through the server's own connection hooks, and handled by a _GuardedHandler."""
+
     max_per_address = 0
 
     def __call__(self) -> RequestHandler:
-        return _GuardedHandler(self, loop=self._loop, **self._kwargs)
+        return handler_of(self, _GuardedHandler)
 
-    def admit(self, handler: RequestHandler, transport: asyncio.BaseTransport) -> bool:
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        if not self._admit(handler, transport):
+            # Once the handler has started (its task is already scheduled), as it closes any
+            # connection it refuses.
+            asyncio.get_running_loop().call_soon(handler.force_close)
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        self._release(handler)
+        super().connection_lost(handler, exc)
+
+    def _admit(self, handler: RequestHandler, transport: asyncio.BaseTransport) -> bool:
         if self.max_per_address <= 0:
             return True
         counts: Counter[str] = self.__dict__.setdefault("_per_address", Counter())
@@ -74,7 +77,7 @@ class _HardenedServer(web.Server):
         held[handler] = address
         return True
 
-    def release(self, handler: RequestHandler) -> None:
+    def _release(self, handler: RequestHandler) -> None:
         address = self.__dict__.get("_held", {}).pop(handler, None)
         if address is not None:
             counts: Counter[str] = self.__dict__["_per_address"]
@@ -86,7 +89,5 @@ class _HardenedServer(web.Server):
 def harden(server: web.Server, max_per_address: int) -> None:
     """Give `server` typed answers to malformed requests, and a bound of `max_per_address`
     open connections per client address (0: none). aiohttp builds its server inside the
-    runner, so the server built there is given the hardened class here."""
-    server.__class__ = _HardenedServer
-    assert isinstance(server, _HardenedServer)
-    server.max_per_address = max_per_address
+    runner, so the server built there is adopted as a _HardenedServer here."""
+    adopt(server, _HardenedServer).max_per_address = max_per_address

@@ -25,6 +25,7 @@ from typing import Literal
 
 from graphql import GraphQLError, specified_rules
 
+from gateway.compat.strawberry import graphql_schema
 from gateway.errors import GatewayError
 from gateway.schema import build_schema, limits_of
 from gateway.schema.documents import parse_within
@@ -92,7 +93,7 @@ def trusted_documents(settings: Settings) -> TrustedDocuments:
 
 def check_documents(manifest: TrustedDocuments, settings: Settings) -> list[str]:
     """What is wrong with each listed document: a syntax error, an invalid field, a limit."""
-    schema = build_schema(limits=limits_of(settings))._schema
+    schema = graphql_schema(build_schema(limits=limits_of(settings)))
     limits = limits_of(settings)
     shape = ShapeLimits(
         limits.max_fields, limits.max_depth, limits.max_aliases, limits.max_fragment_spreads

@@ -433,8 +433,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             status=sub_response.status, headers={**sub_response.headers, **headers}
         )
         response.headers["x-request-id"] = request[REQUEST_ID]
-        transport = self._get_stream_transport(PROTOCOLS[request[ADMITTED].media.type])
-        assert transport is not None
+        # A transport only encodes, so one made here from the view's own table serves.
+        protocol = PROTOCOLS[request[ADMITTED].media.type]
+        transport = next(
+            kind()
+            for kind in self.stream_transport_classes_by_protocol.values()
+            if kind.protocol == protocol
+        )
         ending = farewell(transport, self.encode_json_string)
         sockets = self.app[SOCKETS]
         return await send_stream(request, response, stream, sockets, request[LIVE], ending)

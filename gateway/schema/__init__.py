@@ -15,6 +15,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from gateway.compat.strawberry import graphql_schema
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
@@ -249,7 +250,7 @@ def build_schema(
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(
-            schema._schema,
+            graphql_schema(schema),
             store,
             max_cost=limits.max_cost,
             executor_class=schema.execution_context_class,

@@ -31,6 +31,7 @@ from graphql import (
     is_object_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetails
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 __all__ = ["Bail", "Compiler", "Completer"]
 
@@ -38,6 +39,8 @@ __all__ = ["Bail", "Compiler", "Completer"]
 # but read attributes and coerce leaves, so that the caller hands the value back to it.
 Completer = Callable[[Any, Any], Any]
 FieldDetailsList = list[FieldDetails]
+# Where Strawberry keeps, in each graphql-core type and field it builds, its own definition.
+DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
 class Bail(Exception):
@@ -70,10 +73,12 @@ def _leaf(coerce: Callable[[Any], Any], is_awaitable: Callable[[Any], bool]) -> 
     return complete
 
 
-def _is_strawberry_type_check(is_type_of: object) -> bool:
-    # Strawberry's own is_type_of ignores its info argument, so a nested object may be checked
-    # without building one.
-    return getattr(is_type_of, "__module__", "") == "strawberry.schema.schema_converter"
+def _is_strawberry_type_check(object_type: GraphQLObjectType) -> bool:
+    # Strawberry's own is_type_of (made for a type that declares none) ignores its info
+    # argument, so a nested object may be checked without building one. The type's definition
+    # says whether it declared its own (which might read info).
+    definition = (object_type.extensions or {}).get(DEFINITION)
+    return definition is not None and getattr(definition, "is_type_of", None) is None
 
 
 @dataclass
@@ -117,7 +122,7 @@ class Compiler:
         if new_defer_usages:
             return None
         is_type_of = object_type.is_type_of
-        if nested and is_type_of is not None and not _is_strawberry_type_check(is_type_of):
+        if nested and is_type_of is not None and not _is_strawberry_type_check(object_type):
             return None
         source = _Source(object_type.name, is_type_of is not None)
         for response_name, sub_nodes in grouped.items():
@@ -177,11 +182,14 @@ def _unwrap(type_: GraphQLOutputType) -> tuple[Any, bool]:
 
 def _default_attribute(field: Any) -> str | None:
     """The attribute a field reads when its resolver is Strawberry's default one: getattr of
-    the field's Python name, with no extension and no argument."""
-    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+    the field's Python name, with no resolver, no extension (a permission is one) and no
+    argument. Strawberry calls such a field basic (`StrawberryField.is_basic_field`)."""
+    if field is None or field.args:
         return None
-    definition = (field.extensions or {}).get("strawberry-definition")
-    if definition is None or definition.default_resolver is not getattr:
+    definition = (field.extensions or {}).get(DEFINITION)
+    if definition is None or not definition.is_basic_field:
+        return None
+    if definition.default_resolver is not getattr:
         return None
     name = definition.python_name
     return name if isinstance(name, str) else None

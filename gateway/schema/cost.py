@@ -55,6 +55,7 @@ from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
 from gateway.auth import ALL_SCOPES
+from gateway.compat.strawberry import graphql_schema
 from gateway.domain.billing import CREDIT_PRODUCTS_TOP
 from gateway.domain.email import LINK_ACTIVITY_TOP
 from gateway.errors import BadUserInput
@@ -435,7 +436,7 @@ class CostLimiter(SchemaExtension):
         if context.graphql_document is not None and context.result is None:
             try:
                 cost = operation_cost(
-                    context.schema._schema,
+                    graphql_schema(context.schema),
                     context.graphql_document,
                     context.operation_name,
                     context.variables,

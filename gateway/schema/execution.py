@@ -40,7 +40,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         self._completers: dict[tuple[int, int], tuple[FieldDetailsList, Completer | None]] = {}
         middleware = self.middleware_manager
         # Per-field middleware (tracing) must see every field: then nothing is compiled.
-        self._compiling = middleware is None or middleware._middleware_resolvers is None
+        self._compiling = middleware is None or not middleware.middlewares
 
     def complete_list_value(
         self,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from graphql import is_specified_directive, print_directive
 from strawberry import Schema
 
+from gateway.compat.strawberry import graphql_schema
+
 __all__ = ["schema_file_sdl"]
 
 # The definitions as the link spec (v1.0) and federation v2.0 give them, the version the
@@ -33,7 +35,7 @@ def schema_file_sdl(schema: Schema) -> str:
     definitions and do without them in `_service`; graphql-js `buildSchema` and the tools built
     on it need them to read the file at all."""
     definitions: list[str] = []
-    for directive in sorted(schema._schema.directives, key=lambda d: d.name):
+    for directive in sorted(graphql_schema(schema).directives, key=lambda d: d.name):
         if is_specified_directive(directive):
             continue
         # One missing above is printed as Strawberry defines it; the tests say if tools take it.

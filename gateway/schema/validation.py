@@ -32,6 +32,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
+from gateway.compat.strawberry import graphql_schema
 from gateway.errors import BadUserInput
 from gateway.schema.documents import DocumentStore
 from gateway.schema.shape import ShapeLimits, check_shape, document_shape
@@ -133,7 +134,7 @@ class LimitedValidation(SchemaExtension):
                 context.pre_execution_errors = prepared.errors
             else:
                 errors = validate_within(
-                    context.schema._schema,
+                    graphql_schema(context.schema),
                     document,
                     tuple(context.validation_rules),
                     self.shape_limits,

@@ -1,0 +1,60 @@
+"""aiohttp's server, given a request handler of the gateway's own: nothing public serves.
+
+aiohttp builds its `web.Server` inside `AppRunner.setup()` and the server builds a
+`RequestHandler` per connection with arguments it keeps in `Server._loop` and `Server._kwargs`;
+neither offers a way to name another handler class. The gateway's handler answers a request
+aiohttp's parser refuses with typed JSON (`RequestHandler.handle_error`, public) and its server
+counts connections per address (`Server.connection_made` and `connection_lost`, public), so the
+two reaches below are all it needs: `handler_of` builds a handler as `Server.__call__` does, and
+`adopt` gives the server the runner built the gateway's subclass (which adds no state that
+`__init__` would have set). At import the aiohttp release is checked against the range these
+were written for: outside it, import fails with the supported range rather than a server that
+misbehaves.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any, TypeVar
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+__all__ = ["SUPPORTED", "adopt", "handler_of"]
+
+SUPPORTED = ((3, 14, 4), (4, 0, 0))  # from the first, up to the second excluded
+INSTALLED = version("aiohttp")
+
+Handler = TypeVar("Handler", bound=RequestHandler)
+ServerT = TypeVar("ServerT", bound=web.Server)
+
+
+def _release(text: str) -> tuple[int, ...]:
+    return tuple(int("".join(c for c in part if c.isdigit()) or 0) for part in text.split(".")[:3])
+
+
+def _check() -> None:
+    low, high = SUPPORTED
+    if not low <= _release(INSTALLED) < high:
+        raise ImportError(
+            f"aiohttp {INSTALLED} is not one the gateway's server is written for"
+            f" (>={'.'.join(map(str, low))},<{'.'.join(map(str, high))})"
+        )
+
+
+_check()
+
+
+def handler_of(server: web.Server, handler_class: type[Handler]) -> Handler:
+    """A connection's handler of `handler_class`, made as `server` makes its own."""
+    kwargs: dict[str, Any] = server._kwargs
+    return handler_class(server, loop=server._loop, **kwargs)
+
+
+def adopt(server: web.Server, server_class: type[ServerT]) -> ServerT:
+    """`server`, now of `server_class` (a subclass of its class that adds methods only)."""
+    if not issubclass(server_class, type(server)):
+        raise TypeError(f"{server_class.__name__} is not a {type(server).__name__}")
+    server.__class__ = server_class
+    assert isinstance(server, server_class)
+    return server
