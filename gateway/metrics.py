@@ -30,6 +30,7 @@ __all__ = [
     "CACHE_LOOKUPS",
     "CACHE_MISS",
     "CIRCUIT_OPEN",
+    "EXECUTION_PATHS",
     "GRAPHQL_OPERATIONS",
     "GRAPHQL_SECONDS",
     "HTTP_REQUESTS",
@@ -57,6 +58,13 @@ GRAPHQL_OPERATIONS = Counter(
     "GraphQL operations executed (cache misses) by operation name and outcome: OK or the first"
     " error's code.",
     ["operation", "code"],
+)
+EXECUTION_PATHS = Counter(
+    "gateway_graphql_execution_paths",
+    "GraphQL operations executed by path: lean (the gateway's fast pipeline, for a keyed"
+    " caller's known document) or stock (Strawberry's own pipeline with the gateway's"
+    " extensions).",
+    ["path"],
 )
 GRAPHQL_SECONDS = Histogram(
     "gateway_graphql_operation_seconds",

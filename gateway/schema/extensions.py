@@ -12,10 +12,17 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
-from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
+from gateway.metrics import (
+    EXECUTION_PATHS,
+    GRAPHQL_OPERATIONS,
+    GRAPHQL_SECONDS,
+    operation_label,
+)
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
 __all__ = [
+    "LEAN",
+    "STOCK",
     "DocumentCache",
     "GatewayErrors",
     "OperationMetrics",
@@ -124,7 +131,13 @@ class OperationMetrics(SchemaExtension):
         yield
         context = self.execution_context
         errors = context.result.errors if context.result is not None else None
-        record_operation(context.operation_name, errors, started, keyed(context.context))
+        record_operation(context.operation_name, errors, started, keyed(context.context), STOCK)
+
+
+LEAN = "lean"
+STOCK = "stock"
+# The two children, looked up once (see gateway.metrics on the cost of labels()).
+_paths = {LEAN: EXECUTION_PATHS.labels(LEAN), STOCK: EXECUTION_PATHS.labels(STOCK)}
 
 
 def record_operation(
@@ -132,9 +145,12 @@ def record_operation(
     errors: list[GraphQLError] | None,
     started: float,
     keyed: bool,
+    path: str,
 ) -> None:
-    """Count an operation by name and outcome (its first error's code), and time it. Names are
-    the clients' own: only keyed callers' are labels (see operation_label)."""
+    """Count an operation by name, outcome (its first error's code) and execution path (LEAN
+    or STOCK), and time it. Names are the clients' own: only keyed callers' are labels (see
+    operation_label)."""
+    _paths[path].inc()
     code = "OK"
     if errors:
         code = str((errors[0].extensions or {}).get("code", INTERNAL_CODE))

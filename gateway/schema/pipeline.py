@@ -23,7 +23,7 @@ from strawberry.utils.operation import get_first_operation
 from gateway.schema.bounds import Bounds
 from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
-from gateway.schema.extensions import coded, keyed, record_operation
+from gateway.schema.extensions import LEAN, coded, keyed, record_operation
 
 __all__ = ["KEPT", "LeanPipeline"]
 
@@ -107,7 +107,7 @@ class LeanPipeline:
             return ExecutionResult(data=None, errors=[error], extensions={})
         request_id = getattr(context, "request_id", None)
         errors = [coded(error, request_id) for error in result.errors or ()] or None
-        record_operation(name, errors, started, True)
+        record_operation(name, errors, started, True, LEAN)
         return ExecutionResult(data=result.data, errors=errors, extensions={})
 
     def _known(self, query: str | None, context: Any) -> DocumentNode | None:
