@@ -59,7 +59,13 @@ from gateway.cache import CachedKeyLookup
 from gateway.clients import asks_for_socket, client_address
 from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.errors import (
+    INTERNAL_CODE,
+    BadUserInput,
+    GatewayError,
+    RateLimited,
+    Unauthenticated,
+)
 from gateway.graphiql import gateway_page, local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
@@ -558,12 +564,18 @@ def _content_type(media: Media) -> str:
 
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:
+    """No data and no error in a field: the request itself was refused. An internal error
+    (something escaped execution, masked) is the gateway's fault, never a request error."""
     errors = response.get("errors") or []
     return (
         response.get("data") is None
         and bool(errors)
-        and all("path" not in error for error in errors)
+        and all("path" not in error and not _internal(error) for error in errors)
     )
+
+
+def _internal(error: Mapping[str, Any]) -> bool:
+    return (error.get("extensions") or {}).get("code") == INTERNAL_CODE
 
 
 def _caching_headers(

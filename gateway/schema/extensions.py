@@ -54,6 +54,8 @@ class GatewayErrors(SchemaExtension):
 def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """The error as the client sees it: with its code, and masked when unexpected."""
     original = error.original_error
+    if original is None and "code" in (error.extensions or {}):
+        return error  # coded already (Strawberry hands errors to process_errors, then here)
     # Parse, validation and variable-coercion errors: the request itself is wrong. An error of
     # the GraphQL library with a path arose completing a value (an Int beyond 32 bits, say):
     # the gateway's or an upstream's fault, never the caller's, so it is masked below.

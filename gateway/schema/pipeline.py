@@ -101,10 +101,9 @@ class LeanPipeline:
                 operation_extensions=operation_extensions,
             )
             result = outcome if isinstance(outcome, CoreResult) else await outcome
-        except Exception as error:  # as Strawberry answers it: uncoded, unrecorded
-            if not isinstance(error, GraphQLError):
-                error = GraphQLError(str(error), original_error=error)
-            return ExecutionResult(data=None, errors=[error], extensions={})
+        except Exception as escaped:  # as the stock path answers it: masked and logged
+            failed = escaped if isinstance(escaped, GraphQLError) else None
+            result = CoreResult(None, [failed or GraphQLError("", original_error=escaped)])
         request_id = getattr(context, "request_id", None)
         errors = [coded(error, request_id) for error in result.errors or ()] or None
         record_operation(name, errors, started, True, LEAN)
