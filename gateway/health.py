@@ -21,6 +21,7 @@ from aiohttp import web
 from gateway.appkeys import CONFIGURATION, STORE
 from gateway.errors import StoreUnavailable
 from gateway.providers.upstream.http import UpstreamClient
+from gateway.refusals import refuse
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
 
@@ -153,9 +154,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _starting(request: web.Request) -> web.Response:
     message = "the gateway is starting: its store is being opened and migrated"
-    extensions = {"code": "UPSTREAM_UNAVAILABLE", "source": "native", "upstreamStatus": None}
-    body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
-    return web.json_response(body, status=503, headers={"retry-after": "1"})
+    return refuse(StoreUnavailable(message, retry_after=1), request)
 
 
 def probes_app(health: Health) -> web.Application:
