@@ -10,10 +10,12 @@ from aiohttp.test_utils import make_mocked_request
 
 from gateway import errors
 from gateway.errors import GatewayError, RateLimited, StoreUnavailable
+from gateway.health import Health, probes_app
 from gateway.negotiation import Media, MediaType
 from gateway.persisted import PersistedQueryNotFound, PersistedQueryNotSupported
 from gateway.refusals import MEDIA, Surface, refuse
 from gateway.trusted import DocumentNotTrusted
+from tests.conftest import serve
 
 # The table users read (the code, and the status of a request refused as a whole).
 TABLE: dict[type[GatewayError], tuple[str, int]] = {
@@ -83,4 +85,19 @@ def test_a_plain_refusal_has_error_and_code_beside_the_details(request_given: bo
         "source": "native",
         "retryAfter": 5,
         "events": [1],
+    }
+
+
+async def test_a_starting_gateway_refuses_as_every_graphql_refusal_does() -> None:
+    async for probes in serve(probes_app(Health(watch_seconds=1.0))):
+        async with probes.session.post(probes.url, json={"query": "{ viewer { tenantId } }"}) as r:
+            assert r.status == 503 and r.headers["retry-after"] == "1"
+            answer = await r.json()
+    # No `data` entry: nothing ran, as in every other refusal.
+    assert set(answer) == {"errors"}
+    (error,) = answer["errors"]
+    assert error["extensions"] == {
+        "code": "UPSTREAM_UNAVAILABLE",
+        "source": "native",
+        "retryAfter": 1,
     }
