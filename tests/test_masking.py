@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 import pytest
+from graphql import GraphQLError
 from strawberry.types import ExecutionResult
 
 import gateway.admission
@@ -101,6 +102,16 @@ async def test_an_exception_at_any_stage_is_masked_and_logged_with_the_request_i
 async def test_an_exception_in_a_subscription_round_is_masked_and_logged(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    monkeypatch.setattr(gateway.schema.live, "_round", boom)
+    (error,) = await first_errors(world, TenantVersions())
+    assert error.message == "Internal server error"
+    assert (error.extensions or {})["code"] == INTERNAL_CODE
+    assert (error.extensions or {})["requestId"] == "round-1"
+    logged_once(caplog, "round-1")
+
+
+async def first_errors(world: World, versions: TenantVersions | None) -> list[GraphQLError]:
+    """The errors of a dashboard subscription's first answer."""
     tenancy = Tenancy(world.store)
     principal = await authenticate({"x-api-key": world.keys["acme_tenant"]}, tenancy)
     context = GatewayContext(
@@ -108,17 +119,20 @@ async def test_an_exception_in_a_subscription_round_is_masked_and_logged(
         registry=ProviderRegistry({"native": NativeProvider(world.store)}),
         request_id="round-1",
         clock=fixed_clock,
-        versions=TenantVersions(),
+        versions=versions,
     )
-    monkeypatch.setattr(gateway.schema.live, "_round", boom)
     schema = build_schema()
     stream = await schema.subscribe("subscription { dashboard { period } }", None, context)
     assert not isinstance(stream, ExecutionResult)
     result = await anext(stream)
     await stream.aclose()
     assert isinstance(result, ExecutionResult) and result.errors
-    (error,) = result.errors
-    assert error.message == "Internal server error"
-    assert (error.extensions or {})["code"] == INTERNAL_CODE
-    assert (error.extensions or {})["requestId"] == "round-1"
-    logged_once(caplog, "round-1")
+    return result.errors
+
+
+async def test_a_subscription_without_the_store_watch_is_a_typed_error(world: World) -> None:
+    """A schema run outside the app (no store watch) cannot push; it says so by its code, not
+    as if the caller's key were wrong."""
+    (error,) = await first_errors(world, None)
+    assert (error.extensions or {})["code"] == "UNSUPPORTED_BY_SOURCE"
+    assert error.message == "live subscriptions need the gateway's store watch"
