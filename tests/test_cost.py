@@ -15,11 +15,11 @@ from gateway.schema.cost import (
     LIST_SIZES,
     MAX_PAGE,
     PAGE_ARGUMENTS,
-    list_fields,
     list_sizes,
     operation_cost,
 )
 from tests.adversarial.attacks import introspection_amplified
+from tests.support.production import list_fields
 
 SCHEMA = build_schema()._schema
 

@@ -21,7 +21,7 @@ from strawberry.http import process_result
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
-from gateway.auth import ANALYTICS_READ, KeyKind, Principal, authenticate, default_scopes
+from gateway.auth import ANALYTICS_READ, KeyKind, Principal, default_scopes
 from gateway.cache import TenantVersions, VersionedMemo
 from gateway.context import GatewayContext
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
@@ -37,6 +37,7 @@ from gateway.schema.extensions import LEAN
 from gateway.schema.ids import encode_id
 from gateway.schema.pipeline import LeanPipeline
 from tests.conftest import NOW, fixed_clock
+from tests.support.production import authenticate
 from tests.test_fuzz import JSON, SCHEMA, VALID
 from tests.test_isolation import EVERYTHING
 

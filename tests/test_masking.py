@@ -17,7 +17,6 @@ import gateway.schema.live
 import gateway.schema.pipeline
 import gateway.schema.validation
 import gateway.view
-from gateway.auth import authenticate
 from gateway.cache import TenantVersions
 from gateway.context import GatewayContext
 from gateway.errors import INTERNAL_CODE
@@ -27,6 +26,7 @@ from gateway.providers.native.tenancy import Tenancy
 from gateway.schema import build_schema
 from gateway.schema.execution import GatewayExecutor
 from tests.conftest import Gateway, World, fixed_clock
+from tests.support.production import authenticate
 
 SECRET = "password=hunter2 at db.internal:5432"
 QUERY = "query Masked { numbers { phoneNumber } }"

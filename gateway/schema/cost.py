@@ -66,7 +66,6 @@ __all__ = [
     "PAGE_ARGUMENTS",
     "CostLimiter",
     "TooManyRepresentations",
-    "list_fields",
     "list_sizes",
     "operation_cost",
 ]
@@ -175,16 +174,6 @@ def introspection_sizes(schema: GraphQLSchema) -> Mapping[str, float]:
         "__Directive.args": mean(sum(len(d.args) for d in directives), len(directives)),
         "__Directive.locations": mean(sum(len(d.locations) for d in directives), len(directives)),
     }
-
-
-def list_fields(schema: GraphQLSchema) -> Iterator[tuple[str, GraphQLField]]:
-    """Every field of an object type whose type is a list, as ("Type.field", field)."""
-    for type_name, type_ in schema.type_map.items():
-        if type_name.startswith("__") or not isinstance(type_, GraphQLObjectType):
-            continue
-        for name, field in type_.fields.items():
-            if _is_list(field.type):
-                yield f"{type_name}.{name}", field
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
