@@ -87,7 +87,7 @@ def test_introspection_counts_like_any_field_about_the_size_of_its_answer() -> N
     assert cost("{ __typename viewer { __typename } }") == 3
     answer = asyncio.run(build_schema(limits=Limits(max_cost=10**9)).execute(
         get_introspection_query(descriptions=True),
-        context_value=SimpleNamespace(caller=None, parsed={}, cost_left=None),
+        context_value=SimpleNamespace(caller=None, parsed={}, cost_left=None, request_id=None),
     ))  # fmt: skip
     assert answer.data is not None
     fields = _count_fields(answer.data)

@@ -31,6 +31,7 @@ from gateway.schema.extensions import (
     OperationMetrics,
     ParserLimits,
     coded,
+    request_id_of,
 )
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
@@ -136,7 +137,7 @@ class GatewaySchema(strawberry.federation.Schema):
         # anything unexpected masked and logged once with the request id; the default would
         # log every bad timezone with a stack trace, and send raw messages out.
         context = None if execution_context is None else execution_context.context
-        request_id = getattr(context, "request_id", None)
+        request_id = request_id_of(context)
         errors[:] = [coded(error, request_id) for error in errors]
 
 

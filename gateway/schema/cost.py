@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
@@ -60,6 +60,9 @@ from gateway.domain.email import LINK_ACTIVITY_TOP
 from gateway.errors import BadUserInput
 from gateway.schema.bounds import Bounds
 from gateway.schema.sms import MAX_EXPORT_ROWS
+
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
 
 __all__ = [
     "LIST_SIZES",
@@ -435,12 +438,12 @@ class CostLimiter(SchemaExtension):
                 context.result = ExecutionResult(data=None, errors=[error])
                 yield
                 return
-            gateway = context.context
-            left = getattr(gateway, "cost_left", None)
+            gateway: GatewayContext | None = context.context
+            left = None if gateway is None else gateway.cost_left
             allowed = self.max_cost if left is None else min(left, self.max_cost)
             if cost > allowed:
                 context.result = ExecutionResult(data=None, errors=[self._refusal(cost, left)])
-            elif left is not None:
+            elif gateway is not None and left is not None:
                 gateway.cost_left = left - cost
         yield
 

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -20,6 +20,9 @@ from gateway.metrics import (
 )
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
+
 __all__ = [
     "LEAN",
     "STOCK",
@@ -30,14 +33,20 @@ __all__ = [
     "coded",
     "keyed",
     "record_operation",
+    "request_id_of",
 ]
 
 log = logging.getLogger("gateway.errors")
 
 
-def keyed(context: object) -> bool:
-    """Whether the operation's caller presented a valid key (the gateway's context says)."""
-    return getattr(context, "caller", None) is not None
+def keyed(context: GatewayContext | None) -> bool:
+    """Whether the operation's caller presented a valid key (the gateway's context says; a
+    schema run on its own has none)."""
+    return context is not None and context.caller is not None
+
+
+def request_id_of(context: GatewayContext | None) -> str | None:
+    return None if context is None else context.request_id
 
 
 class GatewayErrors(SchemaExtension):
@@ -47,7 +56,7 @@ class GatewayErrors(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            request_id = getattr(self.execution_context.context, "request_id", None)
+            request_id = request_id_of(self.execution_context.context)
             result.errors = [coded(error, request_id) for error in result.errors]
 
 
@@ -110,8 +119,8 @@ class DocumentCache(SchemaExtension):
         context = self.execution_context
         text = context.query
         if text is not None and context.graphql_document is None:
-            gateway = context.context
-            document = getattr(gateway, "parsed", {}).get(text)
+            gateway: GatewayContext | None = context.context
+            document = None if gateway is None else gateway.parsed.get(text)
             caller_keyed = keyed(gateway)
             if document is None and caller_keyed:
                 prepared = self.store.get(text)
