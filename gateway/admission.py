@@ -36,7 +36,6 @@ from gateway.appkeys import (
     KEYS,
     LIMITER,
     PERSISTED,
-    REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
 )
@@ -51,10 +50,20 @@ from gateway.cache import CachedKeyLookup
 from gateway.clients import client_address
 from gateway.compression import MIN_BYTES
 from gateway.compression import negotiate as negotiate_encoding
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
+from gateway.errors import (
+    BadUserInput,
+    BodyTimeout,
+    GatewayError,
+    NotAcceptable,
+    RateLimited,
+    Unauthenticated,
+    UnsupportedMediaType,
+    UpstreamError,
+)
 from gateway.metrics import CACHE_HIT, CACHE_MISS
 from gateway.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
 from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
+from gateway.refusals import MEDIA, refuse
 from gateway.reload import configuration_of
 from gateway.schema.documents import ParseLimits, parse_within
 from gateway.schema.variables import VariableLimits, check_variables
@@ -64,7 +73,6 @@ __all__ = [
     "MEDIA",
     "STEPS",
     "Admission",
-    "error_response",
     "introspection_only",
     "keyed",
     "named_document",
@@ -75,9 +83,6 @@ __all__ = [
 
 # Bodies larger than this are not worth a cache key of their own.
 MAX_KEY_BODY = 16 * 1024
-
-# The media type the request's answer goes in, refusals included.
-MEDIA = web.RequestKey("media", Media)
 
 
 @dataclass
@@ -103,27 +108,14 @@ Answer = web.StreamResponse | None
 Step = Callable[[Admission], Awaitable[Answer]]
 
 
-def error_response(
-    error: GatewayError, status: int, request: web.Request, headers: Mapping[str, str] = {}
-) -> web.Response:
-    # Refused before execution: a request error, which has no `data` entry at all.
-    body = {"errors": [{"message": error.message, "extensions": error.extensions}]}
-    sent = {"x-request-id": request.get(REQUEST_ID, ""), **headers}
-    if isinstance(error, RateLimited) and "retryAfter" in error.extra:
-        sent["retry-after"] = str(error.extra["retryAfter"])
-    media = request.get(MEDIA, LEGACY).type
-    kind = media.value if media is MediaType.GRAPHQL_RESPONSE else MediaType.JSON.value
-    return web.json_response(body, status=status, headers=sent, content_type=kind)
-
-
 async def choose_media(admission: Admission) -> Answer:
     """The answer's media type from the Accept header; 406 when it names none served here."""
     request = admission.request
     media = negotiate(request.headers.get("accept"))
     if media is None:
         served = ", ".join(m.value for m in MediaType)
-        refusal = BadUserInput(f"this endpoint answers in {served}; Accept names none of them")
-        return error_response(refusal, 406, request)
+        refusal = NotAcceptable(f"this endpoint answers in {served}; Accept names none of them")
+        return refuse(refusal, request)
     admission.media = request[MEDIA] = media
     return None
 
@@ -134,11 +126,11 @@ async def check_body_type(admission: Admission) -> Answer:
     request = admission.request
     if request.method != "POST" or takes_body(request.headers.get("content-type")):
         return None
-    refusal = BadUserInput(
+    refusal = UnsupportedMediaType(
         "send the operation as JSON (content-type: application/json, in UTF-8)",
         contentType=request.headers.get("content-type", "")[:100],
     )
-    return error_response(refusal, 415, request, {"accept-post": MediaType.JSON.value})
+    return refuse(refusal, request, headers={"accept-post": MediaType.JSON.value})
 
 
 async def read_body(admission: Admission) -> Answer:
@@ -153,8 +145,8 @@ async def read_body(admission: Admission) -> Answer:
         async with asyncio.timeout(limit):
             admission.body = await request.read()
     except TimeoutError:
-        refusal = BadUserInput(f"the request body did not arrive within {limit:g} s")
-        return error_response(refusal, 408, request, {"connection": "close"})
+        refusal = BodyTimeout(f"the request body did not arrive within {limit:g} s")
+        return refuse(refusal, request, headers={"connection": "close"})
     return None
 
 
@@ -175,7 +167,7 @@ async def decode(admission: Admission) -> Answer:
             if refusal is not None:
                 raise refusal
     except BadUserInput as refusal:
-        return error_response(refusal, 400, request)
+        return refuse(refusal, request)
     return None
 
 
@@ -237,9 +229,9 @@ async def name_documents(admission: Admission) -> Answer:
             for op in admission.operations
         ]
     except PersistedQueryNotFound as refusal:
-        return error_response(refusal, 200, request)  # the client answers with the query
+        return refuse(refusal, request)  # 200: the client answers with the query
     except GatewayError as refusal:
-        return error_response(refusal, 400, request)
+        return refuse(refusal, request)
     return None
 
 
@@ -298,8 +290,8 @@ async def keyed(request: web.Request) -> Principal | web.StreamResponse:
         gate = request.app[ANONYMOUS]
         refusal = await gate.take(client_address(request, request.app[SETTINGS].trusted_proxies))
         if refusal is not None:
-            return error_response(refusal, 429, request)
-        return error_response(missing_key(request.headers), 401, request)
+            return refuse(refusal, request)
+        return refuse(missing_key(request.headers), request)
     answer = await admit(admission)
     if answer is not None:
         return answer
@@ -318,28 +310,28 @@ async def admit(admission: Admission) -> Answer:
     if credential is not None:
         refusal = await gate.check(address)
         if refusal is not None:
-            return error_response(refusal, 429, request)
+            return refuse(refusal, request)
         keys = request.app[KEYS]
         try:
             admission.principal = await authenticate_credential(credential, request.headers, keys)
         except Unauthenticated as error:
             await gate.take(address)
-            return error_response(error, 401, request)
+            return refuse(error, request)
         except UpstreamError as error:  # the store holding the keys is down
-            return error_response(error, 503, request)
+            return refuse(error, request)
         if isinstance(keys, CachedKeyLookup):
             keys.remember(credential, admission.principal)
         return None
     refusal = await gate.take(address)
     if refusal is not None:
-        return error_response(refusal, 429, request)
+        return refuse(refusal, request)
     settings = request.app[SETTINGS]
     texts = [op.query for op in admission.operations]
     if settings.introspection and all(
         text is not None and is_introspection(request.app, admission.parsed, text) for text in texts
     ):
         return None
-    return error_response(missing_key(request.headers), 401, request)
+    return refuse(missing_key(request.headers), request)
 
 
 def is_introspection(app: web.Application, parsed: dict[str, DocumentNode], text: str) -> bool:
@@ -379,7 +371,7 @@ async def rate_limit(admission: Admission) -> Answer:
     if principal is None:
         return None
     refusal = await take_rate(admission.request.app, principal, len(admission.operations))
-    return None if refusal is None else error_response(refusal, 429, admission.request)
+    return None if refusal is None else refuse(refusal, admission.request)
 
 
 async def take_rate(app: web.Application, principal: Principal, count: int) -> RateLimited | None:
@@ -416,7 +408,7 @@ async def answer_from_cache(admission: Admission) -> Answer:
     if answer is None:
         return None
     refusal = await take_rate(admission.request.app, admission.principal, 1)
-    return answer if refusal is None else error_response(refusal, 429, admission.request)
+    return answer if refusal is None else refuse(refusal, admission.request)
 
 
 async def look_in_cache(admission: Admission) -> Answer:

@@ -16,7 +16,6 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
 
-from gateway.admission import MEDIA
 from gateway.appkeys import (
     ANONYMOUS,
     ASSETS,
@@ -42,13 +41,18 @@ from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, Versio
 from gateway.clients import AnonymousGate
 from gateway.compression import StaticAssets
 from gateway.context import Clock, system_clock
-from gateway.errors import INTERNAL_CODE, StoreUnavailable
+from gateway.errors import (
+    BodyTooLarge,
+    GatewayError,
+    MethodNotAllowed,
+    NotFound,
+    StoreUnavailable,
+)
 from gateway.export import export_campaigns
 from gateway.graphiql import ASSET_ROUTE, page_assets
 from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
 from gateway.logs import LOG_REQUEST_ID
 from gateway.metrics import metrics_route, record_http
-from gateway.negotiation import MediaType
 from gateway.persisted import PersistedQueries
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.outages import describe
@@ -56,6 +60,7 @@ from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
 from gateway.questions import LiveQuestions
 from gateway.ratelimit import RateLimiter
+from gateway.refusals import Surface, refuse
 from gateway.reload import LiveConfiguration, read_files
 from gateway.schema import limits_of
 from gateway.settings import Settings
@@ -79,7 +84,9 @@ _ID_COUNTER = itertools.count(1)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def tracked(handler: Handler, route: str | None = None) -> Handler:
+def tracked(
+    handler: Handler, route: str | None = None, surface: Surface = Surface.PLAIN
+) -> Handler:
     """The handler, with what every request gets: an id (echoed, and on every log line the
     request causes), a count and a time by route and status, and no untyped error ever. A
     wrapper per route rather than a middleware: aiohttp runs a middleware chain at a cost of
@@ -98,7 +105,10 @@ def tracked(handler: Handler, route: str | None = None) -> Handler:
         try:
             response = await handler(request)
         except web.HTTPRequestEntityTooLarge:
-            response = _too_large(request, request_id)
+            limit = request.app[SETTINGS].max_body_kib * 1024  # what create_app gave aiohttp
+            message = f"the request body is larger than the limit of {limit} bytes"
+            too_large = BodyTooLarge(message, limit="max_body_kib")
+            response = refuse(too_large, request, surface=surface)
         except web.HTTPException as exc:
             exc.headers["x-request-id"] = request_id
             _measure(request, route, exc.status, started)
@@ -107,11 +117,8 @@ def tracked(handler: Handler, route: str | None = None) -> Handler:
             # The last guard: whatever slipped past every other is logged here with the
             # request id and answered as a typed, masked error (never a plain-text 500).
             log.exception("internal error outside the graph (request %s)", request_id)
-            error = {"message": "Internal server error"}
-            extensions = {"code": INTERNAL_CODE, "requestId": request_id}
-            response = web.json_response(
-                {"errors": [{**error, "extensions": extensions}]}, status=500
-            )
+            internal = GatewayError("Internal server error", requestId=request_id)
+            response = refuse(internal, request, surface=surface)
         response.headers["x-request-id"] = request_id
         _measure(request, route, response.status, started)
         return response
@@ -129,12 +136,11 @@ async def not_found(request: web.Request) -> web.Response:
         and route.resource.canonical == request.path
     )
     if allowed:
-        return web.json_response(
-            {"error": f"{request.method} is not allowed here", "code": "BAD_USER_INPUT"},
-            status=405,
-            headers={"allow": ", ".join(allowed)},
+        refusal = MethodNotAllowed(f"{request.method} is not allowed here")
+        return refuse(
+            refusal, request, surface=Surface.PLAIN, headers={"allow": ", ".join(allowed)}
         )
-    return web.json_response({"error": "no such path", "code": "NOT_FOUND"}, status=404)
+    return refuse(NotFound("no such path"), request, surface=Surface.PLAIN)
 
 
 def _measure(request: web.Request, route: str | None, status: int, started: float) -> None:
@@ -147,24 +153,6 @@ def _measure(request: web.Request, route: str | None, status: int, started: floa
         ms = round(elapsed * 1000, 1)
         extra = {"method": request.method, "path": request.path, "status": status, "ms": ms}
         access.info("%s %s %s %.1f ms", request.method, request.path, status, ms, extra=extra)
-
-
-def _too_large(request: web.Request, request_id: str) -> web.Response:
-    limit = request.app[SETTINGS].max_body_kib * 1024  # what create_app gave aiohttp
-    message = f"the request body is larger than the limit of {limit} bytes"
-    if request.path.startswith("/webhooks/"):  # webhooks answer in their own shape
-        body: dict[str, object] = {
-            "error": message,
-            "code": "BAD_USER_INPUT",
-            "limit": "max_body_kib",
-        }
-    else:
-        extensions = {"code": "BAD_USER_INPUT", "limit": "max_body_kib"}
-        body = {"errors": [{"message": message, "extensions": extensions}]}  # no data: refused
-        media = request.get(MEDIA)  # in the media type negotiated, as every refusal
-        if media is not None and media.type is MediaType.GRAPHQL_RESPONSE:
-            return web.json_response(body, status=413, content_type=media.type.value)
-    return web.json_response(body, status=413)
 
 
 # What browser code may send beyond the simple headers: the key, and the W3C trace context
@@ -399,15 +387,18 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
         graphiql_assets=settings.graphiql_assets_path,
     )
 
-    def served(handler: Handler, route: str, label: str | None = None) -> Handler:
+    def served(
+        handler: Handler, route: str, label: str | None = None, surface: Surface = Surface.PLAIN
+    ) -> Handler:
         # Tracing inside the request id's wrapper, so that the span knows the id.
-        return tracked(traced(handler, route) if settings.otel else handler, label)
+        return tracked(traced(handler, route) if settings.otel else handler, label, surface)
 
-    graphql = served(view, "/graphql", "/graphql")
+    graphql = served(view, "/graphql", "/graphql", Surface.GRAPHQL)
     app.router.add_route("GET", "/graphql", graphql)
     app.router.add_route("POST", "/graphql", graphql)
     app.router.add_post("/webhooks/{source}", served(receive_webhook, "/webhooks/{source}"))
-    app.router.add_get("/export/campaigns.csv", served(export_campaigns, "/export/campaigns.csv"))
+    export = served(export_campaigns, "/export/campaigns.csv", surface=Surface.GRAPHQL)
+    app.router.add_get("/export/campaigns.csv", export)
     app.router.add_get("/healthz", tracked(healthz))
     app.router.add_get("/livez", tracked(livez))
     app.router.add_get("/readyz", tracked(readyz))

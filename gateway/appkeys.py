@@ -9,7 +9,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from gateway.auth import KeyLookup, Principal
+from gateway.auth import KeyLookup
 from gateway.cache import ResponseCache, TenantVersions
 from gateway.clients import AnonymousGate
 from gateway.compression import StaticAssets
@@ -34,7 +34,6 @@ __all__ = [
     "KEYS",
     "LIMITER",
     "PERSISTED",
-    "PRINCIPAL",
     "QUESTIONS",
     "REQUEST_ID",
     "SETTINGS",
@@ -158,4 +157,3 @@ class TenantSubscriptions:
 SOCKETS = web.AppKey("sockets", Sockets)
 SUBSCRIPTIONS = web.AppKey("subscriptions", TenantSubscriptions)
 REQUEST_ID = web.RequestKey("request_id", str)
-PRINCIPAL = web.RequestKey("principal", Principal)

@@ -21,7 +21,6 @@ __all__ = [
     "KeyKind",
     "KeyLookup",
     "Principal",
-    "authenticate",
     "authenticate_credential",
     "credential_of",
     "default_scopes",
@@ -162,8 +161,3 @@ async def authenticate_credential(
     if principal is None:
         raise Unauthenticated("unknown or revoked API key")
     return principal
-
-
-async def authenticate(headers: Mapping[str, str], keys: KeyLookup) -> Principal:
-    """The principal of the request's credential (see credential_of), or Unauthenticated."""
-    return await authenticate_credential(credential_of(headers), headers, keys)

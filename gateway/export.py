@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gateway.admission import error_response, keyed, take_rate
+from gateway.admission import keyed, take_rate
 from gateway.appkeys import CLOCK, CONFIGURATION, SETTINGS
 from gateway.auth import REPORTS_READ, Principal
 from gateway.compression import MIN_BYTES, StreamCompressor, negotiate
@@ -19,12 +19,9 @@ from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
 from gateway.errors import (
     BadUserInput,
-    Forbidden,
     GatewayError,
-    NotFound,
-    StoreUnavailable,
-    Unauthenticated,
 )
+from gateway.refusals import refuse
 from gateway.timewindows import parse_range, parse_timezone
 
 __all__ = ["COLUMNS", "export_campaigns", "text_cell"]
@@ -39,17 +36,6 @@ COLUMNS = (
     "Created At",
     "Completed At",
 )
-_STATUS = {
-    Unauthenticated: 401,
-    Forbidden: 403,
-    BadUserInput: 400,
-    NotFound: 404,
-    StoreUnavailable: 503,
-}
-
-
-def _status(error: GatewayError) -> int:
-    return next((code for kind, code in _STATUS.items() if isinstance(error, kind)), 502)
 
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str:
@@ -112,14 +98,11 @@ async def export_campaigns(request: web.Request) -> web.StreamResponse:
         return principal
     refusal = await take_rate(request.app, principal, 1)
     if refusal is not None:
-        return error_response(refusal, 429, request)
+        return refuse(refusal, request)
     try:
         rows, zone = await _rows(request, principal)
-    except GatewayError as error:
-        # An outage says when to try again, in the header where clients' retry logic looks.
-        outage = isinstance(error, StoreUnavailable)
-        headers = {"retry-after": str(error.extra["retryAfter"])} if outage else {}
-        return error_response(error, _status(error), request, headers)
+    except GatewayError as error:  # an outage says when to try again in Retry-After too
+        return refuse(error, request)
     chunks = _csv_chunks(rows, zone)
     first = next(chunks)
     headers = {

@@ -21,6 +21,7 @@ from aiohttp import web
 from gateway.appkeys import CONFIGURATION, STORE
 from gateway.errors import StoreUnavailable
 from gateway.providers.upstream.http import UpstreamClient
+from gateway.refusals import refuse
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
 
@@ -143,9 +144,9 @@ async def healthz(request: web.Request) -> web.Response:
                 "circuit": client.breaker.state,
                 "lastCall": client.last_outcome,
             }
-        else:
-            sources[name] = {"platform": "native", "circuit": "closed", "lastCall": store}
-    degraded = any(source["circuit"] != "closed" for source in sources.values())
+        else:  # the store has no circuit breaker: what is true of it is whether it answers
+            sources[name] = {"platform": "native", "lastCall": store}
+    degraded = any(source.get("circuit", "closed") != "closed" for source in sources.values())
     status = "failing" if store != "ok" else "degraded" if degraded else "ok"
     body = {"status": status, "store": store, "sources": sources, "worker": os.getpid()}
     return web.json_response(body, status=503 if store != "ok" else 200)
@@ -153,9 +154,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def _starting(request: web.Request) -> web.Response:
     message = "the gateway is starting: its store is being opened and migrated"
-    extensions = {"code": "UPSTREAM_UNAVAILABLE", "source": "native", "upstreamStatus": None}
-    body = {"data": None, "errors": [{"message": message, "extensions": extensions}]}
-    return web.json_response(body, status=503, headers={"retry-after": "1"})
+    return refuse(StoreUnavailable(message, retry_after=1), request)
 
 
 def probes_app(health: Health) -> web.Application:

@@ -24,12 +24,16 @@ from prometheus_client import (
     multiprocess,
 )
 
+from gateway.errors import Unauthenticated
+from gateway.refusals import Surface, refuse
+
 __all__ = [
     "BATCH_SIZES",
     "CACHE_HIT",
     "CACHE_LOOKUPS",
     "CACHE_MISS",
     "CIRCUIT_OPEN",
+    "EXECUTION_PATHS",
     "GRAPHQL_OPERATIONS",
     "GRAPHQL_SECONDS",
     "HTTP_REQUESTS",
@@ -57,6 +61,13 @@ GRAPHQL_OPERATIONS = Counter(
     "GraphQL operations executed (cache misses) by operation name and outcome: OK or the first"
     " error's code.",
     ["operation", "code"],
+)
+EXECUTION_PATHS = Counter(
+    "gateway_graphql_execution_paths",
+    "GraphQL operations executed by path: lean (the gateway's fast pipeline, for a keyed"
+    " caller's known document) or stock (Strawberry's own pipeline with the gateway's"
+    " extensions).",
+    ["path"],
 )
 GRAPHQL_SECONDS = Histogram(
     "gateway_graphql_operation_seconds",
@@ -98,6 +109,7 @@ WEBHOOK_EVENTS = Counter(
     "gateway_webhook_events", "Webhook events by outcome.", ["platform", "outcome"]
 )
 
+_BEARER = {"www-authenticate": "Bearer"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 # Children by label values, looked up once: `labels()` costs a microsecond a call, which the
@@ -147,11 +159,8 @@ def metrics_route(token: str | None) -> Callable[[web.Request], Awaitable[web.Re
     async def guarded(request: web.Request) -> web.Response:
         given = request.headers.get("authorization", "").encode()
         if not hmac.compare_digest(given, expected):
-            return web.json_response(
-                {"error": "metrics need the metrics token", "code": "UNAUTHENTICATED"},
-                status=401,
-                headers={"www-authenticate": "Bearer"},
-            )
+            refusal = Unauthenticated("metrics need the metrics token")
+            return refuse(refusal, request, surface=Surface.PLAIN, headers=_BEARER)
         return await metrics_handler(request)
 
     return guarded

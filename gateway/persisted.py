@@ -29,11 +29,17 @@ ENTRY_OVERHEAD = 300
 
 
 class PersistedQueryNotFound(GatewayError):
+    """A hash the gateway does not know yet: the client sends it again with its query."""
+
     code = "PERSISTED_QUERY_NOT_FOUND"
+    status = 200  # as Apollo's protocol has it: the client reads the code, then retries
 
 
 class PersistedQueryNotSupported(GatewayError):
+    """Persisted queries are off, or the extension is malformed."""
+
     code = "PERSISTED_QUERY_NOT_SUPPORTED"
+    status = 400
 
 
 def persisted_hash(extensions: object) -> str | None:

@@ -127,9 +127,6 @@ class DayWindow:
         edges = [*self.days, self.days[-1] + timedelta(days=1)]
         return [int(local_day_start(day, self.zone).timestamp()) for day in edges]
 
-    def is_bucket_aligned(self) -> bool:
-        return all(edge % BUCKET_SECONDS == 0 for edge in self.boundaries())
-
 
 MAX_RANGE = timedelta(days=366)
 # The instants a startDate/endDate may name, after its zone is applied: far wider than any

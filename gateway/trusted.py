@@ -52,6 +52,7 @@ class DocumentNotTrusted(GatewayError):
     """The gateway takes only its trusted documents, and this one is not among them."""
 
     code = "PERSISTED_QUERY_NOT_IN_LIST"
+    status = 400
 
 
 class ManifestError(ValueError):

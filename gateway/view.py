@@ -35,7 +35,6 @@ from gateway.admission import (
     MEDIA,
     STEPS,
     Admission,
-    error_response,
     named_document,
     not_modified,
     take_rate,
@@ -59,10 +58,21 @@ from gateway.cache import CachedKeyLookup
 from gateway.clients import asks_for_socket, client_address
 from gateway.compression import compressed_response
 from gateway.context import GatewayContext, LiveConnection
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.errors import (
+    INTERNAL_CODE,
+    BadUserInput,
+    BodyTimeout,
+    BodyTooLarge,
+    GatewayError,
+    MethodNotAllowed,
+    NotAcceptable,
+    Unauthenticated,
+    UnsupportedMediaType,
+)
 from gateway.graphiql import gateway_page, local_page
 from gateway.negotiation import LEGACY, Media, MediaType
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
+from gateway.refusals import refuse
 from gateway.reload import configuration_of
 from gateway.schema import Limits, build_schema
 from gateway.schema.variables import check_variables
@@ -76,7 +86,7 @@ from gateway.streams import (
     send_stream,
 )
 
-__all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
+__all__ = ["MAX_SUBSCRIPTIONS", "GatewayView"]
 
 CACHEABLE = web.ResponseKey("cacheable", bool)
 ADMITTED = web.RequestKey("admitted", Admission)
@@ -278,14 +288,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         if admission.media.type.streams:
             held = admit_stream(admission)
             if isinstance(held, GatewayError):
-                status = (
-                    401
-                    if isinstance(held, Unauthenticated)
-                    else 429
-                    if isinstance(held, RateLimited)
-                    else 400
-                )
-                return error_response(held, status, request)
+                return refuse(held, request)
             request[LIVE] = held
         if admission.cache_key is not None:
             TOUCHED.set(set())
@@ -303,9 +306,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         try:
             return await self.run(request=request)
         except HTTPException as exc:
-            return error_response(BadUserInput(exc.reason), exc.status_code, request)
+            return refuse(_refusal_of(exc), request)
         except GatewayError as exc:
-            return error_response(exc, 400, request)
+            return refuse(exc, request)
 
     def is_websocket_request(self, request: web.Request) -> TypeGuard[web.Request]:
         """Only a GET asking for an upgrade can become a socket: Strawberry's own check builds
@@ -558,17 +561,42 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         return response
 
 
+_PROTOCOL: tuple[type[BadUserInput], ...] = (
+    MethodNotAllowed,
+    NotAcceptable,
+    BodyTimeout,
+    BodyTooLarge,
+    UnsupportedMediaType,
+)
+
+
+def _refusal_of(exc: HTTPException) -> BadUserInput:
+    """What Strawberry's HTTP layer refused (a GET of a mutation, no query, a bad body), as the
+    gateway's error of that status; Strawberry's own status where none is (404 for GraphiQL
+    turned off)."""
+    kind = next((k for k in _PROTOCOL if k.status == exc.status_code), BadUserInput)
+    error = kind(exc.reason)
+    error.status = exc.status_code
+    return error
+
+
 def _content_type(media: Media) -> str:
     return media.type.value if media.type is MediaType.GRAPHQL_RESPONSE else "application/json"
 
 
 def _is_request_error(response: Mapping[str, Any]) -> bool:
+    """No data and no error in a field: the request itself was refused. An internal error
+    (something escaped execution, masked) is the gateway's fault, never a request error."""
     errors = response.get("errors") or []
     return (
         response.get("data") is None
         and bool(errors)
-        and all("path" not in error for error in errors)
+        and all("path" not in error and not _internal(error) for error in errors)
     )
+
+
+def _internal(error: Mapping[str, Any]) -> bool:
+    return (error.get("extensions") or {}).get("code") == INTERNAL_CODE
 
 
 def _caching_headers(

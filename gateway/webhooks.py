@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import time
-from typing import Any
 
 import orjson
 from aiohttp import web
@@ -17,11 +16,19 @@ from gateway.clients import client_address
 from gateway.domain.events import Event, parse_event
 from gateway.domain.links import URL_NOT_HTTP
 from gateway.domain.platform_events import EVENT_NOT_FOR_SOURCE, takes, translate
-from gateway.errors import StoreUnavailable
+from gateway.errors import (
+    BadUserInput,
+    BodyTimeout,
+    GatewayError,
+    RateLimited,
+    StoreUnavailable,
+    Unauthenticated,
+)
 from gateway.metrics import WEBHOOK_EVENTS
 from gateway.providers.native.ingest.group import group_commit
 from gateway.providers.native.ingest.numbers import NumberRule
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
+from gateway.refusals import Surface, refuse
 
 __all__ = ["SIGNATURE_HEADER", "receive_webhook", "sign"]
 
@@ -55,12 +62,8 @@ def check_signature(
     return None
 
 
-def _refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    # A 429 or 503 says when to try again in the header too, where senders' retry logic looks.
-    headers = {"retry-after": str(extra["retryAfter"])} if "retryAfter" in extra else None
-    return web.json_response(
-        {"error": message, "code": code, **extra}, status=status, headers=headers
-    )
+def _refuse(error: GatewayError, **details: object) -> web.Response:
+    return refuse(error, surface=Surface.PLAIN, details=details)
 
 
 def describe(error: ValidationError) -> str:
@@ -102,13 +105,13 @@ def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[P
     return events, problems, too_many
 
 
-def _refuse_events(problems: list[Problem], too_many: str = "", **extra: Any) -> web.Response:
+def _refuse_events(problems: list[Problem], too_many: str = "", **extra: int) -> web.Response:
     """400 BAD_USER_INPUT, the reasons in `error` as ever, and each event's own code in
     `events`: [{"event", "code", "error"}] (the first 20)."""
     shown = problems[:20]
     reasons = [f"event {i}: {why}" for i, _, why in shown] + ([too_many] if too_many else [])
     listed = [{"event": i, "code": code, "error": why} for i, code, why in shown]
-    return _refuse(400, "BAD_USER_INPUT", "; ".join(reasons), events=listed, **extra)
+    return _refuse(BadUserInput("; ".join(reasons), **extra), events=listed)
 
 
 async def _receive(request: web.Request) -> web.Response:
@@ -117,13 +120,12 @@ async def _receive(request: web.Request) -> web.Response:
     gate, address = request.app[ANONYMOUS], client_address(request, settings.trusted_proxies)
     refused = await gate.check(address)
     if refused is not None:
-        retry = refused.extra["retryAfter"]
-        return _refuse(429, "RATE_LIMITED", refused.message, retryAfter=retry)
+        return _refuse(RateLimited(refused.message, retryAfter=refused.extra["retryAfter"]))
     try:
         async with asyncio.timeout(settings.body_timeout_seconds):
             body = await request.read()
     except TimeoutError:
-        return _refuse(408, "BAD_USER_INPUT", "the request body did not arrive in time")
+        return _refuse(BodyTimeout("the request body did not arrive in time"))
     source = await WebhookSources(store).find(request.match_info["source"])
     problem: str | None = None
     if source is not None:
@@ -136,12 +138,12 @@ async def _receive(request: web.Request) -> web.Response:
         )
     if source is None or problem is not None:
         await gate.take(address)
-        return _refuse(401, "UNAUTHENTICATED", problem or "unknown webhook source or bad signature")
+        return _refuse(Unauthenticated(problem or "unknown webhook source or bad signature"))
     try:
         # orjson refuses nesting deeper than 1024 at once; the stdlib recurses until it fails.
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return _refuse(400, "BAD_USER_INPUT", "the body is not JSON (or nests deeper than 1024)")
+        return _refuse(BadUserInput("the body is not JSON (or nests deeper than 1024)"))
     events, problems, too_many = _events(source, payload)
     if problems or too_many:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
@@ -170,4 +172,4 @@ async def receive_webhook(request: web.Request) -> web.Response:
     try:
         return await _receive(request)
     except StoreUnavailable as error:
-        return _refuse(503, error.code, error.message, retryAfter=error.extra["retryAfter"])
+        return _refuse(error)

@@ -34,6 +34,7 @@ import aiohttp
 from gateway.providers.native import SqliteStore
 from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.live import LiveGateway, start_gateway
+from tests.support.production import pragma
 
 __all__ = ["SoakReport", "soak"]
 
@@ -304,7 +305,7 @@ async def verify(gateway: LiveGateway, data_dir: Path, report: SoakReport, numbe
         report.problems.append("the gateway logged an internal error")
     store = await SqliteStore.open(data_dir / "gateway.sqlite3")
     try:
-        if await store.pragma("integrity_check") != [("ok",)]:
+        if await pragma(store, "integrity_check") != [("ok",)]:
             report.problems.append("integrity_check failed")
         rows = await store.fetch_all(
             "SELECT external_id FROM messages WHERE external_id LIKE 'soak-%'"

@@ -5,11 +5,12 @@ import time
 
 import pytest
 
-from gateway.auth import KeyKind, authenticate, default_scopes, hash_secret
+from gateway.auth import KeyKind, default_scopes, hash_secret
 from gateway.errors import NotFound, Unauthenticated
 from gateway.providers.native import SqliteStore, Store
 from gateway.providers.native.tenancy import Tenancy
 from tests.conftest import Gateway, World
+from tests.support.production import authenticate
 
 
 async def test_keys_are_stored_only_as_hashes(store: Store) -> None:

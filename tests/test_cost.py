@@ -15,11 +15,11 @@ from gateway.schema.cost import (
     LIST_SIZES,
     MAX_PAGE,
     PAGE_ARGUMENTS,
-    list_fields,
     list_sizes,
     operation_cost,
 )
 from tests.adversarial.attacks import introspection_amplified
+from tests.support.production import list_fields
 
 SCHEMA = build_schema()._schema
 
@@ -87,7 +87,7 @@ def test_introspection_counts_like_any_field_about_the_size_of_its_answer() -> N
     assert cost("{ __typename viewer { __typename } }") == 3
     answer = asyncio.run(build_schema(limits=Limits(max_cost=10**9)).execute(
         get_introspection_query(descriptions=True),
-        context_value=SimpleNamespace(caller=None, parsed={}, cost_left=None),
+        context_value=SimpleNamespace(caller=None, parsed={}, cost_left=None, request_id=None),
     ))  # fmt: skip
     assert answer.data is not None
     fields = _count_fields(answer.data)

@@ -21,6 +21,7 @@ from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import BACKENDS
 from tests.live import free_port
 from tests.pg import create_database
+from tests.support.production import pragma
 
 
 async def prepare(path: Path | str) -> tuple[str, str]:
@@ -123,7 +124,7 @@ async def test_sigkill_under_webhook_load_loses_no_acknowledged_event(
     store = await open_store(url)  # as a restart would
     try:
         if isinstance(store, SqliteStore):
-            assert await store.pragma("integrity_check") == [("ok",)]
+            assert await pragma(store, "integrity_check") == [("ok",)]
         rows = await store.fetch_all("SELECT external_id FROM sms_messages")
         stored = [row[0] for row in rows]
         assert len(stored) == len(set(stored))  # nothing twice
@@ -208,7 +209,7 @@ async def test_sigkill_under_webhook_and_import_load_then_resume(tmp_path: Path)
 
     store = await SqliteStore.open(tmp_path / "gateway.sqlite3")
     try:
-        assert await store.pragma("integrity_check") == [("ok",)]
+        assert await pragma(store, "integrity_check") == [("ok",)]
         rows = await store.fetch_all("SELECT external_id FROM sms_messages")
         stored = {row[0] for row in rows}
         assert len(rows) == len(stored)
@@ -245,6 +246,6 @@ async def test_sigkill_under_webhook_and_import_load_then_resume(tmp_path: Path)
         total = await store.fetch_one("SELECT count(*) FROM sms_messages")
         sent = await store.fetch_one("SELECT sum(sent) FROM sms_buckets")
         assert total is not None and sent is not None and sent[0] == total[0]
-        assert await store.pragma("integrity_check") == [("ok",)]
+        assert await pragma(store, "integrity_check") == [("ok",)]
     finally:
         await store.close()

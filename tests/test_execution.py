@@ -16,11 +16,12 @@ import pytest
 import strawberry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import REGISTRY
 from strawberry.http import process_result
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
-from gateway.auth import ANALYTICS_READ, KeyKind, Principal, authenticate, default_scopes
+from gateway.auth import ANALYTICS_READ, KeyKind, Principal, default_scopes
 from gateway.cache import TenantVersions, VersionedMemo
 from gateway.context import GatewayContext
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
@@ -30,12 +31,22 @@ from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore, Store
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
-from gateway.schema import Limits, build_schema
+from gateway.schema import GatewaySchema, Limits, build_schema
 from gateway.schema.execution import _KEPT, GatewayExecutor
+from gateway.schema.extensions import LEAN
 from gateway.schema.ids import encode_id
+from gateway.schema.pipeline import LeanPipeline
 from tests.conftest import NOW, fixed_clock
+from tests.support.production import authenticate
 from tests.test_fuzz import JSON, SCHEMA, VALID
 from tests.test_isolation import EVERYTHING
+
+
+def sample(path: str) -> float:
+    """Operations executed so far by this execution path (gateway_graphql_execution_paths)."""
+    value = REGISTRY.get_sample_value("gateway_graphql_execution_paths_total", {"path": path})
+    return value or 0.0
+
 
 QUERIES = Path(__file__).parent.parent / "examples" / "queries"
 KEYS = ("tenant", "number", "unlinked", "no_scopes", "acme")
@@ -74,7 +85,7 @@ def _spoiled(board: NumberDashboard) -> NumberDashboard:
 
 @dataclass
 class Side:
-    schema: strawberry.Schema
+    schema: GatewaySchema
     registry: ProviderRegistry
     faulty: ProviderRegistry
 
@@ -97,6 +108,7 @@ class Differential:
             ProviderRegistry({"native": Faulty(store)}),
         )
         self.compared = 0
+        self.lean = 0  # documents answered again on the lean pipeline
 
     def same(
         self,
@@ -116,7 +128,36 @@ class Differential:
         assert fast == stock, f"{query} {variables} {key}:\nfast  {fast!r}\nstock {stock!r}"
         self.compared += 1
         answer: dict[str, Any] = orjson.loads(fast)
+        if not query.lstrip().startswith("subscription"):
+            self._again_on_the_lean_path(query, variables, key, faulty, operation, stock, answer)
         return answer
+
+    def _again_on_the_lean_path(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        key: str,
+        faulty: bool,
+        operation: str | None,
+        stock: bytes,
+        answer: dict[str, Any],
+    ) -> None:
+        """Asked again, now that the fast side keeps the document, a valid operation within
+        the cost limit takes the lean pipeline, and answers the same."""
+        lean = self.fast.schema.lean
+        assert isinstance(lean, LeanPipeline)
+        kept = lean.store.get(query)
+        costly = any(
+            (error.get("extensions") or {}).get("limit") in ("maxCost", "maxRepresentations")
+            for error in answer.get("errors", [])
+        )
+        expected = kept is not None and kept.errors == [] and "refused" not in answer
+        expected = expected and not costly
+        lean_before = sample(LEAN)
+        again = self.runner.run(self._answer(self.fast, query, variables, key, faulty, operation))
+        assert again == stock, f"{query} {variables} {key}:\nlean  {again!r}\nstock {stock!r}"
+        assert sample(LEAN) - lean_before == int(expected), f"{query} {variables} {key}: lean?"
+        self.lean += int(expected)
 
     async def _answer(
         self,

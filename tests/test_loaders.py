@@ -48,16 +48,33 @@ async def test_all_numbers_dashboards_make_one_store_call(
 
 
 async def test_different_windows_in_one_query_batch_together(
-    gateway: Gateway, world: World
+    gateway: Gateway, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    calls: list[list[tuple[int, str, str]]] = []
+    original = NativeProvider.load_dashboards
+
+    async def observed(
+        self: NativeProvider, requests: Sequence[DashboardRequest]
+    ) -> list[NumberDashboard | GatewayError]:
+        calls.append([(r.number.number_id, r.period.value, r.timezone) for r in requests])
+        return await original(self, requests)
+
+    monkeypatch.setattr(NativeProvider, "load_dashboards", observed)
     answer = await gateway.query(
         world.keys["acme_tenant"],
         '{ numbers { a: dashboard(period: DAYS_7) { period } b: dashboard(tz: "Asia/Kolkata")'
         " { timezone } } }",
     )
-    assert answer.data["numbers"][0] == {
+    numbers = answer.data["numbers"]
+    assert len(numbers) > 1 and numbers[0] == {
         "a": {"period": "DAYS_7"},
         "b": {"timezone": "Asia/Kolkata"},
+    }
+    # Both windows of every number in one provider call.
+    assert len(calls) == 1 and len(set(calls[0])) == len(calls[0]) == 2 * len(numbers)
+    assert {(period, zone) for _, period, zone in calls[0]} == {
+        ("7d", "UTC"),
+        ("30d", "Asia/Kolkata"),
     }
 
 

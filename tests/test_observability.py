@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 
-from gateway.app import metrics_app
+from gateway.app import create_app, metrics_app
 from gateway.logs import configure_logging
 from gateway.schema import Limits, build_schema
 from gateway.settings import Settings
-from tests.conftest import Gateway, World, record_spans, serve
+from tests.conftest import Gateway, World, fixed_clock, record_spans, serve
 
 
 def sample(name: str, **labels: str) -> float:
@@ -56,6 +56,45 @@ async def test_metrics_count_requests_operations_and_batches(
         before["batches"] + 1
     )
     assert 'gateway_dataloader_batch_size_bucket{le="2.0",loader="dashboards"}' in text
+
+
+async def scrape() -> str:
+    """/metrics, from its own listener."""
+    text = ""
+    async for listener in serve(metrics_app(Settings(demo=False))):
+        async with listener.session.get(listener.server.make_url("/metrics")) as response:
+            assert response.status == 200
+            text = await response.text()
+    return text
+
+
+def paths() -> tuple[float, float]:
+    return (
+        sample("gateway_graphql_execution_paths_total", path="lean"),
+        sample("gateway_graphql_execution_paths_total", path="stock"),
+    )
+
+
+async def test_metrics_count_operations_by_execution_path(gateway: Gateway, world: World) -> None:
+    query = "query Paths { numbers { phoneNumber } }"
+    lean, stock = paths()
+    # A keyed caller's document: Strawberry's pipeline answers it the first time (and keeps
+    # it), the lean one from then on.
+    for _ in range(3):
+        assert (await gateway.query(world.keys["acme_tenant"], query)).status == 200
+    text = await scrape()
+    assert "# TYPE gateway_graphql_execution_paths_total counter" in text
+    assert paths() == (lean + 2, stock + 1)
+    # Without the fast path every operation takes the stock one, and the counter says so.
+    settings = Settings(
+        store_url=world.store.url, demo=False, cache_ttl_seconds=0, rate_limit=0, fast_path=False
+    )
+    lean, stock = paths()
+    async for slow in serve(create_app(settings, clock=fixed_clock)):
+        for _ in range(3):
+            assert (await slow.query(world.keys["acme_tenant"], query)).status == 200
+    await scrape()
+    assert paths() == (lean, stock + 3)
 
 
 async def test_json_logs_carry_the_request_id(

@@ -113,7 +113,8 @@ def told_to_retry(answer: Answer) -> None:
     assert answer.status == 503, answer.body
     assert answer.headers["retry-after"] == "5"
     assert answer.body["code"] == "UPSTREAM_UNAVAILABLE" and answer.body["retryAfter"] == 5
-    assert set(answer.body) == {"error", "code", "retryAfter"}
+    # The outage's own fields, as on every surface (the export's says the same).
+    assert set(answer.body) == {"error", "code", "retryAfter", "source"}
 
 
 async def prepare(store: Store) -> tuple[str, WebhookSource]:

@@ -80,11 +80,11 @@ def test_a_keyed_callers_document_is_validated_once_and_an_anonymous_one_is_not_
 
     monkeypatch.setattr("gateway.schema.validation.validate_document", counted)
     schema = build_schema()
-    keyed = SimpleNamespace(caller=object(), parsed={})
+    keyed = SimpleNamespace(caller=object(), parsed={}, cost_left=None, request_id=None)
     for _ in range(3):
         asyncio.run(schema.execute("query Once { __typename }", context_value=keyed))
     assert len(calls) == 1
-    anonymous = SimpleNamespace(caller=None, parsed={})
+    anonymous = SimpleNamespace(caller=None, parsed={}, cost_left=None, request_id=None)
     for _ in range(3):
         asyncio.run(schema.execute("query Anonymous { __typename }", context_value=anonymous))
     assert len(calls) == 4

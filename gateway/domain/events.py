@@ -51,7 +51,6 @@ __all__ = [
     "sms_credits",
 ]
 
-CAMPAIGN_STATUSES = ("draft", "scheduled", "sending", "completed", "failed", "canceled")
 SMS_STATUSES = ("queued", "sent", "failed", "delivered")
 WHATSAPP_STATUSES = ("queued", "sent", "failed", "delivered", "read")
 

@@ -195,4 +195,6 @@ class ProviderRegistry:
         except KeyError:
             raise NotFound(f"no source named {name!r}") from None
 
-    numbers = get
+    def numbers_provider(self) -> Provider:
+        """The provider that lists and counts a tenant's numbers: the default source's."""
+        return self.get()

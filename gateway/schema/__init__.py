@@ -31,6 +31,8 @@ from gateway.schema.extensions import (
     GatewayErrors,
     OperationMetrics,
     ParserLimits,
+    coded,
+    request_id_of,
 )
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
@@ -130,9 +132,14 @@ class GatewaySchema(strawberry.federation.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # GatewayErrors logs what needs logging (internal errors, with the request id); the
-        # default would log every bad timezone with a stack trace.
-        pass
+        # Strawberry hands every error here first, from every stage: parse, validation,
+        # execution, each subscription round, and an exception escaping an extension (which
+        # GatewayErrors, itself an extension, never sees). Each is given its code in place,
+        # anything unexpected masked and logged once with the request id; the default would
+        # log every bad timezone with a stack trace, and send raw messages out.
+        context = None if execution_context is None else execution_context.context
+        request_id = request_id_of(context)
+        errors[:] = [coded(error, request_id) for error in errors]
 
 
 def _tracing() -> Any:

@@ -51,7 +51,7 @@ EngagementPeriodEnum = strawberry.enum(
     " MONTH 30 local days.",
 )
 
-TYPE_NAMES = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}
+TYPE_NAMES: dict[Channel, str] = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}
 MAX_PAGE = 100
 
 

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import (
     DocumentNode,
@@ -62,12 +62,14 @@ from gateway.errors import BadUserInput
 from gateway.schema.bounds import Bounds
 from gateway.schema.sms import MAX_EXPORT_ROWS
 
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
+
 __all__ = [
     "LIST_SIZES",
     "PAGE_ARGUMENTS",
     "CostLimiter",
     "TooManyRepresentations",
-    "list_fields",
     "list_sizes",
     "operation_cost",
 ]
@@ -176,16 +178,6 @@ def introspection_sizes(schema: GraphQLSchema) -> Mapping[str, float]:
         "__Directive.args": mean(sum(len(d.args) for d in directives), len(directives)),
         "__Directive.locations": mean(sum(len(d.locations) for d in directives), len(directives)),
     }
-
-
-def list_fields(schema: GraphQLSchema) -> Iterator[tuple[str, GraphQLField]]:
-    """Every field of an object type whose type is a list, as ("Type.field", field)."""
-    for type_name, type_ in schema.type_map.items():
-        if type_name.startswith("__") or not isinstance(type_, GraphQLObjectType):
-            continue
-        for name, field in type_.fields.items():
-            if _is_list(field.type):
-                yield f"{type_name}.{name}", field
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
@@ -447,12 +439,12 @@ class CostLimiter(SchemaExtension):
                 context.result = ExecutionResult(data=None, errors=[error])
                 yield
                 return
-            gateway = context.context
-            left = getattr(gateway, "cost_left", None)
+            gateway: GatewayContext | None = context.context
+            left = None if gateway is None else gateway.cost_left
             allowed = self.max_cost if left is None else min(left, self.max_cost)
             if cost > allowed:
                 context.result = ExecutionResult(data=None, errors=[self._refusal(cost, left)])
-            elif left is not None:
+            elif gateway is not None and left is not None:
                 gateway.cost_left = left - cost
         yield
 

@@ -6,16 +6,26 @@ import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
-from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
+from gateway.metrics import (
+    EXECUTION_PATHS,
+    GRAPHQL_OPERATIONS,
+    GRAPHQL_SECONDS,
+    operation_label,
+)
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
+
 __all__ = [
+    "LEAN",
+    "STOCK",
     "DocumentCache",
     "GatewayErrors",
     "OperationMetrics",
@@ -23,14 +33,20 @@ __all__ = [
     "coded",
     "keyed",
     "record_operation",
+    "request_id_of",
 ]
 
 log = logging.getLogger("gateway.errors")
 
 
-def keyed(context: object) -> bool:
-    """Whether the operation's caller presented a valid key (the gateway's context says)."""
-    return getattr(context, "caller", None) is not None
+def keyed(context: GatewayContext | None) -> bool:
+    """Whether the operation's caller presented a valid key (the gateway's context says; a
+    schema run on its own has none)."""
+    return context is not None and context.caller is not None
+
+
+def request_id_of(context: GatewayContext | None) -> str | None:
+    return None if context is None else context.request_id
 
 
 class GatewayErrors(SchemaExtension):
@@ -40,13 +56,15 @@ class GatewayErrors(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            request_id = getattr(self.execution_context.context, "request_id", None)
+            request_id = request_id_of(self.execution_context.context)
             result.errors = [coded(error, request_id) for error in result.errors]
 
 
 def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """The error as the client sees it: with its code, and masked when unexpected."""
     original = error.original_error
+    if original is None and "code" in (error.extensions or {}):
+        return error  # coded already (Strawberry hands errors to process_errors, then here)
     # Parse, validation and variable-coercion errors: the request itself is wrong. An error of
     # the GraphQL library with a path arose completing a value (an Int beyond 32 bits, say):
     # the gateway's or an upstream's fault, never the caller's, so it is masked below.
@@ -101,8 +119,8 @@ class DocumentCache(SchemaExtension):
         context = self.execution_context
         text = context.query
         if text is not None and context.graphql_document is None:
-            gateway = context.context
-            document = getattr(gateway, "parsed", {}).get(text)
+            gateway: GatewayContext | None = context.context
+            document = None if gateway is None else gateway.parsed.get(text)
             caller_keyed = keyed(gateway)
             if document is None and caller_keyed:
                 prepared = self.store.get(text)
@@ -124,7 +142,13 @@ class OperationMetrics(SchemaExtension):
         yield
         context = self.execution_context
         errors = context.result.errors if context.result is not None else None
-        record_operation(context.operation_name, errors, started, keyed(context.context))
+        record_operation(context.operation_name, errors, started, keyed(context.context), STOCK)
+
+
+LEAN = "lean"
+STOCK = "stock"
+# The two children, looked up once (see gateway.metrics on the cost of labels()).
+_paths = {LEAN: EXECUTION_PATHS.labels(LEAN), STOCK: EXECUTION_PATHS.labels(STOCK)}
 
 
 def record_operation(
@@ -132,9 +156,12 @@ def record_operation(
     errors: list[GraphQLError] | None,
     started: float,
     keyed: bool,
+    path: str,
 ) -> None:
-    """Count an operation by name and outcome (its first error's code), and time it. Names are
-    the clients' own: only keyed callers' are labels (see operation_label)."""
+    """Count an operation by name, outcome (its first error's code) and execution path (LEAN
+    or STOCK), and time it. Names are the clients' own: only keyed callers' are labels (see
+    operation_label)."""
+    _paths[path].inc()
     code = "OK"
     if errors:
         code = str((errors[0].extensions or {}).get("code", INTERNAL_CODE))

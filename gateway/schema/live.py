@@ -18,7 +18,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from gateway.context import GatewayContext
-from gateway.errors import GatewayError, Unauthenticated
+from gateway.errors import GatewayError, UnsupportedBySource
 from gateway.providers.upstream.http import DEADLINE, MEMO
 from gateway.questions import LiveQuestions
 from gateway.schema.args import Info, PeriodArg, TimezoneArg, TzArg
@@ -46,7 +46,9 @@ async def _answers(
     context = info.context
     principal = context.principal
     if context.versions is None:  # no store watch: nothing would ever wake us
-        raise Unauthenticated("live subscriptions need the gateway's store")
+        raise UnsupportedBySource(
+            "live subscriptions need the gateway's store watch", source="native"
+        )
     # A context built outside the app (a schema run on its own) asks questions by itself.
     questions = context.questions
     if questions is None:  # not `or`: a registry with no questions yet is falsy

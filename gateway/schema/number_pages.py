@@ -71,7 +71,7 @@ class WhatsAppNumberConnection:
 
     @strawberry.field(description="How many numbers the list holds (those the key may see).")
     async def total_count(self, info: Info) -> int:
-        return await info.context.registry.numbers().count_numbers(self.request)
+        return await info.context.registry.numbers_provider().count_numbers(self.request)
 
 
 def _cursor(number_id: int) -> str:
@@ -115,7 +115,7 @@ async def numbers_connection(
         before=_position(before, "before"),
         only=only,
     )
-    page = await context.registry.numbers().page_numbers(request)
+    page = await context.registry.numbers_provider().page_numbers(request)
     edges = []
     for number in page.numbers:
         context.loaders.numbers.prime(number.ref, number)
@@ -142,7 +142,9 @@ async def list_numbers(info: Info) -> list[WhatsAppNumberType]:
             return []
         return [await linked_number(info)]
     cap = bounds_of(info).max_listed_numbers
-    found = await context.registry.numbers().list_numbers(principal.tenant_id, limit=cap + 1)
+    found = await context.registry.numbers_provider().list_numbers(
+        principal.tenant_id, limit=cap + 1
+    )
     if len(found) > cap:
         raise TooManyResults(
             f"the tenant has more than {cap} numbers, more than `numbers` lists at once;"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, TypeGuard, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
 from graphql import (
     DocumentNode,
@@ -23,7 +23,10 @@ from strawberry.utils.operation import get_first_operation
 from gateway.schema.bounds import Bounds
 from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
-from gateway.schema.extensions import coded, keyed, record_operation
+from gateway.schema.extensions import LEAN, coded, keyed, record_operation, request_id_of
+
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
 
 __all__ = ["KEPT", "LeanPipeline"]
 
@@ -64,7 +67,7 @@ class LeanPipeline:
         self,
         query: str | None,
         variables: dict[str, Any] | None,
-        context: Any,
+        context: GatewayContext | None,
         root_value: Any,
         operation_name: str | None,
         allowed: Iterable[OperationType],
@@ -79,14 +82,14 @@ class LeanPipeline:
         operation = _operation(document, name)
         if operation is None or OperationType(operation.operation.value) not in allowed:
             return None
-        left = getattr(context, "cost_left", None)
+        left = None if context is None else context.cost_left
         try:
             cost = self._cost(query, document, name, variables)
         except TooManyRepresentations:
             return None  # CostLimiter says why
         if cost > (self.max_cost if left is None else min(left, self.max_cost)):
             return None  # CostLimiter says why
-        if left is not None:
+        if context is not None and left is not None:
             context.cost_left = left - cost
         try:
             outcome = execute(
@@ -101,16 +104,15 @@ class LeanPipeline:
                 operation_extensions=operation_extensions,
             )
             result = outcome if isinstance(outcome, CoreResult) else await outcome
-        except Exception as error:  # as Strawberry answers it: uncoded, unrecorded
-            if not isinstance(error, GraphQLError):
-                error = GraphQLError(str(error), original_error=error)
-            return ExecutionResult(data=None, errors=[error], extensions={})
-        request_id = getattr(context, "request_id", None)
+        except Exception as escaped:  # as the stock path answers it: masked and logged
+            failed = escaped if isinstance(escaped, GraphQLError) else None
+            result = CoreResult(None, [failed or GraphQLError("", original_error=escaped)])
+        request_id = request_id_of(context)
         errors = [coded(error, request_id) for error in result.errors or ()] or None
-        record_operation(name, errors, started, True)
+        record_operation(name, errors, started, True, LEAN)
         return ExecutionResult(data=result.data, errors=errors, extensions={})
 
-    def _known(self, query: str | None, context: Any) -> DocumentNode | None:
+    def _known(self, query: str | None, context: GatewayContext | None) -> DocumentNode | None:
         """A keyed caller's kept document, if validating it found nothing (documents are kept,
         and validated once, by the extensions the first time a keyed caller sends them)."""
         if not query or not keyed(context):

@@ -30,11 +30,11 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
-from strawberry.types import ExecutionContext
 
 from gateway.compat.strawberry import graphql_schema
 from gateway.errors import BadUserInput
 from gateway.schema.documents import DocumentStore
+from gateway.schema.extensions import keyed
 from gateway.schema.shape import ShapeLimits, check_shape, document_shape
 
 __all__ = ["LimitedValidation", "merge_pairs", "validate_within"]
@@ -126,7 +126,7 @@ class LimitedValidation(SchemaExtension):
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
             prepared = None
-            if self.store is not None and context.query is not None and _keyed(context):
+            if self.store is not None and context.query is not None and keyed(context.context):
                 prepared = self.store.get(context.query)
                 if prepared is not None and prepared.document is not document:
                     prepared = None
@@ -144,7 +144,3 @@ class LimitedValidation(SchemaExtension):
                 if prepared is not None:
                     prepared.errors = errors
         yield
-
-
-def _keyed(context: ExecutionContext) -> bool:
-    return getattr(context.context, "caller", None) is not None

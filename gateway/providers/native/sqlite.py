@@ -160,7 +160,3 @@ class SqliteStore:
         # Only once read: a read that failed is tried again at the next call.
         self._data_version = version
         return versions
-
-    async def pragma(self, name: str) -> list[tuple[object, ...]]:
-        async with self._reader.execute(f"PRAGMA {name}") as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]

@@ -12,9 +12,10 @@ import pytest
 from gateway.domain.messages import MessageStatus, OutboundMessage, StatusUpdate
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
 from gateway.providers.native import NativeProvider, Store
-from gateway.providers.native.ingest import record_messages, record_statuses
+from gateway.providers.native.ingest import record_messages
 from gateway.timewindows import Period, local_day_start
 from tests.conftest import World
+from tests.support.production import record_statuses
 
 S = MessageStatus
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -25,10 +25,11 @@ from gateway.domain.sms import RangeRequest
 from gateway.providers.native import Store
 from gateway.providers.native.campaigns import campaigns_page
 from gateway.providers.native.channels import whatsapp_daily
-from gateway.providers.native.ingest import record_messages, record_statuses
+from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.sms import overview, trends
 from gateway.providers.native.store import Row, Transaction
 from gateway.providers.native.tenancy import Tenancy
+from tests.support.production import record_statuses
 
 ZONE = "Asia/Kathmandu"
 START = datetime(2026, 3, 1, tzinfo=ZoneInfo(ZONE)).astimezone(UTC)

@@ -10,11 +10,12 @@ from gateway.providers.native.migrations import available_migrations, split_stat
 from gateway.providers.native.postgres import numbered
 from gateway.providers.native.tenancy import Tenancy
 from tests.pg import create_database
+from tests.support.production import pragma
 
 
 async def test_opens_with_every_migration_applied(store: Store) -> None:
     if isinstance(store, SqliteStore):
-        assert await store.pragma("journal_mode") == [("wal",)]
+        assert await pragma(store, "journal_mode") == [("wal",)]
     rows = await store.fetch_all("SELECT version FROM schema_migrations ORDER BY version")
     assert [row[0] for row in rows] == [v for v, _, _ in available_migrations(store.kind)]
 

@@ -22,7 +22,7 @@ from gateway.domain.events import (
     event_id,
     sms_credits,
 )
-from gateway.domain.messages import OutboundMessage, StatusUpdate
+from gateway.domain.messages import OutboundMessage
 from gateway.providers.native.ingest.email import apply_email_events
 from gateway.providers.native.ingest.entities import (
     apply_billing_accounts,
@@ -50,7 +50,7 @@ from gateway.providers.native.ingest.numbers import (
 from gateway.providers.native.ingest.rollups import Deltas
 from gateway.providers.native.store import Store, Transaction, placeholders
 
-__all__ = ["IngestResult", "NumberRule", "apply_events", "record_messages", "record_statuses"]
+__all__ = ["IngestResult", "NumberRule", "apply_events", "record_messages"]
 
 log = logging.getLogger("gateway.ingest")
 
@@ -279,21 +279,3 @@ async def record_messages(store: Store, messages: Sequence[OutboundMessage]) -> 
             deltas,
         )
         await deltas.write(db)
-
-
-async def record_statuses(store: Store, updates: Sequence[StatusUpdate]) -> int:
-    """Apply WhatsApp status events in one transaction; returns how many wait for a message."""
-    if not updates:
-        return 0
-    async with store.write() as db:
-        await store.bump_versions(db, (u.tenant_id for u in updates))
-        deltas = Deltas()
-        waiting = await apply_messages(
-            db,
-            WHATSAPP,
-            [],
-            [StatusRow(u.tenant_id, u.external_id, int(u.status)) for u in updates],
-            deltas,
-        )
-        await deltas.write(db)
-        return waiting

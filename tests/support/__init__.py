@@ -1,0 +1,1 @@
+"""Helpers the tests share that the gateway itself has no use for."""
