@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from typing import Any
 
-from graphql import GraphQLList, GraphQLObjectType, GraphQLResolveInfo
+from graphql import (
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
+)
 from graphql.execution.collect_fields import FieldDetails
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -26,6 +32,14 @@ MAX_KEPT = 2048
 _STOCK = object()  # what _compiled answers when the stock code must complete the value
 
 
+def _alive(executor: weakref.ref[GatewayExecutor]) -> GatewayExecutor:
+    """The executor a helper belongs to: only its own resolvers call the helper, while the
+    executor runs them."""
+    running = executor()
+    assert running is not None, "an operation's helper called after the operation"
+    return running
+
+
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, as Strawberry sets it up, except that a list or object whose
     selection asks only for attributes (Strawberry's default resolver, no arguments, no
@@ -37,6 +51,16 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core hands resolvers two of the executor's bound methods, kept on the
+        # executor itself: a reference cycle, so every operation's state (its variables,
+        # fields, errors: some forty objects) waited for a full collection to be freed, and
+        # full collections pause the loop longer the more they walk. Through a weak reference
+        # the state goes as soon as its operation does.
+        this = weakref.ref(self)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=lambda values: _alive(this).gather_async_work(values),
+            track=lambda values: _alive(this).track_async_work(values),
+        )
         self._completers: dict[tuple[int, int], tuple[FieldDetailsList, Completer | None]] = {}
         middleware = self.middleware_manager
         # Per-field middleware (tracing) must see every field: then nothing is compiled.
