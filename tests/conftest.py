@@ -18,15 +18,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from multidict import CIMultiDict
 
-from gateway.app import create_app
-from gateway.appkeys import VERSIONS
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.domain.events import parse_event
 from gateway.domain.messages import MessageStatus, OutboundMessage
+from gateway.http.app import create_app
+from gateway.http.appkeys import VERSIONS
 from gateway.providers.native import PostgresStore, SqliteStore, Store
 from gateway.providers.native.ingest import IngestResult, apply_events, record_messages
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
 from tests.live import free_port
 from tests.node import install_examples
 from tests.pg import (

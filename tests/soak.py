@@ -31,8 +31,8 @@ from typing import Any
 
 import aiohttp
 
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.live import LiveGateway, start_gateway
 
 __all__ = ["SoakReport", "soak"]

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from graphql import get_introspection_query
 
-from gateway.app import create_app, metrics_app
-from gateway.auth import KeyKind, default_scopes
-from gateway.metrics import MAX_OPERATION_NAMES
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app, metrics_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
+from gateway.observability.metrics import MAX_OPERATION_NAMES
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.adversarial.attacks import fragment_bomb, heavy_batch, introspection_amplified
 from tests.conftest import Answer, Gateway, World, fixed_clock, serve
 
@@ -213,7 +213,7 @@ async def test_metrics_do_not_grow_with_what_clients_name(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The names seen are the process's: this test's own fill of them is undone after it.
-    monkeypatch.setattr("gateway.metrics._names", set())
+    monkeypatch.setattr("gateway.observability.metrics._names", set())
     async for door in serve(create_app(guarded(world, metrics_public=True), clock=fixed_clock)):
         metrics = str(door.server.make_url("/metrics"))
         key = world.keys["acme_tenant"]

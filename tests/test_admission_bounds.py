@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.test_live import PROTOCOL, Socket
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from gateway.auth import KeyKind, authenticate, default_scopes, hash_secret
+from gateway.domain.auth import KeyKind, authenticate, default_scopes, hash_secret
 from gateway.errors import NotFound, Unauthenticated
 from gateway.providers.native import SqliteStore, Store
 from gateway.providers.native.tenancy import Tenancy

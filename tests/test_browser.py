@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.graphiql import fetch_assets
+from gateway.http.graphiql import fetch_assets
 from tests.live import LiveGateway, start_gateway
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

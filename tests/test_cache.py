@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.cache import ENTRY_OVERHEAD, ResponseCache
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.cache import ENTRY_OVERHEAD, ResponseCache
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, ingest, serve, watched
 from tests.test_webhooks import post
 
@@ -131,7 +131,7 @@ def test_cache_evicts_least_recently_used_by_bytes_and_honours_ttl() -> None:
 async def test_dashboards_are_reused_across_documents_until_the_data_moves(
     gateway: Gateway, world: World
 ) -> None:
-    from gateway.appkeys import STORE
+    from gateway.http.appkeys import STORE
 
     app = gateway.server.app
     assert app is not None

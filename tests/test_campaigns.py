@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.app import STORE
-from gateway.export import text_cell
+from gateway.http.app import STORE
+from gateway.http.export import text_cell
 from tests.conftest import Gateway, World, ingest
 
 PAGE = """query ($first: Int!, $after: String) { campaigns(first: $first, after: $after) {

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
 from tests.live import free_port
 from tests.test_cli import empty_store
 

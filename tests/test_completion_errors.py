@@ -8,12 +8,12 @@ from pathlib import Path
 
 import strawberry
 
-from gateway.app import create_app
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.extensions import GatewayErrors
-from gateway.settings import Settings
 from tests.conftest import fixed_clock, ingest, serve
 
 

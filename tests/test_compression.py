@@ -13,10 +13,10 @@ import brotli
 import orjson
 import pytest
 
-from gateway.app import create_app
-from gateway.compression import negotiate
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.compression import negotiate
 from gateway.providers.native import SqliteStore, Store
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.test_campaigns import seed
 

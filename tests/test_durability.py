@@ -14,10 +14,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import BACKENDS
 from tests.live import free_port
 from tests.pg import create_database

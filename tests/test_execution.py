@@ -20,9 +20,7 @@ from strawberry.http import process_result
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
-from gateway.auth import ANALYTICS_READ, KeyKind, Principal, authenticate, default_scopes
-from gateway.cache import TenantVersions, VersionedMemo
-from gateway.context import GatewayContext
+from gateway.domain.auth import ANALYTICS_READ, KeyKind, Principal, authenticate, default_scopes
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard
 from gateway.errors import GatewayError
@@ -30,7 +28,9 @@ from gateway.providers.base import ProviderRegistry
 from gateway.providers.native import NativeProvider, SqliteStore, Store
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
+from gateway.providers.versions import TenantVersions, VersionedMemo
 from gateway.schema import Limits, build_schema
+from gateway.schema.context import GatewayContext
 from gateway.schema.execution import _KEPT, GatewayExecutor
 from gateway.schema.ids import encode_id
 from tests.conftest import NOW, fixed_clock

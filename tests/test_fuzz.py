@@ -25,9 +25,9 @@ from graphql import introspection_from_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.domain.timewindows import zone_names
 from gateway.errors import INTERNAL_CODE
 from gateway.schema import build_schema
-from gateway.timewindows import zone_names
 from tests.live import LiveGateway, start_gateway
 
 # From the schema's introspection: its SDL carries federation directives a plain GraphQL

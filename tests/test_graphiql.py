@@ -8,7 +8,7 @@ import re
 
 from graphql import parse, validate
 
-from gateway.graphiql import WELCOME, gateway_page
+from gateway.http.graphiql import WELCOME, gateway_page
 from gateway.schema import build_schema
 from tests.conftest import Gateway, World
 

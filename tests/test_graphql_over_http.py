@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.interop import install, node
 

@@ -16,9 +16,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.live import free_port
 

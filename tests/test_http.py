@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.domain.messages import MessageStatus
+from gateway.http.app import create_app
 from gateway.schema.ids import encode_id
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, serve
 
 DASHBOARD = """
@@ -332,7 +332,7 @@ async def test_anything_unexpected_outside_the_graph_is_a_typed_masked_500(
     async def broken(request: web.Request) -> web.Response:
         raise KeyError("a secret detail")
 
-    monkeypatch.setattr("gateway.app.metrics_route", lambda token: broken)  # outside the graph
+    monkeypatch.setattr("gateway.http.app.metrics_route", lambda token: broken)  # outside the graph
     app = create_app(Settings(store_url=world.store.url, demo=False, metrics_public=True))
     async for running in serve(app):
         async with running.session.get(str(running.server.make_url("/metrics"))) as response:

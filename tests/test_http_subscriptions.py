@@ -14,10 +14,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
-from gateway.settings import Settings
 from tests.conftest import NOW, Gateway, World, fixed_clock, serve
 from tests.interop import HERE, install
 

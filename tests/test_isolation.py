@@ -14,12 +14,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 from graphql import parse
 
-from gateway.app import create_app
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
-from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, pilotstatus_app
 from tests.conftest import Gateway, World, fixed_clock, ingest, serve
 

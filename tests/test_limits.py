@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.ratelimit import RateLimiter
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.ratelimit import RateLimiter
 from tests.conftest import Gateway, World, fixed_clock, serve
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"

@@ -127,8 +127,8 @@ async def test_keys_are_checked_at_connection_and_ids_at_subscription(
 async def test_open_subscriptions_are_closed_when_the_gateway_stops(
     world: World, tmp_path: Any
 ) -> None:
-    from gateway.app import create_app
-    from gateway.settings import Settings
+    from gateway.config.settings import Settings
+    from gateway.http.app import create_app
     from tests.conftest import fixed_clock, serve
 
     settings = Settings(store_url=world.store.url, demo=False)
@@ -150,7 +150,7 @@ async def test_open_subscriptions_are_closed_when_the_gateway_stops(
 async def test_a_socket_holds_a_bounded_number_of_subscriptions(
     gateway: Gateway, sales: Socket
 ) -> None:
-    from gateway.view import MAX_SUBSCRIPTIONS
+    from gateway.http.view import MAX_SUBSCRIPTIONS
 
     for n in range(MAX_SUBSCRIPTIONS):
         await sales.send({"type": "subscribe", "id": str(n), "payload": {"query": BOARD}})

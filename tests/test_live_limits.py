@@ -11,9 +11,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.test_live import BOARD, PROTOCOL, Socket
 

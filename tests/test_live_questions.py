@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from gateway.appkeys import CONFIGURATION, QUESTIONS
+from gateway.http.appkeys import CONFIGURATION, QUESTIONS
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.questions import LiveQuestions
 from gateway.schema.ids import encode_id
+from gateway.schema.questions import LiveQuestions
 from tests.conftest import NOW, Gateway, World
 from tests.test_http_subscriptions import multipart
 from tests.test_live import BOARD, PROTOCOL, Socket

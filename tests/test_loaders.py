@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.app import STORE
 from gateway.domain.numbers import DashboardRequest, NumberDashboard
 from gateway.errors import GatewayError
+from gateway.http.app import STORE
 from gateway.providers.native import NativeProvider
 from gateway.providers.native.tenancy import Tenancy
 from tests.conftest import Gateway, World

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import PostgresStore, SqliteStore, Store
 from gateway.providers.native.copy import COPY_ORDER, CopyError, copy_store
 from gateway.providers.native.demo import issue_demo_keys, seed_demo
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
 from tests.conftest import NOW, fixed_clock, ingest, serve
 from tests.pg import create_database
 

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 
 from gateway.__main__ import main
-from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.domain.events import Event, parse_event
-from gateway.importer import import_lines
+from gateway.http.app import create_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore, open_store
+from gateway.providers.native.importer import import_lines
 from gateway.providers.native.ingest import NumberRule, apply_events
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Gateway, World, fixed_clock, serve
 
 KNOWN = "+5511900000001"  # acme's "sales"; acme holds two numbers

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.domain.numbers import NumberPageRequest, WhatsAppNumber
+from gateway.http.app import create_app
 from gateway.providers.native import NativeProvider
 from gateway.providers.native.numbers import numbers_page
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import decode_id
-from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, pilotstatus_app
 from tests.conftest import Gateway, World, fixed_clock, serve
 

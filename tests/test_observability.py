@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from prometheus_client import REGISTRY
 
-from gateway.app import metrics_app
-from gateway.logs import configure_logging
+from gateway.config.settings import Settings
+from gateway.http.app import metrics_app
+from gateway.observability.logs import configure_logging
 from gateway.schema import Limits, build_schema
-from gateway.settings import Settings
 from tests.conftest import Gateway, World, record_spans, serve
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.view import _caching_headers
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.settings import Settings
-from gateway.view import _caching_headers
 from tests.conftest import NOW, Gateway, World, fixed_clock, serve
 from tests.test_webhooks import post
 

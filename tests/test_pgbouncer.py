@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import TEMPLATE, Gateway, fixed_clock, serve
 from tests.pg import create_database
 from tests.pgbouncer import pgbouncer

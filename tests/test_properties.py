@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.domain.messages import DeliveryCounts, MessageStatus, rate
-from gateway.timewindows import DayWindow, local_day_start, percent_diff
+from gateway.domain.timewindows import DayWindow, local_day_start, percent_diff
 
 # Zones that skipped a whole calendar day (crossing the date line): that day has no midnight
 # at all, and no dashboard day to speak of.

@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from contextlib import suppress
 
-from gateway.cache import TenantVersions
-from gateway.questions import READS_AT_ONCE, WAKE_SLICE, LiveQuestions
+from gateway.providers.versions import TenantVersions
+from gateway.schema.questions import READS_AT_ONCE, WAKE_SLICE, LiveQuestions
 
 
 async def per_turn(count: Callable[[], int], work: asyncio.Future[list[int]]) -> list[int]:

@@ -16,13 +16,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.appkeys import SETTINGS, STORE
-from gateway.auth import KeyKind
 from gateway.cli import main
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind
+from gateway.http.app import create_app
+from gateway.http.appkeys import SETTINGS, STORE
+from gateway.http.reload import CONFIGURATION
 from gateway.providers.native.tenancy import Tenancy
-from gateway.reload import CONFIGURATION
-from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, messagesender_app
 from tests.conftest import serve
 from tests.live import LiveGateway, start_gateway

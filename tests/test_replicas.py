@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from gateway.webhooks import SIGNATURE_HEADER, sign
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import BACKENDS
 from tests.live import start_gateway
 from tests.pg import create_database

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from tests.conftest import Gateway, World, fixed_clock, serve
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.testing.fakes import (

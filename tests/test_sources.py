@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.sources import SourcesError, load_sources
+from gateway.config.sources import SourcesError, load_sources
 
 GOOD = """
 [sources.ps]

@@ -18,14 +18,14 @@ import pytest
 from multidict import CIMultiDict
 
 from gateway.__main__ import main
-from gateway.app import create_app
-from gateway.appkeys import STORE, VERSIONS
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
+from gateway.http.appkeys import STORE, VERSIONS
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import Store, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import TEMPLATE, Answer, Gateway, fixed_clock, serve
 from tests.pg import create_database, postgres_server, set_running
 from tests.test_live import PROTOCOL, Socket

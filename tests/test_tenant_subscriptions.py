@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from prometheus_client import REGISTRY
 
-from gateway.app import create_app
-from gateway.appkeys import SUBSCRIPTIONS
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.appkeys import SUBSCRIPTIONS
 from gateway.schema.ids import encode_id
-from gateway.settings import Settings
 from tests.conftest import NOW, Gateway, World, fixed_clock, serve
 from tests.test_http_subscriptions import MULTIPART, multipart
 from tests.test_live import BOARD, PROTOCOL, Socket

@@ -6,8 +6,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from gateway.domain.timewindows import (
+    DayWindow,
+    Period,
+    last_local_days,
+    local_day_start,
+    parse_timezone,
+)
 from gateway.errors import BadUserInput
-from gateway.timewindows import DayWindow, Period, last_local_days, local_day_start, parse_timezone
 
 
 def hours(window: DayWindow) -> list[float]:

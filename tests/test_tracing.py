@@ -19,11 +19,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
 from gateway.testing.fakes import (
     FAKE_KEYS,
     emailreports_app,

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
-from gateway.appkeys import CONFIGURATION
-from gateway.settings import Settings
-from gateway.trusted import ManifestError, load_manifest
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.appkeys import CONFIGURATION
+from gateway.schema.trusted import ManifestError, load_manifest
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.test_live import PROTOCOL, Socket
 

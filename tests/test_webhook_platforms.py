@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from gateway.importer import import_lines
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import migrations, open_store
+from gateway.providers.native.importer import import_lines
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Gateway, World, ingest
 from tests.pg import create_database, drop_database
 

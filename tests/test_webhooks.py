@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import STORE, create_app
+from gateway.config.settings import Settings
+from gateway.http.app import STORE, create_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Answer, Gateway, World, serve
 
 

@@ -12,14 +12,13 @@ import asyncpg
 from gateway.cli.check import check_command
 from gateway.cli.common import Command
 from gateway.cli.parser import build_parser
+from gateway.config.settings import SettingsProblems, StoreUrlError, unknown_variables
+from gateway.config.sources import SourcesError
 from gateway.errors import GatewayError, StoreUnavailable
+from gateway.http.serving import ServeError
+from gateway.http.shared import SharedStateError
 from gateway.providers.native.copy import CopyError
-from gateway.providers.native.store import StoreUrlError
-from gateway.serving import ServeError
-from gateway.settings import SettingsProblems, unknown_variables
-from gateway.shared import SharedStateError
-from gateway.sources import SourcesError
-from gateway.trusted import ManifestError
+from gateway.schema.trusted import ManifestError
 
 __all__ = ["build_parser", "main"]
 

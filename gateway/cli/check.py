@@ -14,10 +14,16 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.cli.common import overrides_from
-from gateway.providers.native.store import StoreUrlError, redacted, sqlite_path
-from gateway.settings import Settings, SettingsProblems, load_settings, unknown_variables
-from gateway.sources import SourcesError, load_sources
-from gateway.trusted import ManifestError, check_documents, trusted_documents
+from gateway.config.settings import (
+    Settings,
+    SettingsProblems,
+    StoreUrlError,
+    load_settings,
+    unknown_variables,
+)
+from gateway.config.sources import SourcesError, load_sources
+from gateway.providers.native.store import redacted, sqlite_path
+from gateway.schema.trusted import ManifestError, check_documents, trusted_documents
 
 __all__ = ["check_command"]
 

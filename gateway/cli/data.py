@@ -10,9 +10,9 @@ from pathlib import Path
 
 from gateway.cli.common import settings_from, store_from
 from gateway.errors import NotFound
-from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
+from gateway.providers.native.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native.ingest.numbers import NumberRule
 from gateway.providers.native.store import (
     NoStoreError,

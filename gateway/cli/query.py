@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.errors import BadUserInput
-from gateway.settings import Settings
+from gateway.http.app import create_app
 
 __all__ = ["ask", "ask_in_process", "parse_variables", "render"]
 

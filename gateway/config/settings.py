@@ -11,9 +11,31 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from gateway.providers.native.store import store_url
+__all__ = [
+    "Settings",
+    "SettingsProblems",
+    "StoreUrlError",
+    "load_settings",
+    "store_url",
+    "unknown_variables",
+]
 
-__all__ = ["Settings", "SettingsProblems", "load_settings", "unknown_variables"]
+
+class StoreUrlError(ValueError):
+    """A store URL that names no store the gateway can open."""
+
+
+def store_url(value: str | Path) -> str:
+    """A store URL from a URL or a bare SQLite path."""
+    text = str(value)
+    if text.startswith(("sqlite://", "postgresql://", "postgres://")):
+        return text
+    if "://" in text:
+        raise StoreUrlError(
+            f"store URL {text!r}: use sqlite:///path/to/file or postgresql://user@host/db"
+        )
+    return f"sqlite:///{Path(text).resolve()}"
+
 
 PREFIX = "GATEWAY_"
 # The test suite's own switches, which share the prefix but are no setting of the gateway.

@@ -29,7 +29,15 @@ from aiohttp import web
 from graphql import DocumentNode, FieldNode, GraphQLSyntaxError, OperationDefinitionNode
 from strawberry.http import GraphQLRequestData
 
-from gateway.appkeys import (
+from gateway.domain.auth import (
+    Credential,
+    Principal,
+    authenticate_credential,
+    credential_of,
+    missing_key,
+)
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
+from gateway.http.appkeys import (
     ANONYMOUS,
     CACHE,
     CONFIGURATION,
@@ -40,25 +48,17 @@ from gateway.appkeys import (
     SETTINGS,
     SHARED_LIMITER,
 )
-from gateway.auth import (
-    Credential,
-    Principal,
-    authenticate_credential,
-    credential_of,
-    missing_key,
-)
-from gateway.cache import CachedKeyLookup
-from gateway.clients import client_address
-from gateway.compression import MIN_BYTES
-from gateway.compression import negotiate as negotiate_encoding
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated, UpstreamError
-from gateway.metrics import CACHE_HIT, CACHE_MISS
-from gateway.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
-from gateway.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
-from gateway.reload import configuration_of
+from gateway.http.cache import CachedKeyLookup
+from gateway.http.clients import client_address
+from gateway.http.compression import MIN_BYTES
+from gateway.http.compression import negotiate as negotiate_encoding
+from gateway.http.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
+from gateway.http.reload import configuration_of
+from gateway.observability.metrics import CACHE_HIT, CACHE_MISS
 from gateway.schema.documents import ParseLimits, parse_within
+from gateway.schema.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
+from gateway.schema.trusted import DocumentNotTrusted
 from gateway.schema.variables import VariableLimits, check_variables
-from gateway.trusted import DocumentNotTrusted
 
 __all__ = [
     "MEDIA",

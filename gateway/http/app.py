@@ -16,8 +16,10 @@ from pathlib import Path
 from aiohttp import WSCloseCode, web
 from aiohttp.typedefs import Middleware
 
-from gateway.admission import MEDIA
-from gateway.appkeys import (
+from gateway.config.settings import Settings
+from gateway.errors import INTERNAL_CODE, StoreUnavailable
+from gateway.http.admission import MEDIA
+from gateway.http.appkeys import (
     ANONYMOUS,
     ASSETS,
     CACHE,
@@ -38,36 +40,36 @@ from gateway.appkeys import (
     Sockets,
     TenantSubscriptions,
 )
-from gateway.cache import CachedKeyLookup, ResponseCache, TenantVersions, VersionedMemo
-from gateway.clients import AnonymousGate
-from gateway.compression import StaticAssets
-from gateway.context import Clock, system_clock
-from gateway.errors import INTERNAL_CODE, StoreUnavailable
-from gateway.export import export_campaigns
-from gateway.graphiql import ASSET_ROUTE, page_assets
-from gateway.health import HEALTH, Health, beating, healthz, livez, readyz
-from gateway.logs import LOG_REQUEST_ID
-from gateway.metrics import metrics_route, record_http
-from gateway.negotiation import MediaType
-from gateway.persisted import PersistedQueries
+from gateway.http.cache import CachedKeyLookup, ResponseCache
+from gateway.http.clients import AnonymousGate
+from gateway.http.compression import StaticAssets
+from gateway.http.export import export_campaigns
+from gateway.http.graphiql import ASSET_ROUTE, page_assets
+from gateway.http.health import HEALTH, Health, beating, healthz, livez, readyz
+from gateway.http.metrics import metrics_route
+from gateway.http.negotiation import MediaType
+from gateway.http.ratelimit import RateLimiter
+from gateway.http.reload import LiveConfiguration, read_files
+from gateway.http.shared import RedisChanges, RedisRateLimiter
+from gateway.http.tracing import traced
+from gateway.http.view import GatewayView
+from gateway.http.webhooks import receive_webhook
+from gateway.observability.logs import LOG_REQUEST_ID
+from gateway.observability.metrics import record_http
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.outages import describe
 from gateway.providers.native.store import redacted
 from gateway.providers.native.tenancy import KEYS_VERSION, Tenancy
-from gateway.questions import LiveQuestions
-from gateway.ratelimit import RateLimiter
-from gateway.reload import LiveConfiguration, read_files
+from gateway.providers.versions import TenantVersions, VersionedMemo
 from gateway.schema import limits_of
-from gateway.settings import Settings
-from gateway.shared import RedisChanges, RedisRateLimiter
-from gateway.tracing import traced
-from gateway.view import GatewayView
-from gateway.webhooks import receive_webhook
+from gateway.schema.context import Clock, system_clock
+from gateway.schema.persisted import PersistedQueries
+from gateway.schema.questions import LiveQuestions
 
 __all__ = ["STORE", "create_app", "metrics_app"]
 
-log = logging.getLogger("gateway.app")
-# One line per request, off unless GATEWAY_ACCESS_LOG is on (see gateway.logs).
+log = logging.getLogger("gateway.http.app")
+# One line per request, off unless GATEWAY_ACCESS_LOG is on (see gateway.observability.logs).
 access = logging.getLogger("gateway.access")
 
 
@@ -219,7 +221,7 @@ async def graphiql_asset(request: web.Request) -> web.StreamResponse:
     return await request.app[ASSETS].serve(request, target, kind, headers)
 
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 _PAGES = {"dashboard.html": "text/html", "dashboard.js": "application/javascript"}
 
 
@@ -286,7 +288,7 @@ async def close_sockets(app: web.Application) -> None:
 
 
 async def draining(app: web.Application) -> None:
-    """From the moment the gateway begins to stop, it is not ready (see gateway.health)."""
+    """From the moment the gateway begins to stop, it is not ready (see gateway.http.health)."""
     app[HEALTH].drain()
 
 
@@ -411,7 +413,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
     app.router.add_get("/healthz", tracked(healthz))
     app.router.add_get("/livez", tracked(livez))
     app.router.add_get("/readyz", tracked(readyz))
-    if settings.metrics_public:  # otherwise on a listener of its own (see gateway.serving)
+    if settings.metrics_public:  # otherwise on a listener of its own (see gateway.http.serving)
         app.router.add_get("/metrics", tracked(metrics_route(settings.metrics_token)))
     app.router.add_get(ASSET_ROUTE + "{path:.+}", tracked(graphiql_asset))
     app.router.add_get("/dashboard", tracked(dashboard_page))

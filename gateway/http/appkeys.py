@@ -9,20 +9,21 @@ from typing import Protocol
 
 from aiohttp import web
 
-from gateway.auth import KeyLookup, Principal
-from gateway.cache import ResponseCache, TenantVersions
-from gateway.clients import AnonymousGate
-from gateway.compression import StaticAssets
-from gateway.context import Clock, LiveConnection
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyLookup, Principal
 from gateway.errors import RateLimited
-from gateway.metrics import LIVE_SUBSCRIPTIONS
-from gateway.persisted import PersistedQueries
+from gateway.http.cache import ResponseCache
+from gateway.http.clients import AnonymousGate
+from gateway.http.compression import StaticAssets
+from gateway.http.ratelimit import RateLimiter
+from gateway.http.reload import CONFIGURATION
+from gateway.http.shared import RedisChanges, RedisRateLimiter
+from gateway.observability.metrics import LIVE_SUBSCRIPTIONS
 from gateway.providers.native.store import Store
-from gateway.questions import LiveQuestions
-from gateway.ratelimit import RateLimiter
-from gateway.reload import CONFIGURATION
-from gateway.settings import Settings
-from gateway.shared import RedisChanges, RedisRateLimiter
+from gateway.providers.versions import TenantVersions
+from gateway.schema.context import Clock, LiveConnection
+from gateway.schema.persisted import PersistedQueries
+from gateway.schema.questions import LiveQuestions
 
 __all__ = [
     "ANONYMOUS",

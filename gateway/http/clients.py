@@ -9,8 +9,8 @@ import math
 from aiohttp import web
 
 from gateway.errors import RateLimited
-from gateway.ratelimit import RateLimiter
-from gateway.shared import RedisRateLimiter
+from gateway.http.ratelimit import RateLimiter
+from gateway.http.shared import RedisRateLimiter
 
 __all__ = ["AnonymousGate", "address_bucket", "asks_for_socket", "client_address"]
 

@@ -11,11 +11,11 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from gateway.clients import address_bucket
+from gateway.http.clients import address_bucket
 
 __all__ = ["harden"]
 
-log = logging.getLogger("gateway.connections")
+log = logging.getLogger("gateway.http.connections")
 
 
 class _GuardedHandler(RequestHandler):

@@ -11,12 +11,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from gateway.admission import error_response, keyed, take_rate
-from gateway.appkeys import CLOCK, CONFIGURATION, SETTINGS
-from gateway.auth import REPORTS_READ, Principal
-from gateway.compression import MIN_BYTES, StreamCompressor, negotiate
+from gateway.domain.auth import REPORTS_READ, Principal
 from gateway.domain.campaigns import SmsCampaignPerformance
 from gateway.domain.sms import RangeRequest
+from gateway.domain.timewindows import parse_range, parse_timezone
 from gateway.errors import (
     BadUserInput,
     Forbidden,
@@ -25,7 +23,9 @@ from gateway.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
-from gateway.timewindows import parse_range, parse_timezone
+from gateway.http.admission import error_response, keyed, take_rate
+from gateway.http.appkeys import CLOCK, CONFIGURATION, SETTINGS
+from gateway.http.compression import MIN_BYTES, StreamCompressor, negotiate
 
 __all__ = ["COLUMNS", "export_campaigns", "text_cell"]
 

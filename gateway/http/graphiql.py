@@ -46,7 +46,7 @@ _REFERENCE = re.compile(
 )
 
 
-WELCOME = (Path(__file__).parent / "static" / "graphiql-welcome.graphql").read_text("utf-8")
+WELCOME = (Path(__file__).parent.parent / "static" / "graphiql-welcome.graphql").read_text("utf-8")
 _EXAMPLE_QUERY = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
 _PERSIST = "shouldPersistHeaders: true,"
 _COMPONENT = "function GraphiQLWithExplorer() {"

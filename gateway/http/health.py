@@ -18,13 +18,13 @@ from typing import Literal
 
 from aiohttp import web
 
-from gateway.appkeys import CONFIGURATION, STORE
 from gateway.errors import StoreUnavailable
+from gateway.http.appkeys import CONFIGURATION, STORE
 from gateway.providers.upstream.http import UpstreamClient
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
 
-log = logging.getLogger("gateway.health")
+log = logging.getLogger("gateway.http.health")
 
 Phase = Literal["starting", "migrating", "ready", "draining"]
 
@@ -37,7 +37,7 @@ STALE_BEAT_SECONDS = 10.0
 class Health:
     """What the probes read: the phase of the process's life, the store watch's last word,
     and the loop's heartbeat. Nothing here touches the store: the store watch (see
-    gateway.app.watch_store) reads it every GATEWAY_STORE_WATCH_SECONDS anyway."""
+    gateway.http.app.watch_store) reads it every GATEWAY_STORE_WATCH_SECONDS anyway."""
 
     def __init__(self, watch_seconds: float) -> None:
         self.phase: Phase = "starting"

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from gateway.cache import TenantVersions
+from gateway.config.settings import Settings
+from gateway.config.sources import SourcesConfig, SourcesError, load_sources
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.upstream import NumberKeys, upstream_providers
-from gateway.settings import Settings
-from gateway.sources import SourcesConfig, SourcesError, load_sources
-from gateway.trusted import ManifestError, TrustedDocuments, trusted_documents
+from gateway.providers.versions import TenantVersions
+from gateway.schema.trusted import ManifestError, TrustedDocuments, trusted_documents
 
 __all__ = [
     "CONFIGURATION",
@@ -39,7 +39,7 @@ __all__ = [
     "sync_upstream_numbers",
 ]
 
-log = logging.getLogger("gateway.reload")
+log = logging.getLogger("gateway.http.reload")
 
 # Beyond the request deadline, before a replaced configuration's sessions close.
 RETIRE_GRACE_SECONDS = 1.0

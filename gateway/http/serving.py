@@ -15,18 +15,18 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.app import create_app, metrics_app
-from gateway.connections import harden
-from gateway.health import HEALTH, Health, probes_app
-from gateway.reload import CONFIGURATION, read_files
-from gateway.settings import Settings
-from gateway.sources import SourcesError
-from gateway.tracing import configure_tracing
-from gateway.trusted import ManifestError
+from gateway.config.settings import Settings
+from gateway.config.sources import SourcesError
+from gateway.http.app import create_app, metrics_app
+from gateway.http.connections import harden
+from gateway.http.health import HEALTH, Health, probes_app
+from gateway.http.reload import CONFIGURATION, read_files
+from gateway.observability.tracing import configure_tracing
+from gateway.schema.trusted import ManifestError
 
 __all__ = ["ServeError", "serve_once", "supervise", "worker_ready"]
 
-log = logging.getLogger("gateway.serving")
+log = logging.getLogger("gateway.http.serving")
 
 
 class ServeError(Exception):
@@ -85,7 +85,7 @@ def _stop_on_signals(hangup: Callable[[], None] | None = None) -> asyncio.Event:
 
 
 def _reloader(app: web.Application) -> Callable[[], None]:
-    """SIGHUP's handler: reload the app's configuration (gateway.reload), one at a time."""
+    """SIGHUP's handler: reload the app's configuration (gateway.http.reload), one at a time."""
     running: set[asyncio.Task[bool]] = set()
 
     def hangup() -> None:

@@ -1,7 +1,7 @@
 """State shared by replicas through Redis (GATEWAY_REDIS_URL): per-key rate limits that hold
 across every gateway process, and word of ingest, so that a webhook taken by one replica drops
 the cached answers of every other and wakes their live subscriptions at once. Without Redis,
-each process counts for itself (gateway.ratelimit) and learns of changes from the store.
+each process counts for itself (gateway.http.ratelimit) and learns of changes from the store.
 
 The token bucket lives in Redis as a hash per key and is taken in one Lua script, so that the
 processes never race each other, and the time is Redis's own, so that their clocks need not
@@ -17,13 +17,13 @@ from typing import Any
 
 import redis.asyncio as redis
 
-from gateway.ratelimit import RateLimiter
+from gateway.http.ratelimit import RateLimiter
 
 __all__ = ["CHANNEL", "RedisChanges", "RedisRateLimiter", "SharedStateError"]
 
 CHANNEL = "gateway:tenant-moved"
 
-log = logging.getLogger("gateway.shared")
+log = logging.getLogger("gateway.http.shared")
 
 # KEYS[1] the bucket; ARGV: rate per second, burst, tokens to take. Answers the seconds to wait
 # (0 when taken), as a string: Redis turns Lua numbers into integers.

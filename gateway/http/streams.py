@@ -18,12 +18,12 @@ from strawberry.http.streaming import (
     SSETransport,
 )
 
-from gateway.admission import Admission
-from gateway.appkeys import FORBIDDEN, SETTINGS, SOCKETS, SUBSCRIPTIONS, Sockets
-from gateway.clients import client_address
-from gateway.context import LiveConnection
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
-from gateway.negotiation import MediaType
+from gateway.http.admission import Admission
+from gateway.http.appkeys import FORBIDDEN, SETTINGS, SOCKETS, SUBSCRIPTIONS, Sockets
+from gateway.http.clients import client_address
+from gateway.http.negotiation import MediaType
+from gateway.schema.context import LiveConnection
 
 __all__ = [
     "PROTOCOLS",

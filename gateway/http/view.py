@@ -31,7 +31,9 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from gateway.admission import (
+from gateway.domain.auth import authenticate_credential, credential_of
+from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
+from gateway.http.admission import (
     MEDIA,
     STEPS,
     Admission,
@@ -41,7 +43,7 @@ from gateway.admission import (
     take_rate,
     variable_limits,
 )
-from gateway.appkeys import (
+from gateway.http.appkeys import (
     ANONYMOUS,
     CACHE,
     CLOCK,
@@ -54,19 +56,13 @@ from gateway.appkeys import (
     SUBSCRIPTIONS,
     VERSIONS,
 )
-from gateway.auth import authenticate_credential, credential_of
-from gateway.cache import CachedKeyLookup
-from gateway.clients import asks_for_socket, client_address
-from gateway.compression import compressed_response
-from gateway.context import GatewayContext, LiveConnection
-from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
-from gateway.graphiql import gateway_page, local_page
-from gateway.negotiation import LEGACY, Media, MediaType
-from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
-from gateway.reload import configuration_of
-from gateway.schema import Limits, build_schema
-from gateway.schema.variables import check_variables
-from gateway.streams import (
+from gateway.http.cache import CachedKeyLookup
+from gateway.http.clients import asks_for_socket, client_address
+from gateway.http.compression import compressed_response
+from gateway.http.graphiql import gateway_page, local_page
+from gateway.http.negotiation import LEGACY, Media, MediaType
+from gateway.http.reload import configuration_of
+from gateway.http.streams import (
     PROTOCOLS,
     EventStream,
     MultipartSubscriptions,
@@ -75,6 +71,10 @@ from gateway.streams import (
     farewell,
     send_stream,
 )
+from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
+from gateway.schema import Limits, build_schema
+from gateway.schema.context import GatewayContext, LiveConnection
+from gateway.schema.variables import check_variables
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView", "error_response"]
 

@@ -12,13 +12,12 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from gateway.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
-from gateway.clients import client_address
-from gateway.domain.events import Event, parse_event
-from gateway.domain.links import URL_NOT_HTTP
+from gateway.domain.events import Event, describe, parse_event, refusal_code
 from gateway.domain.platform_events import EVENT_NOT_FOR_SOURCE, takes, translate
 from gateway.errors import StoreUnavailable
-from gateway.metrics import WEBHOOK_EVENTS
+from gateway.http.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
+from gateway.http.clients import client_address
+from gateway.observability.metrics import WEBHOOK_EVENTS
 from gateway.providers.native.ingest.group import group_commit
 from gateway.providers.native.ingest.numbers import NumberRule
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
@@ -61,18 +60,6 @@ def _refuse(status: int, code: str, message: str, **extra: Any) -> web.Response:
     return web.json_response(
         {"error": message, "code": code, **extra}, status=status, headers=headers
     )
-
-
-def describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors()
-    )
-
-
-def refusal_code(error: ValidationError) -> str:
-    """An event's refusal code: its own for a link that is not http(s), else BAD_USER_INPUT."""
-    links = any(e["type"] == URL_NOT_HTTP for e in error.errors())
-    return "URL_NOT_HTTP" if links else "BAD_USER_INPUT"
 
 
 # (event index, code, reason): each refused event with its own code.

@@ -1,5 +1,6 @@
-"""Prometheus metrics, served at /metrics on a loopback listener of its own (gateway.serving),
-or on the public port when GATEWAY_METRICS_PUBLIC says so.
+"""Prometheus metric definitions. They are served at /metrics (gateway.http.metrics) on a
+loopback listener of its own (gateway.http.serving), or on the public port when
+GATEWAY_METRICS_PUBLIC says so.
 
 With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIPROC_DIR, and
 /metrics on any worker adds up all of them (prometheus_client's multiprocess mode).
@@ -7,22 +8,10 @@ With `serve --workers N` the supervisor gives every worker one PROMETHEUS_MULTIP
 
 from __future__ import annotations
 
-import hmac
-import os
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import Counter, Gauge, Histogram
 
 __all__ = [
     "BATCH_SIZES",
@@ -38,8 +27,6 @@ __all__ = [
     "UPSTREAM_CALLS",
     "UPSTREAM_SECONDS",
     "WEBHOOK_EVENTS",
-    "metrics_handler",
-    "metrics_route",
     "operation_label",
     "record_http",
 ]
@@ -136,32 +123,3 @@ def operation_label(name: str | None, keyed: bool = True) -> str:
         return "other"
     _names.add(name)
     return name
-
-
-def metrics_route(token: str | None) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """/metrics, answering only `Authorization: Bearer <token>` when a token is set."""
-    if token is None:
-        return metrics_handler
-    expected = f"Bearer {token}".encode()
-
-    async def guarded(request: web.Request) -> web.Response:
-        given = request.headers.get("authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            return web.json_response(
-                {"error": "metrics need the metrics token", "code": "UNAUTHENTICATED"},
-                status=401,
-                headers={"www-authenticate": "Bearer"},
-            )
-        return await metrics_handler(request)
-
-    return guarded
-
-
-async def metrics_handler(request: web.Request) -> web.Response:
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        body = generate_latest(registry)
-    else:
-        body = generate_latest()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

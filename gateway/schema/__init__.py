@@ -15,6 +15,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from gateway.config.settings import Settings
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
@@ -41,7 +42,6 @@ from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
-from gateway.settings import Settings
 
 __all__ = ["FEDERATION_VERSION", "Limits", "build_schema", "limits_of"]
 

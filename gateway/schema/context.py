@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 from graphql import DocumentNode
 
-from gateway.auth import KeyLookup, Principal
-from gateway.cache import TenantVersions
+from gateway.domain.auth import KeyLookup, Principal
 from gateway.errors import Unauthenticated
-from gateway.loaders import Loaders
 from gateway.providers.base import ProviderRegistry
-from gateway.questions import LiveQuestions
+from gateway.providers.versions import TenantVersions
+from gateway.schema.loaders import Loaders
+from gateway.schema.questions import LiveQuestions
 
 __all__ = ["Clock", "GatewayContext", "LiveConnection", "system_clock"]
 
@@ -41,7 +41,7 @@ class GatewayContext:
     request_id: str
     clock: Clock = system_clock
     versions: TenantVersions | None = None
-    # The questions live subscriptions share (see gateway.questions).
+    # The questions live subscriptions share (see gateway.schema.questions).
     questions: LiveQuestions | None = None
     keys: KeyLookup | None = None
     deadline_seconds: float = 15.0

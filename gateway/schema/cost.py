@@ -54,7 +54,7 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
-from gateway.auth import ALL_SCOPES
+from gateway.domain.auth import ALL_SCOPES
 from gateway.domain.billing import CREDIT_PRODUCTS_TOP
 from gateway.domain.email import LINK_ACTIVITY_TOP
 from gateway.errors import BadUserInput

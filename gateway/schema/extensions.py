@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
-from gateway.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
+from gateway.observability.metrics import GRAPHQL_OPERATIONS, GRAPHQL_SECONDS, operation_label
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
 __all__ = [

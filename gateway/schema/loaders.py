@@ -23,7 +23,7 @@ from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError
-from gateway.metrics import BATCH_SIZES
+from gateway.observability.metrics import BATCH_SIZES
 from gateway.providers.base import NATIVE, ProviderRegistry
 from gateway.providers.flights import SingleFlight
 

@@ -22,7 +22,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from contextlib import suppress
 from typing import TypeVar, cast
 
-from gateway.cache import TenantVersions
+from gateway.providers.versions import TenantVersions
 
 __all__ = ["INTERVAL", "READS_AT_ONCE", "WAKE_SLICE", "LiveQuestions"]
 

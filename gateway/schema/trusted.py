@@ -25,12 +25,12 @@ from typing import Literal
 
 from graphql import GraphQLError, specified_rules
 
+from gateway.config.settings import Settings
 from gateway.errors import GatewayError
 from gateway.schema import build_schema, limits_of
 from gateway.schema.documents import parse_within
 from gateway.schema.shape import ShapeLimits
 from gateway.schema.validation import validate_within
-from gateway.settings import Settings
 
 __all__ = [
     "NONE",

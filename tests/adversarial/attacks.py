@@ -17,8 +17,8 @@ from typing import Any
 import aiohttp
 from graphql import get_introspection_query
 
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.schema.ids import encode_id
-from gateway.webhooks import SIGNATURE_HEADER, sign
 
 __all__ = ["ATTACKS", "Outcome", "Probe", "Target", "run_attack"]
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native import open_store
 from gateway.providers.native.demo import DEMO_TENANT
 from gateway.providers.native.tenancy import Tenancy

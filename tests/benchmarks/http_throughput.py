@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from gateway.auth import KeyKind
+from gateway.domain.auth import KeyKind
 from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import record_messages

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy

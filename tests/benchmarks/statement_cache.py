@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import open_store
 from gateway.providers.native.demo import issue_demo_keys, seed_demo
-from gateway.settings import Settings
 from tests.pg import create_database, postgres_server
 from tests.pgbouncer import pgbouncer
 

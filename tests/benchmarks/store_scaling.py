@@ -26,14 +26,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.auth import KeyKind
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind
 from gateway.domain.messages import MessageStatus, OutboundMessage
+from gateway.http.app import create_app
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
 from tests.pg import create_database, postgres_server
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)

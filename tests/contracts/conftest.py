@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from gateway.app import create_app
-from gateway.appkeys import CONFIGURATION
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.appkeys import CONFIGURATION
 from gateway.providers.native import SqliteStore, Store
-from gateway.settings import Settings
 from tests.conftest import Answer, Gateway, World, fixed_clock, serve
 from tests.live import free_port
 from tests.npm import installed

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.conftest import Answer, World

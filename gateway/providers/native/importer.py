@@ -13,11 +13,10 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from gateway.domain.events import Event, parse_event_json
+from gateway.domain.events import Event, describe, parse_event_json, refusal_code
 from gateway.providers.native.ingest import apply_events
 from gateway.providers.native.ingest.numbers import REGISTER, NumberRule
 from gateway.providers.native.store import Store
-from gateway.webhooks import describe, refusal_code
 
 __all__ = ["ImportSummary", "import_lines"]
 

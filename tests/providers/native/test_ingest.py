@@ -11,9 +11,9 @@ import pytest
 
 from gateway.domain.messages import MessageStatus, OutboundMessage, StatusUpdate
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
+from gateway.domain.timewindows import Period, local_day_start
 from gateway.providers.native import NativeProvider, Store
 from gateway.providers.native.ingest import record_messages, record_statuses
-from gateway.timewindows import Period, local_day_start
 from tests.conftest import World
 
 S = MessageStatus

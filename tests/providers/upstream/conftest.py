@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore, Store
-from gateway.settings import Settings
 from gateway.testing.fakes import (
     FAKE_KEYS,
     FakeState,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY as REGISTRY_METRICS
 
-from gateway.appkeys import CONFIGURATION
+from gateway.http.appkeys import CONFIGURATION
 from gateway.testing.fakes import FAKE_KEYS, Fault
 from tests.conftest import Answer, Gateway, World
 from tests.providers.upstream.conftest import Platforms

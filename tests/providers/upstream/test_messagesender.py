@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.testing.fakes import sources_toml
 from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.providers.upstream.conftest import FAST, Platforms
