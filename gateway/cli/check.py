@@ -9,7 +9,6 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -22,6 +21,7 @@ from gateway.config.settings import (
     unknown_variables,
 )
 from gateway.config.sources import SourcesError, load_sources
+from gateway.providers.native.postgres import PostgresError, reach_postgres
 from gateway.providers.native.store import redacted, sqlite_path
 from gateway.schema.trusted import ManifestError, check_documents, trusted_documents
 
@@ -83,14 +83,10 @@ async def _reach_store(settings: Settings) -> str | None:
     try:
         if url.startswith("sqlite://"):
             return await asyncio.to_thread(_reach_sqlite, sqlite_path(url))
-        connection = await asyncpg.connect(url, timeout=REACH_SECONDS)
-        try:
-            await connection.fetchval("SELECT 1", timeout=REACH_SECONDS)
-        finally:
-            await connection.close()
+        await reach_postgres(url, REACH_SECONDS)
     except StoreUrlError as error:
         return f"store: {error}"
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+    except (OSError, PostgresError, TimeoutError) as error:
         return f"store {redacted(url)}: {error or type(error).__name__}"
     return None
 

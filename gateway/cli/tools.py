@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from gateway.cli.common import settings_from
-from gateway.cli.query import ask, ask_in_process, parse_variables, render
+from gateway.cli.query import parse_variables, render
 from gateway.config.settings import load_settings
 from gateway.errors import NotFound
 from gateway.http.graphiql import fetch_assets
+from gateway.http.query import ask, ask_in_process
 from gateway.http.serving import ServeError
 from gateway.schema import build_schema
 from gateway.schema.sdl import schema_file_sdl
