@@ -21,7 +21,7 @@ from gateway.config.settings import PREFIX, Settings
 from gateway.domain.events import parse_event_json
 from gateway.errors import GatewayError
 from gateway.schema import build_schema
-from tests.live import free_port
+from tests.support.live import free_port
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"

@@ -126,3 +126,21 @@ def test_the_settings_load_only_pydantic_level_modules() -> None:
     }
     heavy = {"aiohttp", "aiosqlite", "asyncpg", "strawberry", "graphql", "prometheus_client"}
     assert not {name for name in loaded if name.split(".")[0] in heavy}
+
+
+def test_no_test_module_imports_another_nor_the_conftest() -> None:
+    """Shared helpers live in tests/support; conftest.py files hold fixtures only."""
+    tests = ROOT / "tests"
+    wrong = {}
+    for path in tests.rglob("*.py"):
+        if "node_modules" in path.parts:
+            continue
+        bad = {
+            name
+            for name in imports_of(path)
+            if name.startswith("tests.")
+            and any(part.startswith("test_") or part == "conftest" for part in name.split("."))
+        }
+        if bad:
+            wrong[path.relative_to(ROOT).as_posix()] = sorted(bad)
+    assert wrong == {}

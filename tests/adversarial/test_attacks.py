@@ -12,7 +12,7 @@ import pytest
 
 from tests.adversarial.attacks import ATTACKS, Outcome, Target, baseline, run_attack
 from tests.benchmarks.adversarial import target_of
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 HEADER_TIMEOUT = 2.0
 TYPED = {

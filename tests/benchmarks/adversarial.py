@@ -35,7 +35,7 @@ from tests.adversarial.attacks import (
     keys_for_subscriptions,
     run_attack,
 )
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 DEMO_NUMBER = "+5511955550101"  # the demo tenant's first number
 

@@ -42,7 +42,7 @@ from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.benchmarks.load import Load, process_cpu, python_load, wrk
-from tests.live import free_port
+from tests.support.live import free_port
 
 QUERY = "{ dashboard(period: DAYS_30) { series { date sent delivered read failed } } }"
 KINDS = ("plain", "hit", "miss", "cold", "default", "workers2", "upstream2")

@@ -45,7 +45,7 @@ from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema.ids import encode_id
 from tests.adversarial.attacks import Probe
-from tests.live import free_port
+from tests.support.live import free_port
 
 PER_SOCKET = 20  # the gateway's MAX_SUBSCRIPTIONS
 SHAPES = ("same", "distinct", "changing")

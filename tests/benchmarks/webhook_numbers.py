@@ -31,7 +31,7 @@ from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from tests.pg import create_database, postgres_server
+from tests.support.pg import create_database, postgres_server
 
 BATCH = 1000
 

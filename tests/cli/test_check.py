@@ -10,8 +10,8 @@ import pytest
 
 from gateway.cli import main
 from gateway.config.settings import load_settings
-from tests.live import free_port
-from tests.test_cli import empty_store
+from tests.support.cli import empty_store
+from tests.support.live import free_port
 
 GOOD_SOURCES = """[sources.ms]
 platform = "messagesender"

@@ -12,26 +12,17 @@ from pathlib import Path
 import pytest
 
 from gateway.__main__ import main
-from gateway.providers.native import SqliteStore
 from gateway.schema import build_schema
 from gateway.schema.sdl import schema_file_sdl
-from tests.live import free_port, start_gateway
-from tests.pg import create_database
+from tests.support.cli import empty_store
+from tests.support.live import free_port, start_gateway
+from tests.support.pg import create_database
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def empty_store(data_dir: Path) -> None:
-    """A store as `serve` leaves it on first start, without its demo data."""
-
-    async def create() -> None:
-        await (await SqliteStore.open(data_dir / "gateway.sqlite3")).close()
-
-    asyncio.run(create())
 
 
 def test_key_lifecycle_from_the_command_line(
@@ -140,7 +131,7 @@ def test_console_script_is_installed() -> None:
     assert result.returncode == 0 and "serve" in result.stdout
 
 
-QUERY_FILE = Path(__file__).parent.parent / "examples" / "queries" / "number_dashboard.graphql"
+QUERY_FILE = Path(__file__).parents[2] / "examples" / "queries" / "number_dashboard.graphql"
 
 
 def test_query_runs_a_file_in_process_with_variables(

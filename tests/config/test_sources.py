@@ -65,7 +65,7 @@ def test_no_file_means_everything_is_native() -> None:
 def test_the_documented_example_is_a_valid_sources_file(tmp_path: Path) -> None:
     import re
 
-    page = (Path(__file__).parent.parent / "docs" / "upstream.md").read_text()
+    page = (Path(__file__).parents[2] / "docs" / "upstream.md").read_text()
     [example] = re.findall(r"```toml\n(.*?)```", page, flags=re.DOTALL)
     env = dict.fromkeys(re.findall(r'"([A-Z_]+_KEY)"', example), "secret")
     config, secrets = load_sources(write(tmp_path, example), env)

@@ -9,7 +9,7 @@ from gateway.domain.auth import KeyKind, authenticate, default_scopes, hash_secr
 from gateway.errors import NotFound, Unauthenticated
 from gateway.providers.native import SqliteStore, Store
 from gateway.providers.native.tenancy import Tenancy
-from tests.conftest import Gateway, World
+from tests.support.gateway import Gateway, World
 
 
 async def test_keys_are_stored_only_as_hashes(store: Store) -> None:

@@ -21,7 +21,7 @@ from gateway.observability.metrics import MAX_OPERATION_NAMES
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from tests.adversarial.attacks import fragment_bomb, heavy_batch, introspection_amplified
-from tests.conftest import Answer, Gateway, World, fixed_clock, serve
+from tests.support.gateway import Answer, Gateway, World, fixed_clock, serve
 
 INTROSPECTION = get_introspection_query(
     descriptions=True,

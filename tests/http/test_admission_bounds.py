@@ -16,8 +16,8 @@ import pytest
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.test_live import PROTOCOL, Socket
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.sockets import PROTOCOL, Socket
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from gateway.http.graphiql import fetch_assets
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 NPM = shutil.which("npm")  # GraphiQL's files come through npm pack

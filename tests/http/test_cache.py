@@ -14,8 +14,8 @@ from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.cache import ENTRY_OVERHEAD, ResponseCache
 from gateway.providers.native.webhook_sources import WebhookSources
-from tests.conftest import Gateway, World, fixed_clock, ingest, serve, watched
-from tests.test_webhooks import post
+from tests.support.gateway import Gateway, World, fixed_clock, ingest, serve, watched
+from tests.support.webhooks import post
 
 QUERY = "{ dashboard(period: DAYS_7) { totals { total } } }"
 

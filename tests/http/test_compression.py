@@ -17,8 +17,8 @@ from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.compression import negotiate
 from gateway.providers.native import SqliteStore, Store
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.test_campaigns import seed
+from tests.support.campaigns import seed
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 DASHBOARD = "{ numbers { dashboard(period: DAYS_30) { series { date total delivered read } } } }"
 

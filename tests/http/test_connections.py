@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import LiveGateway, free_port, start_gateway
+from tests.support.live import LiveGateway, free_port, start_gateway
 
 METRICS_PORT = free_port()
 

@@ -10,7 +10,7 @@ from graphql import parse, validate
 
 from gateway.http.graphiql import WELCOME, gateway_page
 from gateway.schema import build_schema
-from tests.conftest import Gateway, World
+from tests.support.gateway import Gateway, World
 
 
 async def test_the_page_opens_on_the_welcome_document(gateway: Gateway) -> None:

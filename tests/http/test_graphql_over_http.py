@@ -13,8 +13,8 @@ import pytest
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
-from tests.conftest import Gateway, World, fixed_clock, serve
 from tests.interop import install, node
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 

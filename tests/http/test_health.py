@@ -19,8 +19,8 @@ import pytest
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.live import free_port
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.live import free_port
 
 
 async def probe(gateway: Gateway, path: str) -> tuple[int, dict[str, Any]]:

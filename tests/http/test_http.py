@@ -14,7 +14,7 @@ from gateway.config.settings import Settings
 from gateway.domain.messages import MessageStatus
 from gateway.http.app import create_app
 from gateway.schema.ids import encode_id
-from tests.conftest import Gateway, World, serve
+from tests.support.gateway import Gateway, World, serve
 
 DASHBOARD = """
 query ($period: Period, $timezone: String) {

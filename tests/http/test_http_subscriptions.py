@@ -6,25 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
-from tests.conftest import NOW, Gateway, World, fixed_clock, serve
 from tests.interop import HERE, install
+from tests.support.gateway import NOW, Gateway, World, fixed_clock, serve
+from tests.support.streams import MULTIPART, multipart
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
 BOARD = "subscription { dashboard(period: DAYS_7) { totals { total } } }"
-MULTIPART = 'multipart/mixed;subscriptionSpec="1.0", application/json'
 
 
 @pytest.fixture(scope="session")
@@ -109,28 +108,6 @@ async def test_graphql_sse_runs_a_query_as_one_result_and_refuses_a_bad_key(
     event = await refused.event()
     assert event["status"] == 401, event
     assert await client.ended() == await refused.ended() == 0
-
-
-async def multipart(
-    gateway: Gateway, key: str, query: str, variables: dict[str, Any] | None = None
-) -> AsyncGenerator[dict[str, Any], None]:
-    """Apollo's multipart subscription protocol, read part by part as it streams; heartbeats
-    (empty parts) are left out."""
-    headers = {"x-api-key": key, "accept": MULTIPART}
-    body = {"query": query, "variables": variables}
-    async with gateway.session.post(gateway.url, json=body, headers=headers) as response:
-        assert response.status == 200, await response.text()
-        assert response.headers["content-type"].startswith("multipart/mixed")
-        reader = aiohttp.MultipartReader.from_response(response)
-        while True:
-            async with asyncio.timeout(10):
-                part = await reader.next()
-            if part is None:
-                return
-            assert isinstance(part, aiohttp.BodyPartReader)
-            message = await part.json()
-            if message:
-                yield message
 
 
 async def test_multipart_subscriptions_push_changes_and_end_when_the_key_is_revoked(

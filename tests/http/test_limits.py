@@ -10,7 +10,7 @@ import pytest
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.ratelimit import RateLimiter
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 

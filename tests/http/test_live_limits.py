@@ -14,8 +14,8 @@ import pytest
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.providers.native.tenancy import Tenancy
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.test_live import BOARD, PROTOCOL, Socket
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.sockets import BOARD, PROTOCOL, Socket
 
 QUERY = "{ dashboard(period: DAYS_7) { totals { total } } }"
 

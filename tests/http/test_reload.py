@@ -24,9 +24,9 @@ from gateway.http.appkeys import SETTINGS, STORE
 from gateway.http.reload import CONFIGURATION
 from gateway.providers.native.tenancy import Tenancy
 from gateway.testing.fakes import FakeState, messagesender_app
-from tests.conftest import serve
-from tests.live import LiveGateway, start_gateway
-from tests.test_cli import empty_store
+from tests.support.cli import empty_store
+from tests.support.gateway import serve
+from tests.support.live import LiveGateway, start_gateway
 
 KEY = "ms_reload_key"
 REPORTS = frozenset({"analytics:read", "reports:read"})

@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 
 from gateway.http.webhooks import SIGNATURE_HEADER, sign
-from tests.conftest import BACKENDS
-from tests.live import start_gateway
-from tests.pg import create_database
-from tests.test_live import PROTOCOL, Socket
+from tests.support.gateway import BACKENDS
+from tests.support.live import start_gateway
+from tests.support.pg import create_database
+from tests.support.sockets import PROTOCOL, Socket
 
 WEEK = "{ dashboard(period: DAYS_7) { totals { total } } }"
 

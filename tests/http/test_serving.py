@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.live import free_port
+from tests.support.live import free_port
 
 
 def wait_for_log(log: Path, text: str, times: int) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 
 def settings(world: World, redis_url: str) -> Settings:
@@ -70,9 +70,9 @@ async def test_a_webhook_on_one_replica_reaches_the_others_cache_and_subscribers
     world: World, redis_url: str
 ) -> None:
     from gateway.providers.native.webhook_sources import WebhookSources
-    from tests.conftest import NOW
-    from tests.test_live import BOARD, PROTOCOL, Socket
-    from tests.test_webhooks import post
+    from tests.support.gateway import NOW
+    from tests.support.sockets import BOARD, PROTOCOL, Socket
+    from tests.support.webhooks import post
 
     # The store watch is slowed to a minute, so only Redis can tell replica B in time.
     slow = {"store_watch_seconds": 60.0, "cache_ttl_seconds": 30.0, "rate_limit": 0}

@@ -22,7 +22,7 @@ from gateway.testing.fakes import (
     pilotstatus_app,
     sources_toml,
 )
-from tests.live import free_port
+from tests.support.live import free_port
 
 
 async def test_sigterm_drains_a_slow_request(tmp_path: Path) -> None:

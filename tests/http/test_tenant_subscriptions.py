@@ -17,9 +17,9 @@ from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.appkeys import SUBSCRIPTIONS
 from gateway.schema.ids import encode_id
-from tests.conftest import NOW, Gateway, World, fixed_clock, serve
-from tests.test_http_subscriptions import MULTIPART, multipart
-from tests.test_live import BOARD, PROTOCOL, Socket
+from tests.support.gateway import NOW, Gateway, World, fixed_clock, serve
+from tests.support.sockets import BOARD, PROTOCOL, Socket
+from tests.support.streams import MULTIPART, multipart
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 

@@ -15,8 +15,8 @@ from gateway.providers.native import migrations, open_store
 from gateway.providers.native.importer import import_lines
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from tests.conftest import Gateway, World, ingest
-from tests.pg import create_database, drop_database
+from tests.support.gateway import Gateway, World, ingest
+from tests.support.pg import create_database, drop_database
 
 ACCOUNT = {
     "type": "billing.account",

@@ -14,26 +14,8 @@ from gateway.config.settings import Settings
 from gateway.http.app import STORE, create_app
 from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from tests.conftest import Answer, Gateway, World, serve
-
-
-async def post(
-    gateway: Gateway,
-    source: WebhookSource,
-    body: Any,
-    *,
-    secret: str | None = None,
-    raw: bytes | None = None,
-) -> tuple[int, dict[str, Any]]:
-    data = raw if raw is not None else json.dumps(body).encode()
-    headers = {
-        SIGNATURE_HEADER: sign(secret or source.secret, data),
-        "content-type": "application/json",
-    }
-    async with gateway.session.post(
-        gateway.server.make_url(f"/webhooks/{source.name}"), data=data, headers=headers
-    ) as response:
-        return response.status, await response.json()
+from tests.support.gateway import Answer, Gateway, World, serve
+from tests.support.webhooks import post
 
 
 async def totals(gateway: Gateway, world: World) -> Answer:

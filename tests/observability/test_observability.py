@@ -14,7 +14,7 @@ from gateway.config.settings import Settings
 from gateway.http.app import metrics_app
 from gateway.observability.logs import configure_logging
 from gateway.schema import Limits, build_schema
-from tests.conftest import Gateway, World, record_spans, serve
+from tests.support.gateway import Gateway, World, record_spans, serve
 
 
 def sample(name: str, **labels: str) -> float:

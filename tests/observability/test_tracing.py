@@ -32,8 +32,8 @@ from gateway.testing.fakes import (
     pilotstatus_app,
     sources_toml,
 )
-from tests.conftest import fixed_clock, record_spans, serve
-from tests.live import free_port
+from tests.support.gateway import fixed_clock, record_spans, serve
+from tests.support.live import free_port
 
 pytest.importorskip("opentelemetry.sdk")
 

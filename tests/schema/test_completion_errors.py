@@ -14,7 +14,7 @@ from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.extensions import GatewayErrors
-from tests.conftest import fixed_clock, ingest, serve
+from tests.support.gateway import fixed_clock, ingest, serve
 
 
 @strawberry.type

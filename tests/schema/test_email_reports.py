@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Gateway, World, ingest
+from tests.support.gateway import Gateway, World, ingest
 
 
 def email(kind: str, recipient: str, at: str, campaign: str = "e1", **extra: str) -> dict[str, Any]:

@@ -33,11 +33,11 @@ from gateway.schema import Limits, build_schema
 from gateway.schema.context import GatewayContext
 from gateway.schema.execution import _KEPT, GatewayExecutor
 from gateway.schema.ids import encode_id
-from tests.conftest import NOW, fixed_clock
-from tests.test_fuzz import JSON, SCHEMA, VALID
-from tests.test_isolation import EVERYTHING
+from tests.support.fuzz import JSON, SCHEMA, VALID
+from tests.support.gateway import NOW, fixed_clock
+from tests.support.isolation import EVERYTHING
 
-QUERIES = Path(__file__).parent.parent / "examples" / "queries"
+QUERIES = Path(__file__).parents[2] / "examples" / "queries"
 KEYS = ("tenant", "number", "unlinked", "no_scopes", "acme")
 
 

@@ -24,9 +24,9 @@ from gateway.providers.native import NativeProvider
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
-from tests.conftest import NOW, Gateway, World, ingest
-from tests.live import free_port, start_gateway
-from tests.node import processes
+from tests.support.gateway import NOW, Gateway, World, ingest
+from tests.support.live import free_port, start_gateway
+from tests.support.node import processes
 
 ENTITIES = """query ($r: [_Any!]!) { _entities(representations: $r) {
   __typename
@@ -199,7 +199,7 @@ async def test_the_subgraph_sdl_needs_no_key(gateway: Gateway) -> None:
     assert (await gateway.query(None, "{ organization { id } }")).status == 401
 
 
-FEDERATION = Path(__file__).parent.parent / "examples" / "federation"
+FEDERATION = Path(__file__).parents[2] / "examples" / "federation"
 
 
 async def run(*command: str) -> tuple[int, str, str]:
@@ -255,7 +255,7 @@ def compose(
 
 @pytest.fixture(scope="module")
 def schema_file() -> str:
-    return (Path(__file__).parent.parent / "schema.graphql").read_text()
+    return (Path(__file__).parents[2] / "schema.graphql").read_text()
 
 
 @pytest.mark.parametrize("composer", ["apollo", "guild"])

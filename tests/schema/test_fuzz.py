@@ -5,7 +5,7 @@ selections) and sends each with a tenant key, a number key and no key. A few hun
 test command; for a long run, raise GATEWAY_FUZZ_EXAMPLES (examples per root field) and let the
 seed vary:
 
-    GATEWAY_FUZZ_EXAMPLES=2000 GATEWAY_FUZZ_RANDOM=1 .venv/bin/pytest tests/test_fuzz.py -s
+    GATEWAY_FUZZ_EXAMPLES=2000 GATEWAY_FUZZ_RANDOM=1 .venv/bin/pytest tests/schema/test_fuzz.py -s
 """
 
 from __future__ import annotations
@@ -20,19 +20,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import schemathesis
-from graphql import introspection_from_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.domain.timewindows import zone_names
 from gateway.errors import INTERNAL_CODE
-from gateway.schema import build_schema
-from tests.live import LiveGateway, start_gateway
+from tests.support.fuzz import JSON, SCHEMA, VALID
+from tests.support.live import LiveGateway, start_gateway
 
-# From the schema's introspection: its SDL carries federation directives a plain GraphQL
-# schema loader does not know.
-SCHEMA = schemathesis.graphql.from_dict(dict(introspection_from_schema(build_schema()._schema)))
 EXAMPLES = int(os.environ.get("GATEWAY_FUZZ_EXAMPLES", "30"))
 RANDOM = os.environ.get("GATEWAY_FUZZ_RANDOM") == "1"
 KNOWN_CODES = {
@@ -96,22 +91,6 @@ def dumps(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
-)
-VALID = [
-    "query($p: Period!, $tz: String) { dashboard(period: $p, timezone: $tz) { totals { total } } }",
-    "query($first: Int!, $after: String) {"
-    " campaigns(first: $first, after: $after) { edges { cursor } } }",
-    "query($id: ID!) { campaign(id: $id) { id name } }",
-    "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
-    "query($s: String, $e: String) {"
-    " sms { overview(startDate: $s, endDate: $e) { deliveryRate } } }",
-]
 BODIES = st.one_of(
     st.binary(max_size=200),
     JSON.map(lambda value: dumps(value)),

@@ -21,24 +21,9 @@ from gateway.providers.native.tenancy import Tenancy
 from gateway.schema import build_schema
 from gateway.schema.ids import encode_id
 from gateway.testing.fakes import FakeState, pilotstatus_app
-from tests.conftest import Gateway, World, fixed_clock, ingest, serve
+from tests.support.gateway import Gateway, World, fixed_clock, ingest, serve
+from tests.support.isolation import EVERYTHING
 
-EVERYTHING = """{
-  viewer { tenantId }
-  numbers { id phoneNumber dashboard { totals { total } } }
-  numbersConnection(first: 100) { totalCount edges { node { id phoneNumber } } }
-  linkedNumber { phoneNumber }
-  dashboard { totals { total } }
-  sms { overview { messages { total } campaigns { total } contacts { total } }
-        topCampaigns { id name } campaignExport { campaignName }
-        trends { date messages { total } } }
-  email { dashboard(pastDays: 30) { emailsSent { value } } overall(pastDays: 30) { sent } }
-  campaigns { edges { node { id name ... on EmailCampaign { report { performance { sent } } } } } }
-  billing { organizationId } creditBalance { balance }
-  deliveryByChannel { channels { channel totals { total } } }
-  organization { id numbers { phoneNumber } numbersConnection { edges { node { phoneNumber } } }
-                 billing { organizationId } }
-}"""
 # Root fields asked otherwise: _entities below, by id like number, campaign and node; _service is
 # the schema's text, the same for everyone.
 ELSEWHERE = {"number", "campaign", "node", "_entities", "_service"}

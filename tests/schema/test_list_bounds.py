@@ -16,7 +16,7 @@ from gateway.errors import GatewayError
 from gateway.providers.native import NativeProvider
 from gateway.schema.ids import encode_id
 from gateway.schema.sms import MAX_EXPORT_ROWS
-from tests.conftest import Gateway, World, ingest
+from tests.support.gateway import Gateway, World, ingest
 
 REPORT = """query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {
   report { linkActivity { url clicks } } } } }"""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -13,32 +12,9 @@ import pytest
 
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema.ids import encode_id
-from tests.conftest import NOW, Gateway, World
-from tests.test_webhooks import post
-
-PROTOCOL = "graphql-transport-ws"
-BOARD = "subscription($n: ID) { dashboard(period: DAYS_7, number: $n) { totals { total read } } }"
-
-
-class Socket:
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.send_str(json.dumps(message))
-
-    async def receive(self) -> dict[str, Any]:
-        message = await self.ws.receive(timeout=5)
-        assert message.type == aiohttp.WSMsgType.TEXT, message
-        answer: dict[str, Any] = json.loads(message.data)
-        return answer
-
-    async def quiet_for(self, seconds: float) -> bool:
-        try:
-            message = await self.ws.receive(timeout=seconds)
-        except TimeoutError:
-            return True
-        raise AssertionError(f"expected nothing, got {message.data!r}")
+from tests.support.gateway import NOW, Gateway, World
+from tests.support.sockets import BOARD, PROTOCOL, Socket
+from tests.support.webhooks import post
 
 
 async def connect(gateway: Gateway, payload: dict[str, Any] | None) -> AsyncIterator[Socket]:
@@ -129,7 +105,7 @@ async def test_open_subscriptions_are_closed_when_the_gateway_stops(
 ) -> None:
     from gateway.config.settings import Settings
     from gateway.http.app import create_app
-    from tests.conftest import fixed_clock, serve
+    from tests.support.gateway import fixed_clock, serve
 
     settings = Settings(store_url=world.store.url, demo=False)
     async for running in serve(create_app(settings, clock=fixed_clock)):

@@ -17,10 +17,10 @@ from gateway.http.appkeys import CONFIGURATION, QUESTIONS
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.schema.ids import encode_id
 from gateway.schema.questions import LiveQuestions
-from tests.conftest import NOW, Gateway, World
-from tests.test_http_subscriptions import multipart
-from tests.test_live import BOARD, PROTOCOL, Socket
-from tests.test_webhooks import post
+from tests.support.gateway import NOW, Gateway, World
+from tests.support.sockets import BOARD, PROTOCOL, Socket
+from tests.support.streams import multipart
+from tests.support.webhooks import post
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 

@@ -12,7 +12,7 @@ from gateway.errors import GatewayError
 from gateway.http.app import STORE
 from gateway.providers.native import NativeProvider
 from gateway.providers.native.tenancy import Tenancy
-from tests.conftest import Gateway, World
+from tests.support.gateway import Gateway, World
 
 
 async def test_all_numbers_dashboards_make_one_store_call(

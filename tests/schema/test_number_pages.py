@@ -18,7 +18,7 @@ from gateway.providers.native.numbers import numbers_page
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import decode_id
 from gateway.testing.fakes import FakeState, pilotstatus_app
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 PAGE = """query ($first: Int, $after: String, $last: Int, $before: String) {
   numbersConnection(first: $first, after: $after, last: $last, before: $before) {

@@ -14,8 +14,8 @@ from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.view import _caching_headers
 from gateway.providers.native.webhook_sources import WebhookSources
-from tests.conftest import NOW, Gateway, World, fixed_clock, serve
-from tests.test_webhooks import post
+from tests.support.gateway import NOW, Gateway, World, fixed_clock, serve
+from tests.support.webhooks import post
 
 QUERY = "query Week { dashboard(period: DAYS_7) { totals { total } } }"
 HASH = hashlib.sha256(QUERY.encode()).hexdigest()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from gateway.schema.ids import encode_id
-from tests.conftest import Gateway, World, ingest
+from tests.support.gateway import Gateway, World, ingest
 
 PAGE = """query ($first: Int, $after: String, $last: Int, $before: String, $channel: Channel) {
   campaigns(first: $first, after: $after, last: $last, before: $before, channel: $channel) {

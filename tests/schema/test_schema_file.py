@@ -7,7 +7,7 @@ from pathlib import Path
 from gateway.schema import build_schema
 from gateway.schema.sdl import schema_file_sdl
 
-SCHEMA_FILE = Path(__file__).parent.parent / "schema.graphql"
+SCHEMA_FILE = Path(__file__).parents[2] / "schema.graphql"
 
 
 def test_schema_file_matches_the_code() -> None:

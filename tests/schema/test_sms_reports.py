@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Gateway, World, ingest
+from tests.support.gateway import Gateway, World, ingest
 
 
 def sms(message_id: str, sent_at: str, status: str = "delivered", **extra: Any) -> dict[str, Any]:

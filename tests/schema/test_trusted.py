@@ -17,8 +17,8 @@ from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.http.appkeys import CONFIGURATION
 from gateway.schema.trusted import ManifestError, load_manifest
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.test_live import PROTOCOL, Socket
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.sockets import PROTOCOL, Socket
 
 WEEK = "query Week { dashboard(period: DAYS_7) { totals { total } } }"
 LIVE = "subscription Live { dashboard(period: DAYS_7) { totals { total } } }"

@@ -14,7 +14,7 @@ from gateway.schema import Limits, build_schema
 from gateway.schema.shape import Shape, ShapeLimits, document_shape
 from gateway.schema.validation import merge_pairs, validate_within
 from tests.adversarial.attacks import fragment_bomb
-from tests.conftest import Gateway, World
+from tests.support.gateway import Gateway, World
 
 SCHEMA = build_schema()._schema
 

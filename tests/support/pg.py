@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from tests.live import free_port
+from tests.support.live import free_port
 
 __all__ = [
     "create_database",

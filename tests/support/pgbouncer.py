@@ -1,5 +1,5 @@
 """A throwaway PgBouncer in transaction pooling mode, on a loopback port, in front of a test
-PostgreSQL server (see tests/pg.py), for the tests and benchmarks.
+PostgreSQL server (see tests/support/pg.py), for the tests and benchmarks.
 
 Debian's `pgbouncer` package provides the program. It refuses to run as root, so as root it runs
 as the `postgres` user, as the server does. Every database of the server is reachable through it
@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.live import free_port
-from tests.pg import _as_owner
+from tests.support.live import free_port
+from tests.support.pg import _as_owner
 
 __all__ = ["PGBOUNCER", "pgbouncer"]
 
@@ -33,7 +33,7 @@ PGBOUNCER = shutil.which("pgbouncer") or (
 @contextmanager
 def pgbouncer(server: str, *, pool_size: int = 4) -> Iterator[str]:
     """Yield the DSN (no database part) of a PgBouncer in transaction mode in front of `server`
-    (a superuser DSN without a database, as tests.pg.postgres_server yields)."""
+    (a superuser DSN without a database, as tests.support.pg.postgres_server yields)."""
     if PGBOUNCER is None:
         raise RuntimeError("PgBouncer is not installed (Debian: apt-get install pgbouncer)")
     target = urlsplit(server)

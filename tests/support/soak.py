@@ -9,7 +9,7 @@ gateway's RSS over time, and checks that nothing was lost: every acknowledged we
 is stored once, the rollups agree with the rows, the graph's answer agrees with the store, and
 the database passes its integrity check.
 
-    .venv/bin/python -m tests.soak --seconds 600 --clients 8
+    .venv/bin/python -m tests.support.soak --seconds 600 --clients 8
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ import aiohttp
 
 from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 __all__ = ["SoakReport", "soak"]
 
-EXAMPLES = Path(__file__).parent.parent / "examples" / "queries"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "queries"
 ZONES = ["UTC", "America/Sao_Paulo", "Asia/Kathmandu", "Australia/Lord_Howe", "Europe/Berlin"]
 BAD_DOCUMENTS = [
     "{ dashboard { totals { nope } } }",

@@ -18,9 +18,9 @@ from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from tests.conftest import BACKENDS
-from tests.live import free_port
-from tests.pg import create_database
+from tests.support.gateway import BACKENDS
+from tests.support.live import free_port
+from tests.support.pg import create_database
 
 
 async def prepare(path: Path | str) -> tuple[str, str]:

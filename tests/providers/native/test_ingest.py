@@ -14,7 +14,7 @@ from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
 from gateway.domain.timewindows import Period, local_day_start
 from gateway.providers.native import NativeProvider, Store
 from gateway.providers.native.ingest import record_messages, record_statuses
-from tests.conftest import World
+from tests.support.gateway import World
 
 S = MessageStatus
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

@@ -17,8 +17,8 @@ from gateway.providers.native import PostgresStore, SqliteStore, Store
 from gateway.providers.native.copy import COPY_ORDER, CopyError, copy_store
 from gateway.providers.native.demo import issue_demo_keys, seed_demo
 from gateway.providers.native.tenancy import Tenancy
-from tests.conftest import NOW, fixed_clock, ingest, serve
-from tests.pg import create_database
+from tests.support.gateway import NOW, fixed_clock, ingest, serve
+from tests.support.pg import create_database
 
 QUERY = """{
   dashboard(period: DAYS_30, timezone: "America/Sao_Paulo") {

@@ -23,7 +23,7 @@ from gateway.providers.native.ingest import NumberRule, apply_events
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 KNOWN = "+5511900000001"  # acme's "sales"; acme holds two numbers
 

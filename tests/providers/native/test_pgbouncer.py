@@ -23,9 +23,9 @@ from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from tests.conftest import TEMPLATE, Gateway, fixed_clock, serve
-from tests.pg import create_database
-from tests.pgbouncer import pgbouncer
+from tests.support.gateway import TEMPLATE, Gateway, fixed_clock, serve
+from tests.support.pg import create_database
+from tests.support.pgbouncer import pgbouncer
 
 CLIENTS = 16
 SECONDS = 3.0

@@ -26,9 +26,9 @@ from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import Store, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
-from tests.conftest import TEMPLATE, Answer, Gateway, fixed_clock, serve
-from tests.pg import create_database, postgres_server, set_running
-from tests.test_live import PROTOCOL, Socket
+from tests.support.gateway import TEMPLATE, Answer, Gateway, fixed_clock, serve
+from tests.support.pg import create_database, postgres_server, set_running
+from tests.support.sockets import PROTOCOL, Socket
 
 NUMBER = "+5511900000001"
 
