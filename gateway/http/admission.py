@@ -47,13 +47,13 @@ from gateway.http.appkeys import (
     REQUEST_ID,
     SETTINGS,
     SHARED_LIMITER,
+    configuration_of,
 )
 from gateway.http.cache import CachedKeyLookup
 from gateway.http.clients import client_address
 from gateway.http.compression import MIN_BYTES
 from gateway.http.compression import negotiate as negotiate_encoding
 from gateway.http.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
-from gateway.http.reload import configuration_of
 from gateway.observability.metrics import CACHE_HIT, CACHE_MISS
 from gateway.schema.documents import ParseLimits, parse_within
 from gateway.schema.persisted import PersistedQueryNotFound, persisted_hash, sha256_of

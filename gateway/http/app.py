@@ -37,8 +37,6 @@ from gateway.http.appkeys import (
     STORE,
     SUBSCRIPTIONS,
     VERSIONS,
-    Sockets,
-    TenantSubscriptions,
 )
 from gateway.http.cache import CachedKeyLookup, ResponseCache
 from gateway.http.clients import AnonymousGate
@@ -51,6 +49,7 @@ from gateway.http.negotiation import MediaType
 from gateway.http.ratelimit import RateLimiter
 from gateway.http.reload import LiveConfiguration, read_files
 from gateway.http.shared import RedisChanges, RedisRateLimiter
+from gateway.http.sockets import Sockets, TenantSubscriptions
 from gateway.http.tracing import traced
 from gateway.http.view import GatewayView
 from gateway.http.webhooks import receive_webhook

@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from contextlib import AsyncExitStack, suppress
 from dataclasses import dataclass
 
-from aiohttp import web
-
 from gateway.config.settings import Settings
 from gateway.config.sources import SourcesConfig, SourcesError, load_sources
 from gateway.providers.base import Provider, ProviderRegistry
@@ -30,11 +28,9 @@ from gateway.providers.versions import TenantVersions
 from gateway.schema.trusted import ManifestError, TrustedDocuments, trusted_documents
 
 __all__ = [
-    "CONFIGURATION",
     "Configuration",
     "Files",
     "LiveConfiguration",
-    "configuration_of",
     "read_files",
     "sync_upstream_numbers",
 ]
@@ -161,18 +157,6 @@ class LiveConfiguration:
             await asyncio.sleep(self.retire_after)
         finally:  # at once when the app stops first
             await stack.aclose()
-
-
-CONFIGURATION = web.AppKey("configuration", LiveConfiguration)
-HELD = web.RequestKey("configuration_held", Configuration)
-
-
-def configuration_of(request: web.Request) -> Configuration:
-    """The configuration this request runs on: the one in use when it first asked."""
-    held = request.get(HELD)
-    if held is None:
-        held = request[HELD] = request.app[CONFIGURATION].in_use
-    return held
 
 
 def read_files(settings: Settings) -> Files:

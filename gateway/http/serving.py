@@ -18,9 +18,10 @@ from aiohttp import web
 from gateway.config.settings import Settings
 from gateway.config.sources import SourcesError
 from gateway.http.app import create_app, metrics_app
+from gateway.http.appkeys import CONFIGURATION
 from gateway.http.connections import harden
 from gateway.http.health import HEALTH, Health, probes_app
-from gateway.http.reload import CONFIGURATION, read_files
+from gateway.http.reload import read_files
 from gateway.observability.tracing import configure_tracing
 from gateway.schema.trusted import ManifestError
 

@@ -20,9 +20,10 @@ from strawberry.http.streaming import (
 
 from gateway.errors import BadUserInput, GatewayError, RateLimited, Unauthenticated
 from gateway.http.admission import Admission
-from gateway.http.appkeys import FORBIDDEN, SETTINGS, SOCKETS, SUBSCRIPTIONS, Sockets
+from gateway.http.appkeys import SETTINGS, SOCKETS, SUBSCRIPTIONS
 from gateway.http.clients import client_address
 from gateway.http.negotiation import MediaType
+from gateway.http.sockets import FORBIDDEN, Sockets
 from gateway.schema.context import LiveConnection
 
 __all__ = [

@@ -55,13 +55,13 @@ from gateway.http.appkeys import (
     SOCKETS,
     SUBSCRIPTIONS,
     VERSIONS,
+    configuration_of,
 )
 from gateway.http.cache import CachedKeyLookup
 from gateway.http.clients import asks_for_socket, client_address
 from gateway.http.compression import compressed_response
 from gateway.http.graphiql import gateway_page, local_page
 from gateway.http.negotiation import LEGACY, Media, MediaType
-from gateway.http.reload import configuration_of
 from gateway.http.streams import (
     PROTOCOLS,
     EventStream,

@@ -20,8 +20,7 @@ from gateway.cli import main
 from gateway.config.settings import Settings
 from gateway.domain.auth import KeyKind
 from gateway.http.app import create_app
-from gateway.http.appkeys import SETTINGS, STORE
-from gateway.http.reload import CONFIGURATION
+from gateway.http.appkeys import CONFIGURATION, SETTINGS, STORE
 from gateway.providers.native.tenancy import Tenancy
 from gateway.testing.fakes import FakeState, messagesender_app
 from tests.support.cli import empty_store
