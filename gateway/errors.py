@@ -1,5 +1,5 @@
 """The gateway's exception tree; each class carries the GraphQL `extensions.code` it maps to
-and the HTTP `status` of a request it refuses as a whole (gateway.refusals builds that answer).
+and the HTTP `status` of a request it refuses as a whole (gateway.http.refusals builds that answer).
 Inside a GraphQL response that has run, every error is a field's, and the status is 200.
 
     GatewayError                 INTERNAL_SERVER_ERROR       500

@@ -17,11 +17,11 @@ import pytest
 from graphql import parse, validate
 
 from gateway.cli.parser import build_parser
+from gateway.config.settings import PREFIX, Settings
 from gateway.domain.events import parse_event_json
 from gateway.errors import GatewayError
 from gateway.schema import build_schema
-from gateway.settings import PREFIX, Settings
-from tests.live import free_port
+from tests.support.live import free_port
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -223,7 +223,7 @@ def error_codes() -> set[str]:
 
 
 def test_every_error_code_is_documented() -> None:
-    import gateway.app  # noqa: F401  (every error class loaded)
+    import gateway.http.app  # noqa: F401  (every error class loaded)
 
     errors = (DOCS / "errors.md").read_text()
     codes = error_codes() | {"EVENT_NOT_FOR_SOURCE", "URL_NOT_HTTP", "UNKNOWN_NUMBER"}

@@ -12,8 +12,8 @@ import pytest
 from graphql import parse, validate
 
 from gateway.schema import build_schema
-from tests.conftest import Gateway, World
-from tests.live import free_port
+from tests.support.gateway import Gateway, World
+from tests.support.live import free_port
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -1,11 +1,11 @@
 """The short soak: a live gateway under mixed load and bad input for a few seconds. The long
-one is `python -m tests.soak --seconds 600` (see tests/soak.py)."""
+one is `python -m tests.support.soak --seconds 600` (see tests/support/soak.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.soak import soak
+from tests.support.soak import soak
 
 
 async def test_a_short_soak_has_no_server_error_and_loses_nothing(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Gateway, World, ingest
-from tests.live import free_port
-from tests.node import processes
+from tests.support.gateway import Gateway, World, ingest
+from tests.support.live import free_port
+from tests.support.node import processes
 
 STITCHING = Path(__file__).parent.parent / "examples" / "stitching"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Gateway, World
+from tests.support.gateway import Gateway, World
 
 pytestmark = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 

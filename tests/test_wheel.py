@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import LiveGateway, start_gateway
-from tests.pg import drop_database, with_database
+from tests.support.live import LiveGateway, start_gateway
+from tests.support.pg import drop_database, with_database
 
 ROOT = Path(__file__).parent.parent
 # What a clean clone would not have: built or installed things, never sources.

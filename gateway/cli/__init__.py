@@ -7,19 +7,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-import asyncpg
-
 from gateway.cli.check import check_command
 from gateway.cli.common import Command
 from gateway.cli.parser import build_parser
+from gateway.config.settings import SettingsProblems, StoreUrlError, unknown_variables
+from gateway.config.sources import SourcesError
 from gateway.errors import GatewayError, StoreUnavailable
+from gateway.http.serving import ServeError
+from gateway.http.shared import SharedStateError
 from gateway.providers.native.copy import CopyError
-from gateway.providers.native.store import StoreUrlError
-from gateway.serving import ServeError
-from gateway.settings import SettingsProblems, unknown_variables
-from gateway.shared import SharedStateError
-from gateway.sources import SourcesError
-from gateway.trusted import ManifestError
+from gateway.providers.native.postgres import PostgresError
+from gateway.schema.trusted import ManifestError
 
 __all__ = ["build_parser", "main"]
 
@@ -49,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ServeError, StoreUrlError, CopyError, ManifestError, SharedStateError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except asyncpg.PostgresError as exc:  # a wrong password, a missing database
+    except PostgresError as exc:  # a wrong password, a missing database
         print(f"error: PostgreSQL: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a port already taken, a data directory that cannot be written

@@ -9,15 +9,21 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from gateway.cli.common import overrides_from
-from gateway.providers.native.store import StoreUrlError, redacted, sqlite_path
-from gateway.settings import Settings, SettingsProblems, load_settings, unknown_variables
-from gateway.sources import SourcesError, load_sources
-from gateway.trusted import ManifestError, check_documents, trusted_documents
+from gateway.config.settings import (
+    Settings,
+    SettingsProblems,
+    StoreUrlError,
+    load_settings,
+    unknown_variables,
+)
+from gateway.config.sources import SourcesError, load_sources
+from gateway.providers.native.postgres import PostgresError, reach_postgres
+from gateway.providers.native.store import redacted, sqlite_path
+from gateway.schema.trusted import ManifestError, check_documents, trusted_documents
 
 __all__ = ["check_command"]
 
@@ -77,14 +83,10 @@ async def _reach_store(settings: Settings) -> str | None:
     try:
         if url.startswith("sqlite://"):
             return await asyncio.to_thread(_reach_sqlite, sqlite_path(url))
-        connection = await asyncpg.connect(url, timeout=REACH_SECONDS)
-        try:
-            await connection.fetchval("SELECT 1", timeout=REACH_SECONDS)
-        finally:
-            await connection.close()
+        await reach_postgres(url, REACH_SECONDS)
     except StoreUrlError as error:
         return f"store: {error}"
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+    except (OSError, PostgresError, TimeoutError) as error:
         return f"store {redacted(url)}: {error or type(error).__name__}"
     return None
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from gateway.config.settings import Settings, load_settings
 from gateway.providers.native.store import Store, open_store
-from gateway.settings import Settings, load_settings
 
 __all__ = ["Command", "overrides_from", "settings_from", "store_from", "store_options"]
 

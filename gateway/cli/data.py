@@ -9,18 +9,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gateway.cli.common import settings_from, store_from
+from gateway.config.settings import StoreUrlError, store_url
 from gateway.errors import NotFound
-from gateway.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
+from gateway.providers.native.importer import ImportSummary, import_lines, rejects_path
 from gateway.providers.native.ingest.numbers import NumberRule
-from gateway.providers.native.store import (
-    NoStoreError,
-    StoreUrlError,
-    redacted,
-    sqlite_path,
-    store_url,
-)
+from gateway.providers.native.store import NoStoreError, redacted, sqlite_path
 
 __all__ = ["import_command", "migrate_store_command"]
 

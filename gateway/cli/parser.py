@@ -7,7 +7,6 @@ from importlib import metadata
 from pathlib import Path
 
 from gateway import __version__
-from gateway.auth import ALL_SCOPES, KeyKind
 from gateway.cli.check import check_command
 from gateway.cli.common import Command, store_options
 from gateway.cli.data import import_command, migrate_store_command
@@ -27,6 +26,7 @@ from gateway.cli.tools import (
     query_command,
     trusted_documents_command,
 )
+from gateway.domain.auth import ALL_SCOPES, KeyKind
 from gateway.domain.platform_events import PLATFORMS
 
 __all__ = ["build_parser", "version"]

@@ -8,14 +8,14 @@ import sys
 from datetime import UTC, datetime
 
 from gateway.cli.common import settings_from, store_from
+from gateway.config.settings import Settings
 from gateway.errors import NotFound
-from gateway.logs import configure_logging
+from gateway.http.reload import read_files
+from gateway.http.serving import serve_once, supervise, worker_ready
+from gateway.observability.logs import configure_logging
 from gateway.providers.native.demo import DEMO_TENANT, DemoKeys, issue_demo_keys, seed_demo
 from gateway.providers.native.store import Store, redacted
 from gateway.providers.native.tenancy import Tenancy
-from gateway.reload import read_files
-from gateway.serving import serve_once, supervise, worker_ready
-from gateway.settings import Settings
 
 __all__ = ["ensure_demo", "seed_demo_command", "serve"]
 

@@ -6,12 +6,12 @@ import argparse
 import json
 import sys
 
-from gateway.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.cli.common import store_from
+from gateway.domain.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.errors import BadUserInput, NotFound
+from gateway.http.webhooks import SIGNATURE_HEADER
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.webhooks import SIGNATURE_HEADER
 
 __all__ = [
     "keys_create",

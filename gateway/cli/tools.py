@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 from gateway.cli.common import settings_from
-from gateway.client import ask, ask_in_process, parse_variables, render
+from gateway.cli.query import parse_variables, render
+from gateway.config.settings import load_settings
 from gateway.errors import NotFound
-from gateway.graphiql import fetch_assets
+from gateway.http.graphiql import fetch_assets
+from gateway.http.query import ask, ask_in_process
+from gateway.http.serving import ServeError
 from gateway.schema import build_schema
 from gateway.schema.sdl import schema_file_sdl
-from gateway.serving import ServeError
-from gateway.settings import load_settings
-from gateway.trusted import check_documents, load_manifest
+from gateway.schema.trusted import check_documents, load_manifest
 
 __all__ = [
     "export_schema",

@@ -22,13 +22,14 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from gateway.domain.billing import CreditProduct, Subscription
-from gateway.domain.links import HttpUrlText
+from gateway.domain.links import URL_NOT_HTTP, HttpUrlText
 from gateway.domain.messages import MessageStatus
 
 __all__ = [
@@ -45,9 +46,11 @@ __all__ = [
     "SmsStatusEvent",
     "WhatsAppMessageEvent",
     "WhatsAppStatusEvent",
+    "describe",
     "event_id",
     "parse_event",
     "parse_event_json",
+    "refusal_code",
     "sms_credits",
 ]
 
@@ -284,3 +287,15 @@ def event_id(event: Event) -> str:
 def sms_credits(kind: str, length: int) -> int:
     """MessageSender's price: 2 per MMS, else 1 per started 480 characters, at least 1."""
     return 2 if kind == "mms" else max(1, math.ceil(length / 480))
+
+
+def describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'event'}: {e['msg']}" for e in error.errors()
+    )
+
+
+def refusal_code(error: ValidationError) -> str:
+    """An event's refusal code: its own for a link that is not http(s), else BAD_USER_INPUT."""
+    links = any(e["type"] == URL_NOT_HTTP for e in error.errors())
+    return "URL_NOT_HTTP" if links else "BAD_USER_INPUT"

@@ -7,7 +7,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
-from gateway.timewindows import Period
+from gateway.domain.timewindows import Period
 
 __all__ = [
     "DashboardRequest",

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from gateway.domain.campaigns import CampaignStatusCounts
 from gateway.domain.messages import DeliveryCounts
-from gateway.timewindows import Period
+from gateway.domain.timewindows import Period
 
 __all__ = [
     "BestSendTimes",

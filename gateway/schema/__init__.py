@@ -15,12 +15,13 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.compat.strawberry import graphql_schema
+from gateway.config.settings import Settings
 from gateway.errors import BadUserInput
 from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
 from gateway.schema.channels import ChannelQueries
+from gateway.schema.compat import graphql_schema
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.documents import DocumentStore, ParseLimits
@@ -44,7 +45,6 @@ from gateway.schema.shape import ShapeLimits
 from gateway.schema.sms import SmsQueries
 from gateway.schema.validation import LimitedValidation
 from gateway.schema.viewer import ViewerQueries
-from gateway.settings import Settings
 
 __all__ = ["FEDERATION_VERSION", "Limits", "build_schema", "limits_of"]
 

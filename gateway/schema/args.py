@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.context import GatewayContext
 from gateway.domain.email import PastDaysRequest
 from gateway.domain.sms import RangeRequest
-from gateway.timewindows import DayWindow, Period, parse_range, parse_timezone, past_days
+from gateway.domain.timewindows import DayWindow, Period, parse_range, parse_timezone, past_days
+from gateway.schema.context import GatewayContext
 
 __all__ = [
     "EndDateArg",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.auth import BILLING_READ
+from gateway.domain.auth import BILLING_READ
 from gateway.domain.billing import CREDIT_PRODUCTS_TOP, BillingStatus
 from gateway.domain.links import http_or_none
 from gateway.schema.args import Info

@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from gateway.auth import REPORTS_READ
+from gateway.domain.auth import REPORTS_READ
 from gateway.domain.campaigns import (
     Campaign,
     CampaignPageRequest,
@@ -19,6 +19,7 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.domain.email import EngagementPeriod, EngagementRequest
+from gateway.domain.timewindows import parse_timezone
 from gateway.errors import BadUserInput, NotFound
 from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, TimezoneArg, TzArg
@@ -26,7 +27,6 @@ from gateway.schema.delivery import DeliveryTotals, delivery_totals
 from gateway.schema.email import EmailCampaignReportType, EngagementPoint, engagement_point
 from gateway.schema.ids import decode_id, encode_id
 from gateway.schema.node import Node
-from gateway.timewindows import parse_timezone
 
 __all__ = [
     "MAX_PAGE",

@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 
 import strawberry
 
-from gateway.auth import ANALYTICS_READ, REPORTS_READ
+from gateway.domain.auth import ANALYTICS_READ, REPORTS_READ
 from gateway.domain.campaigns import Channel
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest
 from gateway.domain.sms import RangeRequest
+from gateway.domain.timewindows import Period, TimeRange
 from gateway.errors import BadUserInput, TooManyResults, UnsupportedBySource
 from gateway.providers.base import NATIVE
 from gateway.schema.args import (
@@ -33,7 +34,6 @@ from gateway.schema.args import (
 from gateway.schema.bounds import bounds_of
 from gateway.schema.campaigns import ChannelEnum
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
-from gateway.timewindows import Period, TimeRange
 
 __all__ = ["ChannelQueries"]
 

@@ -54,16 +54,16 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
-from gateway.auth import ALL_SCOPES
-from gateway.compat.strawberry import graphql_schema
+from gateway.domain.auth import ALL_SCOPES
 from gateway.domain.billing import CREDIT_PRODUCTS_TOP
 from gateway.domain.email import LINK_ACTIVITY_TOP
 from gateway.errors import BadUserInput
 from gateway.schema.bounds import Bounds
+from gateway.schema.compat import graphql_schema
 from gateway.schema.sms import MAX_EXPORT_ROWS
 
 if TYPE_CHECKING:
-    from gateway.context import GatewayContext
+    from gateway.schema.context import GatewayContext
 
 __all__ = [
     "LIST_SIZES",

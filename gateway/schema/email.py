@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from gateway.auth import REPORTS_READ
+from gateway.domain.auth import REPORTS_READ
 from gateway.domain.email import (
     LINK_ACTIVITY_TOP,
     EmailCampaignReport,
@@ -16,8 +16,8 @@ from gateway.domain.email import (
     EmailPoint,
 )
 from gateway.domain.links import is_http_url
+from gateway.domain.timewindows import percent_diff
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
-from gateway.timewindows import percent_diff
 
 __all__ = ["EmailCampaignReportType", "EmailQueries", "EngagementPoint", "engagement_point"]
 

@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from gateway.errors import INTERNAL_CODE, BadUserInput, GatewayError
-from gateway.metrics import (
+from gateway.observability.metrics import (
     EXECUTION_PATHS,
     GRAPHQL_OPERATIONS,
     GRAPHQL_SECONDS,
@@ -21,7 +21,7 @@ from gateway.metrics import (
 from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse_within
 
 if TYPE_CHECKING:
-    from gateway.context import GatewayContext
+    from gateway.schema.context import GatewayContext
 
 __all__ = [
     "LEAN",
@@ -147,7 +147,7 @@ class OperationMetrics(SchemaExtension):
 
 LEAN = "lean"
 STOCK = "stock"
-# The two children, looked up once (see gateway.metrics on the cost of labels()).
+# The two children, looked up once (see gateway.observability.metrics on the cost of labels()).
 _paths = {LEAN: EXECUTION_PATHS.labels(LEAN), STOCK: EXECUTION_PATHS.labels(STOCK)}
 
 

@@ -1,12 +1,12 @@
 """Live dashboards: subscriptions that answer again whenever ingest moves the tenant's data.
 
 Each subscription asks a question (its field, its resolved arguments, and what of the caller's
-key decides the answer) of the process's live questions (gateway.questions): subscribers asking
-the same one share its reads. A question is read at once when first asked, then once per round
-after the tenant's data version moves (a webhook in this process, or the store watch for ingest
-anywhere else); a burst of changes makes one round, and an unchanged answer is sent to nobody.
-The view also sends an answer only when it differs from the last one sent for that subscription
-(see gateway.view.LiveSocket and gateway.streams.changes_only).
+key decides the answer) of the process's live questions (gateway.schema.questions): subscribers
+asking the same one share its reads. A question is read at once when first asked, then once per
+round after the tenant's data version moves (a webhook in this process, or the store watch for
+ingest anywhere else); a burst of changes makes one round, and an unchanged answer is sent to
+nobody. The view also sends an answer only when it differs from the last one sent for that
+subscription (see gateway.http.view.LiveSocket and gateway.http.streams.changes_only).
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from typing import Annotated, TypeVar
 
 import strawberry
 
-from gateway.context import GatewayContext
+from gateway.domain.timewindows import Period, parse_timezone
 from gateway.errors import GatewayError, UnsupportedBySource
 from gateway.providers.upstream.http import DEADLINE, MEMO
-from gateway.questions import LiveQuestions
 from gateway.schema.args import Info, PeriodArg, TimezoneArg, TzArg
 from gateway.schema.campaigns import CampaignIdArg, CampaignInterface, find_campaign
+from gateway.schema.context import GatewayContext
 from gateway.schema.ids import decode_id
 from gateway.schema.numbers import NumberDashboardType, find_number, linked_number, load_dashboard
-from gateway.timewindows import Period, parse_timezone
+from gateway.schema.questions import LiveQuestions
 
 __all__ = ["Subscription"]
 

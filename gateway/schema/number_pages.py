@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.auth import ANALYTICS_READ, KeyKind
+from gateway.domain.auth import ANALYTICS_READ, KeyKind
 from gateway.domain.numbers import NumberPageRequest
 from gateway.errors import BadUserInput, TooManyResults
 from gateway.providers.native.store import row_id

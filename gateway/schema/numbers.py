@@ -8,15 +8,15 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.auth import ANALYTICS_READ
+from gateway.domain.auth import ANALYTICS_READ
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
+from gateway.domain.timewindows import Period, parse_timezone
 from gateway.errors import NotFound, NumberNotLinked
 from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
 from gateway.schema.ids import decode_id, encode_id
 from gateway.schema.node import Node
-from gateway.timewindows import Period, parse_timezone
 
 __all__ = ["NumberQueries", "WhatsAppNumberType"]
 

@@ -26,7 +26,7 @@ from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import LEAN, coded, keyed, record_operation, request_id_of
 
 if TYPE_CHECKING:
-    from gateway.context import GatewayContext
+    from gateway.schema.context import GatewayContext
 
 __all__ = ["KEPT", "LeanPipeline"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from graphql import is_specified_directive, print_directive
 from strawberry import Schema
 
-from gateway.compat.strawberry import graphql_schema
+from gateway.schema.compat import graphql_schema
 
 __all__ = ["schema_file_sdl"]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from gateway.auth import REPORTS_READ
+from gateway.domain.auth import REPORTS_READ
 from gateway.domain.campaigns import CampaignStatusCounts, SmsCampaignPerformance
 from gateway.domain.sms import SendTimeSlot
 from gateway.errors import BadUserInput, TooManyResults

@@ -31,8 +31,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
-from gateway.compat.strawberry import graphql_schema
 from gateway.errors import BadUserInput
+from gateway.schema.compat import graphql_schema
 from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import keyed
 from gateway.schema.shape import ShapeLimits, check_shape, document_shape

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.auth import KeyKind
-from gateway.context import GatewayContext
+from gateway.domain.auth import KeyKind
+from gateway.schema.context import GatewayContext
 
 __all__ = ["ViewerQueries"]
 

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 from graphql import get_introspection_query
 
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.schema.ids import encode_id
-from gateway.webhooks import SIGNATURE_HEADER, sign
 
 __all__ = ["ATTACKS", "Baseline", "Outcome", "Probe", "Target", "measure_calm", "run_attack"]
 

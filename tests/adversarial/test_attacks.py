@@ -22,7 +22,7 @@ from tests.adversarial.attacks import (
     run_attack,
 )
 from tests.benchmarks.adversarial import target_of
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 HEADER_TIMEOUT = 2.0
 TYPED = {

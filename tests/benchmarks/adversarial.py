@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native import open_store
 from gateway.providers.native.demo import DEMO_TENANT
 from gateway.providers.native.tenancy import Tenancy
@@ -38,7 +38,7 @@ from tests.adversarial.attacks import (
     measure_calm,
     run_attack,
 )
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 DEMO_NUMBER = "+5511955550101"  # the demo tenant's first number
 

@@ -33,9 +33,9 @@ from aiohttp.test_utils import TestServer, make_mocked_request
 from multidict import CIMultiDict
 from yarl import URL
 
-from gateway.app import create_app
-from gateway.compression import Asset
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.compression import Asset
 from tests.benchmarks.http_throughput import QUERY, Bench, build_store
 
 KINDS = {"off": None, "identity": None, "gzip": "gzip", "br": "gzip, deflate, br"}

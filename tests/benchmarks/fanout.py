@@ -21,12 +21,12 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.auth import KeyKind, default_scopes
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
-from gateway.settings import Settings
 from gateway.testing.fakes import FakeState, emailreports_app
 
 SOURCES = """[sources.er]

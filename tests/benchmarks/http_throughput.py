@@ -35,14 +35,14 @@ from pathlib import Path
 import aiohttp
 import orjson
 
-from gateway.auth import KeyKind
+from gateway.domain.auth import KeyKind
 from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.benchmarks.load import Load, process_cpu, python_load, wrk
-from tests.live import free_port
+from tests.support.live import free_port
 
 QUERY = "{ dashboard(period: DAYS_30) { series { date sent delivered read failed } } }"
 KINDS = ("plain", "hit", "miss", "cold", "default", "workers2", "upstream2")

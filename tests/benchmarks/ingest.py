@@ -6,7 +6,8 @@ webhooks, on a real store of each backend, side by side.
     python -m tests.benchmarks.ingest --backends sqlite          # SQLite only
 
 PostgreSQL runs on the server GATEWAY_TEST_POSTGRES_URL names, or on a throwaway one on a
-loopback port (tests/pg.py); each run gets a fresh database there as SQLite gets a fresh file.
+loopback port (tests/support/pg.py); each run gets a fresh database there as SQLite gets a
+fresh file.
 
 The events mix WhatsApp messages and statuses, SMS messages and statuses, and email events,
 with a share of replays and late statuses, as webhooks deliver them.
@@ -30,14 +31,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.importer import import_lines
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import Store, open_store
+from gateway.providers.native.importer import import_lines
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
-from tests.pg import create_database, postgres_server
+from tests.support.pg import create_database, postgres_server
 
 START = datetime(2026, 10, 1, tzinfo=UTC)
 

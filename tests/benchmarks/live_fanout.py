@@ -38,14 +38,14 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema.ids import encode_id
-from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.adversarial.attacks import Probe
-from tests.live import free_port
+from tests.support.live import free_port
 
 PER_SOCKET = 20  # the gateway's MAX_SUBSCRIPTIONS
 SHAPES = ("same", "distinct", "changing")

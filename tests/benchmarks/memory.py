@@ -22,12 +22,12 @@ from pathlib import Path
 
 import aiohttp
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.demo import seed_demo
 from gateway.providers.native.tenancy import Tenancy
 from tests.benchmarks.http_throughput import Bench, start, wait_ready
-from tests.live import free_port
+from tests.support.live import free_port
 
 ZONES = [
     "UTC",

@@ -36,7 +36,7 @@ import aiohttp
 from gateway.schema.ids import encode_id
 from tests.adversarial.attacks import Probe
 from tests.benchmarks.scale_store import SMALL_CAMPAIGNS, SMALL_NUMBERS, Tenant, build_store
-from tests.live import LiveGateway, start_gateway
+from tests.support.live import LiveGateway, start_gateway
 
 ZONE = "Asia/Kathmandu"  # +05:45: every local day a fold of 15-minute buckets, none of UTC's
 ENV = {
@@ -328,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args(argv)
     if args.backend == "postgresql":
-        from tests.pg import postgres_server
+        from tests.support.pg import postgres_server
 
         with postgres_server(durable=True) as server:
             args.server = server

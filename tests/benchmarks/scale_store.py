@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.auth import KeyKind
+from gateway.domain.auth import KeyKind
 from gateway.providers.native import SqliteStore
 from gateway.providers.native.tenancy import Tenancy
 

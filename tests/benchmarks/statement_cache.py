@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import open_store
 from gateway.providers.native.demo import issue_demo_keys, seed_demo
-from gateway.settings import Settings
-from tests.pg import create_database, postgres_server
-from tests.pgbouncer import pgbouncer
+from tests.support.pg import create_database, postgres_server
+from tests.support.pgbouncer import pgbouncer
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 NUMBER_QUERY = (

@@ -8,7 +8,7 @@ both native-store backends, side by side.
 Every store is served at once and the requests go round them in turn, so machine noise falls on
 all sides alike; the figures to judge are ratios of medians. The PostgreSQL stores are copies of
 the SQLite ones (`gateway migrate-store`'s code), on the server GATEWAY_TEST_POSTGRES_URL names or
-on a throwaway one on a loopback port (tests/pg.py).
+on a throwaway one on a loopback port (tests/support/pg.py).
 """
 
 from __future__ import annotations
@@ -26,15 +26,15 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.auth import KeyKind
+from gateway.config.settings import Settings
+from gateway.domain.auth import KeyKind
 from gateway.domain.messages import MessageStatus, OutboundMessage
+from gateway.http.app import create_app
 from gateway.providers.native import PostgresStore, SqliteStore
 from gateway.providers.native.copy import copy_store
 from gateway.providers.native.ingest import record_messages
 from gateway.providers.native.tenancy import Tenancy
-from gateway.settings import Settings
-from tests.pg import create_database, postgres_server
+from tests.support.pg import create_database, postgres_server
 
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=UTC)
 QUERY = (

@@ -19,7 +19,7 @@ from tests.benchmarks import (
     store_scaling,
     webhook_numbers,
 )
-from tests.pgbouncer import PGBOUNCER
+from tests.support.pgbouncer import PGBOUNCER
 
 
 def test_store_scaling_quick(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,13 +25,13 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.http.webhooks import SIGNATURE_HEADER, sign
 from gateway.providers.native import open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
-from gateway.settings import Settings
-from gateway.webhooks import SIGNATURE_HEADER, sign
-from tests.pg import create_database, postgres_server
+from tests.support.pg import create_database, postgres_server
 
 BATCH = 1000
 

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from gateway.auth import KeyKind, default_scopes
+from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
-from tests.conftest import Answer, World
-from tests.contracts.conftest import PS_NUMBER, Contract
+from tests.support.contracts import PS_NUMBER, Contract
+from tests.support.gateway import Answer, World
 
 PILOT_STATUS = """{ numbers { phoneNumber dashboard(period: DAYS_7, timezone: "UTC") {
   totals { total sent delivered read failed } series { date } } } }"""

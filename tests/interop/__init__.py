@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.npm import installed
+from tests.support.npm import installed
 
 __all__ = ["HERE", "install", "node"]
 
@@ -14,8 +14,8 @@ HERE = Path(__file__).parent
 
 
 def install() -> Path:
-    """This folder with its pinned packages installed (tests/npm.py: once per lockfile, however
-    many test processes ask); skips without Node.js, except where GATEWAY_REQUIRE_NODE=1."""
+    """This folder with its pinned packages installed (tests/support/npm.py: once per lockfile,
+    however many test processes ask); skips without Node.js, except where GATEWAY_REQUIRE_NODE=1."""
     installed(HERE, "graphql-http and graphql-sse")
     return HERE
 

@@ -7,12 +7,12 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema, get_nullable_type, is_list_type
 
-from gateway.auth import KeyLookup, Principal, authenticate_credential, credential_of
+from gateway.domain.auth import KeyLookup, Principal, authenticate_credential, credential_of
 from gateway.domain.messages import StatusUpdate
+from gateway.domain.timewindows import BUCKET_SECONDS, DayWindow
 from gateway.providers.native.ingest.messages import WHATSAPP, StatusRow, apply_messages
 from gateway.providers.native.ingest.rollups import Deltas
 from gateway.providers.native.store import Store
-from gateway.timewindows import BUCKET_SECONDS, DayWindow
 
 __all__ = ["authenticate", "is_bucket_aligned", "list_fields", "pragma", "record_statuses"]
 

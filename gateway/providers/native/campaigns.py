@@ -17,9 +17,9 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
+from gateway.domain.timewindows import TimeRange
 from gateway.providers.native.intervals import int_rows
 from gateway.providers.native.store import Row, Store, placeholders, row_id
-from gateway.timewindows import TimeRange
 
 __all__ = [
     "campaigns_by_id",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.timewindows import DayWindow
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import Store, placeholders
-from gateway.timewindows import DayWindow
 
 __all__ = ["daily_delivery", "whatsapp_rollup"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.auth import ANALYTICS_READ, KeyKind, default_scopes
+from gateway.domain.auth import ANALYTICS_READ, KeyKind, default_scopes
 from gateway.domain.messages import MessageStatus, OutboundMessage
 from gateway.providers.native.demo_reports import seed_reports
 from gateway.providers.native.ingest import record_messages

@@ -19,9 +19,9 @@ from gateway.domain.email import (
     LinkActivity,
     PastDaysRequest,
 )
+from gateway.domain.timewindows import DayWindow, local_day_start
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import Row, Store, placeholders
-from gateway.timewindows import DayWindow, local_day_start
 
 __all__ = ["campaign_reports", "dashboard", "engagement", "histogram", "overall", "windows"]
 

@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.domain.timewindows import BUCKET_SECONDS
 from gateway.providers.native.store import Store
-from gateway.timewindows import BUCKET_SECONDS
 
 __all__ = ["Rollup", "int_rows", "sum_intervals"]
 

@@ -15,7 +15,17 @@ from gateway.providers.native.migrations import apply_postgres_migrations
 from gateway.providers.native.outages import StoreOutages, describe, is_outage
 from gateway.providers.native.store import NoStoreError, Row, Transaction, redacted
 
-__all__ = ["STATEMENT_CACHE_SIZE", "PostgresStore", "PostgresTransaction", "numbered"]
+__all__ = [
+    "STATEMENT_CACHE_SIZE",
+    "PostgresError",
+    "PostgresStore",
+    "PostgresTransaction",
+    "numbered",
+    "reach_postgres",
+]
+
+# What PostgreSQL refused (a wrong password, a missing database), for callers above the store.
+PostgresError = asyncpg.PostgresError
 
 # Every write transaction takes this transaction-scoped advisory lock first: writes are applied
 # one at a time across all replicas, as SQLite applies them, so two batches can never deadlock
@@ -177,3 +187,13 @@ class PostgresStore:
             return None
         self._versions = versions
         return versions
+
+
+async def reach_postgres(url: str, seconds: float) -> None:
+    """Connect to the PostgreSQL store at `url` and ask it `SELECT 1`, changing nothing; raises
+    OSError, PostgresError or TimeoutError when it cannot be reached."""
+    connection = await asyncpg.connect(url, timeout=seconds)
+    try:
+        await connection.fetchval("SELECT 1", timeout=seconds)
+    finally:
+        await connection.close()

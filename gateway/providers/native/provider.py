@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from gateway.cache import VersionedMemo
 from gateway.domain.billing import BillingStatus
 from gateway.domain.campaigns import (
     Campaign,
@@ -35,6 +34,7 @@ from gateway.domain.numbers import (
     WhatsAppNumber,
 )
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
+from gateway.domain.timewindows import DayWindow
 from gateway.errors import GatewayError, NotFound
 from gateway.providers.native import campaigns, email, sms
 from gateway.providers.native.billing import billing_statuses
@@ -43,7 +43,7 @@ from gateway.providers.native.dashboards import daily_delivery
 from gateway.providers.native.numbers import count_numbers, numbers_page
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
-from gateway.timewindows import DayWindow
+from gateway.providers.versions import VersionedMemo
 
 __all__ = ["NativeProvider"]
 

@@ -16,10 +16,13 @@ from gateway.domain.sms import (
     SmsOverview,
     TrendDay,
 )
-from gateway.providers.native.campaigns import sms_campaigns_counted, sms_performance_created
+from gateway.domain.timewindows import BUCKET_SECONDS, TimeRange
+from gateway.providers.native.campaigns import (
+    sms_campaigns_counted,
+    sms_performance_created,
+)
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import Store
-from gateway.timewindows import BUCKET_SECONDS, TimeRange
 
 __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import asyncpg
 
+from gateway.config.settings import StoreUrlError, store_url
+
 if TYPE_CHECKING:
     from gateway.providers.native.outages import StoreOutages
 
@@ -78,22 +80,6 @@ class Store(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-class StoreUrlError(ValueError):
-    """A store URL that names no store the gateway can open."""
-
-
-def store_url(value: str | Path) -> str:
-    """A store URL from a URL or a bare SQLite path."""
-    text = str(value)
-    if text.startswith(("sqlite://", "postgresql://", "postgres://")):
-        return text
-    if "://" in text:
-        raise StoreUrlError(
-            f"store URL {text!r}: use sqlite:///path/to/file or postgresql://user@host/db"
-        )
-    return f"sqlite:///{Path(text).resolve()}"
 
 
 def redacted(url: str) -> str:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
+from gateway.domain.auth import IssuedKey, KeyKind, Principal, hash_secret, issue_key
 from gateway.errors import BadUserInput, NotFound
 from gateway.providers.native.store import Row, Store, placeholders, row_id
 

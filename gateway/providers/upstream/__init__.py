@@ -7,12 +7,12 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 
+from gateway.config.sources import SourcesConfig
 from gateway.providers.upstream.base import UpstreamProvider
 from gateway.providers.upstream.emailreports import EmailReportsProvider
 from gateway.providers.upstream.http import UpstreamClient
 from gateway.providers.upstream.messagesender import MessageSenderProvider
 from gateway.providers.upstream.pilotstatus import PilotStatusProvider
-from gateway.sources import SourcesConfig
 
 __all__ = ["NumberKeys", "upstream_providers"]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
+from gateway.config.sources import SourceConfig
 from gateway.errors import (
     GatewayError,
     RateLimited,
@@ -26,11 +27,10 @@ from gateway.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from gateway.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
+from gateway.observability.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
+from gateway.observability.tracing import upstream_span
 from gateway.providers.upstream.breaker import Breaker, Ticket
 from gateway.providers.upstream.statuses import map_status
-from gateway.sources import SourceConfig
-from gateway.tracing import upstream_span
 
 __all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
 

@@ -11,7 +11,7 @@ from gateway.domain.events import parse_event, sms_credits
 from gateway.providers.native import Store
 from gateway.providers.native.billing import billing_statuses
 from gateway.providers.native.ingest import apply_events
-from tests.conftest import World, ingest
+from tests.support.gateway import World, ingest
 
 ACCOUNT = {
     "type": "billing.account",

@@ -11,10 +11,10 @@ import pytest
 
 from gateway.domain.messages import MessageStatus, OutboundMessage, StatusUpdate
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
+from gateway.domain.timewindows import Period, local_day_start
 from gateway.providers.native import NativeProvider, Store
 from gateway.providers.native.ingest import record_messages
-from gateway.timewindows import Period, local_day_start
-from tests.conftest import World
+from tests.support.gateway import World
 from tests.support.production import record_statuses
 
 S = MessageStatus

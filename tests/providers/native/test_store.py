@@ -9,7 +9,7 @@ from gateway.providers.native import PostgresStore, SqliteStore, Store
 from gateway.providers.native.migrations import available_migrations, split_statements
 from gateway.providers.native.postgres import numbered
 from gateway.providers.native.tenancy import Tenancy
-from tests.pg import create_database
+from tests.support.pg import create_database
 from tests.support.production import pragma
 
 

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore, Store
-from gateway.settings import Settings
 from gateway.testing.fakes import (
     FAKE_KEYS,
-    FakeState,
     emailreports_app,
     fake_states,
     messagesender_app,
     pilotstatus_app,
     sources_toml,
 )
-from tests.conftest import Gateway, World, fixed_clock, serve
-
-FAST = """timeout_seconds = 1.0
-retries = 2
-backoff_seconds = 0.05
-breaker_failures = 4
-breaker_reset_seconds = 0.5
-cache_ttl_seconds = 1.0
-max_body_kib = 256"""
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.platforms import FAST, Platforms
 
 
 @pytest.fixture
@@ -39,12 +30,6 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     opened = await SqliteStore.open(tmp_path / "gateway.sqlite3")
     yield opened
     await opened.close()
-
-
-@dataclass
-class Platforms:
-    states: dict[str, FakeState]
-    ports: dict[str, int]
 
 
 @pytest.fixture

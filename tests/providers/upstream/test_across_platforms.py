@@ -9,8 +9,8 @@ import pytest
 
 from gateway.schema.ids import encode_id
 from gateway.testing.fakes import FAKE_KEYS, FAKE_NUMBER, day_counts
-from tests.conftest import NOW, Gateway, World
-from tests.providers.upstream.conftest import Platforms
+from tests.support.gateway import NOW, Gateway, World
+from tests.support.platforms import Platforms
 
 ACROSS = """{
   numbers { phoneNumber dashboard(period: DAYS_7, timezone: "America/Sao_Paulo") {

@@ -11,8 +11,8 @@ from gateway.domain.campaigns import Campaign, CampaignRef
 from gateway.errors import GatewayError
 from gateway.providers.upstream.emailreports import EmailReportsProvider
 from gateway.schema.ids import encode_id
-from tests.conftest import Gateway, World
-from tests.providers.upstream.conftest import Platforms
+from tests.support.gateway import Gateway, World
+from tests.support.platforms import Platforms
 
 
 def reports_query(ids: Sequence[str]) -> str:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 
 from gateway.testing.fakes import Fault
-from tests.conftest import Answer, Gateway, World
-from tests.providers.upstream.conftest import Platforms
+from tests.support.gateway import Answer, Gateway, World
+from tests.support.platforms import Platforms
 
 # Two distinct MessageSender calls in one request.
 TWO_CALLS = "{ sms { overview { messages { total } } } creditBalance { balance } }"

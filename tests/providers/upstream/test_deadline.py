@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.testing.fakes import FakeState, pilotstatus_app
-from tests.conftest import Gateway, World, fixed_clock, serve
+from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 DEADLINE = 3.0
 NUMBERS = [f"+55119777700{i:02d}" for i in range(20)]

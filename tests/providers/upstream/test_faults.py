@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY as REGISTRY_METRICS
 
-from gateway.appkeys import CONFIGURATION
+from gateway.http.appkeys import CONFIGURATION
 from gateway.testing.fakes import FAKE_KEYS, Fault
-from tests.conftest import Answer, Gateway, World
-from tests.providers.upstream.conftest import Platforms
+from tests.support.gateway import Answer, Gateway, World
+from tests.support.platforms import Platforms
 
 QUERY = """{ viewer { tenantId } sms { overview { messages { total } } }
   email { overall(pastDays: 7) { sent } } }"""

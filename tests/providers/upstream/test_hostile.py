@@ -12,8 +12,8 @@ import pytest
 
 from gateway.testing import fakes
 from gateway.testing.fakes import FAKE_KEYS, Fault
-from tests.conftest import NOW, Answer, Gateway, World
-from tests.providers.upstream.conftest import Platforms
+from tests.support.gateway import NOW, Answer, Gateway, World
+from tests.support.platforms import Platforms
 
 OVERVIEW = "{ viewer { tenantId } sms { overview { messages { total } contacts { total } } } }"
 DASHBOARD = "{ numbers { phoneNumber dashboard(period: DAYS_7) { totals { total sent } } } }"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
-from gateway.settings import Settings
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
 from gateway.testing.fakes import sources_toml
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.providers.upstream.conftest import FAST, Platforms
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.platforms import FAST, Platforms
 
 RANGE = 'overview(startDate: "2025-03-25", endDate: "2025-04-24") { messages { total } }'
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from gateway.app import create_app
+from gateway.config.settings import Settings
 from gateway.errors import GatewayError
+from gateway.http.app import create_app
 from gateway.providers.flights import SingleFlight
 from gateway.providers.upstream.http import DEADLINE, TOUCHED
-from gateway.settings import Settings
 from gateway.testing.fakes import FAKE_KEYS, FAKE_NUMBER, Fault, sources_toml
-from tests.conftest import Gateway, World, fixed_clock, serve
-from tests.providers.upstream.conftest import FAST, Platforms
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+from tests.support.platforms import FAST, Platforms
 
 GLOBEX_NUMBER = "+4930955550177"
 GLOBEX_KEY = "ps_fake_globex_key"

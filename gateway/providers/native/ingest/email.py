@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from gateway.domain.events import EmailEvent
+from gateway.domain.timewindows import BUCKET_SECONDS
 from gateway.providers.native.ingest.entities import campaign_ids, earliest
 from gateway.providers.native.ingest.lookup import bulk, pairs
 from gateway.providers.native.ingest.rollups import (
@@ -21,7 +22,6 @@ from gateway.providers.native.ingest.rollups import (
     Deltas,
 )
 from gateway.providers.native.store import Transaction
-from gateway.timewindows import BUCKET_SECONDS
 
 __all__ = ["apply_email_events"]
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.domain.timewindows import BUCKET_SECONDS
 from gateway.providers.native.ingest.lookup import bulk, lookup_rows, pairs
 from gateway.providers.native.ingest.rollups import (
     CAMPAIGN_COUNTS,
@@ -27,7 +28,6 @@ from gateway.providers.native.ingest.rollups import (
     Deltas,
 )
 from gateway.providers.native.store import Transaction
-from gateway.timewindows import BUCKET_SECONDS
 
 __all__ = [
     "SMS",

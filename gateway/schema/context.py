@@ -1,0 +1,68 @@
+"""What every resolver gets in `info.context`: who is asking, the loaders, and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from graphql import DocumentNode
+
+from gateway.domain.auth import KeyLookup, Principal
+from gateway.errors import Unauthenticated
+from gateway.providers.base import ProviderRegistry
+from gateway.providers.versions import TenantVersions
+from gateway.schema.loaders import Loaders
+from gateway.schema.questions import LiveQuestions
+
+__all__ = ["Clock", "GatewayContext", "LiveConnection", "system_clock"]
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class LiveConnection:
+    """A subscription socket's caller, as its connection_init authenticated it: kept so that
+    the socket can be checked again whenever keys change."""
+
+    address: str
+    principal: Principal | None = None
+    credential_hash: str | None = None
+
+
+@dataclass
+class GatewayContext:
+    caller: Principal | None
+    registry: ProviderRegistry
+    request_id: str
+    clock: Clock = system_clock
+    versions: TenantVersions | None = None
+    # The questions live subscriptions share (see gateway.schema.questions).
+    questions: LiveQuestions | None = None
+    keys: KeyLookup | None = None
+    deadline_seconds: float = 15.0
+    connection_params: dict[str, object] | None = None
+    # Documents the admission steps parsed for this request, by their text.
+    parsed: dict[str, DocumentNode] = field(default_factory=dict)
+    # What the request's operations may still cost together (None: each on its own).
+    cost_left: int | None = None
+    live: LiveConnection | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.registry)
+
+    def fresh_loaders(self) -> None:
+        """New loaders, their caches empty: a live subscription reads again after a change."""
+        self.loaders = Loaders(self.registry)
+
+    @property
+    def principal(self) -> Principal:
+        # Only introspection runs without a key (the view checks), so this is a safety net.
+        if self.caller is None:
+            raise Unauthenticated("missing x-api-key (or x-api-key-id) header")
+        return self.caller

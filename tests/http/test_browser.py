@@ -1,0 +1,288 @@
+"""The dashboard page and GraphiQL in headless Chromium (Debian's chromium and chromium-driver),
+checked for what a person would see; screenshots are kept beside the test's data.
+
+.ci/run installs the browser and sets GATEWAY_REQUIRE_BROWSER=1, so CI never skips these; on a
+machine without Chromium they are skipped, saying why.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.http.graphiql import fetch_assets
+from tests.support.live import LiveGateway, start_gateway
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+NPM = shutil.which("npm")  # GraphiQL's files come through npm pack
+if CHROMIUM is None or CHROMEDRIVER is None or NPM is None:
+    if os.environ.get("GATEWAY_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("GATEWAY_REQUIRE_BROWSER=1 but chromium, chromedriver or npm is missing")
+    pytest.skip("needs Debian's chromium and chromium-driver, and npm", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGateway]:
+    data = tmp_path_factory.mktemp("browser")
+    fetch_assets(data / "graphiql-assets")  # GraphiQL without the CDN, as a user would
+    running = start_gateway(data, env={"GATEWAY_RATE_LIMIT": "0"})
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    os.environ["SE_OFFLINE"] = "true"  # Selenium must not look for a browser to download
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1100",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def open_dashboard(
+    browser: WebDriver, gateway: LiveGateway, key: str, timezone: str, period: str = "DAYS_30"
+) -> None:
+    browser.get(f"http://127.0.0.1:{gateway.port}/dashboard")
+    browser.execute_script("sessionStorage.clear()")
+    browser.execute_script(f"document.getElementById('period').value = '{period}'")
+    field = browser.find_element(By.ID, "timezone")
+    field.clear()
+    field.send_keys(timezone)
+    typed = browser.find_element(By.ID, "key")
+    typed.clear()  # the page fills in the key it kept for this tab
+    typed.send_keys(key)
+    browser.find_element(By.ID, "show").click()
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ready"
+    )
+
+
+def panel(browser: WebDriver, name: str) -> dict[str, object]:
+    section = browser.find_element(By.ID, name)
+    return {
+        "state": section.get_attribute("data-state"),
+        "totals": section.find_element(By.CLASS_NAME, "totals").text,
+        "status": section.find_element(By.CLASS_NAME, "status").text,
+        "bars": len(section.find_elements(By.CSS_SELECTOR, "svg rect")),
+        "labels": [t.text for t in section.find_elements(By.CSS_SELECTOR, "svg text")],
+    }
+
+
+def test_a_tenant_key_sees_all_five_charts_in_its_timezone(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
+) -> None:
+    open_dashboard(browser, gateway, gateway.keys["tenant"], "Asia/Kathmandu")
+    channels = panel(browser, "channels")
+    assert channels["state"] == "ready" and channels["status"] == "", channels
+    assert "(Asia/Kathmandu)" in str(channels["totals"])
+    for name in ("WhatsApp", "SMS", "Email"):
+        assert re.search(rf"{name} [\d,]+ of [\d,]+ delivered \([\d.]+%\)", str(channels["totals"]))
+    assert channels["bars"] == 30 * 3  # 30 local days, one bar a channel
+    whatsapp = panel(browser, "whatsapp")
+    assert whatsapp["state"] == "ready" and whatsapp["status"] == ""
+    assert "(Asia/Kathmandu)" in str(whatsapp["totals"]) and "% delivered" in str(
+        whatsapp["totals"]
+    )
+    assert whatsapp["bars"] == 30 * 3  # 30 local days, sent / delivered / read
+    numbers = browser.find_element(By.ID, "number")
+    assert numbers.is_displayed() and len(numbers.find_elements(By.TAG_NAME, "option")) == 4
+    trends = panel(browser, "sms-trends")
+    assert trends["state"] == "ready" and "messages in" in str(trends["totals"])
+    assert int(str(trends["bars"])) > 0
+    times = panel(browser, "send-times")
+    assert times["state"] == "ready" and str(times["totals"]).startswith("Best hour: ")
+    assert times["bars"] == 24 and "0h" in times["labels"]  # type: ignore[operator]
+    email = panel(browser, "email")
+    assert email["state"] == "ready" and "unique opens" in str(email["totals"])
+    shot = tmp_path / "dashboard.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+
+
+def test_a_number_key_sees_its_number_and_is_told_why_not_the_rest(
+    browser: WebDriver, gateway: LiveGateway
+) -> None:
+    open_dashboard(browser, gateway, gateway.keys["number"], "America/Sao_Paulo")
+    whatsapp = panel(browser, "whatsapp")
+    assert whatsapp["state"] == "ready", whatsapp
+    assert "(America/Sao_Paulo)" in str(whatsapp["totals"])
+    assert not browser.find_element(By.ID, "number").is_displayed()
+    for name in ("channels", "sms-trends", "send-times", "email"):
+        shown = panel(browser, name)
+        assert shown["state"] == "error" and shown["bars"] == 0
+        assert str(shown["status"]).endswith("use a tenant-scoped key (FORBIDDEN)")
+
+
+def test_a_bad_key_is_said_on_every_panel(browser: WebDriver, gateway: LiveGateway) -> None:
+    open_dashboard(browser, gateway, "agk_not-a-key", "UTC")
+    for name in ("channels", "whatsapp", "sms-trends", "send-times", "email"):
+        assert "UNAUTHENTICATED" in str(panel(browser, name)["status"])
+
+
+def test_graphiql_runs_from_the_gateways_own_files(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
+) -> None:
+    browser.get(f"http://127.0.0.1:{gateway.port}/graphql")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, ".graphiql-container .graphiql-editors")
+    )
+    assert "unpkg.com" not in browser.page_source
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert loaded and all(name.startswith(f"http://127.0.0.1:{gateway.port}/") for name in loaded)
+    assert any("/graphiql-assets/graphiql@" in name for name in loaded)
+    shot = tmp_path / "graphiql.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+
+
+def test_graphiql_explains_the_key_and_keeps_it_out_of_storage(
+    browser: WebDriver, gateway: LiveGateway
+) -> None:
+    key = gateway.keys["number"]
+    browser.get(f"http://127.0.0.1:{gateway.port}/dashboard")
+    browser.execute_script("localStorage.clear()")
+    headers = quote(json.dumps({"x-api-key": key}))
+    browser.get(f"http://127.0.0.1:{gateway.port}/graphql?headers={headers}")
+    editor = WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor")
+    )
+    assert "x-api-key" in editor.text and "query LastWeek" in editor.text
+    browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
+    WebDriverWait(browser, 20).until(
+        lambda b: "deliveryRate" in b.find_element(By.CSS_SELECTOR, ".result-window").text
+    )
+    stored = "return JSON.stringify(Object.assign({}, localStorage))"
+    assert "graphiql:queries" in browser.execute_script(stored)  # the history is kept ...
+    assert key not in browser.execute_script(stored)  # ... without the key
+    # Opting in, in GraphiQL's settings, keeps them.
+    browser.find_element(By.CSS_SELECTOR, "button[aria-label='Open settings dialog']").click()
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "enable-persist-headers"))
+    browser.find_element(By.ID, "enable-persist-headers").click()
+    WebDriverWait(browser, 10).until(lambda b: key in b.execute_script(stored))
+
+
+# Each chart's box, its bars and its labels as the browser laid them out, in CSS pixels.
+GEOMETRY = """
+return [...document.querySelectorAll('[data-panel]')].map((section) => {
+  const box = (node) => { const r = node.getBoundingClientRect();
+    return [r.left, r.right, r.top, r.bottom]; };
+  const chart = section.querySelector('svg');
+  return {
+    id: section.id, days: Number(section.dataset.days), first: section.dataset.first,
+    last: section.dataset.last || null, totals: section.querySelector('.totals').textContent,
+    chart: chart && box(chart),
+    bars: chart ? [...chart.querySelectorAll('rect')].map(box) : [],
+    labels: chart ? [...chart.querySelectorAll('text')].map((t) => [t.textContent, ...box(t)]) : [],
+    ticks: chart ? [...chart.querySelectorAll('text.tick')].map((t) => t.textContent) : [],
+  };
+});
+"""
+
+
+def round_step(ticks: list[str]) -> bool:
+    values = [int(t.replace(",", "")) for t in ticks]
+    step = values[1] - values[0]
+    mantissa = step / 10 ** (len(str(step)) - 1)
+    return values == [i * step for i in range(len(values))] and mantissa in (1, 2, 2.5, 5)
+
+
+def check_layout(shown: dict[str, Any]) -> None:
+    left, right, top, bottom = shown["chart"]
+    for text, *box in shown["labels"]:  # every label whole inside its chart
+        assert left <= box[0] and box[1] <= right and top <= box[2] and box[3] <= bottom, text
+    days = sorted((b for t, *b in shown["labels"] if not re.fullmatch(r"[\d,]+", t)))
+    for before, after in itertools.pairwise(days):
+        assert before[1] <= after[0], (shown["id"], before, after)  # labels never overlap
+    bars = sorted(shown["bars"])
+    for before, after in itertools.pairwise(bars):
+        assert before[1] <= after[0] + 0.01, (shown["id"], before, after)  # nor do bars
+    assert round_step(shown["ticks"]), shown["ticks"]
+
+
+def test_every_period_covers_the_same_local_days_whole_and_clear(
+    browser: WebDriver, gateway: LiveGateway
+) -> None:
+    shots = Path(tempfile.mkdtemp(prefix="dashboard-shots-"))
+    zone = "America/Sao_Paulo"
+    for period, days in (("DAYS_7", 7), ("DAYS_30", 30), ("DAYS_90", 90)):
+        open_dashboard(browser, gateway, gateway.keys["tenant"], zone, period)
+        # The browser, the gateway and its demo data share this machine's clock.
+        today = datetime.now(ZoneInfo(zone)).date()
+        first = (today - timedelta(days=days - 1)).isoformat()
+        panels = {p["id"]: p for p in browser.execute_script(GEOMETRY)}
+        for name in ("channels", "whatsapp", "sms-trends", "email"):
+            shown = panels[name]
+            assert (shown["days"], shown["first"], shown["last"]) == (days, first, str(today))
+            check_layout(shown)
+        times = panels["send-times"]
+        assert times["first"] == first and f"last {days} days" in times["totals"]
+        check_layout(times)
+        # The whole page, in one picture: the window as tall as the page (its width unchanged).
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(1400, height + 140)
+        assert browser.save_screenshot(str(shots / f"dashboard-{days}.png"))
+        browser.set_window_size(1400, 1100)
+    print(f"screenshots in {shots}")
+
+
+def test_day_labels_carry_the_year_where_the_window_crosses_one(
+    browser: WebDriver, gateway: LiveGateway
+) -> None:
+    browser.get(f"http://127.0.0.1:{gateway.port}/dashboard")
+    api = "window.gatewayDashboard"
+    days = [f"2026-12-{d}" for d in (29, 30, 31)] + ["2027-01-01", "2027-01-02"]
+    labels = browser.execute_script(f"return {api}.dayLabels(arguments[0], () => true)", days)
+    assert labels == ["2026-12-29", "12-30", "12-31", "2027-01-01", "01-02"]
+    within = browser.execute_script(f"return {api}.dayLabels(arguments[0], () => true)", days[:3])
+    assert within == ["12-29", "12-30", "12-31"]
+    ticks = [
+        browser.execute_script(
+            f"return {api}.niceScale({n}).ticks",
+        )
+        for n in (0, 7, 555, 4161)
+    ]
+    assert ticks == [[0, 1], [0, 2, 4, 6, 8], [0, 200, 400, 600], [0, 2000, 4000, 6000]]
+    # 90 local days back over a DST change, and the first of 7 days in +05:45 near midnight.
+    script = f"return {api}.localDate(arguments[0], arguments[1], new Date(arguments[2]))"
+    assert (
+        browser.execute_script(script, "Asia/Kathmandu", 6, "2027-01-01T18:20:00Z") == "2026-12-27"
+    )
+    assert (
+        browser.execute_script(script, "America/New_York", 89, "2026-11-05T12:00:00Z")
+        == "2026-08-08"
+    )
