@@ -15,7 +15,7 @@ from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, GatewayError
 from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
@@ -30,7 +30,9 @@ from gateway.schema.extensions import (
     GatewayErrors,
     OperationMetrics,
     ParserLimits,
+    coded,
 )
+from gateway.schema.listed import ListedCounts
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
 from gateway.schema.numbers import NumberQueries
@@ -92,6 +94,7 @@ class GatewaySchema(strawberry.federation.Schema):
 
     lean: LeanPipeline | None = None  # set by build_schema for the fast path
     bounds: Bounds = Bounds()  # set by build_schema from the limits
+    listed: ListedCounts | None = None  # set by build_schema
 
     async def execute(
         self,
@@ -103,6 +106,14 @@ class GatewaySchema(strawberry.federation.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        if self.listed is not None:
+            # Both paths' estimates price the deprecated `numbers` at what it will hold.
+            try:
+                await self.listed.prepare(query, context_value)
+            except GatewayError as error:
+                request_id = getattr(context_value, "request_id", None)
+                refusal = coded(GraphQLError(error.message, original_error=error), request_id)
+                return ExecutionResult(data=None, errors=[refusal], extensions={})
         if self.lean is not None:
             allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
             result = await self.lean.execute(
@@ -246,6 +257,7 @@ def build_schema(
         **options,
     )
     schema.bounds = bounds
+    schema.listed = ListedCounts(parsing, store)
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(
