@@ -4,15 +4,18 @@ indexed COUNT per change of the tenant's data, on both stores."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
 from graphql import parse
 
 from gateway.app import create_app
+from gateway.auth import KeyKind, default_scopes
 from gateway.domain.numbers import NumberPageRequest
-from gateway.providers.native import NativeProvider
+from gateway.providers.native import NativeProvider, open_store
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 from gateway.schema import build_schema
@@ -21,6 +24,7 @@ from gateway.schema.cost import operation_cost, selects_capped_lists
 from gateway.settings import Settings
 from gateway.webhooks import SIGNATURE_HEADER, sign
 from tests.conftest import Gateway, World, fixed_clock, serve, watched
+from tests.pg import create_database, postgres_server, set_running
 
 DASHBOARDS = "{ numbers { dashboard(period: DAYS_90) { series { date total } } } }"
 # A number's 90-day dashboard: the field and its 90 days folded, then its series of 90 points
@@ -183,3 +187,31 @@ async def test_a_number_registered_by_a_webhook_moves_the_next_estimate_counted_
             assert response.status == 200, await response.text()
         assert await refused_at(gateway, world.keys["acme_tenant"]) == priced(3)
         assert counted == ["acme", "acme"]
+
+
+@pytest.fixture
+def private_server() -> Iterator[str]:
+    try:
+        with postgres_server(private=True) as server:
+            yield server
+    except RuntimeError as error:
+        pytest.skip(str(error))
+
+
+async def test_a_store_that_cannot_count_answers_typed(private_server: str) -> None:
+    url = await create_database(private_server)
+    store = await open_store(url)
+    tenancy = Tenancy(store)
+    await tenancy.create_tenant("acme", "Acme")
+    await tenancy.add_number("acme", "+5511900000001", "Sales")
+    key = (await tenancy.create_key("acme", KeyKind.TENANT, default_scopes(KeyKind.TENANT))).key
+    await store.close()
+    settings = Settings(store_url=url, demo=False, cache_ttl_seconds=0, rate_limit=0)
+    async for gateway in serve(create_app(settings, clock=fixed_clock)):
+        await asyncio.to_thread(set_running, private_server, False)
+        try:
+            answer = await gateway.query(key, DASHBOARDS)
+        finally:
+            await asyncio.to_thread(set_running, private_server, True)
+        assert answer.status == 503 and answer.codes == ["UPSTREAM_UNAVAILABLE"], answer.body
+        assert answer.body["errors"][0]["extensions"]["source"] == "native"
