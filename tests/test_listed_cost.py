@@ -31,6 +31,7 @@ DASHBOARDS = "{ numbers { dashboard(period: DAYS_90) { series { date total } } }
 # of two fields each.
 EACH = 1 + 90 + (1 + 90 * 2)
 CAP = 4
+PROTOCOL = "graphql-transport-ws"
 SCHEMA = build_schema()._schema
 
 
@@ -215,3 +216,17 @@ async def test_a_store_that_cannot_count_answers_typed(private_server: str) -> N
             await asyncio.to_thread(set_running, private_server, True)
         assert answer.status == 503 and answer.codes == ["UPSTREAM_UNAVAILABLE"], answer.body
         assert answer.body["errors"][0]["extensions"]["source"] == "native"
+
+
+async def test_a_query_on_a_socket_is_priced_at_the_tenant_s_count(world: World) -> None:
+    async for gateway in running(world, max_cost=priced(2)):
+        async with gateway.session.ws_connect(gateway.url, protocols=[PROTOCOL]) as ws:
+            init = {"type": "connection_init", "payload": {"x-api-key": world.keys["acme_tenant"]}}
+            await ws.send_str(json.dumps(init))
+            assert json.loads((await ws.receive(timeout=5)).data)["type"] == "connection_ack"
+            asked = {"id": "1", "type": "subscribe", "payload": {"query": DASHBOARDS}}
+            await ws.send_str(json.dumps(asked))
+            answer = json.loads((await ws.receive(timeout=10)).data)
+            assert answer["type"] == "next", answer
+            assert "errors" not in answer["payload"], answer
+            assert len(answer["payload"]["data"]["numbers"]) == 2
