@@ -16,6 +16,7 @@ from gateway.schema.documents import DocumentStore, ParseLimits, Prepared, parse
 __all__ = ["ListedCounts"]
 
 KEPT = 512  # documents remembered as selecting `numbers` or not, as many as are kept
+MAX_TEXT = 16 * 1024  # longer texts, rare, are read again rather than kept (as DocumentStore)
 
 
 class ListedCounts:
@@ -35,12 +36,12 @@ class ListedCounts:
         self._counts: OrderedDict[str, tuple[int, int]] = OrderedDict()
         # By the text of the query, whose hash a str keeps.
         self._selects: dict[str, bool] = {}
-        self.reads = 0  # COUNTs sent to the store
 
     async def prepare(self, query: str | None, context: object) -> None:
         """Set the context's `listed_numbers` for this operation: what `numbers` will hold for
-        the caller when the document selects it, else None (the estimate prices nothing by
-        it then). A store that cannot count raises its typed StoreUnavailable."""
+        the caller when the document selects it, else None (the list is then priced at its
+        cap, which only a caller without a key meets). A store that cannot count raises its
+        typed StoreUnavailable."""
         if not isinstance(context, GatewayContext):
             return
         context.listed_numbers = None
@@ -56,9 +57,10 @@ class ListedCounts:
             if document is None:  # Strawberry answers the syntax error; nothing is estimated
                 return False
             known = selects_capped_lists(document)
-            if len(self._selects) >= KEPT:
-                self._selects.clear()
-            self._selects[query] = known
+            if len(query) <= MAX_TEXT:
+                if len(self._selects) >= KEPT:
+                    self._selects.clear()
+                self._selects[query] = known
         return known
 
     async def count(self, context: GatewayContext) -> int:
@@ -72,7 +74,6 @@ class ListedCounts:
         if kept is not None and version is not None and kept[0] == version:
             self._counts.move_to_end(tenant_id)
             return kept[1]
-        self.reads += 1
         request = NumberPageRequest(tenant_id=tenant_id, size=1)
         counted = await context.registry.numbers().count_numbers(request)
         if version is not None:
