@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -11,12 +12,12 @@ from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES, StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from gateway.config.settings import Settings
-from gateway.errors import BadUserInput
+from gateway.errors import BadUserInput, GatewayError
 from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
@@ -35,6 +36,7 @@ from gateway.schema.extensions import (
     coded,
     request_id_of,
 )
+from gateway.schema.listed import ListedCounts
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
 from gateway.schema.numbers import NumberQueries
@@ -95,6 +97,7 @@ class GatewaySchema(strawberry.federation.Schema):
 
     lean: LeanPipeline | None = None  # set by build_schema for the fast path
     bounds: Bounds = Bounds()  # set by build_schema from the limits
+    listed: ListedCounts | None = None  # set by build_schema
 
     async def execute(
         self,
@@ -106,6 +109,14 @@ class GatewaySchema(strawberry.federation.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        if self.listed is not None:
+            # Both paths' estimates price the deprecated `numbers` at what it will hold.
+            try:
+                await self.listed.prepare(query, context_value)
+            except GatewayError as error:
+                request_id = getattr(context_value, "request_id", None)
+                refusal = coded(GraphQLError(error.message, original_error=error), request_id)
+                return ExecutionResult(data=None, errors=[refusal], extensions={})
         if self.lean is not None:
             allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
             result = await self.lean.execute(
@@ -127,6 +138,32 @@ class GatewaySchema(strawberry.federation.Schema):
             operation_name,
             allowed_operation_types,
             operation_extensions,
+        )
+
+    async def stream(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        # Operations on a socket, a stream or a multipart response come this way.
+        if self.listed is not None:
+            # A store that cannot count leaves `numbers` priced at its cap: the operation then
+            # meets the outage itself, and answers it typed in its own stream.
+            with suppress(GatewayError):
+                await self.listed.prepare(query, context_value)
+        return await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
         )
 
     def process_errors(
@@ -254,6 +291,7 @@ def build_schema(
         **options,
     )
     schema.bounds = bounds
+    schema.listed = ListedCounts(parsing, store)
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(

@@ -50,6 +50,9 @@ class GatewayContext:
     parsed: dict[str, DocumentNode] = field(default_factory=dict)
     # What the request's operations may still cost together (None: each on its own).
     cost_left: int | None = None
+    # How many items the deprecated `numbers` will hold for the caller, counted before the
+    # operation's estimate when it selects that list (None: not counted, priced at its cap).
+    listed_numbers: int | None = None
     live: LiveConnection | None = None
     loaders: Loaders = field(init=False)
 

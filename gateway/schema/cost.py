@@ -42,6 +42,7 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
     TypeMetaFieldDef,
@@ -72,6 +73,7 @@ __all__ = [
     "TooManyRepresentations",
     "list_sizes",
     "operation_cost",
+    "selects_capped_lists",
 ]
 
 # Arguments that say how many items a field returns; their value is capped at the largest page
@@ -81,7 +83,7 @@ MAX_PAGE = 100
 
 # How many items each list of the schema may hold at most: each bound is kept where the list is
 # made. A test checks that every list field of the schema is named here or sized by a page
-# argument; the deprecated unpaged `numbers` is sized by its cap (list_sizes).
+# argument; the deprecated unpaged `numbers` is sized by what it will hold (list_sizes).
 LIST_SIZES: Mapping[str, int] = {
     "BestSendTimes.byHour": 24,
     "BestSendTimes.byDayOfWeek": 7,
@@ -103,9 +105,12 @@ LIST_SIZES: Mapping[str, int] = {
 CAPPED_LISTS = ("Query.numbers", "Organization.numbers")
 
 
-def list_sizes(bounds: Bounds) -> Mapping[str, int]:
-    """LIST_SIZES with the capped lists at the caps `bounds` sets."""
-    return {**LIST_SIZES, **dict.fromkeys(CAPPED_LISTS, bounds.max_listed_numbers)}
+def list_sizes(bounds: Bounds, listed: int | None = None) -> Mapping[str, int]:
+    """LIST_SIZES with the capped lists at what they will hold for the caller: `listed`, the
+    numbers it may see (counted before the estimate), up to the cap; the cap when not counted."""
+    cap = bounds.max_listed_numbers
+    held = cap if listed is None else max(0, min(listed, cap))
+    return {**LIST_SIZES, **dict.fromkeys(CAPPED_LISTS, held)}
 
 
 DEFAULT_LIST_SIZE = 20
@@ -191,12 +196,13 @@ class _Estimate:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: dict[str, Any],
         bounds: Bounds,
+        listed: int | None = None,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.bounds = bounds
-        self.sizes = list_sizes(bounds)
+        self.sizes = list_sizes(bounds, listed)
         self.representations = 0  # sent to the operation's _entities calls so far
         self.introspection = introspection_sizes(schema)
         self._known: dict[tuple[int, str, Scope], float] = {}
@@ -393,8 +399,10 @@ def operation_cost(
     operation_name: str | None = None,
     variables: dict[str, Any] | None = None,
     bounds: Bounds | None = None,
+    listed: int | None = None,
 ) -> int:
-    """The estimated cost of the operation that would run (0 when there is none to run);
+    """The estimated cost of the operation that would run (0 when there is none to run), its
+    capped lists at `listed` items up to their cap (at the cap when None);
     TooManyRepresentations when an `_entities` call is sent more than `bounds` allow."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
@@ -405,8 +413,29 @@ def operation_cost(
         if isinstance(definition, FragmentDefinitionNode)
     }
     root = schema.get_root_type(operation.operation)
-    estimate = _Estimate(schema, fragments, variables or {}, bounds or Bounds())
+    estimate = _Estimate(schema, fragments, variables or {}, bounds or Bounds(), listed)
     return math.ceil(estimate.selections(operation.selection_set, root, (None, 0)) - 1e-9)
+
+
+def selects_capped_lists(document: DocumentNode) -> bool:
+    """Whether any operation or fragment of the document selects a field named as a capped list
+    is (the schema has no other field of those names), so that what the list holds for the
+    caller must be counted before the estimate. Read from the text alone, so that it is safe on
+    a document not yet validated (a cycle of fragments, say)."""
+    names = {coordinate.split(".")[1] for coordinate in CAPPED_LISTS}
+    pending: list[SelectionSetNode] = [
+        definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, (OperationDefinitionNode, FragmentDefinitionNode))
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode) and selection.name.value in names:
+                return True
+            inner = getattr(selection, "selection_set", None)
+            if inner is not None:
+                pending.append(inner)
+    return False
 
 
 class TooManyRepresentations(BadUserInput):
@@ -433,6 +462,7 @@ class CostLimiter(SchemaExtension):
                     context.operation_name,
                     context.variables,
                     self.bounds,
+                    getattr(context.context, "listed_numbers", None),
                 )
             except TooManyRepresentations as refusal:
                 error = GraphQLError(refusal.message, original_error=refusal)

@@ -60,8 +60,9 @@ class LeanPipeline:
         self.max_cost = max_cost
         self.bounds = bounds or Bounds()
         self.executor_class = executor_class
-        # By the text of the query, whose hash a str keeps (a document's is computed each time).
-        self._costs: dict[tuple[str, str | None], int] = {}
+        # By the text of the query, whose hash a str keeps (a document's is computed each time),
+        # and what `numbers` holds for the caller: the one input of the estimate besides them.
+        self._costs: dict[tuple[str, str | None, int | None], int] = {}
 
     async def execute(
         self,
@@ -84,7 +85,8 @@ class LeanPipeline:
             return None
         left = None if context is None else context.cost_left
         try:
-            cost = self._cost(query, document, name, variables)
+            listed = getattr(context, "listed_numbers", None)
+            cost = self._cost(query, document, name, variables, listed)
         except TooManyRepresentations:
             return None  # CostLimiter says why
         if cost > (self.max_cost if left is None else min(left, self.max_cost)):
@@ -128,14 +130,17 @@ class LeanPipeline:
         document: DocumentNode,
         name: str | None,
         variables: dict[str, Any] | None,
+        listed: int | None,
     ) -> int:
-        """The estimate CostLimiter makes; without variables, a document's is always the same."""
+        """The estimate CostLimiter makes; without variables, a document's is always the same
+        for callers whose `numbers` hold as many."""
         if variables:
-            return operation_cost(self.schema, document, name, variables, self.bounds)
-        cost = self._costs.get((query, name))
+            return operation_cost(self.schema, document, name, variables, self.bounds, listed)
+        key = (query, name, listed)
+        cost = self._costs.get(key)
         if cost is None:
-            cost = operation_cost(self.schema, document, name, variables, self.bounds)
-            _keep(self._costs, (query, name), cost)
+            cost = operation_cost(self.schema, document, name, variables, self.bounds, listed)
+            _keep(self._costs, key, cost)
         return cost
 
 
