@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -113,9 +112,9 @@ class GatewaySchema(strawberry.federation.Schema):
             # Both paths' estimates price the deprecated `numbers` at what it will hold.
             try:
                 await self.listed.prepare(query, context_value)
-            except GatewayError as error:
+            except Exception as error:  # typed when it is the gateway's, else masked and logged
                 request_id = getattr(context_value, "request_id", None)
-                refusal = coded(GraphQLError(error.message, original_error=error), request_id)
+                refusal = coded(GraphQLError(str(error), original_error=error), request_id)
                 return ExecutionResult(data=None, errors=[refusal], extensions={})
         if self.lean is not None:
             allowed = allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES
@@ -154,8 +153,13 @@ class GatewaySchema(strawberry.federation.Schema):
         if self.listed is not None:
             # A store that cannot count leaves `numbers` priced at its cap: the operation then
             # meets the outage itself, and answers it typed in its own stream.
-            with suppress(GatewayError):
+            try:
                 await self.listed.prepare(query, context_value)
+            except GatewayError:
+                pass
+            except Exception as error:  # masked as everywhere: logged once, the list at its cap
+                request_id = getattr(context_value, "request_id", None)
+                coded(GraphQLError(str(error), original_error=error), request_id)
         return await super().stream(
             query,
             variable_values,

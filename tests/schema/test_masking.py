@@ -14,6 +14,7 @@ from strawberry.types import ExecutionResult
 import gateway.http.admission
 import gateway.http.view
 import gateway.schema.extensions
+import gateway.schema.listed
 import gateway.schema.live
 import gateway.schema.pipeline
 import gateway.schema.validation
@@ -39,6 +40,8 @@ def boom(*args: Any, **kwargs: Any) -> NoReturn:
 def inject_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gateway.http.admission, "parse_within", boom)
     monkeypatch.setattr(gateway.schema.extensions, "parse_within", boom)
+    # A document that selects the deprecated `numbers` is parsed first to price that list.
+    monkeypatch.setattr(gateway.schema.listed, "parse_within", boom)
 
 
 def inject_validation(monkeypatch: pytest.MonkeyPatch) -> None:
