@@ -18,6 +18,7 @@ import pytest
 from gateway.appkeys import CONFIGURATION, QUESTIONS
 from gateway.providers.native.webhook_sources import WebhookSource, WebhookSources
 from gateway.questions import LiveQuestions
+from gateway.schema.execution import GatewayExecutor
 from gateway.schema.ids import encode_id
 from tests.conftest import NOW, Gateway, World
 from tests.test_http_subscriptions import multipart
@@ -231,3 +232,29 @@ async def test_a_live_dashboard_keeps_as_little_for_the_collector_at_90_days_as_
         kept = {len(a.model.series): tracked(a) for a in questions.answers("acme")}  # type: ignore[attr-defined]
         assert sorted(kept) == [7, 90]
         assert kept[90] <= kept[7], kept
+
+
+def executors_kept() -> int:
+    """What the live executors' caches hold, over all of them."""
+    return sum(
+        len(e._relevant_sub_fields) + len(e._completers)
+        for e in gc.get_objects()
+        if isinstance(e, GatewayExecutor)
+    )
+
+
+async def test_a_live_subscription_keeps_no_more_after_many_answers_than_after_one(
+    gateway: Gateway, world: World, source: WebhookSource
+) -> None:
+    # Each answer is executed by a copy of the subscription's executor; the copies shared its
+    # caches, which grew by every answer for the life of the subscription.
+    sales = encode_id("WhatsAppNumber", "native", world.numbers["sales"])
+    async for socket in opened(gateway, world.keys["acme_tenant"]):
+        assert total(await subscribe(socket, "a", sales)) == 0
+        await message(gateway, source, "sales", "k1")
+        assert total(await socket.receive()) == 1
+        after_one = executors_kept()
+        for n in range(2, 7):
+            await message(gateway, source, "sales", f"k{n}")
+            assert total(await socket.receive()) == n
+        assert executors_kept() == after_one
