@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.messages import DailySeries, DeliveryCounts
 from gateway.domain.timewindows import Period
 
 __all__ = [
@@ -83,4 +83,4 @@ class NumberDashboard(BaseModel):
 
     request: DashboardRequest
     totals: DeliveryCounts
-    series: tuple[DailyDelivery, ...]
+    series: DailySeries

@@ -66,6 +66,20 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         # Per-field middleware (tracing) must see every field: then nothing is compiled.
         self._compiling = middleware is None or not middleware.middlewares
 
+    def build_per_event_executor(self, payload: Any) -> GatewayExecutor:
+        # graphql-core copies the subscription's executor for each event, sharing its caches
+        # of collected subfields (and ours of completers). Both are keyed by the identity of
+        # field lists each event collects anew, and hold those lists: they never hit across
+        # events, but grew by every event for as long as the subscription lived (a thousand
+        # live dashboards answering a few times a second: some 20 objects an answer, kept, and
+        # walked by every full collection, which held the loop 150-400 ms). Each event
+        # now has its own, gone with it.
+        executor = super().build_per_event_executor(payload)
+        assert isinstance(executor, GatewayExecutor)
+        executor._relevant_sub_fields = {}
+        executor._completers = {}
+        return executor
+
     def complete_list_value(
         self,
         return_type: GraphQLList[Any],

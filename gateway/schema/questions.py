@@ -115,6 +115,11 @@ class LiveQuestions:
             for question in tenant.questions.values()
         )
 
+    def answers(self, tenant_id: str) -> list[object]:
+        """The newest answer of each of a tenant's questions, for tests and benchmarks."""
+        tenant = self._tenants.get(tenant_id)
+        return [] if tenant is None else [q.answer for q in tenant.questions.values()]
+
     @property
     def tenants(self) -> int:
         """Tenants with a task waiting for their changes."""

@@ -22,7 +22,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
 from gateway.domain.auth import ANALYTICS_READ, KeyKind, Principal, default_scopes
-from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.messages import DailyDelivery, DailySeries, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard
 from gateway.errors import GatewayError
 from gateway.providers.base import ProviderRegistry
@@ -74,7 +74,7 @@ def _spoiled(board: NumberDashboard) -> NumberDashboard:
         5: {"queued": 0, "sent_only": "x", "failed": 0, "delivered_only": 0, "read": 0},
     }
     bad = {day: DeliveryCounts.model_construct(**fields) for day, fields in wrong.items()}
-    series = tuple(
+    series = DailySeries.of(
         DailyDelivery.model_construct(day=point.day, counts=bad.get(i, point.counts))
         for i, point in enumerate(board.series)
     )

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.messages import DailySeries, DeliveryCounts
 from gateway.domain.timewindows import DayWindow
 from gateway.providers.native.intervals import Rollup, sum_intervals
 from gateway.providers.native.store import Store, placeholders
 
-__all__ = ["daily_delivery", "whatsapp_rollup"]
+__all__ = ["daily_series", "whatsapp_rollup"]
 
 FINAL_STATUS_SUMS = tuple(f"CASE WHEN status = {s} THEN 1 ELSE 0 END" for s in range(5))
 
@@ -31,17 +31,17 @@ def counts(sums: Sequence[int]) -> DeliveryCounts:
     return DeliveryCounts.of(queued, sent, failed, delivered, read)
 
 
-async def daily_delivery(
+async def daily_series(
     store: Store, number_ids: Sequence[int], window: DayWindow
-) -> dict[int, list[DailyDelivery]]:
-    """Every local day of `window` for each number, zeros included, in one query."""
+) -> dict[int, DailySeries]:
+    """Every local day of `window` for each number, zeros included, in one query: as the
+    compact series a dashboard keeps, no model built per day."""
     rollup = whatsapp_rollup(f"number_id IN ({placeholders(number_ids)})", group="number_id")
     sums = await sum_intervals(store, rollup, list(number_ids), window.boundaries())
-    zero = [(0,) * 5] * len(window.days)
-    return {
-        n: [
-            DailyDelivery.model_construct(day=day, counts=counts(values))
-            for day, values in zip(window.days, sums.get(n, zero), strict=True)
-        ]
-        for n in number_ids
-    }
+    days = tuple(window.days)
+    zero = (0,) * (5 * len(days))
+    return {n: DailySeries(days, _flat(sums[n]) if n in sums else zero) for n in number_ids}
+
+
+def _flat(rows: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    return tuple(value for row in rows for value in row)

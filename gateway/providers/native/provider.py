@@ -39,7 +39,7 @@ from gateway.errors import GatewayError, NotFound
 from gateway.providers.native import campaigns, email, sms
 from gateway.providers.native.billing import billing_statuses
 from gateway.providers.native.channels import email_daily, whatsapp_daily
-from gateway.providers.native.dashboards import daily_delivery
+from gateway.providers.native.dashboards import daily_series
 from gateway.providers.native.numbers import count_numbers, numbers_page
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
@@ -134,12 +134,11 @@ class NativeProvider:
                 today - timedelta(days=days - 1), today, ZoneInfo(timezone)
             )
             ids = sorted({r.number.number_id for r in group})
-            series = await daily_delivery(self.store, ids, window)
+            series = await daily_series(self.store, ids, window)
             for request in group:
                 points = series[request.number.number_id]
-                totals = sum((p.counts for p in points), DeliveryCounts())
-                answers[request] = NumberDashboard(
-                    request=request, totals=totals, series=tuple(points)
+                answers[request] = NumberDashboard.model_construct(
+                    request=request, totals=points.totals(), series=points
                 )
                 if self.memo:
                     self.memo.put(
