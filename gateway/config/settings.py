@@ -290,6 +290,13 @@ class Settings(BaseSettings):
         description="Compress answers of 1 KiB and more (brotli or gzip, as Accept-Encoding"
         " says), GraphQL, CSV and static files alike.",
     )
+    gc_young_objects: int = Field(
+        50_000,
+        ge=0,
+        le=10_000_000,
+        description="Allocations between collections of the youngest generation (Python's"
+        " default 700, with 20 and 100 for the older ones); 0 keeps Python's thresholds.",
+    )
     drain_seconds: float = Field(
         0.0,
         ge=0,
