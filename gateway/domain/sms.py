@@ -37,6 +37,9 @@ class RangeRequest(BaseModel):
     # (it is now): a source whose own defaults are the same can be asked for them.
     start_defaulted: bool = False
     end_defaulted: bool = False
+    # Set by a caller that reads the days' messages alone (the channel comparison): a source
+    # may then leave the days' campaign counts at zero instead of counting a tenant's campaigns.
+    messages_only: bool = False
 
 
 class ContactTotals(BaseModel):

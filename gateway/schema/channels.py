@@ -87,11 +87,9 @@ async def channel_days(info: Info, channel: Channel, request: RangeRequest) -> l
         return await whatsapp_days(info, request)
     area = "sms" if channel is Channel.SMS else "email"
     routed = request.model_copy(update={"source": registry.source_for(request.tenant_id, area)})
-    if channel is Channel.SMS:
-        return [
-            DailyDelivery(day=t.day, counts=t.messages)
-            for t in await loaders.sms_trends.get(routed)
-        ]
+    if channel is Channel.SMS:  # its messages alone: the store need count no campaign
+        days = await loaders.sms_trends.get(routed.model_copy(update={"messages_only": True}))
+        return [DailyDelivery(day=t.day, counts=t.messages) for t in days]
     return await loaders.email_daily.get(routed)
 
 

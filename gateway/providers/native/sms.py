@@ -72,7 +72,10 @@ async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
     sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
         0, [(0, 0, 0, 0)] * len(days)
     )
-    per_day = await sms_campaigns_counted(store, request.tenant_id, window.day_edges())
+    if request.messages_only:  # the comparison reads messages: no campaign is counted
+        per_day: list[dict[str, int]] = [{} for _ in days]
+    else:
+        per_day = await sms_campaigns_counted(store, request.tenant_id, window.day_edges())
     return [
         TrendDay(day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**counted))
         for day, values, counted in zip(days, sums, per_day, strict=True)

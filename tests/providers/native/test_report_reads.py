@@ -238,3 +238,36 @@ async def test_a_page_of_campaigns_costs_the_same_among_20000(store: Store) -> N
     assert pages["many"].has_next and pages["few"].has_next
     ratio = statistics.median(timings["many"]) / statistics.median(timings["few"])
     assert ratio < 3, timings
+
+
+class StatementRecordingStore(RowCountingStore):
+    """A store that keeps the text of every read it is asked."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.statements: list[str] = []
+
+    async def fetch_all(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        self.statements.append(sql)
+        return await super().fetch_all(sql, params)
+
+    async def fetch_one(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        self.statements.append(sql)
+        return await super().fetch_one(sql, params)
+
+
+async def test_trends_asked_for_messages_alone_count_no_campaign(store: Store) -> None:
+    """The channel comparison reads each day's SMS messages alone: the store is not asked to
+    count a tenant's campaigns (at 45,000 of them in 90 days, the comparison's one cost that
+    grew with the tenant), and the messages are the same as the whole trends'."""
+    await add_campaigns(store, 900)
+    whole = await trends(store, request(7))
+    recording = StatementRecordingStore(store)
+    alone = await trends(recording, request(7).model_copy(update={"messages_only": True}))
+    assert [d.messages for d in alone] == [d.messages for d in whole]
+    assert [d.day for d in alone] == [d.day for d in whole]
+    assert all(
+        d.campaigns.model_dump() == dict.fromkeys(d.campaigns.model_dump(), 0) for d in alone
+    )
+    assert any(sum(d.campaigns.model_dump().values()) for d in whole)
+    assert not any("campaigns" in sql for sql in recording.statements), recording.statements
