@@ -14,7 +14,14 @@ from gateway.errors import BadUserInput, TooManyResults
 from gateway.providers.native.store import row_id
 from gateway.schema.args import Info
 from gateway.schema.bounds import bounds_of
-from gateway.schema.campaigns import MAX_PAGE, PageInfo, page_size
+from gateway.schema.campaigns import (
+    MAX_PAGE,
+    AfterArg,
+    BeforeArg,
+    FirstArg,
+    PageInfo,
+    page_size,
+)
 from gateway.schema.numbers import WhatsAppNumberType, linked_number
 
 __all__ = [
@@ -35,25 +42,11 @@ NUMBERS_DEPRECATION = (
 )
 CURSOR_PREFIX = "number:"
 
-FirstArg = Annotated[
-    int | None,
-    strawberry.argument(
-        description=f"Page size going forward, 1 to {MAX_PAGE}; 20 when neither first nor last."
-    ),
-]
-AfterArg = Annotated[
-    str | None,
-    strawberry.argument(description="The endCursor of the page before; none for the first page."),
-]
 LastArg = Annotated[
     int | None,
     strawberry.argument(
         description=f"Page size going backward (the numbers nearest `before`), 1 to {MAX_PAGE}."
     ),
-]
-BeforeArg = Annotated[
-    str | None,
-    strawberry.argument(description="The startCursor of the page after; none for the last page."),
 ]
 
 
