@@ -13,12 +13,12 @@ from gateway.domain.campaigns import (
     CampaignRef,
     CampaignStatus,
     Channel,
-    Position,
     SmsCampaignPerformance,
 )
 from gateway.domain.messages import DeliveryCounts
 from gateway.domain.timewindows import TimeRange
 from gateway.providers.native.intervals import int_rows
+from gateway.providers.native.keyset import Keyset
 from gateway.providers.native.store import Row, Store, placeholders, row_id
 
 __all__ = [
@@ -80,41 +80,29 @@ async def campaigns_by_id(store: Store, refs: Sequence[CampaignRef]) -> list[Cam
     return answers
 
 
+CAMPAIGNS = Keyset("campaigns", ("created_at", "id"), descending=True)
+
+
 async def campaigns_page(store: Store, page: CampaignPageRequest) -> CampaignPage:
-    """Newest first. Going forward the rows older than `after` are read newest first; going
-    backward those newer than `before` oldest first (then turned round), so either way one
-    indexed range read of size + 1 rows tells whether more lie beyond, and one probe whether
-    any lie on the cursor's side."""
-    where, params = _filters(page)
-    if page.after is not None:
-        where.append("(created_at, id) < (?, ?)")
-        params += [*page.after]
-    if page.before is not None:
-        where.append("(created_at, id) > (?, ?)")
-        params += [*page.before]
-    order = "ASC" if page.backward else "DESC"
-    rows = await store.fetch_all(
-        f"SELECT * FROM campaigns WHERE {' AND '.join(where)} "
-        f"ORDER BY created_at {order}, id {order} LIMIT ?",
-        [*params, page.size + 1],
+    """Newest first, one indexed range read either way (see Keyset)."""
+    rows, has_next, has_previous = await CAMPAIGNS.page(
+        store,
+        *_filters(page),
+        size=page.size,
+        after=page.after,
+        before=page.before,
+        backward=page.backward,
     )
-    more = len(rows) > page.size
-    found = [campaign_from_row(row) for row in rows[: page.size]]
-    if page.backward:
-        found.reverse()
-        beyond = page.before is not None and await _any(store, page, "<=", page.before)
-        return CampaignPage(campaigns=found, has_next=beyond, has_previous=more)
-    beyond = page.after is not None and await _any(store, page, ">=", page.after)
-    return CampaignPage(campaigns=found, has_next=more, has_previous=beyond)
+    return CampaignPage(
+        campaigns=[campaign_from_row(row) for row in rows],
+        has_next=has_next,
+        has_previous=has_previous,
+    )
 
 
 async def count_campaigns(store: Store, page: CampaignPageRequest) -> int:
     """How many campaigns the list holds under the page's filters, cursors aside."""
-    where, params = _filters(page)
-    row = await store.fetch_one(
-        f"SELECT COUNT(*) AS n FROM campaigns WHERE {' AND '.join(where)}", params
-    )
-    return int(row["n"]) if row is not None else 0
+    return await CAMPAIGNS.count(store, *_filters(page))
 
 
 def _filters(page: CampaignPageRequest) -> tuple[list[str], list[object]]:
@@ -127,16 +115,6 @@ def _filters(page: CampaignPageRequest) -> tuple[list[str], list[object]]:
         where.append("status = ?")
         params.append(page.status.value)
     return where, params
-
-
-async def _any(store: Store, page: CampaignPageRequest, op: str, position: Position) -> bool:
-    where, params = _filters(page)
-    where.append(f"(created_at, id) {op} (?, ?)")
-    found = await store.fetch_one(
-        f"SELECT 1 AS found FROM campaigns WHERE {' AND '.join(where)} LIMIT 1",
-        [*params, *position],
-    )
-    return found is not None
 
 
 async def sms_campaigns_counted(
