@@ -10,6 +10,7 @@ from gateway.domain.email import PastDaysRequest
 from gateway.domain.sms import RangeRequest
 from gateway.domain.timewindows import DayWindow, Period, parse_range, parse_timezone, past_days
 from gateway.schema.context import GatewayContext
+from gateway.schema.enums import described_enum
 
 __all__ = [
     "EndDateArg",
@@ -27,11 +28,16 @@ __all__ = [
 
 Info = strawberry.Info[GatewayContext, None]
 
-PeriodEnum = strawberry.enum(
+PeriodEnum = described_enum(
     Period,
     name="Period",
     description="A dashboard window: the 7, 30 or 90 local days ending with today, today"
     " included (Pilot Status's period 7d, 30d, 90d).",
+    values={
+        Period.DAYS_7: "The 7 local days ending with today (Pilot Status's 7d).",
+        Period.DAYS_30: "The 30 local days ending with today (Pilot Status's 30d); the default.",
+        Period.DAYS_90: "The 90 local days ending with today (Pilot Status's 90d).",
+    },
 )
 
 TimezoneArg = Annotated[

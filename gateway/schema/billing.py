@@ -18,14 +18,16 @@ class CreditsType:
     included: int = strawberry.field(
         description="This period's subscription credits, spent before purchased ones."
     )
-    total: int = strawberry.field(description="available + included.")
+    total: int = strawberry.field(description="Every credit: available + included.")
 
 
 @strawberry.type(description="The active subscription.")
 class SubscriptionType:
     id: str = strawberry.field(description="Subscription id.")
     plan_type: str | None = strawberry.field(description="Plan type.")
-    billing_interval: str | None = strawberry.field(description="monthly, yearly, ...")
+    billing_interval: str | None = strawberry.field(
+        description="How often it bills: monthly, yearly, ..."
+    )
     status: str | None = strawberry.field(description="Subscription status.")
     paid_through: str | None = strawberry.field(description="Paid through this date.")
     current_period_end: str | None = strawberry.field(description="End of this period.")
@@ -49,9 +51,11 @@ class BillingStatusType:
     organization_id: str = strawberry.field(description="The organization's id.")
     brand: str | None = strawberry.field(description="The brand billing it.")
     billing_status: str = strawberry.field(
-        description="active, past_due, suspended, overage_warning or archived."
+        description="One of active, past_due, suspended, overage_warning or archived."
     )
-    pricing_model: str = strawberry.field(description="unlimited, per_message or full_service.")
+    pricing_model: str = strawberry.field(
+        description="One of unlimited, per_message or full_service."
+    )
     subscription: SubscriptionType | None = strawberry.field(
         description="Null on credit-only plans."
     )

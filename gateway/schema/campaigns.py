@@ -25,6 +25,7 @@ from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, TimezoneArg, TzArg
 from gateway.schema.delivery import DeliveryTotals, delivery_totals
 from gateway.schema.email import EmailCampaignReportType, EngagementPoint, engagement_point
+from gateway.schema.enums import described_enum
 from gateway.schema.ids import decode_id, encode_id
 from gateway.schema.node import Node
 
@@ -38,17 +39,40 @@ __all__ = [
     "page_size",
 ]
 
-ChannelEnum = strawberry.enum(Channel, name="Channel", description="A messaging channel.")
-CampaignStatusEnum = strawberry.enum(
+ChannelEnum = described_enum(
+    Channel,
+    name="Channel",
+    description="A messaging channel.",
+    values={
+        Channel.WHATSAPP: "WhatsApp messages from the tenant's numbers (Pilot Status).",
+        Channel.SMS: "SMS and MMS messages and campaigns (MessageSender).",
+        Channel.EMAIL: "Email campaigns (the email reports platform).",
+    },
+)
+CampaignStatusEnum = described_enum(
     CampaignStatus,
     name="CampaignStatus",
-    description="draft < scheduled < sending < completed | failed | canceled.",
+    description="A campaign's status, in the order it moves: DRAFT, SCHEDULED, SENDING, then one"
+    " of COMPLETED, FAILED or CANCELED.",
+    values={
+        CampaignStatus.DRAFT: "Being prepared; nothing is sent.",
+        CampaignStatus.SCHEDULED: "Waiting for its send time.",
+        CampaignStatus.SENDING: "Its messages are going out.",
+        CampaignStatus.COMPLETED: "Every message went out; the status top campaigns rank.",
+        CampaignStatus.FAILED: "Stopped by a failure.",
+        CampaignStatus.CANCELED: "Stopped by the sender.",
+    },
 )
-EngagementPeriodEnum = strawberry.enum(
+EngagementPeriodEnum = described_enum(
     EngagementPeriod,
     name="EngagementPeriod",
     description="From the campaign's send time: HOURS_24 is 24 local hours, WEEK 7 local days,"
     " MONTH 30 local days.",
+    values={
+        EngagementPeriod.HOURS_24: "The 24 local hours from the campaign's send time.",
+        EngagementPeriod.WEEK: "The 7 local days from the campaign's send time.",
+        EngagementPeriod.MONTH: "The 30 local days from the campaign's send time.",
+    },
 )
 
 TYPE_NAMES: dict[Channel, str] = {Channel.SMS: "SmsCampaign", Channel.EMAIL: "EmailCampaign"}

@@ -26,10 +26,12 @@ class DeliveryFigures:
     )
     failed: int = strawberry.field(description="Failed (a failure after delivery is ignored).")
     delivery_rate: float = strawberry.field(
-        description="delivered / total * 100, rounded half-up to 2 places; 0 when total is 0."
+        description="The delivery rate: delivered / total * 100, rounded half-up to 2 places;"
+        " 0 when total is 0."
     )
     read_rate: float = strawberry.field(
-        description="read / delivered * 100, rounded half-up to 2 places; 0 when delivered is 0."
+        description="The read rate: read / delivered * 100, rounded half-up to 2 places; 0 when"
+        " delivered is 0."
     )
 
 

@@ -30,7 +30,7 @@ class Engagement:
     )
     total: int = strawberry.field(description="Every event, repeats included.")
     rate: float = strawberry.field(
-        description="unique / delivered * 100, rounded half-up to 2 places."
+        description="The rate: unique / delivered * 100, rounded half-up to 2 places."
     )
 
 
@@ -38,13 +38,13 @@ class Engagement:
 class Bounces:
     hard: int = strawberry.field(description="Recipients whose address failed for good.")
     soft: int = strawberry.field(description="Recipients with a temporary failure only.")
-    total: int = strawberry.field(description="hard + soft.")
+    total: int = strawberry.field(description="Every bounce: hard + soft.")
 
 
 @strawberry.type(description="Email performance: sent, delivered, opens, clicks, bounces.")
 class EmailPerformance:
     sent: int = strawberry.field(description="Emails dispatched.")
-    delivered: int = strawberry.field(description="sent - bounces.")
+    delivered: int = strawberry.field(description="Emails delivered: sent - bounces.")
     opens: Engagement = strawberry.field(description="Opens.")
     clicks: Engagement = strawberry.field(description="Clicks.")
     bounces: Bounces = strawberry.field(description="Bounces.")

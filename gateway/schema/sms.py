@@ -59,7 +59,7 @@ class SmsOverview:
     )
     contacts: ContactCounts = strawberry.field(description="Contacts now.")
     delivery_rate: float = strawberry.field(
-        description="delivered / total * 100, rounded half-up to 2 places."
+        description="The delivery rate: delivered / total * 100, rounded half-up to 2 places."
     )
 
 
@@ -79,7 +79,7 @@ class SendTimeStats:
     total_sent: int = strawberry.field(description="Messages sent (total, test sends left out).")
     delivered: int = strawberry.field(description="Of those, delivered.")
     delivery_rate: float = strawberry.field(
-        description="delivered / totalSent * 100, rounded half-up to 2 places."
+        description="The delivery rate: delivered / totalSent * 100, rounded half-up to 2 places."
     )
 
 

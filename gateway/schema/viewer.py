@@ -6,13 +6,18 @@ import strawberry
 
 from gateway.domain.auth import KeyKind
 from gateway.schema.context import GatewayContext
+from gateway.schema.enums import described_enum
 
 __all__ = ["ViewerQueries"]
 
-KeyKindEnum = strawberry.enum(
+KeyKindEnum = described_enum(
     KeyKind,
     name="KeyKind",
     description="NUMBER: the key sees one WhatsApp number. TENANT: it sees the whole tenant.",
+    values={
+        KeyKind.NUMBER: "Number-scoped: the key sees the one WhatsApp number it is linked to.",
+        KeyKind.TENANT: "Tenant-scoped: the key sees the whole tenant, as far as its scopes go.",
+    },
 )
 
 

@@ -36,7 +36,33 @@ def test_every_type_and_field_is_described() -> None:
             for arg_name, arg in getattr(field, "args", {}).items():
                 if not arg.description:
                     missing.append(f"{name}.{field_name}({arg_name})")
+        for value_name, value in getattr(graphql_type, "values", {}).items():
+            if not value.description:
+                missing.append(f"{name}.{value_name}")
     assert missing == []
+
+
+def test_every_description_starts_with_a_capital() -> None:
+    """As graphql-schema-linter's descriptions-are-capitalized asks (tests/schema/
+    test_schema_guard.py runs it too, where Node.js is): a description is a sentence."""
+    schema = build_schema()._schema
+    lower = []
+    for name, graphql_type in schema.type_map.items():
+        if name.startswith(("_", "link__")) or name in BUILT_IN:
+            continue
+        described = [(name, graphql_type.description)]
+        for field_name, field in getattr(graphql_type, "fields", {}).items():
+            described.append((f"{name}.{field_name}", field.description))
+            described += [
+                (f"{name}.{field_name}({arg_name})", arg.description)
+                for arg_name, arg in getattr(field, "args", {}).items()
+            ]
+        described += [
+            (f"{name}.{value_name}", value.description)
+            for value_name, value in getattr(graphql_type, "values", {}).items()
+        ]
+        lower += [where for where, text in described if text and text[0].islower()]
+    assert lower == []
 
 
 # graphql-js reads the file, and finds in it the subgraph SDL, whole, and only definitions more.
