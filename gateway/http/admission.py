@@ -7,8 +7,8 @@ refusal, or a kept answer) or passes it on:
     identify the caller -> (a known caller's repeated request: the kept answer, after its
     rate) -> decode the body (its variables within their count and depth) -> name its
     documents -> admit the caller (the anonymous at their address's rate; a key looked up) ->
-    rate-limit the key -> register its persisted queries -> the response cache -> execution
-    (in the view)
+    rate-limit the key -> a stream rather than JSON, for a subscription -> register its
+    persisted queries -> the response cache -> execution (in the view)
 
 Everything before a key is checked costs time linear in the request and memory bounded by it:
 the body in JSON, within its size and time; JSON within orjson's depth; variables within their
@@ -61,7 +61,15 @@ from gateway.http.cache import CachedKeyLookup
 from gateway.http.clients import client_address
 from gateway.http.compression import MIN_BYTES
 from gateway.http.compression import negotiate as negotiate_encoding
-from gateway.http.negotiation import LEGACY, Media, MediaType, negotiate, takes_body
+from gateway.http.negotiation import (
+    LEGACY,
+    Media,
+    MediaType,
+    accepted,
+    may_stream,
+    streams,
+    takes_body,
+)
 from gateway.http.refusals import MEDIA, refuse
 from gateway.observability.metrics import CACHE_HIT, CACHE_MISS
 from gateway.schema.documents import ParseLimits, parse_within
@@ -91,6 +99,8 @@ class Admission:
 
     request: web.Request
     media: Media = LEGACY
+    # The stream the client accepts besides the JSON chosen: a subscription's way, if it is one.
+    stream: Media | None = None
     body: bytes = b""
     operations: list[GraphQLRequestData] = field(default_factory=list)
     batch: bool = False
@@ -109,14 +119,42 @@ Step = Callable[[Admission], Awaitable[Answer]]
 
 
 async def choose_media(admission: Admission) -> Answer:
-    """The answer's media type from the Accept header; 406 when it names none served here."""
+    """The answer's media type from the Accept header: JSON where it is accepted, a stream
+    where only a stream is; 406 when it names none served here."""
     request = admission.request
-    media = negotiate(request.headers.get("accept"))
-    if media is None:
+    found = accepted(request.headers.get("accept"))
+    if found.first is None:
         served = ", ".join(m.value for m in MediaType)
         refusal = NotAcceptable(f"this endpoint answers in {served}; Accept names none of them")
         return refuse(refusal, request)
-    admission.media = request[MEDIA] = media
+    admission.media = request[MEDIA] = found.first
+    admission.stream = found.stream if found.whole is not None else None
+    return None
+
+
+async def choose_stream(admission: Admission) -> Answer:
+    """A subscription (or a document asking for incremental delivery) goes over the stream the
+    client accepts beside JSON; a query or a mutation stays a whole JSON answer. Only a text
+    that may hold one is parsed (within the keyed limits; the parse is kept for execution),
+    and a document that does not parse is left to execution, which reports it as JSON."""
+    stream, request = admission.stream, admission.request
+    if stream is None or admission.batch or len(admission.operations) != 1:
+        return None
+    operation = admission.operations[0]
+    text = operation.query
+    if text is None or not may_stream(text):
+        return None
+    document = admission.parsed.get(text)
+    if document is None:
+        settings = request.app[SETTINGS]
+        limits = ParseLimits(settings.max_tokens, settings.max_document_kib * 1024)
+        try:
+            document = admission.parsed[text] = parse_within(text, limits)
+        except GraphQLSyntaxError:
+            return None
+    if streams(document, operation.operation_name):
+        admission.media = request[MEDIA] = stream
+        admission.cache_key = None  # looked up as JSON before the document was known
     return None
 
 
@@ -480,6 +518,7 @@ STEPS: tuple[Step, ...] = (
     name_documents,
     admit,
     rate_limit,
+    choose_stream,
     register,
     look_in_cache,
 )

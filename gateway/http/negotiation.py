@@ -1,12 +1,34 @@
 """Which media type an answer to /graphql is sent in: GraphQL over HTTP's content negotiation,
-and the two streams a subscription may be sent over (server-sent events, Apollo's multipart)."""
+and the two streams a subscription may be sent over (server-sent events, Apollo's multipart).
+
+A query or a mutation is answered whole, in JSON, whenever the client accepts JSON at all: a
+stream is for a subscription, or for a client that accepts nothing else. Clients such as urql
+list every type they can read (`application/graphql-response+json, ..., text/event-stream,
+multipart/mixed`) for every operation; their queries must still be answered as JSON, which is
+compressed, carries an ETag and may be kept by the response cache, where a stream is none of
+these. So the Accept header gives two choices, the best whole answer and the best stream, and
+the operation decides between them once its document is known.
+"""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
-__all__ = ["Media", "MediaType", "negotiate", "parse_media_type", "takes_body"]
+from graphql import DirectiveNode, DocumentNode, OperationType, Visitor, get_operation_ast, visit
+
+__all__ = [
+    "Accepted",
+    "Media",
+    "MediaType",
+    "accepted",
+    "may_stream",
+    "negotiate",
+    "parse_media_type",
+    "streams",
+    "takes_body",
+    "wants_incremental",
+]
 
 
 class MediaType(enum.Enum):
@@ -33,22 +55,83 @@ class Media:
 LEGACY = Media(MediaType.JSON, named=False)
 
 
-def negotiate(accept: str | None) -> Media | None:
-    """The media type to answer `accept` with, or None when none it names can be served.
-    Highest q first; at equal q the more specific range wins, and graphql-response+json over
-    plain JSON; a wildcard alone means JSON, as clients from before the spec expect."""
+@dataclass(frozen=True)
+class Accepted:
+    """What an Accept header allows: the best whole answer (a JSON type) and the best stream,
+    either None where it allows none."""
+
+    whole: Media | None
+    stream: Media | None
+
+    @property
+    def first(self) -> Media | None:
+        """The answer before the document is known: whole if the client takes it."""
+        return self.whole or self.stream
+
+
+def accepted(accept: str | None) -> Accepted:
+    """The best whole answer and the best stream `accept` allows. Highest q first; at equal q
+    the more specific range wins, and graphql-response+json over plain JSON; a wildcard alone
+    means JSON, as clients from before the spec expect; a stream only when named."""
     if accept is None or not accept.strip():
-        return LEGACY
-    best: tuple[float, int, int] | None = None
-    chosen: Media | None = None
+        return Accepted(LEGACY, None)
+    best: dict[bool, tuple[tuple[float, int, int], Media]] = {}
     for part in accept.split(","):
         found = _candidate(part)
         if found is None:
             continue
         rank, media = found
-        if best is None or rank > best:
-            best, chosen = rank, media
-    return chosen
+        kept = best.get(media.type.streams)
+        if kept is None or rank > kept[0]:
+            best[media.type.streams] = rank, media
+    whole, stream = best.get(False), best.get(True)
+    return Accepted(whole and whole[1], stream and stream[1])
+
+
+def negotiate(accept: str | None) -> Media | None:
+    """The media type to answer a query or mutation with, or None when none `accept` names
+    can be served."""
+    return accepted(accept).first
+
+
+def may_stream(text: str) -> bool:
+    """Whether a document's text may hold a subscription or ask for incremental delivery: a
+    test that never misses one (keywords and directive names are never escaped), so that the
+    document is parsed here only when it might."""
+    return "subscription" in text or "defer" in text or "stream" in text
+
+
+def streams(document: DocumentNode, operation_name: str | None) -> bool:
+    """Whether the operation is answered as a stream when the client accepts both a stream
+    and JSON: a subscription, or a document asking for incremental delivery."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return False  # no such operation: the error is a whole answer
+    if operation.operation is OperationType.SUBSCRIPTION:
+        return True
+    return wants_incremental(document)
+
+
+INCREMENTAL = frozenset({"defer", "stream"})
+
+
+def wants_incremental(document: DocumentNode) -> bool:
+    """Whether the document uses @defer or @stream, which a client that accepts a stream
+    wants delivered in parts. This is the one place that decides it: the gateway does not
+    deliver incrementally yet (its schema has no such directives, so the stream carries the
+    validation error); incremental delivery starts from here."""
+    found = _Directives()
+    visit(document, found)
+    return bool(found.names & INCREMENTAL)
+
+
+class _Directives(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
+        self.names.add(node.name.value)
 
 
 def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
