@@ -35,7 +35,8 @@ def test_the_schema_changes_nothing_unannounced_since_the_last_release(tools: Pa
     _, old = last_release()
     changes = changes_between(old, SCHEMA_FILE)
     record = recorded(CHANGELOG.read_text())
-    assert problems(changes, record, build_schema(old.read_text())) == []
+    found = problems(changes, record, build_schema(old.read_text()))
+    assert found == [], "schema.graphql against " + old.name + ":\n" + "\n".join(found)
     # What the last release's clients see change is all recorded, down to its defaults.
     assert "Query.campaigns(first:)" in record["DANGEROUS"]
 
