@@ -184,13 +184,14 @@ def clients() -> Path:
     return CLIENTS
 
 
-async def run_clients(gateway: Gateway, key: str, query: str) -> dict[str, dict[str, Any]]:
+async def run_clients(gateway: Gateway, key: str) -> dict[str, dict[str, Any]]:
     process = await asyncio.create_subprocess_exec(
         "node",
         "clients.mjs",
         gateway.url,
         key,
-        query,
+        QUERY,
+        SUBSCRIPTION,
         cwd=CLIENTS,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -203,10 +204,10 @@ async def run_clients(gateway: Gateway, key: str, query: str) -> dict[str, dict[
 
 
 @sqlite
-async def test_urql_and_apollo_client_get_json_for_a_query(
+async def test_urql_and_apollo_client_get_json_for_a_query_and_a_stream_for_a_subscription(
     clients: Path, cached: Gateway, world: World
 ) -> None:
-    ran = await run_clients(cached, world.keys["acme_sales"], QUERY)
+    ran = await run_clients(cached, world.keys["acme_sales"])
     urql, apollo = ran["urql"], ran["apollo"]
     for client in (urql, apollo):
         assert client["error"] is None and client["escaped"] == [], client
@@ -222,3 +223,15 @@ async def test_urql_and_apollo_client_get_json_for_a_query(
     [answer] = apollo["exchanges"]
     assert answer["accept"] == APOLLO_QUERY
     assert answer["headers"]["content-type"].startswith(GRAPHQL_RESPONSE)
+    # Their subscriptions stream: urql's (fetchSubscriptions) as server-sent events, Apollo
+    # Client's as multipart; each resolves its first answer, and the client ends it.
+    for name, accept, media in (
+        ("urqlSubscription", URQL_SUBSCRIPTION, "text/event-stream"),
+        ("apolloSubscription", APOLLO_SUBSCRIPTION, "multipart/mixed"),
+    ):
+        client = ran[name]
+        assert client["error"] is None, client
+        assert client["data"]["dashboard"]["totals"]["total"] == 0, client
+        [answer] = client["exchanges"]
+        assert answer["accept"] == accept
+        assert answer["headers"]["content-type"].startswith(media), answer
