@@ -85,7 +85,7 @@ def accepted(accept: str | None) -> Accepted:
         if kept is None or rank > kept[0]:
             best[media.type.streams] = rank, media
     whole, stream = best.get(False), best.get(True)
-    return Accepted(whole and whole[1], stream and stream[1])
+    return Accepted(whole[1] if whole else None, stream[1] if stream else None)
 
 
 def negotiate(accept: str | None) -> Media | None:
