@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from graphql import parse
+from graphql import GraphQLSyntaxError, parse
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
@@ -148,6 +148,38 @@ async def test_a_document_that_does_not_parse_is_a_json_request_error(
     status, headers, body = await post(cached, world.keys["acme_sales"], query, URQL_QUERY)
     assert (status, headers["content-type"]) == (400, GRAPHQL_RESPONSE)
     assert json.loads(body)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def tokens(document: str) -> int:
+    """The fewest max_tokens that parse `document`."""
+    return next(n for n in range(1, 1000) if _parses(document, n))
+
+
+def _parses(document: str, max_tokens: int) -> bool:
+    try:
+        parse(document, max_tokens=max_tokens)
+    except GraphQLSyntaxError:
+        return False
+    return True
+
+
+@sqlite
+async def test_a_subscription_at_the_token_limit_streams_and_past_it_is_refused_as_json(
+    world: World,
+) -> None:
+    limit = tokens(SUBSCRIPTION)
+    settings = Settings(
+        store_url=world.store.url, demo=False, rate_limit=0, max_tokens=limit, cache_ttl_seconds=30
+    )
+    async for limited in serve(create_app(settings, clock=fixed_clock)):
+        key = world.keys["acme_sales"]
+        status, headers, first = await post(limited, key, SUBSCRIPTION, URQL_QUERY)
+        assert (status, headers["content-type"]) == (200, "text/event-stream"), first
+        past = SUBSCRIPTION.replace("{ total }", "{ total total }")
+        assert tokens(past) == limit + 1
+        status, headers, body = await post(limited, key, past, URQL_QUERY)
+        assert (status, headers["content-type"]) == (400, GRAPHQL_RESPONSE), body
+        assert json.loads(body)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 def test_each_client_s_accept_gives_a_whole_answer_and_its_stream() -> None:
