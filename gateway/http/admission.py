@@ -22,6 +22,7 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -135,8 +136,8 @@ async def choose_media(admission: Admission) -> Answer:
 async def choose_stream(admission: Admission) -> Answer:
     """A subscription (or a document asking for incremental delivery) goes over the stream the
     client accepts beside JSON; a query or a mutation stays a whole JSON answer. Only a text
-    that may hold one is parsed (within the keyed limits; the parse is kept for execution),
-    and a document that does not parse is left to execution, which reports it as JSON."""
+    that may hold one is parsed, within the keyed limits, and once per distinct text (see
+    _streams); a document that does not parse is left to execution, which reports it as JSON."""
     stream, request = admission.stream, admission.request
     if stream is None or admission.batch or len(admission.operations) != 1:
         return None
@@ -145,17 +146,31 @@ async def choose_stream(admission: Admission) -> Answer:
     if text is None or not may_stream(text):
         return None
     document = admission.parsed.get(text)
-    if document is None:
+    if document is not None:
+        streamed = streams(document, operation.operation_name)
+    else:
         settings = request.app[SETTINGS]
         limits = ParseLimits(settings.max_tokens, settings.max_document_kib * 1024)
-        try:
-            document = admission.parsed[text] = parse_within(text, limits)
-        except GraphQLSyntaxError:
-            return None
-    if streams(document, operation.operation_name):
+        decide = _streams if len(text) <= MAX_KEY_BODY else _streams.__wrapped__
+        streamed = decide(text, operation.operation_name, limits)
+    if streamed:
         admission.media = request[MEDIA] = stream
         admission.cache_key = None  # looked up as JSON before the document was known
     return None
+
+
+@lru_cache(maxsize=512)
+def _streams(text: str, operation_name: str | None, limits: ParseLimits) -> bool:
+    """Whether the operation streams, decided once per distinct text: urql lists a stream
+    beside JSON for every query, and parsing a query again for each (some 100-300 us) would
+    add to every request whose text holds `subscription`, such as a billing query's. The
+    texts kept are small (up to MAX_KEY_BODY, 16 KiB; longer ones are decided each time) and
+    come from keyed callers within their rate."""
+    try:
+        document = parse_within(text, limits)
+    except GraphQLSyntaxError:
+        return False
+    return streams(document, operation_name)
 
 
 async def check_body_type(admission: Admission) -> Answer:

@@ -16,6 +16,7 @@ import pytest
 from graphql import GraphQLSyntaxError, parse
 
 from gateway.config.settings import Settings
+from gateway.http.admission import _streams
 from gateway.http.app import create_app
 from gateway.http.negotiation import (
     Media,
@@ -138,6 +139,20 @@ async def test_a_query_naming_subscription_as_a_field_is_still_json(
     status, headers, body = await post(cached, world.keys["acme_tenant"], query, URQL_QUERY)
     assert status == 200 and headers["content-type"].startswith(GRAPHQL_RESPONSE), body
     assert json.loads(body) == {"data": {"billing": None}}  # acme has no billing account
+
+
+@sqlite
+async def test_a_text_is_parsed_for_its_operation_once(gateway: Gateway, world: World) -> None:
+    """The billing query's text holds `subscription`: the first request parses it to find that
+    it is a query, the ones after take that from what was decided (the response cache is off
+    here, so each request comes this far)."""
+    query = "{ billing { subscription { id } } billingAgain: billing { brand } }"
+    before = _streams.cache_info()
+    for _ in range(3):
+        status, headers, _ = await post(gateway, world.keys["acme_tenant"], query, URQL_QUERY)
+        assert (status, headers["content-type"]) == (200, GRAPHQL_RESPONSE)
+    after = _streams.cache_info()
+    assert (after.misses - before.misses, after.hits - before.hits) == (1, 2)
 
 
 @sqlite
