@@ -162,7 +162,7 @@ def test_query_runs_a_file_in_process_with_variables(
     code, out, err = run(
         capsys,
         *("query", str(QUERY_FILE), "--data-dir", str(tmp_path), "--key", key),
-        *("--var", "timezone=Mars/Base"),
+        *("--var", "period=DAYS_7", "--var", "timezone=Mars/Base"),
     )
     assert code == 1 and json.loads(out) == {"dashboard": None}
     assert err.startswith("BAD_USER_INPUT at dashboard: unknown timezone")
