@@ -178,10 +178,14 @@ def test_graphiql_explains_the_key_and_keeps_it_out_of_storage(
     browser.execute_script("localStorage.clear()")
     headers = quote(json.dumps({"x-api-key": key}))
     browser.get(f"http://127.0.0.1:{gateway.port}/graphql?headers={headers}")
-    editor = WebDriverWait(browser, 20).until(
-        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor .CodeMirror")
     )
-    assert "x-api-key" in editor.text and "query LastWeek" in editor.text
+    # The document itself: its lines wrap on screen (at "x-", say), so not the shown text.
+    document = browser.execute_script(
+        "return document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
+    )
+    assert "x-api-key" in document and "query LastWeek" in document
     browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
     WebDriverWait(browser, 20).until(
         lambda b: "deliveryRate" in b.find_element(By.CSS_SELECTOR, ".result-window").text
@@ -194,6 +198,87 @@ def test_graphiql_explains_the_key_and_keeps_it_out_of_storage(
     WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "enable-persist-headers"))
     browser.find_element(By.ID, "enable-persist-headers").click()
     WebDriverWait(browser, 10).until(lambda b: key in b.execute_script(stored))
+
+
+# Whether any line of GraphiQL's query editor runs past the editor's right edge.
+OVERFLOW = """
+const editor = document.querySelector('.graphiql-query-editor .CodeMirror');
+const right = editor.getBoundingClientRect().right;
+const lines = [...editor.querySelectorAll('.CodeMirror-line')];
+const scroll = editor.querySelector('.CodeMirror-scroll');
+return {
+  wrapping: editor.CodeMirror.getOption('lineWrapping'),
+  lines: lines.length,
+  past: lines.filter((l) => l.getBoundingClientRect().right > right + 1).map((l) => l.textContent),
+  scrolls: scroll.scrollWidth > scroll.clientWidth + 1,
+};
+"""
+
+
+def test_graphiqls_welcome_text_wraps_inside_the_editor(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
+) -> None:
+    try:
+        for width in (1400, 900):
+            browser.set_window_size(width, 1000)
+            browser.get(f"http://127.0.0.1:{gateway.port}/graphql")
+            WebDriverWait(browser, 20).until(
+                lambda b: b.execute_script(
+                    "const e = document.querySelector('.graphiql-query-editor .CodeMirror');"
+                    " return e && e.CodeMirror.getOption('lineWrapping');"
+                )
+            )
+            shown = browser.execute_script(OVERFLOW)
+            assert shown["wrapping"] and shown["lines"] > 20, shown
+            assert shown["past"] == [] and not shown["scrolls"], shown
+            shot = tmp_path / f"graphiql-welcome-{width}.png"
+            assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    finally:
+        browser.set_window_size(1400, 1100)
+
+
+def test_graphiql_says_why_when_its_scripts_cannot_load(
+    browser: WebDriver,
+    gateway: LiveGateway,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+) -> None:
+    """With the CDN blocked and no copy of GraphiQL's files, the page says what is wrong and
+    names the command; once the files are there, a reload loads them from the gateway."""
+    data = tmp_path_factory.mktemp("offline-graphiql")
+    offline = start_gateway(data, "--no-demo", wait_for="/dashboard")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*unpkg.com*"]})
+    try:
+        page = f"http://127.0.0.1:{offline.port}/graphql"
+        browser.get(page)
+        notice = WebDriverWait(browser, 20).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, "#graphiql[data-notice]")
+        )
+        text = " ".join(notice.text.split())
+        assert text.startswith("GraphiQL could not load")
+        assert "did not load from unpkg.com" in text and "gateway graphiql-assets" in text
+        assert "Loading..." not in text
+        shot = tmp_path / "graphiql-offline.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+        # The files the module's gateway fetched, as `gateway graphiql-assets` would put them.
+        assets = gateway.log.parent / "graphiql-assets"
+        shutil.copytree(assets, data / "graphiql-assets")
+        browser.get(page)
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".graphiql-container .graphiql-editors")
+        )
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert all(name.startswith(f"http://127.0.0.1:{offline.port}/") for name in loaded)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#graphiql[data-notice]")
+        shot = tmp_path / "graphiql-local.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        offline.stop()
 
 
 # Each chart's box, its bars and its labels as the browser laid them out, in CSS pixels.
