@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from tests.support.live import start_gateway
 from tests.support.pg import with_database
 
 
@@ -85,3 +86,12 @@ def test_check_says_plainly_that_the_store_is_missing(
     assert run(capsys, "init", "--data-dir", str(data))[0] == 0
     code, out, _ = run(capsys, "check", "--data-dir", str(data))
     assert code == 0 and out.startswith("ok: settings, store (sqlite:///")
+
+
+def test_serve_without_the_demo_says_how_to_get_a_key(tmp_path: Path) -> None:
+    gateway = start_gateway(tmp_path, "--no-demo", wait_for="no demo keys")
+    try:
+        assert "`gateway keys create --tenant TENANT`" in gateway.banner
+        assert "`gateway init` prints the first steps" in gateway.banner
+    finally:
+        gateway.stop()
