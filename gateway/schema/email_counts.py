@@ -16,8 +16,8 @@ class DashboardCount:
     value: int = strawberry.field(description="In the current window.")
     previous: int = strawberry.field(description="In the preceding window of the same length.")
     diff: float | None = strawberry.field(
-        description="(value - previous) / previous * 100, rounded half-up to 2 places; null when"
-        " previous is 0."
+        description="The change in percent, (value - previous) / previous * 100, rounded"
+        " half-up to 2 places; null when previous is 0."
     )
 
 
