@@ -176,7 +176,7 @@ def test_query_asks_a_running_gateway(tmp_path: Path, capsys: pytest.CaptureFixt
         code, out, _ = run(
             capsys,
             *("query", str(QUERY_FILE), "--url", gateway.url, "--key", gateway.keys["number"]),
-            "--raw",
+            *("--var", "period=DAYS_30", "--raw"),
         )
     finally:
         gateway.stop()
