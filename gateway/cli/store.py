@@ -35,6 +35,8 @@ async def init_command(args: argparse.Namespace) -> int:
     else:
         print(f"created an empty store at {where}")
     print(next_steps(_store_words(args)))
+    if getattr(args, "store_url", None) and redacted(args.store_url) != args.store_url:
+        print("(the password shows as ***: give the store URL as here, or set GATEWAY_STORE_URL)")
     return 0
 
 

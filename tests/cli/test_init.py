@@ -60,11 +60,13 @@ def test_init_on_an_existing_store_says_so_and_keeps_its_data(
 
 
 def test_init_creates_a_postgresql_store(postgres: str, capsys: pytest.CaptureFixture[str]) -> None:
-    url = with_database(postgres)
+    # The throwaway server trusts loopback connections, so any password is accepted.
+    url = with_database(postgres).replace("://postgres@", "://postgres:s3cret@")
     code, out, _ = run(capsys, "check", "--store-url", url)
     assert code == 1 and "no store there yet; `gateway init` creates an empty one" in out
     code, out, _ = run(capsys, "init", "--store-url", url)
-    assert code == 0 and out.startswith("created an empty store at postgresql://")
+    assert code == 0 and out.startswith("created an empty store at postgresql://postgres:***@")
+    assert "s3cret" not in out and "the password shows as ***" in out
     assert run(capsys, "tenants", "create", "acme", "--store-url", url)[0] == 0
     code, out, _ = run(capsys, "init", "--store-url", url)
     assert code == 0 and "(1 tenant(s)): migrated to this version, nothing removed" in out
