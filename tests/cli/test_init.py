@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
+from gateway.providers.native.migrations import available_migrations, split_statements
 from tests.support.live import start_gateway
 from tests.support.pg import with_database
 
@@ -97,3 +98,29 @@ def test_serve_without_the_demo_says_how_to_get_a_key(tmp_path: Path) -> None:
         assert "`gateway init` prints the first steps" in gateway.banner
     finally:
         gateway.stop()
+
+
+def test_init_migrates_a_store_of_an_older_release_and_keeps_its_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A store left by a release that had only the first migration: init brings it up to
+    date, and its tenant is still there."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (version, name, sql), *newer = available_migrations()
+    with sqlite3.connect(data / "gateway.sqlite3") as db:
+        db.execute(
+            "CREATE TABLE schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)"
+        )
+        for statement in split_statements(sql):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_migrations VALUES (?, ?, 0)", (version, name))
+        db.execute("INSERT INTO tenants (id, name, created_at) VALUES ('acme', 'Acme', 0)")
+    assert newer
+    code, out, _ = run(capsys, "init", "--data-dir", str(data))
+    assert code == 0 and "(1 tenant(s)): migrated to this version, nothing removed" in out
+    with sqlite3.connect(data / "gateway.sqlite3") as db:
+        applied = [row[0] for row in db.execute("SELECT version FROM schema_migrations")]
+        assert sorted(applied) == [version] + [v for v, _, _ in newer]
+        assert db.execute("SELECT id, name FROM tenants").fetchall() == [("acme", "Acme")]
