@@ -144,7 +144,11 @@ def command_lines(text: str) -> list[list[str]]:
     for line in joined.splitlines():
         words = shlex.split(line, comments=True)
         current: list[str] | None = None
+        redirected = False  # the word after `>` is where output goes, not an argument
         for word in words:
+            if redirected or re.fullmatch(r"\d?[<>]+(&\d)?", word):
+                redirected = not redirected and not word.endswith(tuple("0123456789"))
+                continue
             if word in ("&&", "||", "|", ";", "&", ")") or word.endswith(("&", ";")):
                 if current is not None:
                     if word.endswith(("&", ";")) and word not in ("&", ";", "&&"):

@@ -28,6 +28,10 @@ from gateway.schema.trusted import ManifestError, check_documents, trusted_docum
 __all__ = ["check_command"]
 
 REACH_SECONDS = 5.0
+MISSING = (
+    "no store there yet; `gateway init` creates an empty one (`gateway serve` creates one"
+    " too, with demo data unless --no-demo)"
+)
 
 
 async def check_command(args: argparse.Namespace) -> int:
@@ -77,13 +81,13 @@ def _report(problems: list[str], checked: list[str]) -> int:
 
 
 async def _reach_store(settings: Settings) -> str | None:
-    """Why the store cannot be reached, or None. Nothing is created: a SQLite file that is not
-    there yet is fine when `serve` could create it."""
+    """Why the store cannot be reached or is not there yet, or None. Nothing is created."""
     url = settings.store
     try:
         if url.startswith("sqlite://"):
             return await asyncio.to_thread(_reach_sqlite, sqlite_path(url))
-        await reach_postgres(url, REACH_SECONDS)
+        if not await reach_postgres(url, REACH_SECONDS):
+            return f"store {redacted(url)}: {MISSING}"
     except StoreUrlError as error:
         return f"store: {error}"
     except (OSError, PostgresError, TimeoutError) as error:
@@ -97,7 +101,7 @@ def _reach_sqlite(url_path: Path) -> str | None:
         directory = next(p for p in (path.parent, *path.parents) if p.exists())
         if not os.access(directory, os.W_OK):
             return f"store {path}: not there yet, and {directory} cannot be written to create it"
-        return None
+        return f"store {path}: {MISSING}"
     try:
         # mode=rw: an existing file is opened, never a new one created.
         connection = sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=REACH_SECONDS)

@@ -41,8 +41,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 @asynccontextmanager
 async def store_from(args: argparse.Namespace, *, create: bool = False) -> AsyncIterator[Store]:
-    """The store the options name; only serve and seed-demo may create one (an import run from
-    the wrong directory must not fill a new empty store with rejections)."""
+    """The store the options name; only serve and seed-demo create one here (`gateway init`
+    opens its own), so that an import run from the wrong directory never fills a new empty
+    store with rejections."""
     settings = settings_from(args)
     store = await open_store(
         settings.store,

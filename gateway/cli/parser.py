@@ -11,6 +11,7 @@ from gateway.cli.check import check_command
 from gateway.cli.common import Command, store_options
 from gateway.cli.data import import_command, migrate_store_command
 from gateway.cli.serve import seed_demo_command, serve
+from gateway.cli.store import init_command
 from gateway.cli.tenancy import (
     keys_create,
     keys_list,
@@ -64,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         if store:
             store_options(sub)
         return sub
+
+    command(
+        "init",
+        init_command,
+        "Create and migrate an empty store (SQLite or PostgreSQL) for one's own data, and print"
+        " the next steps; on an existing store it only migrates, and removes nothing.",
+    )
 
     run = command("serve", serve, "Serve the graph at /graphql (seeds demo data if empty).")
     run.add_argument("--host", help="address to listen on (GATEWAY_HOST)")

@@ -37,7 +37,12 @@ def _banner(url: str, settings: Settings, keys: DemoKeys | None) -> str:
         f"analytics-gateway on {url}/graphql (GraphiQL in a browser), charts at {url}/dashboard",
         f"store: {redacted(settings.store)}",
     ]
-    if keys is not None:
+    if keys is None:
+        lines.append(
+            "no demo keys: make one with `gateway keys create --tenant TENANT` (`gateway init`"
+            " prints the first steps for an empty store; docs/own-data.md walks through them)"
+        )
+    else:
         query = "{ dashboard(period: DAYS_7) { totals { sent delivered read deliveryRate } } }"
         lines += [
             f'demo keys for tenant "{keys.tenant_id}" (new at each start, old ones revoked):',

@@ -10,7 +10,7 @@ from gateway.cli.common import store_from
 from gateway.domain.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.errors import BadUserInput, NotFound
 from gateway.http.webhooks import SIGNATURE_HEADER
-from gateway.providers.native.tenancy import Tenancy
+from gateway.providers.native.tenancy import KeyRecord, NumberRecord, Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 
 __all__ = [
@@ -68,14 +68,27 @@ async def keys_revoke(args: argparse.Namespace) -> int:
 
 async def keys_list(args: argparse.Namespace) -> int:
     async with store_from(args) as store:
-        records = await Tenancy(store).list_keys(args.tenant)
+        tenancy = Tenancy(store)
+        records = await tenancy.list_keys(args.tenant)
+        linked = [r.number_id for r in records if r.number_id is not None]
+        numbers = await tenancy.numbers_by_id(args.tenant, linked)
     for r in records:
         state = "revoked" if r.revoked_at else "active"
         print(
-            f"{r.handle}  {r.kind.value:6}  {state:7}  number={r.number_id}  "
-            f"scopes={' '.join(sorted(r.scopes))}  label={r.label or ''}"
+            f"{r.handle}  {state:7}  {_key_scope(r, numbers):<24}  "
+            f"scopes={','.join(sorted(r.scopes)) or '(none)'}  label={r.label or ''}"
         )
     return 0
+
+
+def _key_scope(record: KeyRecord, numbers: dict[int, NumberRecord]) -> str:
+    """What a key sees, in the user's terms: the whole tenant, or one phone number."""
+    if record.kind is KeyKind.TENANT:
+        return "tenant"
+    if record.number_id is None:
+        return "number (none linked)"
+    number = numbers.get(record.number_id)
+    return f"number {number.phone_number}" if number else "number (removed)"
 
 
 async def tenants_create(args: argparse.Namespace) -> int:

@@ -7,10 +7,11 @@ from the npm registry, keeps the files the page names, and checks each against t
 The gateway then serves the page with its addresses pointed at /graphiql-assets/. Without the
 files it serves the stock page, which needs the CDN.
 
-Either way the page is the gateway's own in two respects (`gateway_page`): it opens on a
-document that explains the x-api-key header, with a query to run, and it leaves GraphiQL's
-`shouldPersistHeaders` unset, so that headers (the key among them) are kept in localStorage only
-once the user turns "Persist headers" on in GraphiQL's settings.
+Either way the page is the gateway's own in three respects (`gateway_page`): it opens on a
+document that explains the x-api-key header, with a query to run, whose lines wrap in the
+editor; it leaves GraphiQL's `shouldPersistHeaders` unset, so that headers (the key among them)
+are kept in localStorage only once the user turns "Persist headers" on in GraphiQL's settings;
+and when its scripts cannot load, it says so and names `gateway graphiql-assets`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,83 @@ _STORAGE = """// Headers (the API key) stay out of localStorage unless the user 
       """
 
 
+_STYLE_END = "    </style>"
+# Before GraphiQL's scripts: when one cannot load (no internet, the CDN blocked), the page says
+# so and how to serve the files from the gateway, instead of "Loading..." for ever. Scripts that
+# fail to load fire no event of their own on window, but their error is seen while capturing;
+# a page whose scripts all loaded has window.GraphiQL by the load event. The editors wrap their
+# lines, so that none of the welcome document's runs past the pane.
+_NOTICE = """
+      #graphiql.gateway-notice {
+        display: block;
+        box-sizing: border-box;
+        max-width: 46rem;
+        margin: 3rem auto;
+        padding: 0 1.5rem;
+        font: 16px/1.5 system-ui, sans-serif;
+        color: #1f2933;
+      }
+      #graphiql.gateway-notice code {
+        background: #eef1f5;
+        padding: 0.15rem 0.35rem;
+        border-radius: 4px;
+        white-space: nowrap;
+      }
+    </style>
+    <script>
+      (() => {
+        let failed = null;
+        const explain = () => {
+          const box = document.getElementById("graphiql");
+          if (!box || box.dataset.notice) return;
+          box.dataset.notice = "shown";
+          box.className = "gateway-notice";
+          let where = "its CDN";
+          try { where = new URL(failed || "", location.href).host || where; } catch (_) {}
+          box.innerHTML = `<h1>GraphiQL could not load</h1>
+            <p>Its scripts did not load from <strong></strong>: this browser may have no
+            internet access, or that address is blocked here. The gateway itself is running,
+            and answers queries sent to this address (with an <code>x-api-key</code> header)
+            from curl, <code>gateway query</code> or any GraphQL client.</p>
+            <p>To serve GraphiQL from the gateway itself, without the CDN, run once, where npm
+            can reach its registry and with the same data directory as the gateway
+            (<code>--data-dir</code> or <code>GATEWAY_DATA_DIR</code>):</p>
+            <p><code>gateway graphiql-assets</code></p>
+            <p>then reload this page: a running gateway serves the files it finds.</p>`;
+          box.querySelector("strong").textContent = where;
+        };
+        window.addEventListener("error", (event) => {
+          const element = event.target;
+          if (element && (element.tagName === "SCRIPT" || element.tagName === "LINK")) {
+            failed = element.src || element.href;
+            if (element.tagName === "SCRIPT") {
+              if (document.readyState === "loading") {
+                document.addEventListener("DOMContentLoaded", explain);
+              } else {
+                explain();
+              }
+            }
+          }
+        }, true);
+        window.addEventListener("load", () => {
+          if (typeof window.GraphiQL === "undefined") explain();
+        });
+        // GraphiQL's editors (CodeMirror 5) take no wrapping option from the page: each one,
+        // as it appears (a new tab makes more), is told to wrap its long lines.
+        const wrap = () => {
+          for (const node of document.querySelectorAll(".graphiql-container .CodeMirror")) {
+            const editor = node.CodeMirror;
+            if (editor && !editor.getOption("lineWrapping")) editor.setOption("lineWrapping", true);
+          }
+        };
+        new MutationObserver(wrap).observe(document.documentElement, {
+          childList: true,
+          subtree: true,
+        });
+      })();
+    </script>"""
+
+
 @dataclass(frozen=True)
 class Asset:
     package: str  # graphiql, @graphiql/plugin-explorer
@@ -106,8 +184,10 @@ def gateway_page(page: str | None = None) -> str:
         len(_EXAMPLE_QUERY.findall(page)) != 1
         or page.count(_PERSIST) != 1
         or page.count(_COMPONENT) != 1
+        or page.count(_STYLE_END) != 1
     ):
         raise RuntimeError("Strawberry's GraphiQL page changed: gateway_page needs updating")
+    page = page.replace(_STYLE_END, _NOTICE)
     # A JSON string is a JavaScript string literal; "</" is escaped so no "</script>" can end it.
     literal = json.dumps(WELCOME).replace("</", "<\\/")
     page = _EXAMPLE_QUERY.sub(lambda _: f"const EXAMPLE_QUERY = {literal};", page)

@@ -94,9 +94,12 @@ def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[P
 
 def _refuse_events(problems: list[Problem], too_many: str = "", **extra: int) -> web.Response:
     """400 BAD_USER_INPUT, the reasons in `error` as ever, and each event's own code in
-    `events`: [{"event", "code", "error"}] (the first 20)."""
+    `events`: [{"event", "code", "error"}] (the first 20). An event is named by its 0-based
+    index in the body's array, and the message says so ("event at index 0"), so that no one
+    reads `event 1` as the first (imports, being files, count lines from 1)."""
     shown = problems[:20]
-    reasons = [f"event {i}: {why}" for i, _, why in shown] + ([too_many] if too_many else [])
+    reasons = [f"event at index {i}: {why}" for i, _, why in shown]
+    reasons += [too_many] if too_many else []
     listed = [{"event": i, "code": code, "error": why} for i, code, why in shown]
     return _refuse(BadUserInput("; ".join(reasons), **extra), events=listed)
 

@@ -18,6 +18,7 @@ from gateway.domain.email import (
 from gateway.domain.links import is_http_url
 from gateway.domain.timewindows import percent_diff
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
+from gateway.schema.email_counts import EmailDashboardCounts
 
 __all__ = ["EmailCampaignReportType", "EmailQueries", "EngagementPoint", "engagement_point"]
 
@@ -138,6 +139,10 @@ class DashboardFigure:
     )
 
 
+# A count's figure answers its value as a Float (5493.0); its Int twin is under `counts`.
+_COUNT_MOVED = "Use counts.{0}: the same count, typed Int instead of Float."
+
+
 def _figure(now: float, before: float) -> DashboardFigure:
     return DashboardFigure(value=now, previous=before, diff=percent_diff(now, before))
 
@@ -160,23 +165,45 @@ class EmailDashboardType:
     def past_days(self) -> int:
         return self.model.request.past_days
 
-    @strawberry.field(description="Email campaigns sent.")
+    @strawberry.field(
+        description="The counts of this dashboard as whole numbers (Int); the rates are"
+        " openRate and clickRate."
+    )
+    def counts(self) -> EmailDashboardCounts:
+        return EmailDashboardCounts(model=self.model)
+
+    @strawberry.field(
+        description="Email campaigns sent.",
+        deprecation_reason=_COUNT_MOVED.format("campaignsSent"),
+    )
     def campaigns_sent(self) -> DashboardFigure:
         return self._pair("campaigns_sent")
 
-    @strawberry.field(description="Emails sent.")
+    @strawberry.field(
+        description="Emails sent.",
+        deprecation_reason=_COUNT_MOVED.format("emailsSent"),
+    )
     def emails_sent(self) -> DashboardFigure:
         return self._pair("sent")
 
-    @strawberry.field(description="Emails delivered: sent - bounces.")
+    @strawberry.field(
+        description="Emails delivered: sent - bounces.",
+        deprecation_reason=_COUNT_MOVED.format("delivered"),
+    )
     def delivered(self) -> DashboardFigure:
         return self._pair("delivered")
 
-    @strawberry.field(description="Recipients who opened for the first time.")
+    @strawberry.field(
+        description="Recipients who opened for the first time.",
+        deprecation_reason=_COUNT_MOVED.format("uniqueOpens"),
+    )
     def unique_opens(self) -> DashboardFigure:
         return self._pair("opened")
 
-    @strawberry.field(description="Recipients who clicked for the first time.")
+    @strawberry.field(
+        description="Recipients who clicked for the first time.",
+        deprecation_reason=_COUNT_MOVED.format("uniqueClicks"),
+    )
     def unique_clicks(self) -> DashboardFigure:
         return self._pair("clicked")
 
@@ -188,15 +215,24 @@ class EmailDashboardType:
     def click_rate(self) -> DashboardFigure:
         return self._pair("click_rate")
 
-    @strawberry.field(description="Hard and soft bounces.")
+    @strawberry.field(
+        description="Hard and soft bounces.",
+        deprecation_reason=_COUNT_MOVED.format("bounces"),
+    )
     def bounces(self) -> DashboardFigure:
         return self._pair("bounced")
 
-    @strawberry.field(description="Unsubscribes.")
+    @strawberry.field(
+        description="Unsubscribes.",
+        deprecation_reason=_COUNT_MOVED.format("unsubscribes"),
+    )
     def unsubscribes(self) -> DashboardFigure:
         return self._pair("unsubscribed")
 
-    @strawberry.field(description="Contacts created.")
+    @strawberry.field(
+        description="Contacts created.",
+        deprecation_reason=_COUNT_MOVED.format("newContacts"),
+    )
     def new_contacts(self) -> DashboardFigure:
         return self._pair("new_contacts")
 

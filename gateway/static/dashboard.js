@@ -287,20 +287,77 @@ async function email(key, timezone, period) {
     ]);
 }
 
+// One line above the panels: what to do (no key yet), or what a key does not show.
+function note(kind, parts) {
+  const line = $("#note");
+  line.replaceChildren(...parts.map((part, i) => {
+    if (i % 2 === 0) return document.createTextNode(part);
+    const code = document.createElement("code");
+    code.textContent = part;
+    return code;
+  }));
+  line.dataset.kind = kind || "";
+  line.hidden = !kind;
+}
+
+// Which panels take a whole row: the channels always, the daily charts at 90 days (so that each
+// bar keeps a few pixels of its own), and any panel left without a partner beside it, so that
+// no panel sits at half width next to empty space whichever panels a key shows.
+function layout(period) {
+  const panels = [...document.querySelectorAll("[data-panel]")].filter((p) => !p.hidden);
+  const wide = panels.map((p) => p.id === "channels" ||
+    (period === "DAYS_90" && p.hasAttribute("data-daily")));
+  let waiting = null; // a half-width panel still without a partner
+  panels.forEach((panel, i) => {
+    if (wide[i]) {
+      if (waiting !== null) wide[waiting] = true;
+      waiting = null;
+    } else {
+      waiting = waiting === null ? i : null;
+    }
+  });
+  if (waiting !== null) wide[waiting] = true;
+  panels.forEach((panel, i) => panel.classList.toggle("wide", wide[i]));
+}
+
+function ask() {
+  for (const panel of document.querySelectorAll("[data-panel]")) panel.hidden = true;
+  note("ask", ["Enter an API key above and press Show: a key ", "gateway serve",
+    " printed (the demo's number-scoped or tenant-scoped key), or one made with ",
+    "gateway keys create", "."]);
+  document.body.dataset.state = "ask";
+}
+
 async function show() {
   const key = $("#key").value.trim();
   const timezone = $("#timezone").value.trim() || "UTC";
   const period = $("#period").value;
   sessionStorage.setItem("gateway-key", key);
+  if (!key) return ask();
   document.body.dataset.state = "loading";
-  // At 90 days the daily panels take the whole row, so every bar keeps a few pixels of its own.
   document.querySelector("main").dataset.period = period;
   const who = await graph(key, "{ viewer { tenantId keyKind } }");
   const viewer = who.data && who.data.viewer;
+  // A number-scoped key sees its number's dashboard, nothing else: the other panels are not
+  // drawn (they could only say FORBIDDEN), and one line says what a tenant key adds.
+  const numberKey = Boolean(viewer && viewer.keyKind === "NUMBER");
+  for (const panel of document.querySelectorAll("[data-panel]")) {
+    panel.hidden = numberKey && panel.id !== "whatsapp";
+  }
+  if (numberKey) {
+    note("number", ["This key is number-scoped: it shows its own number. A tenant-scoped key" +
+      " adds every number of the tenant, SMS, email and the channels side by side (",
+      `gateway keys create --tenant ${viewer.tenantId}`, ")."]);
+  } else {
+    note("", []);
+  }
+  layout(period);
   if (!viewer) {
     for (const panel of document.querySelectorAll("[data-panel]")) {
       draw(panel.id, "", [], [], problem(who.errors));
     }
+  } else if (numberKey) {
+    await whatsapp(key, timezone, period, viewer);
   } else {
     await Promise.all([
       channels(key, timezone, period),
@@ -317,6 +374,7 @@ window.gatewayDashboard = { localDate, niceScale, dayLabels };
 
 $("#timezone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 $("#key").value = sessionStorage.getItem("gateway-key") || "";
+if (!$("#key").value) ask();
 $("#show").addEventListener("click", show);
 $("#number").addEventListener("change", show);
 $("#period").addEventListener("change", () => { if ($("#key").value.trim()) show(); });

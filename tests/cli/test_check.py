@@ -74,7 +74,10 @@ def test_check_passes_a_good_setup_and_creates_nothing(
     monkeypatch.setenv("CHECK_MS_KEY", "secret")
     data = tmp_path / "data"
     code, out, _ = run(capsys, "check", "--data-dir", str(data), "--sources-file", str(sources))
-    assert code == 0 and out[0].startswith("ok: settings, sources file (1 sources, 1 tenants)")
+    assert code == 1 and out[0].endswith(
+        "no store there yet; `gateway init` creates an empty"
+        " one (`gateway serve` creates one too, with demo data unless --no-demo)"
+    )
     assert not data.exists()
     data.mkdir()
     empty_store(data)
@@ -122,4 +125,6 @@ def test_check_prints_one_line_per_problem(
     assert out == [
         f"sources file {sources}: it names the environment variable CHECK_MS_KEY, which is not set",
         f"trusted documents: {manifest}: No such file or directory",
+        f"store {tmp_path / 'gateway.sqlite3'}: no store there yet; `gateway init` creates an"
+        " empty one (`gateway serve` creates one too, with demo data unless --no-demo)",
     ]

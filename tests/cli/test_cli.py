@@ -48,6 +48,17 @@ def test_key_lifecycle_from_the_command_line(
 
     code, out, _ = run(capsys, "keys", "list", "--tenant", "acme", *store)
     assert code == 0 and out.count("active") == 2 and created["key"] not in out
+    # Keys made in the same second list in handle order: find each by its kind.
+    number_line, tenant_line = sorted(out.splitlines(), key=lambda line: " tenant " in line)
+    # In the user's terms: the phone number and the scope, not internal ids.
+    assert number_line.split()[1:5] == [
+        "active",
+        "number",
+        "+5511900000001",
+        "scopes=analytics:read",
+    ]
+    assert tenant_line.split()[1:4] == ["active", "tenant", "scopes=reports:read"]
+    assert "None" not in out and "number=" not in out
 
     code, out, _ = run(capsys, "keys", "revoke", created["handle"], *store)
     assert code == 0 and created["handle"] in out
@@ -151,7 +162,7 @@ def test_query_runs_a_file_in_process_with_variables(
     code, out, err = run(
         capsys,
         *("query", str(QUERY_FILE), "--data-dir", str(tmp_path), "--key", key),
-        *("--var", "timezone=Mars/Base"),
+        *("--var", "period=DAYS_7", "--var", "timezone=Mars/Base"),
     )
     assert code == 1 and json.loads(out) == {"dashboard": None}
     assert err.startswith("BAD_USER_INPUT at dashboard: unknown timezone")
@@ -165,7 +176,7 @@ def test_query_asks_a_running_gateway(tmp_path: Path, capsys: pytest.CaptureFixt
         code, out, _ = run(
             capsys,
             *("query", str(QUERY_FILE), "--url", gateway.url, "--key", gateway.keys["number"]),
-            "--raw",
+            *("--var", "period=DAYS_30", "--raw"),
         )
     finally:
         gateway.stop()
@@ -229,7 +240,8 @@ def test_only_serve_and_seed_demo_create_a_store(
         capsys, *argv, *(["--data-dir", str(data)] if argv[0] != "migrate-store" else [])
     )
     assert code == 2 and err.count("\n") == 1, err
-    assert f"no store at {data / 'gateway.sqlite3'}" in err and "gateway serve" in err
+    assert f"no store at {data / 'gateway.sqlite3'}: `gateway init` creates an empty one" in err
+    assert "`gateway serve --no-demo`" in err
     assert not data.exists()
 
 

@@ -33,7 +33,8 @@ MESSAGESENDER = """{ sms {
     availableCreditProducts { id creditsAmount priceCents } }
   creditBalance { balance } }"""
 EMAIL = """query ($id: ID!) { email {
-  dashboard(pastDays: 30, timezone: "Europe/Berlin") { emailsSent { value previous diff } }
+  dashboard(pastDays: 30, timezone: "Europe/Berlin") { emailsSent { value previous diff }
+    counts { emailsSent { value previous diff } } }
   overall(pastDays: 30) { sent delivered opens { unique total } bounces { hard soft total } }
   histogram(pastDays: 3) { date sent uniqueOpens } }
   campaign(id: $id) { name ... on EmailCampaign {
@@ -121,6 +122,10 @@ async def test_email_report_examples_map_into_the_graph(contract: Contract, worl
     assert "errors" not in answer.body, answer.body
     email = answer.data["email"]
     assert email["dashboard"]["emailsSent"] == {"value": 5200.0, "previous": 4800.0, "diff": 8.33}
+    # The same count from the platform's API, as an Int.
+    counted = email["dashboard"]["counts"]["emailsSent"]
+    assert counted == {"value": 5200, "previous": 4800, "diff": 8.33}
+    assert type(counted["value"]) is int and type(counted["previous"]) is int
     assert email["overall"]["bounces"] == {"hard": 60, "soft": 40, "total": 100}
     assert len(email["histogram"]) == 3
     campaign = answer.data["campaign"]

@@ -133,18 +133,68 @@ def test_a_tenant_key_sees_all_five_charts_in_its_timezone(
     assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
 
 
-def test_a_number_key_sees_its_number_and_is_told_why_not_the_rest(
-    browser: WebDriver, gateway: LiveGateway
+# The visible panels' boxes, and the width of the grid they are laid out in.
+PANELS = """
+const main = document.querySelector('main'), style = getComputedStyle(main);
+const inner = main.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+const shown = [...document.querySelectorAll('[data-panel]')].filter((p) => !p.hidden);
+return { width: inner, gap: parseFloat(style.columnGap), panels: shown.map((p) => {
+  const r = p.getBoundingClientRect();
+  return { id: p.id, left: r.left, width: r.width, top: r.top, state: p.dataset.state };
+}) };
+"""
+
+
+def check_rows(layout: dict[str, Any]) -> None:
+    """Every row of panels fills the grid's width: one panel across it, or two side by side;
+    never a half-width panel beside empty space."""
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for shown in layout["panels"]:
+        rows.setdefault(round(shown["top"]), []).append(shown)
+    for row in rows.values():
+        filled = sum(p["width"] for p in row) + layout["gap"] * (len(row) - 1)
+        assert abs(filled - layout["width"]) <= 2, (row, layout["width"])
+
+
+def test_a_number_key_sees_its_number_and_one_line_on_what_a_tenant_key_adds(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
 ) -> None:
-    open_dashboard(browser, gateway, gateway.keys["number"], "America/Sao_Paulo")
-    whatsapp = panel(browser, "whatsapp")
-    assert whatsapp["state"] == "ready", whatsapp
-    assert "(America/Sao_Paulo)" in str(whatsapp["totals"])
-    assert not browser.find_element(By.ID, "number").is_displayed()
-    for name in ("channels", "sms-trends", "send-times", "email"):
-        shown = panel(browser, name)
-        assert shown["state"] == "error" and shown["bars"] == 0
-        assert str(shown["status"]).endswith("use a tenant-scoped key (FORBIDDEN)")
+    for period in ("DAYS_7", "DAYS_30", "DAYS_90"):
+        open_dashboard(browser, gateway, gateway.keys["number"], "America/Sao_Paulo", period)
+        whatsapp = panel(browser, "whatsapp")
+        assert whatsapp["state"] == "ready" and whatsapp["status"] == "", whatsapp
+        assert "(America/Sao_Paulo)" in str(whatsapp["totals"])
+        assert not browser.find_element(By.ID, "number").is_displayed()
+        layout = browser.execute_script(PANELS)
+        assert [p["id"] for p in layout["panels"]] == ["whatsapp"]  # no FORBIDDEN panels
+        check_rows(layout)
+        line = browser.find_element(By.ID, "note")
+        assert line.is_displayed() and line.get_attribute("data-kind") == "number"
+        assert line.text.startswith("This key is number-scoped: it shows its own number.")
+        assert "gateway keys create --tenant demo" in line.text
+        assert "FORBIDDEN" not in browser.find_element(By.TAG_NAME, "body").text
+        shot = tmp_path / f"dashboard-number-key-{period}.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+
+
+def test_without_a_key_the_page_asks_for_one(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
+) -> None:
+    browser.get(f"http://127.0.0.1:{gateway.port}/dashboard")
+    browser.execute_script("sessionStorage.clear()")
+    browser.get(f"http://127.0.0.1:{gateway.port}/dashboard")
+    line = browser.find_element(By.ID, "note")
+    assert line.is_displayed() and line.get_attribute("data-kind") == "ask"
+    assert line.text.startswith("Enter an API key above and press Show")
+    assert browser.execute_script(PANELS)["panels"] == []  # no empty panels
+    shot = tmp_path / "dashboard-no-key.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
+    browser.find_element(By.ID, "show").click()  # Show with the field empty asks again
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-state") == "ask"
+    # A key typed in then shows the panels, and the line goes.
+    open_dashboard(browser, gateway, gateway.keys["tenant"], "UTC")
+    assert not browser.find_element(By.ID, "note").is_displayed()
+    assert len(browser.execute_script(PANELS)["panels"]) == 5
 
 
 def test_a_bad_key_is_said_on_every_panel(browser: WebDriver, gateway: LiveGateway) -> None:
@@ -178,10 +228,14 @@ def test_graphiql_explains_the_key_and_keeps_it_out_of_storage(
     browser.execute_script("localStorage.clear()")
     headers = quote(json.dumps({"x-api-key": key}))
     browser.get(f"http://127.0.0.1:{gateway.port}/graphql?headers={headers}")
-    editor = WebDriverWait(browser, 20).until(
-        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor")
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, ".graphiql-query-editor .CodeMirror")
     )
-    assert "x-api-key" in editor.text and "query LastWeek" in editor.text
+    # The document itself: its lines wrap on screen (at "x-", say), so not the shown text.
+    document = browser.execute_script(
+        "return document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.getValue()"
+    )
+    assert "x-api-key" in document and "query LastWeek" in document
     browser.find_element(By.CSS_SELECTOR, ".graphiql-execute-button").click()
     WebDriverWait(browser, 20).until(
         lambda b: "deliveryRate" in b.find_element(By.CSS_SELECTOR, ".result-window").text
@@ -194,6 +248,87 @@ def test_graphiql_explains_the_key_and_keeps_it_out_of_storage(
     WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "enable-persist-headers"))
     browser.find_element(By.ID, "enable-persist-headers").click()
     WebDriverWait(browser, 10).until(lambda b: key in b.execute_script(stored))
+
+
+# Whether any line of GraphiQL's query editor runs past the editor's right edge.
+OVERFLOW = """
+const editor = document.querySelector('.graphiql-query-editor .CodeMirror');
+const right = editor.getBoundingClientRect().right;
+const lines = [...editor.querySelectorAll('.CodeMirror-line')];
+const scroll = editor.querySelector('.CodeMirror-scroll');
+return {
+  wrapping: editor.CodeMirror.getOption('lineWrapping'),
+  lines: lines.length,
+  past: lines.filter((l) => l.getBoundingClientRect().right > right + 1).map((l) => l.textContent),
+  scrolls: scroll.scrollWidth > scroll.clientWidth + 1,
+};
+"""
+
+
+def test_graphiqls_welcome_text_wraps_inside_the_editor(
+    browser: WebDriver, gateway: LiveGateway, tmp_path: Path
+) -> None:
+    try:
+        for width in (1400, 900):
+            browser.set_window_size(width, 1000)
+            browser.get(f"http://127.0.0.1:{gateway.port}/graphql")
+            WebDriverWait(browser, 20).until(
+                lambda b: b.execute_script(
+                    "const e = document.querySelector('.graphiql-query-editor .CodeMirror');"
+                    " return e && e.CodeMirror.getOption('lineWrapping');"
+                )
+            )
+            shown = browser.execute_script(OVERFLOW)
+            assert shown["wrapping"] and shown["lines"] > 20, shown
+            assert shown["past"] == [] and not shown["scrolls"], shown
+            shot = tmp_path / f"graphiql-welcome-{width}.png"
+            assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    finally:
+        browser.set_window_size(1400, 1100)
+
+
+def test_graphiql_says_why_when_its_scripts_cannot_load(
+    browser: WebDriver,
+    gateway: LiveGateway,
+    tmp_path_factory: pytest.TempPathFactory,
+    tmp_path: Path,
+) -> None:
+    """With the CDN blocked and no copy of GraphiQL's files, the page says what is wrong and
+    names the command; once the files are there, a reload loads them from the gateway."""
+    data = tmp_path_factory.mktemp("offline-graphiql")
+    offline = start_gateway(data, "--no-demo", wait_for="/dashboard")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*unpkg.com*"]})
+    try:
+        page = f"http://127.0.0.1:{offline.port}/graphql"
+        browser.get(page)
+        notice = WebDriverWait(browser, 20).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, "#graphiql[data-notice]")
+        )
+        text = " ".join(notice.text.split())
+        assert text.startswith("GraphiQL could not load")
+        assert "did not load from unpkg.com" in text and "gateway graphiql-assets" in text
+        assert "Loading..." not in text
+        shot = tmp_path / "graphiql-offline.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+        # The files the module's gateway fetched, as `gateway graphiql-assets` would put them.
+        assets = gateway.log.parent / "graphiql-assets"
+        shutil.copytree(assets, data / "graphiql-assets")
+        browser.get(page)
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".graphiql-container .graphiql-editors")
+        )
+        loaded = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        assert all(name.startswith(f"http://127.0.0.1:{offline.port}/") for name in loaded)
+        assert not browser.find_elements(By.CSS_SELECTOR, "#graphiql[data-notice]")
+        shot = tmp_path / "graphiql-local.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        offline.stop()
 
 
 # Each chart's box, its bars and its labels as the browser laid them out, in CSS pixels.
@@ -252,6 +387,7 @@ def test_every_period_covers_the_same_local_days_whole_and_clear(
         times = panels["send-times"]
         assert times["first"] == first and f"last {days} days" in times["totals"]
         check_layout(times)
+        check_rows(browser.execute_script(PANELS))  # no half-width panel left alone
         # The whole page, in one picture: the window as tall as the page (its width unchanged).
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(1400, height + 140)

@@ -234,7 +234,9 @@ async def test_a_batch_with_an_event_out_of_range_is_400_not_500(
     contact = {"type": "contact", "contactId": "c1"}
     status, body = await post(gateway, source, [contact, account])
     assert status == 400 and body["code"] == "BAD_USER_INPUT"
-    assert body["error"].startswith("event 1: billing.account.available")
+    # The second event of the array: named by its 0-based index, and said to be one.
+    assert body["error"].startswith("event at index 1: billing.account.available")
+    assert [(e["event"], e["code"]) for e in body["events"]] == [(1, "BAD_USER_INPUT")]
 
 
 async def test_concurrent_batches_share_one_commit(gateway: Gateway, world: World) -> None:

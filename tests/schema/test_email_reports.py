@@ -77,6 +77,38 @@ async def test_dashboard_compares_with_the_preceding_window(gateway: Gateway, wo
     assert board["unsubscribes"] == {"value": 1, "diff": None}
 
 
+async def test_dashboard_counts_arrive_as_whole_numbers(gateway: Gateway, world: World) -> None:
+    await seed(world)
+    figure = "{ value previous diff }"
+    names = [
+        "campaignsSent",
+        "emailsSent",
+        "delivered",
+        "uniqueOpens",
+        "uniqueClicks",
+        "bounces",
+        "unsubscribes",
+        "newContacts",
+    ]
+    answer = await gateway.query(
+        world.keys["acme_tenant"],
+        "{ email { dashboard(pastDays: 2) { emailsSent { value } counts { "
+        + " ".join(f"{name} {figure}" for name in names)
+        + " } } } }",
+    )
+    board = answer.data["email"]["dashboard"]
+    counts = board["counts"]
+    assert counts["emailsSent"] == {"value": 2, "previous": 2, "diff": 0.0}
+    assert counts["delivered"] == {"value": 2, "previous": 1, "diff": 100.0}
+    assert counts["uniqueClicks"] == {"value": 2, "previous": 0, "diff": None}
+    assert counts["newContacts"] == {"value": 1, "previous": 0, "diff": None}
+    for name in names:
+        value, previous = counts[name]["value"], counts[name]["previous"]
+        assert type(value) is int and type(previous) is int, (name, counts[name])
+    # The deprecated figure keeps answering as it did, a Float.
+    assert type(board["emailsSent"]["value"]) is float
+
+
 async def test_overall_and_histogram(gateway: Gateway, world: World) -> None:
     await seed(world)
     answer = await gateway.query(

@@ -163,6 +163,8 @@ class Soak:
             variables = {"first": rng.choice([5, 20, 50])}
         elif name == "email_reports":
             variables["pastDays"] = rng.choice([1, 7, 30, 90])
+        elif name == "number_dashboard":
+            variables["period"] = rng.choice(["DAYS_7", "DAYS_30", "DAYS_90"])
         key = self.gateway.keys["number" if name == "number_dashboard" else "tenant"]
         await self.post(session, name, {"query": self.documents[name], "variables": variables}, key)
 
@@ -173,7 +175,8 @@ class Soak:
             await self.post(session, "bad document", {"query": rng.choice(BAD_DOCUMENTS)}, tenant)
         elif choice == 1:
             document = self.documents["number_dashboard"]
-            payload = {"query": document, "variables": {"timezone": "Mars/Olympus"}}
+            variables = {"period": "DAYS_7", "timezone": "Mars/Olympus"}
+            payload = {"query": document, "variables": variables}
             await self.post(session, "bad timezone", payload, self.gateway.keys["number"])
         elif choice == 2:
             await self.post(session, "no key", {"query": "{ viewer { tenantId } }"}, None)

@@ -189,11 +189,15 @@ class PostgresStore:
         return versions
 
 
-async def reach_postgres(url: str, seconds: float) -> None:
-    """Connect to the PostgreSQL store at `url` and ask it `SELECT 1`, changing nothing; raises
-    OSError, PostgresError or TimeoutError when it cannot be reached."""
+async def reach_postgres(url: str, seconds: float) -> bool:
+    """Connect to the PostgreSQL database at `url`, changing nothing: whether the gateway's
+    store is in it (migrated at least once). Raises OSError, PostgresError or TimeoutError when
+    it cannot be reached."""
     connection = await asyncpg.connect(url, timeout=seconds)
     try:
-        await connection.fetchval("SELECT 1", timeout=seconds)
+        found = await connection.fetchval(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL", timeout=seconds
+        )
     finally:
         await connection.close()
+    return bool(found)

@@ -99,8 +99,9 @@ class NoStoreError(StoreUrlError):
 
     def __init__(self, where: str) -> None:
         super().__init__(
-            f"no store at {where}: `gateway serve` or `gateway seed-demo` creates one "
-            "(or point --data-dir, --database or --store-url at an existing one)"
+            f"no store at {where}: `gateway init` creates an empty one (as does `gateway serve"
+            " --no-demo`; `gateway seed-demo` one with demo data), or point --data-dir,"
+            " --database or --store-url at an existing one"
         )
 
 

@@ -80,6 +80,10 @@ class Tenancy:
     async def is_empty(self) -> bool:
         return await self.store.fetch_one("SELECT 1 FROM tenants LIMIT 1") is None
 
+    async def count_tenants(self) -> int:
+        row = await self.store.fetch_one("SELECT count(*) FROM tenants")
+        return 0 if row is None else int(row[0])
+
     async def add_number(
         self,
         tenant_id: str,
