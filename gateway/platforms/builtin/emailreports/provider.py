@@ -35,7 +35,7 @@ from gateway.domain.email import (
 )
 from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
-from gateway.providers.upstream.emailreports_shapes import (
+from gateway.platforms.builtin.emailreports.shapes import (
     DASHBOARD,
     ENGAGEMENT,
     HISTOGRAM,

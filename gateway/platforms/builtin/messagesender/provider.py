@@ -35,8 +35,8 @@ from gateway.domain.sms import (
 )
 from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
-from gateway.providers.upstream.messagesender_export import export_rows
-from gateway.providers.upstream.messagesender_shapes import (
+from gateway.platforms.builtin.messagesender.export import export_rows
+from gateway.platforms.builtin.messagesender.shapes import (
     BALANCE,
     BEST_TIMES,
     BILLING,
