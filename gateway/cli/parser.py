@@ -27,7 +27,6 @@ from gateway.cli.tools import (
     trusted_documents_command,
 )
 from gateway.domain.auth import ALL_SCOPES, KeyKind
-from gateway.domain.platform_events import PLATFORMS
 
 __all__ = ["build_parser", "version"]
 
@@ -187,7 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
         parent=webhook_commands,
     )
     hook.add_argument("--tenant", required=True)
-    hook.add_argument("--platform", required=True, choices=list(PLATFORMS))
+    hook.add_argument(
+        "--platform",
+        required=True,
+        help="an installed platform's webhook name (`gateway platforms` lists them), or gateway",
+    )
     hook.add_argument("--name")
     hook.add_argument(
         "--register-numbers",

@@ -63,11 +63,12 @@ class SourcesError(Exception):
         self.problems = problems
 
 
-def validation_problems(error: ValidationError, where: str) -> list[str]:
-    """One line per error pydantic found, without its links and input dumps."""
+def validation_problems(error: ValidationError, where: str, within: str = "") -> list[str]:
+    """One line per error pydantic found, without its links and input dumps; `within` is the
+    location of the validated part in the file (as "sources.ps")."""
     lines = []
     for found in error.errors(include_url=False):
-        location = ".".join(str(part) for part in found["loc"])
+        location = ".".join([within] * bool(within) + [str(part) for part in found["loc"]])
         message = found["msg"].removeprefix("Value error, ")
         if "input" in found and found["type"] not in ("missing", "value_error"):
             message += f" (got {str(found['input'])[:60]!r})"
@@ -197,7 +198,7 @@ def _source_problems(
         try:
             sources[name] = model.model_validate(fields)
         except ValidationError as error:
-            problems += validation_problems(error, f"{where}: sources.{name}")
+            problems += validation_problems(error, where, f"sources.{name}")
     return sources, problems
 
 
@@ -213,9 +214,7 @@ def _route_problems(config: SourcesConfig, platforms: PlatformModels) -> list[st
             platform = config.platform(name)
             if platform is None:
                 problems.append(f"tenant {tenant}: {what}{area} names no source {name!r}")
-            elif not platforms.answers_area(platform, area) and not platforms.unavailable(
-                platform
-            ):
+            elif not platforms.answers_area(platform, area) and not platforms.unavailable(platform):
                 problems.append(
                     f"tenant {tenant}: {what}{area} needs a source answering {area}, and "
                     f"{name!r} ({platform}) does not"
@@ -245,7 +244,8 @@ def load_sources(
         config = SourcesConfig.model_validate({**data, "sources": sources})
     except ValidationError as error:
         raise SourcesError(problems + validation_problems(error, where)) from None
-    problems += [f"{where}: {line}" for line in _route_problems(config, platforms)]
+    if not problems:  # a source already refused would be named again by every route to it
+        problems = [f"{where}: {line}" for line in _route_problems(config, platforms)]
     if problems:
         raise SourcesError(problems)
     secrets: dict[tuple[str, str], str] = {}

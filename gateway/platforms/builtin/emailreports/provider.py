@@ -34,7 +34,6 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.errors import GatewayError
-from gateway.providers.upstream.base import UpstreamProvider, each
 from gateway.platforms.builtin.emailreports.shapes import (
     DASHBOARD,
     ENGAGEMENT,
@@ -44,6 +43,7 @@ from gateway.platforms.builtin.emailreports.shapes import (
     CampaignInfo,
     Report,
 )
+from gateway.providers.upstream.base import UpstreamProvider, each
 
 __all__ = ["EmailReportsProvider"]
 
