@@ -10,6 +10,7 @@ from gateway import __version__
 from gateway.cli.check import check_command
 from gateway.cli.common import Command, store_options
 from gateway.cli.data import import_command, migrate_store_command
+from gateway.cli.platforms import platforms_command
 from gateway.cli.serve import seed_demo_command, serve
 from gateway.cli.tenancy import (
     keys_create,
@@ -105,6 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
         " anything; one line per problem, exit 1 if any.",
     )
     checking.add_argument("--sources-file", type=Path, help="as for serve (GATEWAY_SOURCES_FILE)")
+
+    listing = command(
+        "platforms",
+        platforms_command,
+        "List the installed platform plugins, the areas each answers and its version, and"
+        " those installed but unavailable (exit 1 if any), with why.",
+        store=False,
+    )
+    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    listing.add_argument(
+        "--matrix",
+        action="store_true",
+        help="print the capability matrix (platform x field x argument) as Markdown",
+    )
 
     seed = command(
         "seed-demo",
