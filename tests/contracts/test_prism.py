@@ -175,7 +175,8 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
           local: overall(pastDays: 7, timezone: "America/Sao_Paulo") { sent }
           utc: overall(pastDays: 7, timezone: "UTC") { sent }
           dashboard(pastDays: 7) { newContacts { value } } }
-          campaign(id: $id) { ... on EmailCampaign { report { linkActivity { uniqueClicks } } } } }""",
+          campaign(id: $id) { ... on EmailCampaign {
+            report { linkActivity { uniqueClicks } } } } }""",
         SINGLE_SEND,
     )
     codes = {tuple(e["path"]): e["extensions"]["code"] for e in answer.body["errors"]}

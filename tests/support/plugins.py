@@ -1,0 +1,31 @@
+"""Platform packages for the tests: SendGrid's, installed with pip, and a broken one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.testing.plugins import install_plugin
+
+ROOT = Path(__file__).parents[2]
+
+
+def install_sendgrid(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SendGrid's platform package, installed with pip unless the environment has it."""
+    target = tmp_path_factory.mktemp("sendgrid")
+    install_plugin("analytics-gateway-sendgrid", ROOT / "platforms" / "sendgrid", target)
+
+
+def broken_platform(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "brokenmail"
+) -> None:
+    """An installed distribution whose platform entry point fails to import, on the path."""
+    info = folder / f"gateway_{name}-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: gateway-{name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        f"[analytics_gateway.platforms]\n{name} = gateway_{name}:PLATFORM\n"
+    )
+    (folder / f"gateway_{name}.py").write_text("import a_module_that_is_not_installed\n")
+    monkeypatch.syspath_prepend(str(folder))
