@@ -29,3 +29,33 @@ def broken_platform(
     )
     (folder / f"gateway_{name}.py").write_text("import a_module_that_is_not_installed\n")
     monkeypatch.syspath_prepend(str(folder))
+
+
+HOOKMAIL = """
+from gateway.domain.platform_events import WebhookShapes
+from gateway.platforms import Answers, Platform
+from gateway.providers.upstream import UpstreamProvider
+
+
+def _translate(body):
+    return {"type": "email", "id": body.get("id"), "event": "sent",
+            "campaignId": body["campaign"], "recipient": body["to"], "at": body["at"]}
+
+
+def _check(secret, body, header, now, tolerance):
+    return None if header == "token " + secret else "bad token"
+
+
+PLATFORM = Platform(
+    name="hookmail", version="0.2", package="gateway-hookmail", title="Hook mail",
+    answers=(Answers("EmailReports.overall"),),
+    provider=lambda client, credentials: UpstreamProvider(client, dict(credentials.secrets)),
+    webhooks=WebhookShapes("hookmail", frozenset({"email"}), _translate, _check, "x-hook-token"),
+)
+"""
+
+
+def hookmail_platform(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed platform that sends webhooks of its own shape, signed its own way."""
+    broken_platform(folder, monkeypatch, "hookmail")
+    (folder / "gateway_hookmail.py").write_text(HOOKMAIL)
