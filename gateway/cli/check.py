@@ -57,6 +57,7 @@ async def check_command(args: argparse.Namespace) -> int:
             )
     except SourcesError as error:
         problems += error.problems
+    checked.append(f"platforms ({', '.join(platforms.available) or 'none'})")
     try:
         trusted = trusted_documents(settings)
         if trusted.mode != "off" and settings.trusted_documents is not None:

@@ -40,12 +40,21 @@ from gateway.platforms.api import Platform
 from gateway.providers.upstream.base import UpstreamProvider
 from gateway.providers.upstream.http import UpstreamClient
 
-__all__ = ["DeclaredProvider", "UnavailablePlatform"]
+__all__ = ["ARGUMENTS", "DeclaredProvider", "UnavailablePlatform"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
-Batch = Callable[[Sequence[K]], Awaitable[list[V]]]
+# Whether a key was asked with an argument (a value other than the one the graph gives when
+# the caller names none), by argument; a platform that declares one `unsupported` refuses it.
+ARGUMENTS: dict[str, Callable[[object], bool]] = {
+    "timezone": lambda key: getattr(key, "timezone", "UTC") != "UTC",
+    "startDate": lambda key: not getattr(key, "start_defaulted", True),
+    "endDate": lambda key: not getattr(key, "end_defaulted", True),
+    "period": lambda key: getattr(key, "period", None) is not None,
+    "pastDays": lambda key: True,
+    "limit": lambda key: getattr(key, "limit", 0) != 0,
+}
 
 
 class DeclaredProvider(UpstreamProvider):
@@ -57,11 +66,15 @@ class DeclaredProvider(UpstreamProvider):
         self.platform = platform.name
         self.adapter = adapter
 
-    def refusal(self, coordinate: str, timezone: str | None = None) -> GatewayError | None:
+    def refusal(self, coordinate: str, key: object = None) -> GatewayError | None:
         answer = self.declared.answer(coordinate)
         field = coordinate.split("/")[0]
         if answer is None:
             return self.unsupported(field)
+        for argument in sorted(answer.unsupported):
+            if key is not None and ARGUMENTS[argument](key):
+                return self.unsupported(f"{field} with {argument}")
+        timezone = getattr(key, "timezone", None)
         if answer.utc_days and timezone not in (None, "UTC"):
             return TimezoneNotSupported(
                 f"{self.name} ({self.platform}) counts {field} by UTC day and cannot answer "
@@ -83,7 +96,7 @@ class DeclaredProvider(UpstreamProvider):
         return [next(answers) if no is None else no for no in refused]
 
     def _tz(self, coordinate: str) -> Callable[[object], GatewayError | None]:
-        return lambda key: self.refusal(coordinate, getattr(key, "timezone", None))
+        return lambda key: self.refusal(coordinate, key)
 
     async def load_numbers(
         self, refs: Sequence[NumberRef]

@@ -102,11 +102,12 @@ def install_plugin(distribution: str, project: Path, target: Path) -> None:
     source = target / "source"
     shutil.copytree(project, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
-    subprocess.run(
-        [*pip, "--target", str(target / "site"), str(source)],
-        check=True,
-        capture_output=True,
-    )
+    pip += ["--target", str(target / "site"), str(source)]
+    # Built with this environment's setuptools where it can (no registry needed), else as pip
+    # builds by default, in an isolated environment it installs the build tools into.
+    offline = subprocess.run([*pip, "--no-build-isolation"], check=False, capture_output=True)
+    if offline.returncode != 0:
+        subprocess.run(pip, check=True, capture_output=True)
     sys.path.insert(0, str(target / "site"))
     importlib.invalidate_caches()
 
