@@ -12,5 +12,7 @@ from gateway.testing.plugins import install_plugin
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        return  # pytest-xdist's controller collects nothing; each worker installs it
     target = Path(tempfile.mkdtemp(prefix="gateway-sendgrid-"))
     install_plugin("analytics-gateway-sendgrid", Path(__file__).parents[1], target)
