@@ -65,17 +65,18 @@ class DeclaredProvider(UpstreamProvider):
         self.declared = platform
         self.platform = platform.name
         self.adapter = adapter
+        self._answers = {answer.field: answer for answer in platform.answers}
 
     def refusal(self, coordinate: str, key: object = None) -> GatewayError | None:
-        answer = self.declared.answer(coordinate)
+        answer = self._answers.get(coordinate)
         field = coordinate.split("/")[0]
         if answer is None:
             return self.unsupported(field)
-        for argument in sorted(answer.unsupported):
+        for argument in sorted(answer.unsupported) if answer.unsupported else ():
             if key is not None and ARGUMENTS[argument](key):
                 return self.unsupported(f"{field} with {argument}")
-        timezone = getattr(key, "timezone", None)
-        if answer.utc_days and timezone not in (None, "UTC"):
+        timezone = getattr(key, "timezone", None) if answer.utc_days else None
+        if timezone not in (None, "UTC"):
             return TimezoneNotSupported(
                 f"{self.name} ({self.platform}) counts {field} by UTC day and cannot answer "
                 f"local days in {timezone}; ask with timezone UTC",
