@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
+import gateway.platforms
 from gateway.cli.common import store_from
 from gateway.domain.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.errors import BadUserInput, NotFound
 from gateway.http.webhooks import SIGNATURE_HEADER
-from gateway.platforms import load_platforms
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.native.webhook_sources import WebhookSources
 
@@ -95,7 +95,7 @@ async def numbers_add(args: argparse.Namespace) -> int:
 
 async def webhooks_create(args: argparse.Namespace) -> int:
     async with store_from(args) as store:
-        platforms = load_platforms().webhook_platforms()
+        platforms = gateway.platforms.load_platforms().webhook_platforms()
         source = await WebhookSources(store, platforms).create(
             args.tenant, args.platform, args.name, register_numbers=args.register_numbers
         )
