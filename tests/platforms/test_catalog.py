@@ -15,7 +15,7 @@ from gateway.config.sources import SourcesError, load_sources
 from gateway.http.app import create_app
 from gateway.platforms import Platforms, load_platforms
 from tests.support.gateway import Gateway, World, fixed_clock, serve
-from tests.support.plugins import broken_platform
+from tests.support.plugins import broken_platform, crashing_platform
 
 BROKEN_SOURCES = """
 [sources.mail]
@@ -154,3 +154,26 @@ def test_gateway_check_names_a_source_on_a_broken_platform(
     out = capsys.readouterr().out
     assert "platform brokenmail (gateway-brokenmail) is unavailable" in out
     assert "source mail: its platform brokenmail is unavailable, so its fields will answer" in out
+
+
+async def test_a_plugins_own_failure_stays_in_its_fields(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashing_platform(tmp_path / "site", monkeypatch)
+    path = tmp_path / "sources.toml"
+    path.write_text(BROKEN_SOURCES.replace("brokenmail", "crashmail").replace("a_field", "#"))
+    monkeypatch.setenv("ACME_MAIL_KEY", "k")
+    settings = Settings(store_url=world.store.url, demo=False, sources_file=path)
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        answer = await running.query(
+            world.keys["acme_tenant"],
+            "{ email { overall(pastDays: 7) { sent } } sms { overview { messages { total } } } }",
+        )
+        [error] = answer.body["errors"]
+        # Masked as every unexpected error is (and logged with the request id), in its field.
+        assert (error["path"], error["extensions"]["code"]) == (
+            ["email", "overall"],
+            "INTERNAL_SERVER_ERROR",
+        )
+        assert "a bug" not in error["message"]
+        assert answer.data["sms"]["overview"]["messages"]["total"] >= 0

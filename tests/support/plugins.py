@@ -59,3 +59,27 @@ def hookmail_platform(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An installed platform that sends webhooks of its own shape, signed its own way."""
     broken_platform(folder, monkeypatch, "hookmail")
     (folder / "gateway_hookmail.py").write_text(HOOKMAIL)
+
+
+CRASHMAIL = """
+from gateway.platforms import Answers, Platform
+from gateway.providers.upstream import UpstreamProvider
+
+
+class Crashing(UpstreamProvider):
+    async def load_email_overall(self, requests):
+        raise RuntimeError("a bug in the plugin")
+
+
+PLATFORM = Platform(
+    name="crashmail", version="0.1", package="gateway-crashmail", title="Crash mail",
+    answers=(Answers("EmailReports.overall"),),
+    provider=lambda client, credentials: Crashing(client, dict(credentials.secrets)),
+)
+"""
+
+
+def crashing_platform(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed platform whose adapter fails with an exception of its own."""
+    broken_platform(folder, monkeypatch, "crashmail")
+    (folder / "gateway_crashmail.py").write_text(CRASHMAIL)
