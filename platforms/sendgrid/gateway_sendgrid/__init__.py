@@ -43,6 +43,8 @@ PLATFORM = Platform(
         "EmailReports.dashboard": "campaignsSent and newContacts: UNSUPPORTED_BY_SOURCE (not in"
         " SendGrid's stats); unique opens and clicks are daily uniques added up",
         "EmailReports.overall": "unique opens and clicks are daily uniques added up",
+        "EmailReports.histogram": "uniqueOpens and uniqueClicks are SendGrid's uniques of each"
+        " day (a recipient opening on two days counts on both, not on the first only)",
         "EmailCampaign.report": "a single send; linkActivity.uniqueClicks:"
         " UNSUPPORTED_BY_SOURCE (SendGrid counts clicks per link only)",
     },
