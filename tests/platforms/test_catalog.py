@@ -4,6 +4,7 @@ install."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -136,6 +137,18 @@ def test_gateway_platforms_lists_them_and_the_broken_one(
     out = capsys.readouterr().out.splitlines()
     assert "pilotstatus 1.0.0 (analytics-gateway): numbers" in out
     assert "emailreports 1.0.0 (analytics-gateway): email" in out
+    assert main(["platforms", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    [pilot] = [p for p in listed["platforms"] if p["name"] == "pilotstatus"]
+    assert pilot == {
+        "name": "pilotstatus",
+        "version": "1.0.0",
+        "package": "analytics-gateway",
+        "areas": ["numbers"],
+        "title": "Pilot Status (WhatsApp numbers)",
+        "webhooks": "pilotstatus",
+    }
+    assert listed["unavailable"] == []
     broken_platform(tmp_path, monkeypatch)
     assert main(["platforms"]) == 1
     [line] = [line for line in capsys.readouterr().out.splitlines() if "brokenmail" in line]
