@@ -18,6 +18,7 @@ Inside a GraphQL response that has run, every error is a field's, and the status
     ├── RateLimited              RATE_LIMITED                429 (retryAfter)
     ├── PaymentRequired          PAYMENT_REQUIRED            402
     ├── UnsupportedBySource      UNSUPPORTED_BY_SOURCE       400
+    │   └── TimezoneNotSupported TIMEZONE_NOT_SUPPORTED      400 (source, timezone)
     └── UpstreamError            UPSTREAM_ERROR              502 (source, upstreamStatus)
         ├── UpstreamTimeout      UPSTREAM_TIMEOUT            502
         └── UpstreamUnavailable  UPSTREAM_UNAVAILABLE        502
@@ -43,6 +44,7 @@ __all__ = [
     "RateLimited",
     "StoreUnavailable",
     "TenantScopeNotAllowed",
+    "TimezoneNotSupported",
     "TooManyResults",
     "Unauthenticated",
     "UnsupportedBySource",
@@ -172,6 +174,12 @@ class UnsupportedBySource(GatewayError):
 
     code = "UNSUPPORTED_BY_SOURCE"
     status = 400
+
+
+class TimezoneNotSupported(UnsupportedBySource):
+    """The source aggregates by UTC day, so local days in another timezone would be a near miss."""
+
+    code = "TIMEZONE_NOT_SUPPORTED"
 
 
 class UpstreamError(GatewayError):

@@ -21,6 +21,7 @@ from gateway.config.settings import (
     unknown_variables,
 )
 from gateway.config.sources import SourcesError, load_sources
+from gateway.platforms import load_platforms
 from gateway.providers.native.postgres import PostgresError, reach_postgres
 from gateway.providers.native.store import redacted, sqlite_path
 from gateway.schema.trusted import ManifestError, check_documents, trusted_documents
@@ -43,14 +44,24 @@ async def check_command(args: argparse.Namespace) -> int:
         problems += error.problems
         return _report(problems, [])
     checked = ["settings"]
+    platforms = load_platforms()
+    for broken in platforms.broken.values():
+        print(f"platform {broken.name} ({broken.package}) is unavailable: {broken.reason}")
     try:
-        config, _ = load_sources(settings.sources_file)
+        config, _ = load_sources(settings.sources_file, platforms=platforms)
+        problems += [
+            f"source {name}: its platform {source.platform} is unavailable, so its fields will "
+            f"answer UPSTREAM_UNAVAILABLE: {platforms.broken[source.platform].reason}"
+            for name, source in config.sources.items()
+            if platforms.unavailable(source.platform)
+        ]
         if settings.sources_file is not None:
             checked.append(
                 f"sources file ({len(config.sources)} sources, {len(config.tenants)} tenants)"
             )
     except SourcesError as error:
         problems += error.problems
+    checked.append(f"platforms ({', '.join(platforms.available) or 'none'})")
     try:
         trusted = trusted_documents(settings)
         if trusted.mode != "off" and settings.trusted_documents is not None:

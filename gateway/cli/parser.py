@@ -10,6 +10,7 @@ from gateway import __version__
 from gateway.cli.check import check_command
 from gateway.cli.common import Command, store_options
 from gateway.cli.data import import_command, migrate_store_command
+from gateway.cli.platforms import platforms_command
 from gateway.cli.serve import seed_demo_command, serve
 from gateway.cli.store import init_command
 from gateway.cli.tenancy import (
@@ -28,7 +29,6 @@ from gateway.cli.tools import (
     trusted_documents_command,
 )
 from gateway.domain.auth import ALL_SCOPES, KeyKind
-from gateway.domain.platform_events import PLATFORMS
 
 __all__ = ["build_parser", "version"]
 
@@ -115,6 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     checking.add_argument("--sources-file", type=Path, help="as for serve (GATEWAY_SOURCES_FILE)")
 
+    listing = command(
+        "platforms",
+        platforms_command,
+        "List the installed platform plugins, the areas each answers and its version, and"
+        " those installed but unavailable (exit 1 if any), with why.",
+        store=False,
+    )
+    listing.add_argument("--json", action="store_true", help="print them as JSON")
+    listing.add_argument(
+        "--matrix",
+        action="store_true",
+        help="print the capability matrix (platform x field x argument) as Markdown",
+    )
+
     seed = command(
         "seed-demo",
         seed_demo_command,
@@ -195,7 +209,11 @@ def build_parser() -> argparse.ArgumentParser:
         parent=webhook_commands,
     )
     hook.add_argument("--tenant", required=True)
-    hook.add_argument("--platform", required=True, choices=list(PLATFORMS))
+    hook.add_argument(
+        "--platform",
+        required=True,
+        help="an installed platform's webhook name (`gateway platforms` lists them), or gateway",
+    )
     hook.add_argument("--name")
     hook.add_argument(
         "--register-numbers",

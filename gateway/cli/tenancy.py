@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+import gateway.platforms
 from gateway.cli.common import store_from
 from gateway.domain.auth import ALL_SCOPES, KeyKind, default_scopes
 from gateway.errors import BadUserInput, NotFound
@@ -107,7 +108,8 @@ async def numbers_add(args: argparse.Namespace) -> int:
 
 async def webhooks_create(args: argparse.Namespace) -> int:
     async with store_from(args) as store:
-        source = await WebhookSources(store).create(
+        platforms = gateway.platforms.load_platforms().webhook_platforms()
+        source = await WebhookSources(store, platforms).create(
             args.tenant, args.platform, args.name, register_numbers=args.register_numbers
         )
     print(

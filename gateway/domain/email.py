@@ -69,7 +69,7 @@ class LinkActivity(BaseModel):
 
     url: str
     clicks: int
-    unique_clicks: int
+    unique_clicks: int | None  # None where the platform does not count them per link
 
 
 # A campaign's links grow with its content; a report lists its most clicked ones only.
@@ -86,7 +86,9 @@ class EmailCampaignReport(BaseModel):
     @field_validator("links")
     @classmethod
     def _most_clicked(cls, links: tuple[LinkActivity, ...]) -> tuple[LinkActivity, ...]:
-        ranked = sorted(links, key=lambda link: (-link.clicks, -link.unique_clicks, link.url))
+        ranked = sorted(
+            links, key=lambda link: (-link.clicks, -(link.unique_clicks or 0), link.url)
+        )
         return tuple(ranked[:LINK_ACTIVITY_TOP])
 
 
@@ -116,8 +118,9 @@ class EmailDashboardFigures(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     counts: EmailCounts
-    campaigns_sent: int
-    new_contacts: int
+    # None where the platform does not count them (its dashboard field says so, typed).
+    campaigns_sent: int | None
+    new_contacts: int | None
 
 
 class EmailDashboard(BaseModel):

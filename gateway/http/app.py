@@ -60,6 +60,7 @@ from gateway.http.view import GatewayView
 from gateway.http.webhooks import receive_webhook
 from gateway.observability.logs import LOG_REQUEST_ID
 from gateway.observability.metrics import record_http
+from gateway.platforms import load_platforms
 from gateway.providers.native import NativeProvider, Store, open_store
 from gateway.providers.native.outages import describe
 from gateway.providers.native.store import redacted
@@ -290,7 +291,8 @@ def metrics_app(settings: Settings) -> web.Application:
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Application:
     """The gateway as an aiohttp application. A sources file that cannot be used fails here,
     before anything is served."""
-    files = read_files(settings)
+    platforms = load_platforms()
+    files = read_files(settings, platforms)
     app = web.Application(
         # CORS only when origins are configured: a middleware costs every request.
         middlewares=[cors(settings.cors_origins)] if settings.cors_origins else [],
@@ -331,7 +333,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> web.Applic
                 else None
             )
             native = NativeProvider(store, memo=memo)
-            async with LiveConfiguration(settings, store, native, versions, files) as live:
+            async with LiveConfiguration(
+                settings, store, native, versions, files, platforms
+            ) as live:
                 # Known before the first request (the sources' numbers registered by now), so
                 # the first watch finds nothing to drop.
                 initial = await store.versions_if_changed() or {}

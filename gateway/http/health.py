@@ -21,6 +21,7 @@ from aiohttp import web
 from gateway.errors import StoreUnavailable
 from gateway.http.appkeys import CONFIGURATION, STORE
 from gateway.http.refusals import refuse
+from gateway.platforms.guard import UnavailablePlatform
 from gateway.providers.upstream.http import UpstreamClient
 
 __all__ = ["HEALTH", "Health", "beating", "healthz", "livez", "probes_app", "readyz"]
@@ -135,10 +136,14 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("health check: the store did not answer")
         store = "failing"
     sources: dict[str, dict[str, object]] = {}
-    registry = request.app[CONFIGURATION].in_use.registry
+    live = request.app[CONFIGURATION]
+    registry = live.in_use.registry
     for name in registry.names:
-        client = getattr(registry.get(name), "client", None)
-        if isinstance(client, UpstreamClient):
+        provider = registry.get(name)
+        client = getattr(provider, "client", None)
+        if isinstance(provider, UnavailablePlatform):
+            sources[name] = {"platform": provider.platform, "unavailable": provider.reason}
+        elif isinstance(client, UpstreamClient):
             sources[name] = {
                 "platform": client.config.platform,
                 "circuit": client.breaker.state,
@@ -146,9 +151,22 @@ async def healthz(request: web.Request) -> web.Response:
             }
         else:  # the store has no circuit breaker: what is true of it is whether it answers
             sources[name] = {"platform": "native", "lastCall": store}
-    degraded = any(source.get("circuit", "closed") != "closed" for source in sources.values())
+    degraded = any(
+        source.get("circuit", "closed") != "closed" or "unavailable" in source
+        for source in sources.values()
+    )
     status = "failing" if store != "ok" else "degraded" if degraded else "ok"
-    body = {"status": status, "store": store, "sources": sources, "worker": os.getpid()}
+    platforms = {
+        **{p.name: {"version": p.version} for p in live.platforms.available.values()},
+        **{u.name: {"unavailable": u.reason} for u in live.platforms.broken.values()},
+    }
+    body = {
+        "status": status,
+        "store": store,
+        "sources": sources,
+        "platforms": platforms,
+        "worker": os.getpid(),
+    }
     return web.json_response(body, status=503 if store != "ok" else 200)
 
 

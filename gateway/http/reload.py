@@ -20,10 +20,12 @@ from dataclasses import dataclass
 
 from gateway.config.settings import Settings
 from gateway.config.sources import SourcesConfig, SourcesError, load_sources
+from gateway.platforms import Platforms, load_platforms
+from gateway.platforms.sources import platform_providers
 from gateway.providers.base import Provider, ProviderRegistry
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import Tenancy
-from gateway.providers.upstream import NumberKeys, upstream_providers
+from gateway.providers.upstream import NumberKeys
 from gateway.providers.versions import TenantVersions
 from gateway.schema.trusted import ManifestError, TrustedDocuments, trusted_documents
 
@@ -67,8 +69,11 @@ class LiveConfiguration:
         native: Provider,
         versions: TenantVersions,
         files: Files,
+        platforms: Platforms | None = None,
     ) -> None:
         self.settings, self.store, self.native, self.versions = settings, store, native, versions
+        # Loaded once per process: a reload reads the files again, not the installed packages.
+        self.platforms = load_platforms() if platforms is None else platforms
         self._files: Files | None = files
         self.current: Configuration | None = None
         self._stacks: list[AsyncExitStack] = []
@@ -99,7 +104,9 @@ class LiveConfiguration:
                 return False
             old = self.in_use
             try:
-                new = await self._build(read_files(self.settings), old.generation + 1)
+                new = await self._build(
+                    read_files(self.settings, self.platforms), old.generation + 1
+                )
             except (SourcesError, ManifestError, OSError) as problem:
                 log.error("reload refused, the configuration in use is kept: %s", problem)
                 return False
@@ -137,7 +144,7 @@ class LiveConfiguration:
         try:
             number_keys = await sync_upstream_numbers(Tenancy(self.store), config, secrets)
             upstream = await stack.enter_async_context(
-                upstream_providers(config, secrets, number_keys)
+                platform_providers(config, secrets, number_keys, self.platforms)
             )
         except BaseException:
             await stack.aclose()
@@ -159,10 +166,12 @@ class LiveConfiguration:
             await stack.aclose()
 
 
-def read_files(settings: Settings) -> Files:
+def read_files(settings: Settings, platforms: Platforms | None = None) -> Files:
     """The sources file, the credentials it names and the trusted documents, each validated
-    whole, or SourcesError / ManifestError saying why not."""
-    config, secrets = load_sources(settings.sources_file)
+    whole (each source against its installed platform's model), or SourcesError /
+    ManifestError saying why not."""
+    platforms = load_platforms() if platforms is None else platforms
+    config, secrets = load_sources(settings.sources_file, platforms=platforms)
     return config, secrets, trusted_documents(settings)
 
 

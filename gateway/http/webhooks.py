@@ -12,7 +12,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from gateway.domain.events import Event, describe, parse_event, refusal_code
-from gateway.domain.platform_events import EVENT_NOT_FOR_SOURCE, takes, translate
+from gateway.domain.platform_events import EVENT_NOT_FOR_SOURCE, WebhookShapes, takes, translate
 from gateway.errors import (
     BadUserInput,
     BodyTimeout,
@@ -20,8 +20,9 @@ from gateway.errors import (
     RateLimited,
     StoreUnavailable,
     Unauthenticated,
+    UpstreamUnavailable,
 )
-from gateway.http.appkeys import ANONYMOUS, CHANGES, SETTINGS, STORE, VERSIONS
+from gateway.http.appkeys import ANONYMOUS, CHANGES, CONFIGURATION, SETTINGS, STORE, VERSIONS
 from gateway.http.clients import client_address
 from gateway.http.refusals import Surface, refuse
 from gateway.observability.metrics import WEBHOOK_EVENTS
@@ -69,16 +70,18 @@ def _refuse(error: GatewayError, **details: object) -> web.Response:
 Problem = tuple[int, str, str]
 
 
-def _events(source: WebhookSource, payload: object) -> tuple[list[Event], list[Problem], str]:
+def _events(
+    source: WebhookSource, shapes: WebhookShapes, payload: object
+) -> tuple[list[Event], list[Problem], str]:
     items = payload if isinstance(payload, list) else [payload]
     events: list[Event] = []
     problems: list[Problem] = []
     for index, item in enumerate(items[:MAX_EVENTS]):
         try:
-            raw = translate(source.platform, item)
+            raw = translate(shapes, item)
             if raw.setdefault("tenant", source.tenant_id) != source.tenant_id:
                 raise ValueError("tenant does not match the webhook source")
-            if not takes(source.platform, raw):
+            if not takes(shapes, raw):
                 kind = str(raw.get("type"))[:40]
                 why = f"a {source.platform} source does not take {kind!r} events"
                 problems.append((index, EVENT_NOT_FOR_SOURCE, why))
@@ -118,15 +121,21 @@ async def _receive(request: web.Request) -> web.Response:
         return _refuse(BodyTimeout("the request body did not arrive in time"))
     source = await WebhookSources(store).find(request.match_info["source"])
     problem: str | None = None
+    shapes: WebhookShapes | None = None
     if source is not None:
-        problem = check_signature(
+        shapes = request.app[CONFIGURATION].platforms.webhooks(source.platform)
+        if shapes is None:  # its platform's package is not installed, or failed to load
+            why = f"the platform {source.platform} of webhook source {source.name} is unavailable"
+            return _refuse(UpstreamUnavailable(why, source=source.name))
+        verify = shapes.signature_check or check_signature
+        problem = verify(
             source.secret,
             body,
-            request.headers.get(SIGNATURE_HEADER, ""),
+            request.headers.get(shapes.signature_header or SIGNATURE_HEADER, ""),
             time.time(),
             settings.webhook_tolerance_seconds,
         )
-    if source is None or problem is not None:
+    if source is None or shapes is None or problem is not None:
         await gate.take(address)
         return _refuse(Unauthenticated(problem or "unknown webhook source or bad signature"))
     try:
@@ -134,7 +143,7 @@ async def _receive(request: web.Request) -> web.Response:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError:
         return _refuse(BadUserInput("the body is not JSON (or nests deeper than 1024)"))
-    events, problems, too_many = _events(source, payload)
+    events, problems, too_many = _events(source, shapes, payload)
     if problems or too_many:
         # Nothing is stored from a body with a bad event: the sender fixes it and sends it whole.
         WEBHOOK_EVENTS.labels(source.platform, "refused").inc(len(events) + len(problems))

@@ -17,6 +17,7 @@ from gateway.domain.email import (
 )
 from gateway.domain.links import is_http_url
 from gateway.domain.timewindows import percent_diff
+from gateway.errors import UnsupportedBySource
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
 from gateway.schema.email_counts import EmailDashboardCounts
 
@@ -67,7 +68,17 @@ def performance(counts: EmailCounts) -> EmailPerformance:
 class LinkActivityType:
     url: str = strawberry.field(description="The link: always an http(s) URL.")
     clicks: int = strawberry.field(description="Every click on it.")
-    unique_clicks: int = strawberry.field(description="Distinct recipients who clicked it.")
+    unique: strawberry.Private[int | None]
+    source: strawberry.Private[str]
+
+    @strawberry.field(description="Distinct recipients who clicked it.")
+    def unique_clicks(self) -> int:
+        if self.unique is None:
+            raise UnsupportedBySource(
+                "the source of this campaign counts clicks per link, not recipients",
+                source=self.source,
+            )
+        return self.unique
 
 
 @strawberry.type(
@@ -88,7 +99,12 @@ class EmailCampaignReportType:
     )
     def link_activity(self) -> list[LinkActivityType]:
         return [
-            LinkActivityType(url=link.url, clicks=link.clicks, unique_clicks=link.unique_clicks)
+            LinkActivityType(
+                url=link.url,
+                clicks=link.clicks,
+                unique=link.unique_clicks,
+                source=self.model.campaign.ref.source,
+            )
             for link in self.model.links
             if is_http_url(link.url)
         ]
@@ -158,7 +174,13 @@ class EmailDashboardType:
     def _pair(self, name: str) -> DashboardFigure:
         now, before = self.model.current, self.model.previous
         if hasattr(now, name):
-            return _figure(getattr(now, name), getattr(before, name))
+            current, previous = getattr(now, name), getattr(before, name)
+            if current is None or previous is None:
+                raise UnsupportedBySource(
+                    f"the source of this tenant's email reports does not count {name}",
+                    source=self.model.request.source,
+                )
+            return _figure(current, previous)
         return _figure(getattr(now.counts, name), getattr(before.counts, name))
 
     @strawberry.field(description="Local days in each window.")

@@ -560,8 +560,11 @@ def fake_states() -> dict[str, FakeState]:
     }
 
 
-def sources_toml(ports: dict[str, int], tenant: str = "demo", options: str = "") -> str:
-    """A sources file for the fakes on these ports; `options` go into every source."""
+def sources_toml(
+    ports: dict[str, int], tenant: str = "demo", options: str = "", ms_options: str = ""
+) -> str:
+    """A sources file for the fakes on these ports; `options` go into every source (the
+    fields all sources share), `ms_options` into MessageSender's alone."""
     return f"""[sources.ps]
 platform = "pilotstatus"
 base_url = "http://127.0.0.1:{ports["ps"]}"
@@ -571,6 +574,7 @@ base_url = "http://127.0.0.1:{ports["ps"]}"
 platform = "messagesender"
 base_url = "http://127.0.0.1:{ports["ms"]}"
 {options}
+{ms_options}
 
 [sources.er]
 platform = "emailreports"

@@ -1,5 +1,7 @@
 """Prism (pinned in package.json, installed with `npm ci`) serving each platform's OpenAPI
-document on a loopback port, and a gateway whose tenant acme lives at the three of them.
+document on a loopback port, and a gateway whose tenant acme lives at the three built-in
+platforms and whose tenant globex has its email at SendGrid (the plugin package, installed with
+pip for the run as a user installs it).
 
 Prism checks every request the gateway sends against the document (`--errors`: a request that
 breaks it is refused), answers the documents' examples, a documented error for `Prefer:
@@ -17,12 +19,20 @@ import pytest
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.providers.native import SqliteStore, Store
+from gateway.testing.plugins import install_plugin
 from tests.support.contracts import PLATFORMS, PS_NUMBER, Contract, Prism
 from tests.support.gateway import World, fixed_clock, serve
 from tests.support.live import free_port
 from tests.support.npm import installed
 
 HERE = Path(__file__).parent
+
+
+@pytest.fixture(scope="session")
+def sendgrid_package(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SendGrid's platform package, installed with pip unless the environment has it."""
+    project = HERE.parents[1] / "platforms" / "sendgrid"
+    install_plugin("analytics-gateway-sendgrid", project, tmp_path_factory.mktemp("sendgrid"))
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +103,10 @@ credentials = {{ ms = "CONTRACT_MS_KEY", er = "CONTRACT_ER_KEY" }}
 source = "ps"
 phone = "{PS_NUMBER}"
 key_env = "CONTRACT_PS_KEY"
+
+[tenants.globex]
+email = "sg"
+credentials = {{ sg = "CONTRACT_SG_KEY" }}
 """
     )
 
@@ -100,6 +114,7 @@ key_env = "CONTRACT_PS_KEY"
 @pytest.fixture
 async def contract(
     world: World,
+    sendgrid_package: None,
     prisms: dict[str, Prism],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

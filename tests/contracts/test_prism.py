@@ -12,7 +12,7 @@ import pytest
 from gateway.domain.auth import KeyKind, default_scopes
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
-from tests.support.contracts import PS_NUMBER, Contract
+from tests.support.contracts import PS_NUMBER, TENANTS, Contract
 from tests.support.gateway import Answer, World
 
 PILOT_STATUS = """{ numbers { phoneNumber dashboard(period: DAYS_7, timezone: "UTC") {
@@ -41,12 +41,24 @@ EMAIL = """query ($id: ID!) { email {
     report { performance { sent opens { unique } } linkActivity { url uniqueClicks } }
     engagement(period: HOURS_24) { start opens } } } }"""
 EMAIL_ID = {"id": encode_id("EmailCampaign", "er", "em-007")}
-QUERIES = {"ps": (PILOT_STATUS, None), "ms": (MESSAGESENDER, None), "er": (EMAIL, EMAIL_ID)}
+SENDGRID = """query ($id: ID!) { email {
+  dashboard(pastDays: 1) { emailsSent { value previous diff } delivered { value } }
+  overall(pastDays: 2) { sent delivered opens { unique total } bounces { hard soft total } }
+  histogram(pastDays: 2) { date sent uniqueOpens } }
+  campaign(id: $id) { name ... on EmailCampaign {
+    report { performance { sent opens { unique } } linkActivity { url clicks } } } } }"""
+SINGLE_SEND = {"id": encode_id("EmailCampaign", "sg", "2f6dec81-43b9-4c67-a890-3a38cb63b54a")}
+QUERIES = {
+    "ps": (PILOT_STATUS, None),
+    "ms": (MESSAGESENDER, None),
+    "er": (EMAIL, EMAIL_ID),
+    "sg": (SENDGRID, SINGLE_SEND),
+}
 
 
 async def ask(contract: Contract, world: World, platform: str) -> Answer:
     query, variables = QUERIES[platform]
-    answer = await contract.query(world.keys["acme_tenant"], query, variables)
+    answer = await contract.query(world.keys[f"{TENANTS[platform]}_tenant"], query, variables)
     assert answer.status == 200, answer.body
     return answer
 
@@ -134,6 +146,64 @@ async def test_email_report_examples_map_into_the_graph(contract: Contract, worl
     assert campaign["engagement"] == [{"start": "2026-11-02T09:00:00+00:00", "opens": 40}]
 
 
+async def test_sendgrid_examples_map_into_the_graph(contract: Contract, world: World) -> None:
+    answer = await ask(contract, world, "sg")
+    assert "errors" not in answer.body, answer.body
+    email = answer.data["email"]
+    # The 22nd against the 21st: sent is delivered + bounces + blocks.
+    assert email["dashboard"]["emailsSent"] == {"value": 1200.0, "previous": 1000.0, "diff": 20.0}
+    assert email["dashboard"]["delivered"] == {"value": 1190.0}
+    assert email["overall"] == {
+        "sent": 2200,
+        "delivered": 2180,
+        "opens": {"unique": 900, "total": 1500},
+        "bounces": {"hard": 18, "soft": 2, "total": 20},
+    }
+    assert email["histogram"] == [
+        {"date": "2026-11-21", "sent": 1000, "uniqueOpens": 400},
+        {"date": "2026-11-22", "sent": 1200, "uniqueOpens": 500},
+    ]
+    campaign = answer.data["campaign"]
+    assert campaign["name"] == "November newsletter"
+    assert campaign["report"]["performance"] == {"sent": 1200, "opens": {"unique": 610}}
+    assert campaign["report"]["linkActivity"] == [
+        {"url": "https://example.com/offer", "clicks": 100},
+        {"url": "https://example.com/blog", "clicks": 50},
+    ]
+
+
+async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: World) -> None:
+    marks = len(contract.prisms["sg"].lines)
+    answer = await contract.query(
+        world.keys["globex_tenant"],
+        """query ($id: ID!) { email {
+          local: overall(pastDays: 7, timezone: "America/Sao_Paulo") { sent }
+          utc: overall(pastDays: 7, timezone: "UTC") { sent }
+          dashboard(pastDays: 7) { newContacts { value } } }
+          campaign(id: $id) { ... on EmailCampaign {
+            report { linkActivity { uniqueClicks } } } } }""",
+        SINGLE_SEND,
+    )
+    codes = {tuple(e["path"]): e["extensions"]["code"] for e in answer.body["errors"]}
+    assert codes == {
+        ("email", "local"): "TIMEZONE_NOT_SUPPORTED",
+        ("email", "dashboard", "newContacts"): "UNSUPPORTED_BY_SOURCE",
+        ("campaign", "report", "linkActivity", 0, "uniqueClicks"): "UNSUPPORTED_BY_SOURCE",
+    }, answer.body
+    assert answer.data["email"]["utc"] == {"sent": 2200}
+    engagement = await contract.query(
+        world.keys["globex_tenant"],
+        "query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {"
+        " engagement(period: WEEK) { opens } } } }",
+        SINGLE_SEND,
+    )
+    assert engagement.codes == ["UNSUPPORTED_BY_SOURCE"]
+    # The refused timezone never reached SendGrid: its one /v3/stats call was the UTC one's
+    # (the dashboard's asks other dates).
+    asked = [line for line in contract.prisms["sg"].lines[marks:] if "/v3/stats?" in line]
+    assert not any("Sao_Paulo" in line for line in asked)
+
+
 ERRORS = [
     ("ps", 400, "BAD_USER_INPUT", "Validation error"),
     ("ps", 401, "UPSTREAM_ERROR", "Unauthorized"),
@@ -151,7 +221,14 @@ ERRORS = [
     ("er", 401, "UPSTREAM_ERROR", "Invalid or inactive API key"),
     ("er", 403, "FORBIDDEN", "Key lacks reports:read scope"),
     ("er", 429, "RATE_LIMITED", "Rate limit exceeded"),
+    ("sg", 400, "BAD_USER_INPUT", "authorization required"),
+    ("sg", 401, "UPSTREAM_ERROR", "authorization required"),
+    ("sg", 403, "FORBIDDEN", "authorization required"),
+    ("sg", 429, "RATE_LIMITED", "authorization required"),
+    ("sg", 500, "UPSTREAM_ERROR", "authorization required"),
 ]
+# Retry-After as each document gives it with its 429 (SendGrid's gives none: the default).
+RETRY_AFTER = {"ps": 1.0, "ms": 30.0, "er": 30.0, "sg": 1.0}
 
 
 @pytest.mark.parametrize(("platform", "status", "code", "said"), ERRORS)
@@ -168,7 +245,7 @@ async def test_each_documented_error_is_its_code_in_every_field_of_its_source(
         assert extensions["upstreamStatus"] == status
         assert error["message"] == f"{platform}: {said}"
         if code == "RATE_LIMITED":  # the documented Retry-After, or the default without one
-            assert extensions["retryAfter"] == (1.0 if platform == "ps" else 30.0)
+            assert extensions["retryAfter"] == RETRY_AFTER[platform]
 
 
 async def test_an_unknown_email_campaign_is_not_found(contract: Contract, world: World) -> None:
@@ -191,7 +268,7 @@ def typed(answer: Answer) -> list[dict[str, Any]]:
     errors = answer.body.get("errors", [])
     for error in errors:
         extensions = error["extensions"]
-        assert extensions.get("source") in ("ps", "ms", "er"), error
+        assert extensions.get("source") in ("ps", "ms", "er", "sg"), error
         assert extensions["code"] != "INTERNAL_SERVER_ERROR", error
         assert len(error["message"]) <= 400
     return list(errors)
@@ -199,7 +276,7 @@ def typed(answer: Answer) -> list[dict[str, Any]]:
 
 # Prism's random answers: 200s, and each documented error with a random body.
 FUZZ = ["dynamic=true"] * 6 + [f"code={c}, dynamic=true" for c in (400, 401, 403, 429)]
-UPSTREAM_FIELDS = {"ps": 1, "ms": 8, "er": 5}
+UPSTREAM_FIELDS = {"ps": 1, "ms": 8, "er": 5, "sg": 4}
 FUZZ_CODES = {
     "dynamic=true": {"UPSTREAM_ERROR"},
     "code=400, dynamic=true": {"BAD_USER_INPUT"},
@@ -209,7 +286,7 @@ FUZZ_CODES = {
 }
 
 
-@pytest.mark.parametrize("platform", ["ps", "ms", "er"])
+@pytest.mark.parametrize("platform", ["ps", "ms", "er", "sg"])
 async def test_random_answers_valid_for_the_document_are_answers_or_typed_errors(
     contract: Contract, world: World, platform: str
 ) -> None:

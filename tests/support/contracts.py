@@ -1,4 +1,5 @@
-"""Prism mocks of the three platforms' published contracts, and the gateway in front of them."""
+"""Prism mocks of the four platforms' contracts (SendGrid's a plugin package, installed for the
+run), and the gateway in front of them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 from gateway.http.appkeys import CONFIGURATION
 from tests.support.gateway import Answer, Gateway
 
-PLATFORMS = {"ps": "pilotstatus", "ms": "messagesender", "er": "emailreports"}
+PLATFORMS = {"ps": "pilotstatus", "ms": "messagesender", "er": "emailreports", "sg": "sendgrid"}
+# The tenant whose fields each source answers: globex's email is at SendGrid.
+TENANTS = {"ps": "acme", "ms": "acme", "er": "acme", "sg": "globex"}
 
 
 PS_NUMBER = "+5511955550199"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gateway.domain.platform_events import PLATFORMS
 from gateway.errors import BadUserInput, NotFound
 from gateway.providers.native.store import Store
 
@@ -27,8 +27,12 @@ class WebhookSource:
 
 
 class WebhookSources:
-    def __init__(self, store: Store) -> None:
+    """The store's webhook sources; `platforms`, when given, are the names a new one may take
+    (the installed platforms' webhook names, which the layers above know)."""
+
+    def __init__(self, store: Store, platforms: Sequence[str] | None = None) -> None:
         self.store = store
+        self.platforms = platforms
 
     async def create(
         self,
@@ -38,8 +42,8 @@ class WebhookSources:
         *,
         register_numbers: bool = True,
     ) -> WebhookSource:
-        if platform not in PLATFORMS:
-            raise BadUserInput(f"platform must be one of {', '.join(PLATFORMS)}")
+        if self.platforms is not None and platform not in self.platforms:
+            raise BadUserInput(f"platform must be one of {', '.join(self.platforms)}")
         if await self.store.fetch_one("SELECT 1 FROM tenants WHERE id = ?", (tenant_id,)) is None:
             raise NotFound(f"no tenant {tenant_id!r}")
         name = name or f"{platform}-{tenant_id}-{secrets.token_hex(3)}"

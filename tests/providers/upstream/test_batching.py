@@ -9,7 +9,7 @@ import pytest
 
 from gateway.domain.campaigns import Campaign, CampaignRef
 from gateway.errors import GatewayError
-from gateway.providers.upstream.emailreports import EmailReportsProvider
+from gateway.platforms.builtin.emailreports.provider import EmailReportsProvider
 from gateway.schema.ids import encode_id
 from tests.support.gateway import Gateway, World
 from tests.support.platforms import Platforms

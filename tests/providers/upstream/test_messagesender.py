@@ -66,7 +66,9 @@ async def with_instants(
 ) -> AsyncIterator[Gateway]:
     path = tmp_path / "sources.toml"
     path.write_text(
-        sources_toml(platforms.ports, tenant="acme", options=FAST + '\nrange_format = "instant"')
+        sources_toml(
+            platforms.ports, tenant="acme", options=FAST, ms_options='range_format = "instant"'
+        )
     )
     for name in ("PS", "MS", "ER"):
         monkeypatch.setenv(f"FAKE_{name}_KEY", f"{name.lower()}_fake_key")

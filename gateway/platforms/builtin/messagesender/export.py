@@ -16,7 +16,7 @@ from gateway.domain.campaigns import (
     SmsCampaignPerformance,
 )
 from gateway.errors import UpstreamError
-from gateway.providers.upstream.messagesender_shapes import delivery
+from gateway.platforms.builtin.messagesender.shapes import delivery
 from gateway.providers.upstream.shapes import Count, Moment, Shape, fit_int, validated
 
 __all__ = ["COLUMNS", "export_rows"]

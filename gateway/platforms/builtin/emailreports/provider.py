@@ -34,8 +34,7 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.errors import GatewayError
-from gateway.providers.upstream.base import UpstreamProvider, each
-from gateway.providers.upstream.emailreports_shapes import (
+from gateway.platforms.builtin.emailreports.shapes import (
     DASHBOARD,
     ENGAGEMENT,
     HISTOGRAM,
@@ -44,6 +43,7 @@ from gateway.providers.upstream.emailreports_shapes import (
     CampaignInfo,
     Report,
 )
+from gateway.providers.upstream.base import UpstreamProvider, each
 
 __all__ = ["EmailReportsProvider"]
 

@@ -34,9 +34,8 @@ from gateway.domain.sms import (
     TrendDay,
 )
 from gateway.errors import GatewayError
-from gateway.providers.upstream.base import UpstreamProvider, each
-from gateway.providers.upstream.messagesender_export import export_rows
-from gateway.providers.upstream.messagesender_shapes import (
+from gateway.platforms.builtin.messagesender.export import export_rows
+from gateway.platforms.builtin.messagesender.shapes import (
     BALANCE,
     BEST_TIMES,
     BILLING,
@@ -46,6 +45,7 @@ from gateway.providers.upstream.messagesender_shapes import (
     TOP_CAMPAIGNS,
     delivery,
 )
+from gateway.providers.upstream.base import UpstreamProvider, each
 
 __all__ = ["MessageSenderProvider"]
 
@@ -63,7 +63,7 @@ class MessageSenderProvider(UpstreamProvider):
 
     def _range(self, request: RangeRequest) -> dict[str, str]:
         """startDate/endDate as this source takes them."""
-        if self.client.config.range_format == "instant":
+        if getattr(self.client.config, "range_format", "date") == "instant":
             return {"startDate": _iso(request.start), "endDate": _iso(request.end)}
         params = {}
         # Left out, each is the document's own default (now; 30 or 90 days before it).

@@ -1,0 +1,137 @@
+"""The platform plugin API, version 1: what a package brings to add a platform to the gateway.
+
+A plugin is a Python distribution with an entry point in the group `analytics_gateway.platforms`
+naming a `Platform`:
+
+    [project.entry-points."analytics_gateway.platforms"]
+    sendgrid = "gateway_sendgrid:PLATFORM"
+
+The `Platform` says what the platform is (name, version, the package providing it), which graph
+fields it answers and with which arguments (`Answers`; the graph refuses the rest itself, before
+calling it), the model of its table in the sources file (an `UpstreamSource` with its own fields
+added), how to build its adapter over the gateway's shared upstream client (deadline, retries,
+breaker, single flight, body cap, tracing, metrics: the adapter calls `client.get` and
+re-implements none of it), and, if it sends webhooks, their shapes and signature check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from gateway.config.sources import AREAS, UpstreamSource
+from gateway.domain.platform_events import WebhookShapes
+from gateway.providers.upstream.base import UpstreamProvider
+from gateway.providers.upstream.http import UpstreamClient
+
+__all__ = [
+    "API_VERSION",
+    "ENTRY_POINTS",
+    "FIELDS",
+    "Answers",
+    "Credentials",
+    "GraphField",
+    "Platform",
+    "ProviderFactory",
+]
+
+API_VERSION = 1
+ENTRY_POINTS = "analytics_gateway.platforms"
+
+
+@dataclass(frozen=True)
+class GraphField:
+    """A field of the graph that a platform may answer: its coordinate, the area a tenant
+    routes it by, and the arguments that change what is asked."""
+
+    coordinate: str
+    area: str
+    arguments: tuple[str, ...] = ()
+
+
+# Every field an upstream platform can answer, by area; the capability matrix's rows.
+FIELDS: tuple[GraphField, ...] = (
+    GraphField("WhatsAppNumber.dashboard", "numbers", ("period", "timezone")),
+    GraphField("Query.deliveryByChannel/whatsapp", "numbers", ("startDate", "timezone")),
+    GraphField("SmsAnalytics.overview", "sms", ("startDate", "endDate")),
+    GraphField("SmsAnalytics.trends", "sms", ("startDate", "timezone")),
+    GraphField("SmsAnalytics.topCampaigns", "sms", ("startDate", "limit")),
+    GraphField("SmsAnalytics.bestSendTimes", "sms", ("startDate", "timezone")),
+    GraphField("SmsAnalytics.campaignExport", "sms", ("startDate", "endDate")),
+    GraphField("Query.campaign/sms", "sms"),
+    GraphField("SmsCampaign.messages", "sms"),
+    GraphField("Query.campaigns", "sms"),
+    GraphField("Query.billing", "sms"),
+    GraphField("Query.creditBalance", "sms"),
+    GraphField("EmailReports.dashboard", "email", ("pastDays", "timezone")),
+    GraphField("EmailReports.overall", "email", ("pastDays", "timezone")),
+    GraphField("EmailReports.histogram", "email", ("pastDays", "timezone")),
+    GraphField("Query.campaign/email", "email"),
+    GraphField("EmailCampaign.report", "email"),
+    GraphField("EmailCampaign.engagement", "email", ("period", "timezone")),
+    GraphField("Query.deliveryByChannel/email", "email", ("startDate", "timezone")),
+)
+_COORDINATES = {f.coordinate: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One graph field a platform answers. `unsupported` names arguments it cannot answer
+    (given, they are UNSUPPORTED_BY_SOURCE); `utc_days` says it counts by UTC day, so a
+    timezone other than UTC is TIMEZONE_NOT_SUPPORTED rather than a near miss."""
+
+    field: str
+    unsupported: frozenset[str] = frozenset()
+    utc_days: bool = False
+
+    def __post_init__(self) -> None:
+        known = _COORDINATES.get(self.field)
+        if known is None:
+            raise ValueError(f"no graph field {self.field!r} a platform can answer")
+        if extra := self.unsupported - set(known.arguments):
+            raise ValueError(f"{self.field} has no argument {', '.join(sorted(extra))}")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The secrets the sources file names: by (tenant, source name or phone), and each
+    upstream number's by (tenant, number id) as (secret, whether it is a key id)."""
+
+    secrets: Mapping[tuple[str, str], str]
+    numbers: Mapping[tuple[str, int], tuple[str, bool]] = field(default_factory=dict)
+
+
+# Builds a source's adapter over the shared client (its name, config and session are the
+# source's); the adapter overrides the UpstreamProvider methods its fields need.
+ProviderFactory = Callable[[UpstreamClient, Credentials], UpstreamProvider]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Platform:
+    """A platform plugin's declaration (plugin API version `api_version`)."""
+
+    name: str  # as sources files name it: platform = "<name>"
+    version: str
+    package: str  # the distribution that provides it, for `pip install`
+    title: str
+    answers: tuple[Answers, ...]
+    source_model: type[UpstreamSource] = UpstreamSource
+    provider: ProviderFactory
+    webhooks: WebhookShapes | None = None
+    notes: Mapping[str, str] = field(default_factory=dict)  # per field: what the docs say
+    api_version: int = API_VERSION
+
+    def __post_init__(self) -> None:
+        if self.api_version != API_VERSION:
+            raise ValueError(
+                f"platform {self.name} is written for plugin API {self.api_version}; "
+                f"this gateway has {API_VERSION}"
+            )
+
+    @property
+    def areas(self) -> tuple[str, ...]:
+        asked = {_COORDINATES[a.field].area for a in self.answers}
+        return tuple(area for area in AREAS if area in asked)
+
+    def answer(self, coordinate: str) -> Answers | None:
+        return next((a for a in self.answers if a.field == coordinate), None)

@@ -1,0 +1,38 @@
+"""The capability matrix in the docs is the one the platforms' declarations make: a test fails
+when a declaration changes and docs/platforms.md is not regenerated (`gateway platforms
+--matrix`), and when the page is edited by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.platforms import load_platforms
+from gateway.platforms.matrix import BEGIN, END, capability_matrix
+
+PAGE = Path(__file__).parents[2] / "docs" / "platforms.md"
+# The platforms the repository ships: the built-in ones and SendGrid's package.
+SHIPPED = {"analytics-gateway", "analytics-gateway-sendgrid"}
+
+
+@pytest.mark.usefixtures("sendgrid_package")
+def test_the_matrix_in_the_docs_is_the_declarations() -> None:
+    platforms = [p for p in load_platforms().available.values() if p.package in SHIPPED]
+    assert {p.name for p in platforms} == {
+        "pilotstatus",
+        "messagesender",
+        "emailreports",
+        "sendgrid",
+    }
+    text = PAGE.read_text()
+    documented = text[text.index(BEGIN) : text.index(END) + len(END)]
+    assert documented == capability_matrix(platforms), "run gateway platforms --matrix"
+
+
+@pytest.mark.usefixtures("sendgrid_package")
+def test_the_matrix_says_which_fields_sendgrid_counts_in_utc_only() -> None:
+    sendgrid = load_platforms().get("sendgrid")
+    assert sendgrid is not None
+    rows = [row for row in capability_matrix([sendgrid]).splitlines() if "UTC only" in row]
+    assert len(rows) == 3  # the dashboard's, overall's and histogram's timezone
