@@ -21,6 +21,7 @@ __all__ = [
     "TimeRange",
     "last_local_days",
     "local_day_start",
+    "offset_segments",
     "parse_instant",
     "parse_range",
     "parse_timezone",
@@ -90,6 +91,45 @@ def local_day_start(day: date, zone: ZoneInfo) -> datetime:
     offset from before the jump, which lands on the first instant that exists that day.
     """
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def utc_offset(moment: int, zone: ZoneInfo) -> int:
+    """`zone`'s offset from UTC at a Unix second, in seconds."""
+    offset = datetime.fromtimestamp(moment, zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())
+
+
+# No zone has changed its offset twice within a week since 1970 (the closest: seven days, Brazil
+# in 2000), so a day's step cannot pass over a change and back.
+_OFFSET_STEP = 86_400
+
+
+def offset_segments(start: int, end: int, zone: ZoneInfo) -> list[tuple[int, int, int]]:
+    """[lo, hi) spans of Unix seconds covering [start, end) in order, in each of which `zone`
+    keeps one UTC offset, with that offset in seconds: a 90-day window has one to three."""
+    segments: list[tuple[int, int, int]] = []
+    lo, offset = start, utc_offset(start, zone)
+    probe = start
+    while probe < end:
+        step = min(probe + _OFFSET_STEP, end - 1)
+        if step <= probe:
+            break
+        if utc_offset(step, zone) != offset:
+            # The first second at the new offset, by bisection in (probe, step].
+            before, after = probe, step
+            while after - before > 1:
+                middle = (before + after) // 2
+                if utc_offset(middle, zone) == offset:
+                    before = middle
+                else:
+                    after = middle
+            segments.append((lo, after, offset))
+            lo, offset = after, utc_offset(after, zone)
+            probe = after
+            continue
+        probe = step
+    segments.append((lo, end, offset))
+    return segments
 
 
 def last_local_days(count: int, zone: ZoneInfo, now: datetime) -> list[date]:

@@ -16,7 +16,7 @@ from gateway.domain.sms import (
     SmsOverview,
     TrendDay,
 )
-from gateway.domain.timewindows import BUCKET_SECONDS, TimeRange
+from gateway.domain.timewindows import BUCKET_SECONDS, TimeRange, offset_segments
 from gateway.providers.native.campaigns import (
     sms_campaigns_counted,
     sms_performance_created,
@@ -96,30 +96,50 @@ async def top_campaigns(store: Store, request: RangeRequest) -> list[SmsCampaign
     return completed[: request.limit]
 
 
+# Whole weeks added to a local time before dividing it: the division then never meets a
+# negative number (SQLite truncates toward zero), and the day of the week is unchanged.
+_WEEKS_AHEAD = 7 * 86_400 * 1_000
+
+
+def _send_time_sql(segments: int) -> str:
+    """Whole buckets summed by local hour and day of week, one GROUP BY per span of one UTC
+    offset: local time is the bucket's start plus the span's offset. 1970-01-01 was a
+    Thursday, day 4 when Sunday is 0."""
+    local = "(CAST(bucket AS BIGINT) * 900 + CAST(? AS BIGINT))"
+    one = (
+        f"SELECT ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, sum(queued), sum(sent), "
+        "sum(failed), sum(delivered) FROM sms_buckets WHERE tenant_id = ? AND bucket >= ? "
+        "AND bucket < ? GROUP BY 1, 2"
+    )
+    return " UNION ALL ".join([one] * segments)
+
+
 async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
+    """Sums by local hour and day of week, counted by the store: a few rows per offset of the
+    zone in the window (at most 168 each), not the window's thousands of buckets."""
     window = time_range(request)
     zone = window.zone
     hours = [[0] * 4 for _ in range(24)]
     weekdays = [[0] * 4 for _ in range(7)]
 
-    def add(moment: int, values: Sequence[int]) -> None:
-        local = datetime.fromtimestamp(moment, UTC).astimezone(zone)
-        day = (local.weekday() + 1) % 7  # 0 = Sunday
+    def add(hour: int, day: int, values: Sequence[int]) -> None:
         for i, value in enumerate(values):
-            hours[local.hour][i] += value
+            hours[hour][i] += value
             weekdays[day][i] += value
 
     start, end = (int(t.timestamp()) for t in (window.start, window.end))
     first, last = -(-start // BUCKET_SECONDS), end // BUCKET_SECONDS
     slivers = [(start, end)]
     if first < last:
-        # A 15-minute bucket lies within one local hour: offsets and DST jumps are whole quarters.
-        for row in await store.fetch_all(
-            "SELECT bucket, queued, sent, failed, delivered FROM sms_buckets "
-            "WHERE tenant_id = ? AND bucket >= ? AND bucket < ?",
-            (request.tenant_id, first, last),
-        ):
-            add(row[0] * BUCKET_SECONDS, row[1:])
+        # A bucket counts at the offset of its start: offsets and DST jumps are whole quarters
+        # (where a zone once changed off the grid, the bucket its change cuts goes by its start).
+        params: list[object] = []
+        for lo, hi, offset in offset_segments(first * BUCKET_SECONDS, last * BUCKET_SECONDS, zone):
+            shifted = offset + _WEEKS_AHEAD
+            params += [shifted, shifted, request.tenant_id]
+            params += [-(-lo // BUCKET_SECONDS), -(-hi // BUCKET_SECONDS)]
+        for hour, day, *values in await store.fetch_all(_send_time_sql(len(params) // 5), params):
+            add(int(hour), int(day), [int(v) for v in values])
         slivers = [(start, first * BUCKET_SECONDS), (last * BUCKET_SECONDS, end)]
     for lo, hi in slivers:
         if lo < hi:
@@ -128,7 +148,9 @@ async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
                 "AND sent_at >= ? AND sent_at < ?",
                 (request.tenant_id, lo, hi),
             ):
-                add(row[0], [int(row[1] == s) for s in (0, 1, 2, 3)])
+                local = datetime.fromtimestamp(row[0], UTC).astimezone(zone)
+                day = (local.weekday() + 1) % 7  # 0 = Sunday
+                add(local.hour, day, [int(row[1] == s) for s in (0, 1, 2, 3)])
     return BestSendTimes(
         by_hour=tuple(SendTimeSlot(slot=h, counts=sms_counts(v)) for h, v in enumerate(hours)),
         by_day_of_week=tuple(
