@@ -18,6 +18,7 @@ __all__ = ["email_daily", "whatsapp_daily"]
 # The tenant's own rollup and messages, whatever its number count.
 TENANT_NUMBERS = Rollup(
     buckets="tenant_message_buckets",
+    hours="tenant_message_hours",
     bucket_sums=("queued", "sent", "failed", "delivered", "read"),
     where="tenant_id = ?",
     rows="messages",
@@ -25,7 +26,10 @@ TENANT_NUMBERS = Rollup(
     row_where="is_test = 0",
 )
 EMAIL_COHORT = Rollup(
-    buckets="email_buckets", bucket_sums=("sent", "cohort_bounced"), where="tenant_id = ?"
+    buckets="email_buckets",
+    bucket_sums=("sent", "cohort_bounced"),
+    where="tenant_id = ?",
+    hours="email_hours",
 )
 
 

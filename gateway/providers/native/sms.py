@@ -28,6 +28,7 @@ __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
 
 SMS_ROLLUP = Rollup(
     buckets="sms_buckets",
+    hours="sms_hours",
     bucket_sums=("queued", "sent", "failed", "delivered"),
     where="tenant_id = ?",
     rows="sms_messages",
@@ -101,17 +102,42 @@ async def top_campaigns(store: Store, request: RangeRequest) -> list[SmsCampaign
 _WEEKS_AHEAD = 7 * 86_400 * 1_000
 
 
-def _send_time_sql(segments: int) -> str:
-    """Whole buckets summed by local hour and day of week, one GROUP BY per span of one UTC
-    offset: local time is the bucket's start plus the span's offset. 1970-01-01 was a
+def _send_time_sql(reads: Sequence[tuple[str, str, int]]) -> str:
+    """Whole buckets or hours summed by local hour and day of week, one GROUP BY per span of
+    one UTC offset: local time is the row's start plus the span's offset. 1970-01-01 was a
     Thursday, day 4 when Sunday is 0."""
-    local = "(CAST(bucket AS BIGINT) * 900 + CAST(? AS BIGINT))"
-    one = (
-        f"SELECT ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, sum(queued), sum(sent), "
-        "sum(failed), sum(delivered) FROM sms_buckets WHERE tenant_id = ? AND bucket >= ? "
-        "AND bucket < ? GROUP BY 1, 2"
-    )
-    return " UNION ALL ".join([one] * segments)
+    selects = []
+    for table, column, seconds in reads:
+        local = f"(CAST({column} AS BIGINT) * {seconds} + CAST(? AS BIGINT))"
+        selects.append(
+            f"SELECT ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, sum(queued), sum(sent), "
+            f"sum(failed), sum(delivered) FROM {table} WHERE tenant_id = ? AND {column} >= ? "
+            f"AND {column} < ? GROUP BY 1, 2"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _send_time_reads(
+    first: int, last: int, zone: ZoneInfo
+) -> list[tuple[str, str, int, int, int, int]]:
+    """(table, column, seconds a row spans, offset, first row, end row) covering buckets
+    [first, last): in a span whose offset is whole hours, its whole UTC hours come from the
+    hourly rollup (each lies within one local hour) and only the quarters at its edges from
+    the 15-minute one."""
+    reads = []
+    for lo, hi, offset in offset_segments(first * BUCKET_SECONDS, last * BUCKET_SECONDS, zone):
+        # A bucket counts at the offset of its start: offsets and DST jumps are whole quarters
+        # (where a zone once changed off the grid, the bucket its change cuts goes by its start).
+        start, end = -(-lo // BUCKET_SECONDS), -(-hi // BUCKET_SECONDS)
+        hours = (-(-start // 4), end // 4) if offset % 3600 == 0 else (0, 0)
+        if hours[0] >= hours[1]:
+            reads.append(("sms_buckets", "bucket", BUCKET_SECONDS, offset, start, end))
+            continue
+        reads.append(("sms_hours", "hour", 3600, offset, *hours))
+        for edge in ((start, hours[0] * 4), (hours[1] * 4, end)):
+            if edge[0] < edge[1]:
+                reads.append(("sms_buckets", "bucket", BUCKET_SECONDS, offset, *edge))
+    return reads
 
 
 async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
@@ -131,14 +157,13 @@ async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
     first, last = -(-start // BUCKET_SECONDS), end // BUCKET_SECONDS
     slivers = [(start, end)]
     if first < last:
-        # A bucket counts at the offset of its start: offsets and DST jumps are whole quarters
-        # (where a zone once changed off the grid, the bucket its change cuts goes by its start).
+        reads = _send_time_reads(first, last, zone)
         params: list[object] = []
-        for lo, hi, offset in offset_segments(first * BUCKET_SECONDS, last * BUCKET_SECONDS, zone):
+        for *_, offset, lo, hi in reads:
             shifted = offset + _WEEKS_AHEAD
-            params += [shifted, shifted, request.tenant_id]
-            params += [-(-lo // BUCKET_SECONDS), -(-hi // BUCKET_SECONDS)]
-        for hour, day, *values in await store.fetch_all(_send_time_sql(len(params) // 5), params):
+            params += [shifted, shifted, request.tenant_id, lo, hi]
+        sql = _send_time_sql([(table, column, seconds) for table, column, seconds, *_ in reads])
+        for hour, day, *values in await store.fetch_all(sql, params):
             add(int(hour), int(day), [int(v) for v in values])
         slivers = [(start, first * BUCKET_SECONDS), (last * BUCKET_SECONDS, end)]
     for lo, hi in slivers:
