@@ -95,6 +95,10 @@ def _whole_buckets(
     if rollup.hours:
         reads = [(rollup.hours, "hour"), (rollup.buckets, "bucket"), (rollup.buckets, "bucket")]
         ranges = [(i, *_hours_and_edges(first, last)) for i, first, last in whole]
+        # In a zone whose days begin on the hour no interval has edge quarters: no probes.
+        used = [k for k in range(3) if any(r[1 + 2 * k] < r[2 + 2 * k] for r in ranges)]
+        reads = [reads[k] for k in used]
+        ranges = [(r[0], *(v for k in used for v in r[1 + 2 * k : 3 + 2 * k])) for r in ranges]
     packed = " || ',' || ".join(f"sum({s})" for s in rollup.bucket_sums)
     bounds = ", ".join(f"lo{k}, hi{k}" for k in range(len(reads)))
     intervals = f"iv (i, {bounds}) AS (VALUES {int_rows(len(ranges), 1 + 2 * len(reads))})"
