@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.domain.sms import RangeRequest
 from gateway.domain.timewindows import DayWindow
-from gateway.providers.native import Store
+from gateway.providers.native import Store, open_store
 from gateway.providers.native.channels import email_daily, whatsapp_daily
 from gateway.providers.native.dashboards import daily_series
 from gateway.providers.native.sms import trends
@@ -133,3 +133,28 @@ async def test_day_by_day_reports_read_whole_hours_from_the_hourly_rollups(store
     for hours, buckets, _, _ in HOURLY:
         assert f"FROM {hours} WHERE" in read, hours
         assert f"FROM {buckets} WHERE" in read, buckets  # the edges' quarters
+
+
+async def test_the_migration_sums_the_hours_of_a_store_that_has_traffic(store: Store) -> None:
+    """A store with months of traffic from before the hourly rollups gets them summed from its
+    15-minute rollups when it is migrated, and kept from then on."""
+    await Tenancy(store).create_tenant("acme", "Acme")
+    await seed_traffic(store, "acme", NOW, 40)
+    async with store.write() as db:  # back to the store as it was before migration 0009
+        for hours, *_ in HOURLY:
+            if store.kind == "sqlite":
+                for suffix in ("insert", "update", "move", "delete"):
+                    await db.execute(f"DROP TRIGGER {hours}_{suffix}")
+            else:
+                for suffix in ("inserted", "updated", "removed"):
+                    await db.execute(f"DROP FUNCTION {hours}_{suffix}() CASCADE")
+            await db.execute(f"DROP TABLE {hours}")
+        await db.execute("DELETE FROM schema_migrations WHERE version = 9")
+    migrated = await open_store(store.url)
+    try:
+        await seed_traffic(migrated, "acme", NOW + timedelta(days=3), 5, seed=6)
+        for hours, buckets, key, counters in HOURLY:
+            kept, folded = await hours_and_their_quarters(migrated, hours, buckets, key, counters)
+            assert kept == folded and len(folded) > 100, hours
+    finally:
+        await migrated.close()
