@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from gateway.domain.messages import exact, half_up
@@ -186,19 +186,30 @@ class TimeRange:
 
     def local_days(self) -> list[date]:
         """Every local day the range touches, first to last."""
-        first = self.start.astimezone(self.zone).date()
-        last = (self.end - timedelta(microseconds=1)).astimezone(self.zone).date()
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return list(_local_days(self.start, self.end, self.zone))
 
     def day_edges(self) -> list[int]:
         """Unix seconds cutting the range at local midnights: one interval per local day, the
         first and last clipped to the range."""
-        inner = [local_day_start(day, self.zone) for day in self.local_days()[1:]]
-        return [int(moment.timestamp()) for moment in (self.start, *inner, self.end)]
+        return list(_day_edges(self.start, self.end, self.zone))
 
     @property
     def edges(self) -> list[int]:
         return [int(self.start.timestamp()), int(self.end.timestamp())]
+
+
+# A request's reports (the channel comparison asks three) cut the same range into the same days.
+@lru_cache(maxsize=256)
+def _local_days(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, ...]:
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+
+
+@lru_cache(maxsize=256)
+def _day_edges(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[int, ...]:
+    inner = [local_day_start(day, zone) for day in _local_days(start, end, zone)[1:]]
+    return tuple(int(moment.timestamp()) for moment in (start, *inner, end))
 
 
 def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:

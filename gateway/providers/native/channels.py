@@ -35,7 +35,7 @@ EMAIL_COHORT = Rollup(
 
 def _email_counts(sums: Sequence[int]) -> DeliveryCounts:
     sent, bounced = sums
-    return DeliveryCounts(failed=bounced, delivered_only=max(sent - bounced, 0))
+    return DeliveryCounts.of(0, 0, bounced, max(sent - bounced, 0), 0)
 
 
 async def _daily(
@@ -50,7 +50,7 @@ async def _daily(
         0, [(0,) * len(rollup.bucket_sums)] * len(days)
     )
     return [
-        DailyDelivery(day=day, counts=to_counts(values))
+        DailyDelivery.model_construct(day=day, counts=to_counts(values))
         for day, values in zip(days, sums, strict=True)
     ]
 

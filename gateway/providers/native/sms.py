@@ -39,7 +39,7 @@ SMS_ROLLUP = Rollup(
 
 def sms_counts(sums: Sequence[int]) -> DeliveryCounts:
     queued, sent, failed, delivered = sums
-    return DeliveryCounts(queued=queued, sent_only=sent, failed=failed, delivered_only=delivered)
+    return DeliveryCounts.of(queued, sent, failed, delivered, 0)
 
 
 def time_range(request: RangeRequest) -> TimeRange:
@@ -77,8 +77,15 @@ async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
         per_day: list[dict[str, int]] = [{} for _ in days]
     else:
         per_day = await sms_campaigns_counted(store, request.tenant_id, window.day_edges())
+    # Built from values already checked (dates, counts summed by the store): not validated
+    # again, a day at a time.
+    none = CampaignStatusCounts()
     return [
-        TrendDay(day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**counted))
+        TrendDay.model_construct(
+            day=day,
+            messages=sms_counts(values),
+            campaigns=CampaignStatusCounts(**counted) if counted else none,
+        )
         for day, values, counted in zip(days, sums, per_day, strict=True)
     ]
 
