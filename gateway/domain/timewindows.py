@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from gateway.domain.messages import exact, half_up
@@ -21,6 +21,7 @@ __all__ = [
     "TimeRange",
     "last_local_days",
     "local_day_start",
+    "offset_segments",
     "parse_instant",
     "parse_range",
     "parse_timezone",
@@ -92,6 +93,45 @@ def local_day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
+def utc_offset(moment: int, zone: ZoneInfo) -> int:
+    """`zone`'s offset from UTC at a Unix second, in seconds."""
+    offset = datetime.fromtimestamp(moment, zone).utcoffset()
+    return 0 if offset is None else int(offset.total_seconds())
+
+
+# No zone has changed its offset twice within a week since 1970 (the closest: seven days, Brazil
+# in 2000), so a day's step cannot pass over a change and back.
+_OFFSET_STEP = 86_400
+
+
+def offset_segments(start: int, end: int, zone: ZoneInfo) -> list[tuple[int, int, int]]:
+    """[lo, hi) spans of Unix seconds covering [start, end) in order, in each of which `zone`
+    keeps one UTC offset, with that offset in seconds: a 90-day window has one to three."""
+    segments: list[tuple[int, int, int]] = []
+    lo, offset = start, utc_offset(start, zone)
+    probe = start
+    while probe < end:
+        step = min(probe + _OFFSET_STEP, end - 1)
+        if step <= probe:
+            break
+        if utc_offset(step, zone) != offset:
+            # The first second at the new offset, by bisection in (probe, step].
+            before, after = probe, step
+            while after - before > 1:
+                middle = (before + after) // 2
+                if utc_offset(middle, zone) == offset:
+                    before = middle
+                else:
+                    after = middle
+            segments.append((lo, after, offset))
+            lo, offset = after, utc_offset(after, zone)
+            probe = after
+            continue
+        probe = step
+    segments.append((lo, end, offset))
+    return segments
+
+
 def last_local_days(count: int, zone: ZoneInfo, now: datetime) -> list[date]:
     """The `count` local days ending with today in `zone`, oldest first."""
     today = now.astimezone(zone).date()
@@ -146,19 +186,30 @@ class TimeRange:
 
     def local_days(self) -> list[date]:
         """Every local day the range touches, first to last."""
-        first = self.start.astimezone(self.zone).date()
-        last = (self.end - timedelta(microseconds=1)).astimezone(self.zone).date()
-        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        return list(_local_days(self.start, self.end, self.zone))
 
     def day_edges(self) -> list[int]:
         """Unix seconds cutting the range at local midnights: one interval per local day, the
         first and last clipped to the range."""
-        inner = [local_day_start(day, self.zone) for day in self.local_days()[1:]]
-        return [int(moment.timestamp()) for moment in (self.start, *inner, self.end)]
+        return list(_day_edges(self.start, self.end, self.zone))
 
     @property
     def edges(self) -> list[int]:
         return [int(self.start.timestamp()), int(self.end.timestamp())]
+
+
+# A request's reports (the channel comparison asks three) cut the same range into the same days.
+@lru_cache(maxsize=256)
+def _local_days(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, ...]:
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+
+
+@lru_cache(maxsize=256)
+def _day_edges(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[int, ...]:
+    inner = [local_day_start(day, zone) for day in _local_days(start, end, zone)[1:]]
+    return tuple(int(moment.timestamp()) for moment in (start, *inner, end))
 
 
 def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:

@@ -20,6 +20,7 @@ from tests.benchmarks import (
     ingest,
     live_fanout,
     memory,
+    report_miss,
     scale,
     statement_cache,
     store_scaling,
@@ -67,6 +68,7 @@ SUITE: list[Run] = [
         [],
         ["--clients", "4", "--seconds", "0.3", "--rounds", "1"],
     ),
+    ("reports on a miss", report_miss.main, [], ["--quick"]),
     (
         "scale",
         scale.main,

@@ -14,6 +14,7 @@ from tests.benchmarks import (
     ingest,
     live_fanout,
     memory,
+    report_miss,
     scale,
     statement_cache,
     store_scaling,
@@ -146,3 +147,21 @@ def test_scale_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"numbers (page 5|\(unpaged\)) +small +median_ms=", out), out
     assert re.search(r"_entities x100 +large +median_ms=", out), out
     assert re.search(r"peak rss_mb=\d+\.\d; worst ratio = \d+\.\d+", out), out
+
+
+def test_report_miss_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    report_miss.main(["--quick"])
+    out = capsys.readouterr().out
+    assert re.search(
+        r"plain aiohttp handler \((wrk|python), 16 connections\): [\d,]+ requests/s, "
+        r"\d+ us CPU per request",
+        out,
+    ), out
+    for backend in ("sqlite", "postgresql"):
+        for document in ("numbers dashboard DAYS_90", "sms bestSendTimes", "deliveryByChannel"):
+            assert re.search(
+                rf"{backend} +{document}.*? +\d+\.\d\d +\d+\.\d\d +\d+\.\d +\d+ +\d+\.\d\d +\d+$",
+                out,
+                re.M,
+            ), out
+    assert re.search(r"worst document = \d+ plain requests \(target <= 50\)", out), out

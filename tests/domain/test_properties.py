@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from zoneinfo import ZoneInfo, available_timezones
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.domain.messages import DeliveryCounts, MessageStatus, rate
-from gateway.domain.timewindows import DayWindow, local_day_start, percent_diff
+from gateway.domain.timewindows import DayWindow, local_day_start, offset_segments, percent_diff
 
 # Zones that skipped a whole calendar day (crossing the date line): that day has no midnight
 # at all, and no dashboard day to speak of.
@@ -105,3 +106,26 @@ def test_rates_round_half_up(part: int, whole: int, expected: float) -> None:
 def test_diffs_of_decimal_figures_round_as_they_print() -> None:
     assert percent_diff(12.345, 10) == 23.45 and percent_diff(1.005, 1) == 0.5
     assert percent_diff(9, 8) == 12.5 and percent_diff(7, 8) == -12.5
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    zone=st.sampled_from(ZONES),
+    start=st.integers(0, 2_100_000_000),
+    length=st.integers(1, 366 * 86_400),
+)
+def test_offset_segments_cover_a_range_with_the_zones_offsets(
+    zone: str, start: int, length: int
+) -> None:
+    tz = ZoneInfo(zone)
+    end = start + length
+    segments = offset_segments(start, end, tz)
+    assert segments[0][0] == start and segments[-1][1] == end
+    for (_, hi, offset), (lo, _, following) in itertools.pairwise(segments):
+        assert hi == lo and offset != following  # each one where the offset changes
+    for lo, hi, offset in segments:
+        assert lo < hi
+        # At both ends of each segment, and every 6 hours inside it, the zone's own offset.
+        for moment in (lo, hi - 1, *range(lo, hi, 6 * 3600)):
+            found = datetime.fromtimestamp(moment, tz).utcoffset()
+            assert found is not None and found.total_seconds() == offset, (moment, offset)

@@ -105,7 +105,7 @@ async def test_json_logs_carry_the_request_id(
     try:
         configure_logging("INFO", "json", access_log=True)
         async with world.store.write() as db:  # break the dashboard underneath
-            await db.execute("ALTER TABLE message_buckets RENAME TO gone")
+            await db.execute("ALTER TABLE message_hours RENAME TO gone")
         answer = await gateway.query(world.keys["acme_sales"], "{ dashboard { period } }")
         await asyncio.sleep(0)
     finally:
@@ -115,7 +115,7 @@ async def test_json_logs_carry_the_request_id(
     lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
     mine = [line for line in lines if line.get("requestId") == request_id]
     error = next(line for line in mine if line["level"] == "ERROR")
-    assert error["logger"] == "gateway.errors" and "message_buckets" in error["exc"]
+    assert error["logger"] == "gateway.errors" and "message_hours" in error["exc"]
     access = next(line for line in mine if line["logger"] == "gateway.access")
     assert access["status"] == 200 and access["path"] == "/graphql" and access["ms"] >= 0
 

@@ -18,6 +18,7 @@ __all__ = ["email_daily", "whatsapp_daily"]
 # The tenant's own rollup and messages, whatever its number count.
 TENANT_NUMBERS = Rollup(
     buckets="tenant_message_buckets",
+    hours="tenant_message_hours",
     bucket_sums=("queued", "sent", "failed", "delivered", "read"),
     where="tenant_id = ?",
     rows="messages",
@@ -25,13 +26,16 @@ TENANT_NUMBERS = Rollup(
     row_where="is_test = 0",
 )
 EMAIL_COHORT = Rollup(
-    buckets="email_buckets", bucket_sums=("sent", "cohort_bounced"), where="tenant_id = ?"
+    buckets="email_buckets",
+    bucket_sums=("sent", "cohort_bounced"),
+    where="tenant_id = ?",
+    hours="email_hours",
 )
 
 
 def _email_counts(sums: Sequence[int]) -> DeliveryCounts:
     sent, bounced = sums
-    return DeliveryCounts(failed=bounced, delivered_only=max(sent - bounced, 0))
+    return DeliveryCounts.of(0, 0, bounced, max(sent - bounced, 0), 0)
 
 
 async def _daily(
@@ -46,7 +50,7 @@ async def _daily(
         0, [(0,) * len(rollup.bucket_sums)] * len(days)
     )
     return [
-        DailyDelivery(day=day, counts=to_counts(values))
+        DailyDelivery.model_construct(day=day, counts=to_counts(values))
         for day, values in zip(days, sums, strict=True)
     ]
 

@@ -17,6 +17,7 @@ FINAL_STATUS_SUMS = tuple(f"CASE WHEN status = {s} THEN 1 ELSE 0 END" for s in r
 def whatsapp_rollup(where: str, group: str | None = None) -> Rollup:
     return Rollup(
         buckets="message_buckets",
+        hours="message_hours",
         bucket_sums=("queued", "sent", "failed", "delivered", "read"),
         where=where,
         group=group,

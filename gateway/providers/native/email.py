@@ -56,7 +56,7 @@ async def _series(
 ) -> list[EmailCounts]:
     # Email events keep no rows to count slivers from; local-day and local-hour edges are on
     # the 15-minute grid in every zone in use since the 1980s.
-    rollup = Rollup(buckets="email_buckets", bucket_sums=_SUMS, where=where)
+    rollup = Rollup(buckets="email_buckets", bucket_sums=_SUMS, where=where, hours="email_hours")
     sums = (await sum_intervals(store, rollup, params, edges)).get(0)
     zero = (0,) * len(_SUMS)
     return [_counts(values) for values in (sums or [zero] * (len(edges) - 1))]

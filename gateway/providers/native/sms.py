@@ -16,7 +16,7 @@ from gateway.domain.sms import (
     SmsOverview,
     TrendDay,
 )
-from gateway.domain.timewindows import BUCKET_SECONDS, TimeRange
+from gateway.domain.timewindows import BUCKET_SECONDS, TimeRange, offset_segments
 from gateway.providers.native.campaigns import (
     sms_campaigns_counted,
     sms_performance_created,
@@ -28,6 +28,7 @@ __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
 
 SMS_ROLLUP = Rollup(
     buckets="sms_buckets",
+    hours="sms_hours",
     bucket_sums=("queued", "sent", "failed", "delivered"),
     where="tenant_id = ?",
     rows="sms_messages",
@@ -38,7 +39,7 @@ SMS_ROLLUP = Rollup(
 
 def sms_counts(sums: Sequence[int]) -> DeliveryCounts:
     queued, sent, failed, delivered = sums
-    return DeliveryCounts(queued=queued, sent_only=sent, failed=failed, delivered_only=delivered)
+    return DeliveryCounts.of(queued, sent, failed, delivered, 0)
 
 
 def time_range(request: RangeRequest) -> TimeRange:
@@ -76,8 +77,15 @@ async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
         per_day: list[dict[str, int]] = [{} for _ in days]
     else:
         per_day = await sms_campaigns_counted(store, request.tenant_id, window.day_edges())
+    # Built from values already checked (dates, counts summed by the store): not validated
+    # again, a day at a time.
+    none = CampaignStatusCounts()
     return [
-        TrendDay(day=day, messages=sms_counts(values), campaigns=CampaignStatusCounts(**counted))
+        TrendDay.model_construct(
+            day=day,
+            messages=sms_counts(values),
+            campaigns=CampaignStatusCounts(**counted) if counted else none,
+        )
         for day, values, counted in zip(days, sums, per_day, strict=True)
     ]
 
@@ -96,30 +104,74 @@ async def top_campaigns(store: Store, request: RangeRequest) -> list[SmsCampaign
     return completed[: request.limit]
 
 
+# Whole weeks added to a local time before dividing it: the division then never meets a
+# negative number (SQLite truncates toward zero), and the day of the week is unchanged.
+_WEEKS_AHEAD = 7 * 86_400 * 1_000
+
+
+def _send_time_sql(reads: Sequence[tuple[str, str, int]]) -> str:
+    """Whole buckets or hours summed by local hour and day of week, one GROUP BY per span of
+    one UTC offset: local time is the row's start plus the span's offset. 1970-01-01 was a
+    Thursday, day 4 when Sunday is 0."""
+    selects = []
+    for table, column, seconds in reads:
+        local = f"(CAST({column} AS BIGINT) * {seconds} + CAST(? AS BIGINT))"
+        selects.append(
+            f"SELECT ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, sum(queued), sum(sent), "
+            f"sum(failed), sum(delivered) FROM {table} WHERE tenant_id = ? AND {column} >= ? "
+            f"AND {column} < ? GROUP BY 1, 2"
+        )
+    return " UNION ALL ".join(selects)
+
+
+def _send_time_reads(
+    first: int, last: int, zone: ZoneInfo
+) -> list[tuple[str, str, int, int, int, int]]:
+    """(table, column, seconds a row spans, offset, first row, end row) covering buckets
+    [first, last): in a span whose offset is whole hours, its whole UTC hours come from the
+    hourly rollup (each lies within one local hour) and only the quarters at its edges from
+    the 15-minute one."""
+    reads = []
+    for lo, hi, offset in offset_segments(first * BUCKET_SECONDS, last * BUCKET_SECONDS, zone):
+        # A bucket counts at the offset of its start: offsets and DST jumps are whole quarters
+        # (where a zone once changed off the grid, the bucket its change cuts goes by its start).
+        start, end = -(-lo // BUCKET_SECONDS), -(-hi // BUCKET_SECONDS)
+        hours = (-(-start // 4), end // 4) if offset % 3600 == 0 else (0, 0)
+        if hours[0] >= hours[1]:
+            reads.append(("sms_buckets", "bucket", BUCKET_SECONDS, offset, start, end))
+            continue
+        reads.append(("sms_hours", "hour", 3600, offset, *hours))
+        for edge in ((start, hours[0] * 4), (hours[1] * 4, end)):
+            if edge[0] < edge[1]:
+                reads.append(("sms_buckets", "bucket", BUCKET_SECONDS, offset, *edge))
+    return reads
+
+
 async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
+    """Sums by local hour and day of week, counted by the store: a few rows per offset of the
+    zone in the window (at most 168 each), not the window's thousands of buckets."""
     window = time_range(request)
     zone = window.zone
     hours = [[0] * 4 for _ in range(24)]
     weekdays = [[0] * 4 for _ in range(7)]
 
-    def add(moment: int, values: Sequence[int]) -> None:
-        local = datetime.fromtimestamp(moment, UTC).astimezone(zone)
-        day = (local.weekday() + 1) % 7  # 0 = Sunday
+    def add(hour: int, day: int, values: Sequence[int]) -> None:
         for i, value in enumerate(values):
-            hours[local.hour][i] += value
+            hours[hour][i] += value
             weekdays[day][i] += value
 
     start, end = (int(t.timestamp()) for t in (window.start, window.end))
     first, last = -(-start // BUCKET_SECONDS), end // BUCKET_SECONDS
     slivers = [(start, end)]
     if first < last:
-        # A 15-minute bucket lies within one local hour: offsets and DST jumps are whole quarters.
-        for row in await store.fetch_all(
-            "SELECT bucket, queued, sent, failed, delivered FROM sms_buckets "
-            "WHERE tenant_id = ? AND bucket >= ? AND bucket < ?",
-            (request.tenant_id, first, last),
-        ):
-            add(row[0] * BUCKET_SECONDS, row[1:])
+        reads = _send_time_reads(first, last, zone)
+        params: list[object] = []
+        for *_, offset, lo, hi in reads:
+            shifted = offset + _WEEKS_AHEAD
+            params += [shifted, shifted, request.tenant_id, lo, hi]
+        sql = _send_time_sql([(table, column, seconds) for table, column, seconds, *_ in reads])
+        for hour, day, *values in await store.fetch_all(sql, params):
+            add(int(hour), int(day), [int(v) for v in values])
         slivers = [(start, first * BUCKET_SECONDS), (last * BUCKET_SECONDS, end)]
     for lo, hi in slivers:
         if lo < hi:
@@ -128,7 +180,9 @@ async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
                 "AND sent_at >= ? AND sent_at < ?",
                 (request.tenant_id, lo, hi),
             ):
-                add(row[0], [int(row[1] == s) for s in (0, 1, 2, 3)])
+                local = datetime.fromtimestamp(row[0], UTC).astimezone(zone)
+                day = (local.weekday() + 1) % 7  # 0 = Sunday
+                add(local.hour, day, [int(row[1] == s) for s in (0, 1, 2, 3)])
     return BestSendTimes(
         by_hour=tuple(SendTimeSlot(slot=h, counts=sms_counts(v)) for h, v in enumerate(hours)),
         by_day_of_week=tuple(

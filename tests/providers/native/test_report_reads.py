@@ -26,7 +26,7 @@ from gateway.providers.native import Store
 from gateway.providers.native.campaigns import campaigns_page
 from gateway.providers.native.channels import whatsapp_daily
 from gateway.providers.native.ingest import record_messages
-from gateway.providers.native.sms import overview, trends
+from gateway.providers.native.sms import best_send_times, overview, trends
 from gateway.providers.native.store import Row, Transaction
 from gateway.providers.native.tenancy import Tenancy
 from tests.support.production import record_statuses
@@ -271,3 +271,35 @@ async def test_trends_asked_for_messages_alone_count_no_campaign(store: Store) -
     )
     assert any(sum(d.campaigns.model_dump().values()) for d in whole)
     assert not any("campaigns" in sql for sql in recording.statements), recording.statements
+
+
+async def test_best_send_times_read_a_few_rows_per_offset_not_every_bucket(store: Store) -> None:
+    """90 days of SMS traffic every 7 minutes (some 8,600 buckets): the store hands back at
+    most one row per local hour and weekday for each offset the zone has in the window (New
+    York has two there), not one per bucket, and the slivers' messages."""
+    await Tenancy(store).create_tenant("acme", "acme")
+    sent = [
+        datetime(2026, 1, 10, 9, 2, tzinfo=UTC) + timedelta(minutes=7 * i) for i in range(18_600)
+    ]
+    async with store.write() as db:
+        await db.executemany(
+            "INSERT INTO sms_messages (tenant_id, external_id, sent_at, status) "
+            "VALUES (?, ?, ?, 2)",
+            [("acme", f"s{i}", int(at.timestamp())) for i, at in enumerate(sent)],
+        )
+        await db.execute(
+            "INSERT INTO sms_buckets (tenant_id, bucket, sent) SELECT tenant_id, sent_at / 900, "
+            "count(*) FROM sms_messages GROUP BY tenant_id, sent_at / 900"
+        )
+    counting = RowCountingStore(store)
+    window = RangeRequest(
+        source="native",
+        tenant_id="acme",
+        start=datetime(2026, 1, 20, 0, 4, tzinfo=UTC),
+        end=datetime(2026, 4, 20, 0, 3, tzinfo=UTC),
+        timezone="America/New_York",
+    )
+    best = await best_send_times(counting, window)
+    expected = sum(1 for at in sent if window.start <= at < window.end)
+    assert sum(slot.counts.total for slot in best.by_hour) == expected > 16_000
+    assert counting.rows <= 2 * 24 * 7 + 2, counting.rows
