@@ -1,12 +1,21 @@
 """Which media type an answer to /graphql is sent in: GraphQL over HTTP's content negotiation,
-and the two streams a subscription may be sent over (server-sent events, Apollo's multipart)."""
+the two streams a subscription may be sent over (server-sent events, Apollo's multipart), and
+the two an operation with @defer or @stream may be sent in parts over (server-sent events,
+multipart/mixed as Apollo's deferSpec=20220824 gives it)."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
 
-__all__ = ["Media", "MediaType", "negotiate", "parse_media_type", "takes_body"]
+__all__ = [
+    "Media",
+    "MediaType",
+    "incremental_media",
+    "negotiate",
+    "parse_media_type",
+    "takes_body",
+]
 
 
 class MediaType(enum.Enum):
@@ -14,10 +23,16 @@ class MediaType(enum.Enum):
     JSON = "application/json"
     EVENT_STREAM = "text/event-stream"  # the graphql-sse protocol, distinct connections
     MULTIPART = "multipart/mixed"  # Apollo's multipart subscriptions, subscriptionSpec 1.0
+    # @defer and @stream parts, as Apollo Client asks for them (and Apollo Router sends them).
+    MULTIPART_INCREMENTAL = "multipart/mixed; deferSpec=20220824"
 
     @property
     def streams(self) -> bool:
-        return self in (MediaType.EVENT_STREAM, MediaType.MULTIPART)
+        return self in (
+            MediaType.EVENT_STREAM,
+            MediaType.MULTIPART,
+            MediaType.MULTIPART_INCREMENTAL,
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,31 @@ def negotiate(accept: str | None) -> Media | None:
         rank, media = found
         if best is None or rank > best:
             best, chosen = rank, media
+    return chosen
+
+
+def incremental_media(accept: str | None) -> MediaType | None:
+    """The stream an operation with @defer or @stream is sent in parts over, when `accept`
+    takes one: multipart/mixed with deferSpec=20220824 (or with no spec named), or
+    text/event-stream; the higher q wins, the first listed at equal q. None: the client gets
+    the whole answer at once."""
+    best: tuple[float, int] | None = None
+    chosen: MediaType | None = None
+    for position, part in enumerate((accept or "").split(",")):
+        kind, params = parse_media_type(part)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            continue
+        found = None
+        if kind == MediaType.EVENT_STREAM.value:
+            found = MediaType.EVENT_STREAM
+        elif kind == MediaType.MULTIPART.value and "subscriptionspec" not in params:
+            spec = params.get("deferspec")
+            if spec is None or spec == "20220824":
+                found = MediaType.MULTIPART_INCREMENTAL
+        if found is not None and q > 0 and (best is None or (q, -position) > best):
+            best, chosen = (q, -position), found
     return chosen
 
 
@@ -92,6 +132,10 @@ def _candidate(part: str) -> tuple[tuple[float, int, int], Media] | None:
         return (q, 2, 2), Media(MediaType.EVENT_STREAM)
     if kind == MediaType.MULTIPART.value and params.get("subscriptionspec", "").startswith("1.0"):
         return (q, 2, 2), Media(MediaType.MULTIPART)
+    if kind == MediaType.MULTIPART.value and params.get("deferspec", "20220824") == "20220824":
+        # Below JSON at equal q: only an operation with @defer or @stream is worth parts
+        # (see incremental_media); alone, it is the whole answer as one part.
+        return (q, 1, 1), Media(MediaType.MULTIPART_INCREMENTAL)
     if kind in ("*/*", "application/*"):
         return (q, 1 if kind == "application/*" else 0, 0), LEGACY
     return None

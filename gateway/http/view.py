@@ -68,22 +68,28 @@ from gateway.http.appkeys import (
 )
 from gateway.http.cache import CachedKeyLookup
 from gateway.http.clients import asks_for_socket, client_address
+from gateway.http.compat import IncrementalSocketHandler
 from gateway.http.compression import compressed_response
 from gateway.http.graphiql import gateway_page, local_page
 from gateway.http.negotiation import LEGACY, Media, MediaType
 from gateway.http.refusals import refuse
 from gateway.http.streams import (
+    INCREMENTAL_PROTOCOL,
     PROTOCOLS,
     EventStream,
+    IncrementalMultipart,
     MultipartSubscriptions,
+    admit_incremental,
     admit_stream,
     changes_only,
     farewell,
+    opened,
     send_stream,
 )
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
 from gateway.schema.context import GatewayContext, LiveConnection
+from gateway.schema.incremental import Payload, incremental_payloads
 from gateway.schema.variables import check_variables
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView"]
@@ -213,8 +219,9 @@ class LiveSocket(AiohttpWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         kind, operation = message.get("type"), message.get("id")
-        if kind == "next" and isinstance(operation, str):
-            payload = message.get("payload")
+        payload = message.get("payload")
+        # A part of @defer or @stream (with `hasNext`) is news however like the one before.
+        if kind == "next" and isinstance(operation, str) and not _is_part(payload):
             if self._last.get(operation) == payload:
                 return
             self._last[operation] = payload
@@ -243,6 +250,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 GRAPHQL_TRANSPORT_WS_PROTOCOL,
                 GRAPHQL_SSE_PROTOCOL,
                 MULTIPART_SUBSCRIPTION_PROTOCOL,
+                INCREMENTAL_PROTOCOL,
             ),
             connection_init_wait_timeout=timedelta(seconds=10),
         )
@@ -254,10 +262,12 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.compression = app[SETTINGS].compression
 
     websocket_adapter_class = LiveSocket
+    graphql_transport_ws_handler_class = IncrementalSocketHandler
     stream_transport_classes_by_protocol = {
         **GraphQLView.stream_transport_classes_by_protocol,
         MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
         GRAPHQL_SSE_PROTOCOL: EventStream,
+        INCREMENTAL_PROTOCOL: IncrementalMultipart,
     }
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
@@ -286,7 +296,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 return answer
         request[ADMITTED] = admission
         if admission.media.type.streams:
-            held = admit_stream(admission)
+            held = (admit_incremental if admission.incremental else admit_stream)(admission)
             if isinstance(held, GatewayError):
                 return refuse(held, request)
             request[LIVE] = held
@@ -296,7 +306,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             response = self._keep(admission, await self._run(request))
         finally:
             live = request.get(LIVE)
-            if live is not None and live.principal is not None:  # a stream, however it ended
+            # A subscription's stream, however it ended (an answer in parts holds none).
+            if live is not None and live.principal is not None and not admission.incremental:
                 self.app[SUBSCRIPTIONS].release(live.principal.tenant_id)
         if self.compression:
             compressed_response(request, response)
@@ -364,7 +375,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             )
             if isinstance(result, ExecutionResult | list):
                 return result
-            return changes_only(result)  # a stream
+            if context.incremental:
+                return incremental_payloads(result, context)  # @defer and @stream, in parts
+            return changes_only(result)  # a subscription's stream
         running = []
         for data in request_data:
             single = self.execute_single(
@@ -444,8 +457,15 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             if kind.protocol == protocol
         )
         ending = farewell(transport, self.encode_json_string)
+        if isinstance(transport, IncrementalMultipart):
+            stream = opened(stream, transport.opening)
         sockets = self.app[SOCKETS]
         return await send_stream(request, response, stream, sockets, request[LIVE], ending)
+
+    async def process_result(self, request: web.Request, result: Any) -> GraphQLHTTPResponse:
+        if isinstance(result, Payload):  # a part of an answer in parts, formatted already
+            return result.body  # type: ignore[return-value]
+        return await super().process_result(request, result)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
@@ -530,6 +550,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             # The operations of one HTTP request share one cost limit; a socket's each its own.
             cost_left=None if admission is None else self.max_cost,
             live=request.get(LIVE),
+            # A socket sends parts as `next` messages; HTTP as the admission steps chose.
+            incremental=True if admission is None else admission.incremental,
         )
 
     def create_response(
@@ -568,6 +590,10 @@ _PROTOCOL: tuple[type[BadUserInput], ...] = (
     BodyTooLarge,
     UnsupportedMediaType,
 )
+
+
+def _is_part(payload: object) -> bool:
+    return isinstance(payload, Mapping) and "hasNext" in payload
 
 
 def _refusal_of(exc: HTTPException) -> BadUserInput:

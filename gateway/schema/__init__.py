@@ -35,6 +35,7 @@ from gateway.schema.extensions import (
     coded,
     request_id_of,
 )
+from gateway.schema.incremental import WholeAnswers
 from gateway.schema.listed import ListedCounts
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
@@ -224,6 +225,7 @@ class Limits:
     max_representations: int = 100
     introspection: bool = True
     otel: bool = False
+    incremental: bool = True  # @defer and @stream (Strawberry's experimental support)
 
     @property
     def parsing(self) -> ParseLimits:
@@ -245,6 +247,7 @@ def limits_of(settings: Settings) -> Limits:
         max_representations=settings.max_representations,
         introspection=settings.introspection,
         otel=settings.otel,
+        incremental=settings.incremental_delivery,
     )
 
 
@@ -278,11 +281,16 @@ def build_schema(
     extensions += [
         lambda: LimitedValidation(shape, limits.max_merge_pairs, store),
         lambda: CostLimiter(max_cost=limits.max_cost, bounds=bounds),
+        WholeAnswers,
         OperationMetrics,  # before GatewayErrors, so that it sees the errors' codes
         GatewayErrors,
     ]
     options.setdefault(
-        "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
+        "config",
+        StrawberryConfig(
+            batching_config={"max_operations": limits.max_batch_operations},
+            enable_experimental_incremental_execution=limits.incremental,
+        ),
     )
     if fast:
         options.setdefault("execution_context_class", GatewayExecutor)
