@@ -570,10 +570,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 response_data.pop("data", None)
                 if media.type is MediaType.GRAPHQL_RESPONSE or not media.named:
                     sub_response.set_status(400)
-            # Only whole answers are kept: an error may be gone on the next try.
-            sub_response[CACHEABLE] = response_data.get(
-                "data"
-            ) is not None and not response_data.get("errors")
+            # Only whole, fresh answers are kept: an error may be gone on the next try, and a
+            # stale upstream answer is being refreshed.
+            sub_response[CACHEABLE] = (
+                response_data.get("data") is not None
+                and not response_data.get("errors")
+                and "stale" not in (response_data.get("extensions") or {})
+            )
         if not self.fast:
             response = super().create_response(response_data, sub_response)
         else:

@@ -129,8 +129,8 @@ class GatewaySchema(strawberry.federation.Schema):
                 operation_extensions,
             )
             if result is not None:
-                return result
-        return await super().execute(
+                return _with_stale(result, context_value)
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -139,6 +139,7 @@ class GatewaySchema(strawberry.federation.Schema):
             allowed_operation_types,
             operation_extensions,
         )
+        return _with_stale(result, context_value)
 
     async def stream(
         self,
@@ -182,6 +183,14 @@ class GatewaySchema(strawberry.federation.Schema):
         context = None if execution_context is None else execution_context.context
         request_id = request_id_of(context)
         errors[:] = [coded(error, request_id) for error in errors]
+
+
+def _with_stale(result: ExecutionResult, context: object) -> ExecutionResult:
+    """The result naming the fields its stale upstream answers filled (see GatewayContext)."""
+    stale = getattr(context, "stale", None)
+    if stale and isinstance(result, ExecutionResult):
+        result.extensions = {**(result.extensions or {}), "stale": list(stale)}
+    return result
 
 
 def _tracing() -> Any:

@@ -98,7 +98,7 @@ class CreditBalance:
 async def load_billing(info: Info) -> BillingStatusType | None:
     principal = info.context.principal
     principal.require_tenant_scope(BILLING_READ)
-    status = await info.context.loaders.billing.get(principal.tenant_id)
+    status = await info.context.loaders.billing.get(principal.tenant_id, info)
     return None if status is None else billing_view(status)
 
 
@@ -117,5 +117,5 @@ class BillingQueries:
     async def credit_balance(self, info: Info) -> CreditBalance | None:
         principal = info.context.principal
         principal.require_tenant_scope(BILLING_READ)
-        balance = await info.context.loaders.credit_balances.get(principal.tenant_id)
+        balance = await info.context.loaders.credit_balances.get(principal.tenant_id, info)
         return None if balance is None else CreditBalance(balance=balance)

@@ -120,7 +120,7 @@ async def incremental_payloads(
     whole answer; a deferred fragment that failed as a whole (a null in a non-null field)
     comes as its own entry with its errors. Anything else (a whole result, a refusal) passes
     as it is."""
-    parts = _Parts(request_id_of(context))  # type: ignore[arg-type]
+    parts = _Parts(request_id_of(context), getattr(context, "stale", None))  # type: ignore[arg-type]
     try:
         async for result in results:
             if isinstance(result, InitialIncrementalExecutionResult):
@@ -139,12 +139,23 @@ async def incremental_payloads(
 
 class _Parts:
     """The state one answer's parts need: each pending id's path and label, and the data sent
-    so far (a streamed list's next item has the index after those already sent)."""
+    so far (a streamed list's next item has the index after those already sent). Each part's
+    `extensions.stale` names the stale fields it holds (see GatewayContext.stale)."""
 
-    def __init__(self, request_id: str | None) -> None:
+    def __init__(self, request_id: str | None, stale: list[dict[str, object]] | None) -> None:
         self.request_id = request_id
+        self.stale = stale if stale is not None else []
+        self.named = 0  # stale fields named in the parts sent so far
         self.pending: dict[str, tuple[list[str | int], str | None]] = {}
         self.data: dict[str, Any] = {}
+
+    def _extensions(self, body: dict[str, Any], extensions: dict[str, Any] | None) -> None:
+        found = self.stale[self.named :]
+        self.named = len(self.stale)
+        if found:
+            extensions = {**(extensions or {}), "stale": found}
+        if extensions:
+            body["extensions"] = extensions
 
     def _errors(self, errors: list[GraphQLError] | None) -> list[dict[str, Any]]:
         return [dict(coded(error, self.request_id).formatted) for error in errors or ()]
@@ -160,8 +171,7 @@ class _Parts:
         errors = self._errors(result.errors)
         if errors:
             body["errors"] = errors
-        if result.extensions:
-            body["extensions"] = result.extensions
+        self._extensions(body, result.extensions)
         body["hasNext"] = result.has_next
         _count(errors)
         return body
@@ -178,8 +188,7 @@ class _Parts:
         body: dict[str, Any] = {}
         if entries:
             body["incremental"] = entries
-        if result.extensions:
-            body["extensions"] = result.extensions
+        self._extensions(body, result.extensions)
         body["hasNext"] = result.has_next
         return body
 
