@@ -243,8 +243,10 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         graphiql_assets: Path | None = None,
     ) -> None:
         self.app = app
+        built = build_schema(fast=fast, limits=limits)
+        self.hints = built.hints
         super().__init__(
-            schema=build_schema(fast=fast, limits=limits),
+            schema=built,
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(
                 GRAPHQL_TRANSPORT_WS_PROTOCOL,
@@ -339,6 +341,16 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
             ttl = _ttl(request, touched)
+            # No longer than the shortest cache hint of the fields it holds (@cacheControl).
+            operation = admission.operations[0]
+            hint = None
+            if operation.query is not None:
+                hint = self.hints.max_age(operation.query, operation.operation_name)
+            if hint is not None:
+                ttl = min(ttl, hint)
+            if ttl <= 0 and hint is not None:
+                response.headers["cache-control"] = "no-store"
+                return response
             headers = _caching_headers(response.body, ttl, touched, response.content_type)
             cache.put(
                 admission.cache_key,

@@ -35,6 +35,7 @@ from gateway.schema.extensions import (
     coded,
     request_id_of,
 )
+from gateway.schema.hints import CacheHints, hints_of
 from gateway.schema.incremental import WholeAnswers
 from gateway.schema.listed import ListedCounts
 from gateway.schema.live import Subscription
@@ -98,6 +99,7 @@ class GatewaySchema(strawberry.federation.Schema):
     lean: LeanPipeline | None = None  # set by build_schema for the fast path
     bounds: Bounds = Bounds()  # set by build_schema from the limits
     listed: ListedCounts | None = None  # set by build_schema
+    hints: CacheHints = CacheHints()  # set by build_schema: the types' and fields' cache hints
 
     async def execute(
         self,
@@ -313,6 +315,7 @@ def build_schema(
     )
     schema.bounds = bounds
     schema.listed = ListedCounts(parsing, store)
+    schema.hints = hints_of(schema, graphql_schema(schema))
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(

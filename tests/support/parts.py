@@ -70,14 +70,9 @@ async def upstreams(
     states["ms"].keys = {FAKE_KEYS["ms"]: "acme"}
     states["er"].keys = {FAKE_KEYS["er"]: "acme"}
     settings.setdefault("request_deadline_seconds", 5.0)
-    config = Settings(
-        store_url=world.store.url,
-        demo=False,
-        sources_file=path,
-        cache_ttl_seconds=0,
-        rate_limit=0,
-        **settings,
-    )
+    settings.setdefault("cache_ttl_seconds", 0)
+    settings.setdefault("rate_limit", 0)
+    config = Settings(store_url=world.store.url, demo=False, sources_file=path, **settings)
     async for gateway in serve(create_app(config, clock=fixed_clock)):
         yield Upstreams(states, gateway)
     for server in servers.values():
