@@ -15,6 +15,7 @@ misbehaves.
 
 from __future__ import annotations
 
+import time
 from importlib.metadata import version
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 )
 from strawberry.types.execution import PreExecutionError
 
+from gateway.providers.upstream.http import DEADLINE, MEMO
 from gateway.schema.incremental import Payload, incremental_payloads
 
 __all__ = ["SUPPORTED", "IncrementalSocketHandler", "adopt", "handler_of"]
@@ -77,6 +79,13 @@ class IncrementalSocketHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     import."""
 
     async def _send_result_stream(self, operation: Operation[Any, Any], result_source: Any) -> None:
+        # Each operation has the request deadline of its own from when it starts (the socket's
+        # context set one when it connected), and its own identical-call memo; its results
+        # are produced here, in the operation's task.
+        deadline = getattr(self.context, "deadline_seconds", None)
+        if deadline is not None:
+            DEADLINE.set(time.monotonic() + deadline)
+            MEMO.set({})
         first = True
         async for result in incremental_payloads(result_source, self.context):
             if first and isinstance(result, PreExecutionError):

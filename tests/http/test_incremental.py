@@ -4,6 +4,7 @@ that are ready, in multipart/mixed as Apollo Client reads it, in server-sent eve
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -259,3 +260,25 @@ async def test_a_syntax_error_in_a_deferred_document_is_refused_whole(
         answer = await response.json()
     assert response.headers["content-type"].startswith("application/json")
     assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_a_socket_operation_has_a_deadline_of_its_own(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The socket connects, then waits past a deadline's length before it asks: its
+    # operation's upstream calls still have the whole deadline.
+    async for running in upstreams(world, tmp_path, monkeypatch, request_deadline_seconds=1.0):
+        gateway = running.gateway
+        async with gateway.session.ws_connect(gateway.url, protocols=[PROTOCOL]) as ws:
+            socket = Socket(ws)
+            await socket.send(
+                {"type": "connection_init", "payload": {"x-api-key": world.keys["acme_tenant"]}}
+            )
+            assert (await socket.receive())["type"] == "connection_ack"
+            await asyncio.sleep(1.2)
+            await socket.send({"id": "1", "type": "subscribe", "payload": {"query": DASHBOARD}})
+            first, second = [await socket.receive() for _ in range(2)]
+        assert "errors" not in first["payload"]
+        [entry] = second["payload"]["incremental"]
+        assert "errors" not in entry, entry
+        assert entry["data"]["sms"]["overview"]["deliveryRate"] > 0
