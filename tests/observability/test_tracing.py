@@ -246,7 +246,7 @@ async def test_a_deferred_parts_spans_end_within_the_requests_server_span(
     upstream = [s for s in mine if s.kind.name == "CLIENT"]
     assert upstream, sorted(by_name)  # the deferred part's call to the email platform
     assert all(s.end_time is not None and server.end_time is not None for s in mine)
-    assert max(s.end_time for s in mine if s.end_time) <= server.end_time  # type: ignore[operator]
+    assert max(s.end_time for s in mine if s.end_time) <= server.end_time
     # Each span hangs under the server span, however deferred its work.
     ids = {s.context.span_id: s for s in mine}
     for span in upstream:
