@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -388,7 +388,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             if isinstance(result, ExecutionResult | list):
                 return result
             if context.incremental:
-                return incremental_payloads(result, context)  # @defer and @stream, in parts
+                return await _in_parts(result, context)  # @defer and @stream
             return changes_only(result)  # a subscription's stream
         running = []
         for data in request_data:
@@ -605,6 +605,25 @@ _PROTOCOL: tuple[type[BadUserInput], ...] = (
     BodyTooLarge,
     UnsupportedMediaType,
 )
+
+
+async def _in_parts(results: AsyncIterator[Any], context: GatewayContext) -> Any:
+    """An operation's parts, once its first is ready; or, when it was refused before it ran
+    (it does not parse, validate, or fit its cost), the refusal as a whole answer, in JSON with
+    its status, as any other request error."""
+    parts = incremental_payloads(results, context)
+    first = await anext(parts, None)
+    if isinstance(first, ExecutionResult) and first.data is None and first.errors:
+        await parts.aclose()
+        return first
+
+    async def all_parts() -> AsyncGenerator[Any, None]:
+        if first is not None:
+            yield first
+        async for part in parts:
+            yield part
+
+    return all_parts()
 
 
 def _is_part(payload: object) -> bool:
