@@ -304,3 +304,16 @@ async def test_a_socket_operation_has_a_deadline_of_its_own(
         [entry] = second["payload"]["incremental"]
         assert "errors" not in entry, entry
         assert entry["data"]["sms"]["overview"]["deliveryRate"] > 0
+
+
+async def test_with_incremental_delivery_off_the_directives_are_unknown(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async for running in upstreams(world, tmp_path, monkeypatch, incremental_delivery=False):
+        key = world.keys["acme_tenant"]
+        refused = await running.gateway.query(key, DASHBOARD)
+        assert refused.codes == ["BAD_USER_INPUT"]
+        assert "defer" in refused.body["errors"][0]["message"]
+        for _ in range(2):  # the second one on the lean path
+            whole = await running.gateway.query(key, WHOLE)
+            assert whole.codes == [] and whole.data["sms"]["overview"]["deliveryRate"] > 0
