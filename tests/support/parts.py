@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.test_utils import TestServer
 
@@ -51,10 +52,11 @@ async def upstreams(
     monkeypatch: pytest.MonkeyPatch,
     *,
     options: str = "",
+    routes: list[web.RouteDef] | None = None,
     **settings: Any,
 ) -> AsyncIterator[Upstreams]:
     """The three fake platforms on loopback ports, tenant acme's SMS and email at them, and a
-    gateway over them; `options` go into every source."""
+    gateway over them (with `routes` of the test's own); `options` go into every source."""
     states = fake_states()
     apps = {"ps": pilotstatus_app, "ms": messagesender_app, "er": emailreports_app}
     servers = {}
@@ -73,7 +75,9 @@ async def upstreams(
     settings.setdefault("cache_ttl_seconds", 0)
     settings.setdefault("rate_limit", 0)
     config = Settings(store_url=world.store.url, demo=False, sources_file=path, **settings)
-    async for gateway in serve(create_app(config, clock=fixed_clock)):
+    app = create_app(config, clock=fixed_clock)
+    app.router.add_routes(routes or [])
+    async for gateway in serve(app):
         yield Upstreams(states, gateway)
     for server in servers.values():
         await server.close()
