@@ -1,11 +1,12 @@
 // Hive Gateway (its runtime, @graphql-hive/gateway-runtime) in front of two subgraphs: the
 // analytics gateway and the CRM example, composed with The Guild's federation composition.
 // node hive.mjs --port 4000 --analytics http://127.0.0.1:8000/graphql --crm http://127.0.0.1:4001/graphql
-//   [--subscriptions ws|http]
+//   [--subscriptions ws|http] [--defer]
 // Each request's x-api-key is passed on to the subgraphs, which check it themselves; a
 // subscription (asked over server-sent events) reaches the analytics gateway over its websocket,
 // with the key in the connection's connectionParams, or with --subscriptions http over Hive
-// Gateway's default, server-sent events with the key in the request's headers.
+// Gateway's default, server-sent events with the key in the request's headers. --defer turns on
+// Hive Gateway's @defer and @stream (deferStream), which it plans itself.
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { createGatewayRuntime } from "@graphql-hive/gateway-runtime";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     analytics: { type: "string", default: "http://127.0.0.1:8000/graphql" },
     crm: { type: "string", default: "http://127.0.0.1:4001/graphql" },
     subscriptions: { type: "string", default: "ws" },
+    defer: { type: "boolean", default: false },
   },
 });
 const subgraphs = { analytics: values.analytics, crm: values.crm };
@@ -69,6 +71,7 @@ const gateway = createGatewayRuntime({
       : {},
   landingPage: false,
   logging: "warn",
+  deferStream: values.defer,
 });
 const server = createServer(gateway);
 // The runtime lets go of its subgraph sockets on SIGINT and SIGTERM; the server's open event

@@ -315,6 +315,12 @@ class Settings(BaseSettings):
         description="Trace operations with OpenTelemetry (needs the otel extra; the exporter is"
         " set up by the OTEL_* variables or by the program that embeds the gateway).",
     )
+    incremental_delivery: bool = Field(
+        True,
+        description="Take @defer and @stream, and send their parts as they come to clients that"
+        " accept multipart/mixed (deferSpec=20220824) or text/event-stream, and over sockets;"
+        " false leaves the two directives out of the schema.",
+    )
 
     @field_validator("rate_limit_overrides", "cors_origins", mode="before")
     @classmethod

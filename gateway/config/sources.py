@@ -7,6 +7,9 @@
     max_concurrency = 8                # calls in flight at once
     retries = 2                        # on connection errors, 5xx and 429
     max_body_kib = 8192                # the largest answer read; larger is UPSTREAM_ERROR
+    cache_ttl_seconds = 30             # how long an answer is fresh
+    stale_seconds = 0                  # then served stale while one refresh runs
+    stale_if_error_seconds = 0         # or served stale while the platform fails
     # range_format = "instant"         # MessageSender only: instants instead of ISO dates
 
     [tenants.acme]
@@ -95,6 +98,11 @@ class UpstreamSource(BaseModel):
     breaker_failures: int = Field(5, ge=1, le=1000)
     breaker_reset_seconds: float = Field(30.0, gt=0, le=3600)
     cache_ttl_seconds: float = Field(30.0, ge=0, le=86400)
+    # Stale-while-revalidate (either above 0 keeps this source's answers for that long past
+    # cache_ttl_seconds): an answer that old is served at once while one refresh runs, and
+    # one up to stale_if_error_seconds old is served when the platform fails.
+    stale_seconds: float = Field(0.0, ge=0, le=86400)
+    stale_if_error_seconds: float = Field(0.0, ge=0, le=7 * 86400)
     # An answer is read as it streams in and given up on past this size.
     max_body_kib: int = Field(8192, ge=1, le=1024 * 1024)
     # Where a platform's document does not say how it takes its key, these say.

@@ -8,7 +8,8 @@ refusal, or a kept answer) or passes it on:
     rate) -> decode the body (its variables within their count and depth) -> name its
     documents -> admit the caller (the anonymous at their address's rate; a key looked up) ->
     rate-limit the key -> a stream rather than JSON, for a subscription -> register its
-    persisted queries -> the response cache -> execution (in the view)
+    persisted queries -> whole or in parts (@defer, @stream) -> the response cache ->
+    execution (in the view)
 
 Everything before a key is checked costs time linear in the request and memory bounded by it:
 the body in JSON, within its size and time; JSON within orjson's depth; variables within their
@@ -67,6 +68,7 @@ from gateway.http.negotiation import (
     Media,
     MediaType,
     accepted,
+    incremental_media,
     may_stream,
     streams,
     takes_body,
@@ -74,6 +76,7 @@ from gateway.http.negotiation import (
 from gateway.http.refusals import MEDIA, refuse
 from gateway.observability.metrics import CACHE_HIT, CACHE_MISS
 from gateway.schema.documents import ParseLimits, parse_within
+from gateway.schema.incremental import asks_incremental, mentions_incremental
 from gateway.schema.persisted import PersistedQueryNotFound, persisted_hash, sha256_of
 from gateway.schema.trusted import DocumentNotTrusted
 from gateway.schema.variables import VariableLimits, check_variables
@@ -113,6 +116,8 @@ class Admission:
     to_register: list[tuple[str, str]] = field(default_factory=list)
     cache_key: tuple[object, ...] | None = None
     cache_version: int = 0
+    # Sent in parts as they come (@defer, @stream), in `media`'s stream.
+    incremental: bool = False
 
 
 Answer = web.StreamResponse | None
@@ -134,13 +139,15 @@ async def choose_media(admission: Admission) -> Answer:
 
 
 async def choose_stream(admission: Admission) -> Answer:
-    """A subscription (or a document asking for incremental delivery) goes over the stream the
-    client accepts beside JSON; a query or a mutation stays a whole JSON answer. Only a text
-    that may hold one is parsed, within the keyed limits, and once per distinct text (see
+    """A subscription goes over the stream the client accepts beside JSON; a query or a
+    mutation stays a whole JSON answer here (in parts only if it asks: choose_delivery). Only a
+    text that may hold one is parsed, within the keyed limits, and once per distinct text (see
     _streams); a document that does not parse is left to execution, which reports it as JSON."""
     stream, request = admission.stream, admission.request
     if stream is None or admission.batch or len(admission.operations) != 1:
         return None
+    if stream.type is MediaType.MULTIPART_INCREMENTAL:
+        return None  # parts of @defer and @stream, never a subscription's stream
     operation = admission.operations[0]
     text = operation.query
     if text is None or not may_stream(text):
@@ -450,6 +457,38 @@ async def register(admission: Admission) -> Answer:
     return None
 
 
+async def choose_delivery(admission: Admission) -> Answer:
+    """Whole or in parts: a query or mutation with @defer or @stream, from a client whose Accept
+    takes a stream of parts (multipart/mixed, text/event-stream), is sent in parts as they
+    come; everything else whole, as before (an answer in parts is never kept). The document
+    is parsed here only when its text names either directive, after the caller's key and rate,
+    and the parse is kept for execution."""
+    request = admission.request
+    if admission.media.type is MediaType.MULTIPART_INCREMENTAL:
+        admission.incremental = not admission.batch  # asked for parts alone: one, then
+        return None
+    operation = admission.operations[0]
+    if admission.batch or not mentions_incremental(operation.query):
+        return None
+    wanted = incremental_media(request.headers.get("accept"))
+    if wanted is None or operation.query is None:
+        return None
+    document = admission.parsed.get(operation.query)
+    if document is None:
+        settings = request.app[SETTINGS]
+        limits = ParseLimits(settings.max_tokens, settings.max_document_kib * 1024)
+        try:
+            document = parse_within(operation.query, limits)
+        except GraphQLSyntaxError:
+            return None  # refused whole, as any other document that does not parse
+        admission.parsed[operation.query] = document
+    if asks_incremental(document, operation.operation_name):
+        admission.media = request[MEDIA] = Media(wanted)
+        admission.incremental = True
+        admission.cache_key = None
+    return None
+
+
 async def answer_from_cache(admission: Admission) -> Answer:
     """A caller this process knows, asking in the same bytes what it asked before: the answer
     kept, once its key's rate allows, with nothing decoded. Those bytes passed every step below
@@ -535,5 +574,6 @@ STEPS: tuple[Step, ...] = (
     rate_limit,
     choose_stream,
     register,
+    choose_delivery,
     look_in_cache,
 )

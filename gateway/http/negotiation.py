@@ -1,13 +1,16 @@
 """Which media type an answer to /graphql is sent in: GraphQL over HTTP's content negotiation,
-and the two streams a subscription may be sent over (server-sent events, Apollo's multipart).
+and the streams an answer may be sent over: a subscription's (server-sent events, Apollo's
+multipart subscriptions), and the parts of an operation with @defer or @stream (server-sent
+events, multipart/mixed as Apollo's deferSpec=20220824 gives it).
 
 A query or a mutation is answered whole, in JSON, whenever the client accepts JSON at all: a
-stream is for a subscription, or for a client that accepts nothing else. Clients such as urql
-list every type they can read (`application/graphql-response+json, ..., text/event-stream,
-multipart/mixed`) for every operation; their queries must still be answered as JSON, which is
-compressed, carries an ETag and may be kept by the response cache, where a stream is none of
-these. So the Accept header gives two choices, the best whole answer and the best stream, and
-the operation decides between them once its document is known.
+stream is for a subscription, for an operation using @defer or @stream, or for a client that
+accepts nothing else. Clients such as urql list every type they can read
+(`application/graphql-response+json, ..., text/event-stream, multipart/mixed`) for every
+operation; their queries must still be answered as JSON, which is compressed, carries an ETag and
+may be kept by the response cache, where a stream is none of these. So the Accept header gives
+two choices, the best whole answer and the best stream, and the operation decides between them
+once its document is known.
 """
 
 from __future__ import annotations
@@ -15,19 +18,19 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from graphql import DirectiveNode, DocumentNode, OperationType, Visitor, get_operation_ast, visit
+from graphql import DocumentNode, OperationType, get_operation_ast
 
 __all__ = [
     "Accepted",
     "Media",
     "MediaType",
     "accepted",
+    "incremental_media",
     "may_stream",
     "negotiate",
     "parse_media_type",
     "streams",
     "takes_body",
-    "wants_incremental",
 ]
 
 
@@ -36,10 +39,16 @@ class MediaType(enum.Enum):
     JSON = "application/json"
     EVENT_STREAM = "text/event-stream"  # the graphql-sse protocol, distinct connections
     MULTIPART = "multipart/mixed"  # Apollo's multipart subscriptions, subscriptionSpec 1.0
+    # @defer and @stream parts, as Apollo Client asks for them (and Apollo Router sends them).
+    MULTIPART_INCREMENTAL = "multipart/mixed; deferSpec=20220824"
 
     @property
     def streams(self) -> bool:
-        return self in (MediaType.EVENT_STREAM, MediaType.MULTIPART)
+        return self in (
+            MediaType.EVENT_STREAM,
+            MediaType.MULTIPART,
+            MediaType.MULTIPART_INCREMENTAL,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,44 +103,46 @@ def negotiate(accept: str | None) -> Media | None:
     return accepted(accept).first
 
 
+def incremental_media(accept: str | None) -> MediaType | None:
+    """The stream an operation with @defer or @stream is sent in parts over, when `accept`
+    takes one: multipart/mixed with deferSpec=20220824 (or with no spec named), or
+    text/event-stream; the higher q wins, the first listed at equal q. None: the client gets
+    the whole answer at once."""
+    best: tuple[float, int] | None = None
+    chosen: MediaType | None = None
+    for position, part in enumerate((accept or "").split(",")):
+        kind, params = parse_media_type(part)
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            continue
+        found = None
+        if kind == MediaType.EVENT_STREAM.value:
+            found = MediaType.EVENT_STREAM
+        elif kind == MediaType.MULTIPART.value and "subscriptionspec" not in params:
+            spec = params.get("deferspec")
+            if spec is None or spec == "20220824":
+                found = MediaType.MULTIPART_INCREMENTAL
+        if found is not None and q > 0 and (best is None or (q, -position) > best):
+            best, chosen = (q, -position), found
+    return chosen
+
+
 def may_stream(text: str) -> bool:
-    """Whether a document's text may hold a subscription or ask for incremental delivery: a
-    test that never misses one (keywords and directive names are never escaped), so that the
-    document is parsed here only when it might."""
-    return "subscription" in text or "defer" in text or "stream" in text
+    """Whether a document's text may hold a subscription: a test that never misses one (a
+    keyword is never escaped), so that the document is parsed here only when it might. An
+    operation with @defer or @stream is found after the key is checked (admission's
+    choose_delivery)."""
+    return "subscription" in text
 
 
 def streams(document: DocumentNode, operation_name: str | None) -> bool:
-    """Whether the operation is answered as a stream when the client accepts both a stream
-    and JSON: a subscription, or a document asking for incremental delivery."""
+    """Whether the operation is a subscription, answered as a stream when the client accepts
+    both a stream and JSON."""
     operation = get_operation_ast(document, operation_name)
     if operation is None:
         return False  # no such operation: the error is a whole answer
-    if operation.operation is OperationType.SUBSCRIPTION:
-        return True
-    return wants_incremental(document)
-
-
-INCREMENTAL = frozenset({"defer", "stream"})
-
-
-def wants_incremental(document: DocumentNode) -> bool:
-    """Whether the document uses @defer or @stream, which a client that accepts a stream
-    wants delivered in parts. This is the one place that decides it: the gateway does not
-    deliver incrementally yet (its schema has no such directives, so the stream carries the
-    validation error); incremental delivery starts from here."""
-    found = _Directives()
-    visit(document, found)
-    return bool(found.names & INCREMENTAL)
-
-
-class _Directives(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def enter_directive(self, node: DirectiveNode, *_: object) -> None:
-        self.names.add(node.name.value)
+    return operation.operation is OperationType.SUBSCRIPTION
 
 
 def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
@@ -175,6 +186,10 @@ def _candidate(part: str) -> tuple[tuple[float, int, int], Media] | None:
         return (q, 2, 2), Media(MediaType.EVENT_STREAM)
     if kind == MediaType.MULTIPART.value and params.get("subscriptionspec", "").startswith("1.0"):
         return (q, 2, 2), Media(MediaType.MULTIPART)
+    if kind == MediaType.MULTIPART.value and params.get("deferspec", "20220824") == "20220824":
+        # Below JSON at equal q: only an operation with @defer or @stream is worth parts
+        # (see incremental_media); alone, it is the whole answer as one part.
+        return (q, 1, 1), Media(MediaType.MULTIPART_INCREMENTAL)
     if kind in ("*/*", "application/*"):
         return (q, 1 if kind == "application/*" else 0, 0), LEGACY
     return None

@@ -1,14 +1,15 @@
 """Subscriptions over HTTP (server-sent events as graphql-sse sends them, and Apollo's multipart
 subscriptions): a stream is held like a subscription socket, counted against its key's share of
 sockets, closed when its key is revoked or the gateway stops, and it speaks only when its
-figures change."""
+figures change. An operation with @defer or @stream is sent in parts over the same streams (and
+multipart/mixed as Apollo's deferSpec=20220824 gives it), held the same way while it runs."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from typing import Any, ClassVar, cast
 
 from aiohttp import web
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestProtocol
@@ -27,20 +28,28 @@ from gateway.http.sockets import FORBIDDEN, Sockets
 from gateway.schema.context import LiveConnection
 
 __all__ = [
+    "INCREMENTAL_PROTOCOL",
     "PROTOCOLS",
     "EventStream",
+    "IncrementalMultipart",
     "LiveStream",
     "MultipartSubscriptions",
+    "admit_incremental",
     "admit_stream",
     "changes_only",
     "farewell",
+    "opened",
     "send_stream",
 ]
+
+# The gateway's name for multipart/mixed parts of @defer and @stream (no Strawberry protocol).
+INCREMENTAL_PROTOCOL = cast("GraphQLRequestProtocol", "multipart-incremental")
 
 # Strawberry's name for the protocol each streaming media type speaks.
 PROTOCOLS: dict[MediaType, GraphQLRequestProtocol] = {
     MediaType.EVENT_STREAM: "sse",
     MediaType.MULTIPART: "multipart-subscription",
+    MediaType.MULTIPART_INCREMENTAL: INCREMENTAL_PROTOCOL,
 }
 
 _UNSEEN = object()
@@ -66,6 +75,63 @@ class EventStream(SSETransport):
 
     def encode_comment(self, comment: str) -> str:
         return f": {comment}\n\n"
+
+
+class IncrementalMultipart(HTTPStreamTransport):
+    """The parts of an operation with @defer or @stream in multipart/mixed, as Apollo Router
+    sends them and Apollo Client reads them (deferSpec=20220824): the body opens with the
+    delimiter, each part is one JSON payload followed by the delimiter (a reader knows a part
+    has ended only when it sees the next delimiter, so it goes out with its part), and `--`
+    after the last one closes the body."""
+
+    protocol: ClassVar[GraphQLRequestProtocol] = INCREMENTAL_PROTOCOL
+    batching_error: ClassVar[str] = "a stream carries one operation, not a batch"
+    heartbeat_interval: float = 15.0
+    send_initial_heartbeat: ClassVar[bool] = False
+    boundary = "graphql"
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return {
+            "Content-Type": f'multipart/mixed;boundary="{self.boundary}";deferSpec=20220824',
+            "Cache-Control": "no-store",
+        }
+
+    @property
+    def opening(self) -> str:
+        return f"--{self.boundary}"
+
+    def accepts(self, accept: str) -> bool:
+        return False  # chosen by the admission steps (see negotiation.incremental_media)
+
+    def encode_next(
+        self, response: GraphQLHTTPResponse, encode_json: Callable[[object], str]
+    ) -> str:
+        return self._part(encode_json(response))
+
+    def encode_complete(self) -> str:
+        return "--\r\n"
+
+    def heartbeat_message(self, encode_json: Callable[[object], str]) -> str:
+        return self._part("{}")  # what Apollo Client reads as nothing, as from Apollo Router
+
+    def _part(self, body: str) -> str:
+        return (
+            f"\r\ncontent-type: application/json; charset=utf-8\r\n\r\n{body}\r\n--{self.boundary}"
+        )
+
+
+def opened(
+    stream: Callable[[], AsyncGenerator[str, None]], opening: str
+) -> Callable[[], AsyncGenerator[str, None]]:
+    """`stream`, its first chunk preceded by `opening`."""
+
+    async def chunks() -> AsyncGenerator[str, None]:
+        yield opening
+        async for chunk in stream():
+            yield chunk
+
+    return chunks
 
 
 class LiveStream:
@@ -112,6 +178,22 @@ def admit_stream(admission: Admission) -> LiveConnection | GatewayError:
     refusal = app[SUBSCRIPTIONS].take(principal.tenant_id)
     if refusal is not None:
         return refusal
+    address = client_address(admission.request, app[SETTINGS].trusted_proxies)
+    return LiveConnection(address, principal, credential.hash)
+
+
+def admit_incremental(admission: Admission) -> LiveConnection | GatewayError:
+    """The connection of an answer sent in parts: held within its key's share of sockets and
+    streams (and closed with them when the key is revoked or the gateway stops) while it runs,
+    but no live subscription: it ends when its last part is sent."""
+    app, principal, credential = admission.request.app, admission.principal, admission.credential
+    if principal is None or credential is None:
+        return Unauthenticated("an answer in parts needs a key: send x-api-key (or x-api-key-id)")
+    limit = app[SETTINGS].max_sockets_per_key
+    if app[SOCKETS].held_by(principal.key_handle) >= limit:
+        return RateLimited(
+            f"a key may hold {limit} sockets and streams at once", limit="maxSocketsPerKey"
+        )
     address = client_address(admission.request, app[SETTINGS].trusted_proxies)
     return LiveConnection(address, principal, credential.hash)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -68,22 +68,28 @@ from gateway.http.appkeys import (
 )
 from gateway.http.cache import CachedKeyLookup
 from gateway.http.clients import asks_for_socket, client_address
+from gateway.http.compat import IncrementalSocketHandler
 from gateway.http.compression import compressed_response
 from gateway.http.graphiql import gateway_page, local_page
 from gateway.http.negotiation import LEGACY, Media, MediaType
 from gateway.http.refusals import refuse
 from gateway.http.streams import (
+    INCREMENTAL_PROTOCOL,
     PROTOCOLS,
     EventStream,
+    IncrementalMultipart,
     MultipartSubscriptions,
+    admit_incremental,
     admit_stream,
     changes_only,
     farewell,
+    opened,
     send_stream,
 )
 from gateway.providers.upstream.http import DEADLINE, MEMO, TOUCHED
 from gateway.schema import Limits, build_schema
 from gateway.schema.context import GatewayContext, LiveConnection
+from gateway.schema.incremental import Payload, incremental_payloads
 from gateway.schema.variables import check_variables
 
 __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView"]
@@ -213,8 +219,9 @@ class LiveSocket(AiohttpWebSocketAdapter):
 
     async def send_json(self, message: Mapping[str, object]) -> None:
         kind, operation = message.get("type"), message.get("id")
-        if kind == "next" and isinstance(operation, str):
-            payload = message.get("payload")
+        payload = message.get("payload")
+        # A part of @defer or @stream (with `hasNext`) is news however like the one before.
+        if kind == "next" and isinstance(operation, str) and not _is_part(payload):
             if self._last.get(operation) == payload:
                 return
             self._last[operation] = payload
@@ -236,13 +243,16 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         graphiql_assets: Path | None = None,
     ) -> None:
         self.app = app
+        built = build_schema(fast=fast, limits=limits)
+        self.hints = built.hints
         super().__init__(
-            schema=build_schema(fast=fast, limits=limits),
+            schema=built,
             graphql_ide="graphiql" if graphiql else None,
             subscription_protocols=(
                 GRAPHQL_TRANSPORT_WS_PROTOCOL,
                 GRAPHQL_SSE_PROTOCOL,
                 MULTIPART_SUBSCRIPTION_PROTOCOL,
+                INCREMENTAL_PROTOCOL,
             ),
             connection_init_wait_timeout=timedelta(seconds=10),
         )
@@ -254,10 +264,12 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         self.compression = app[SETTINGS].compression
 
     websocket_adapter_class = LiveSocket
+    graphql_transport_ws_handler_class = IncrementalSocketHandler
     stream_transport_classes_by_protocol = {
         **GraphQLView.stream_transport_classes_by_protocol,
         MULTIPART_SUBSCRIPTION_PROTOCOL: MultipartSubscriptions,
         GRAPHQL_SSE_PROTOCOL: EventStream,
+        INCREMENTAL_PROTOCOL: IncrementalMultipart,
     }
 
     async def render_graphql_ide(self, request: web.Request) -> web.Response:
@@ -286,7 +298,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 return answer
         request[ADMITTED] = admission
         if admission.media.type.streams:
-            held = admit_stream(admission)
+            held = (admit_incremental if admission.incremental else admit_stream)(admission)
             if isinstance(held, GatewayError):
                 return refuse(held, request)
             request[LIVE] = held
@@ -296,7 +308,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             response = self._keep(admission, await self._run(request))
         finally:
             live = request.get(LIVE)
-            if live is not None and live.principal is not None:  # a stream, however it ended
+            # A subscription's stream, however it ended (an answer in parts holds none).
+            if live is not None and live.principal is not None and not admission.incremental:
                 self.app[SUBSCRIPTIONS].release(live.principal.tenant_id)
         if self.compression:
             compressed_response(request, response)
@@ -328,6 +341,16 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
             ttl = _ttl(request, touched)
+            # No longer than the shortest cache hint of the fields it holds (@cacheControl).
+            operation = admission.operations[0]
+            hint = None
+            if operation.query is not None:
+                hint = self.hints.max_age(operation.query, operation.operation_name)
+            if hint is not None:
+                ttl = min(ttl, hint)
+            if ttl <= 0 and hint is not None:
+                response.headers["cache-control"] = "no-store"
+                return response
             headers = _caching_headers(response.body, ttl, touched, response.content_type)
             cache.put(
                 admission.cache_key,
@@ -364,7 +387,9 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             )
             if isinstance(result, ExecutionResult | list):
                 return result
-            return changes_only(result)  # a stream
+            if context.incremental:
+                return await _in_parts(result, context)  # @defer and @stream
+            return changes_only(result)  # a subscription's stream
         running = []
         for data in request_data:
             single = self.execute_single(
@@ -444,8 +469,15 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             if kind.protocol == protocol
         )
         ending = farewell(transport, self.encode_json_string)
+        if isinstance(transport, IncrementalMultipart):
+            stream = opened(stream, transport.opening)
         sockets = self.app[SOCKETS]
         return await send_stream(request, response, stream, sockets, request[LIVE], ending)
+
+    async def process_result(self, request: web.Request, result: Any) -> GraphQLHTTPResponse:
+        if isinstance(result, Payload):  # a part of an answer in parts, formatted already
+            return result.body  # type: ignore[return-value]
+        return await super().process_result(request, result)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query by hash has no `query`, yet is no browser's visit.
@@ -530,6 +562,8 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             # The operations of one HTTP request share one cost limit; a socket's each its own.
             cost_left=None if admission is None else self.max_cost,
             live=request.get(LIVE),
+            # A socket sends parts as `next` messages; HTTP as the admission steps chose.
+            incremental=True if admission is None else admission.incremental,
         )
 
     def create_response(
@@ -548,10 +582,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 response_data.pop("data", None)
                 if media.type is MediaType.GRAPHQL_RESPONSE or not media.named:
                     sub_response.set_status(400)
-            # Only whole answers are kept: an error may be gone on the next try.
-            sub_response[CACHEABLE] = response_data.get(
-                "data"
-            ) is not None and not response_data.get("errors")
+            # Only whole, fresh answers are kept: an error may be gone on the next try, and a
+            # stale upstream answer is being refreshed.
+            sub_response[CACHEABLE] = (
+                response_data.get("data") is not None
+                and not response_data.get("errors")
+                and "stale" not in (response_data.get("extensions") or {})
+            )
         if not self.fast:
             response = super().create_response(response_data, sub_response)
         else:
@@ -568,6 +605,29 @@ _PROTOCOL: tuple[type[BadUserInput], ...] = (
     BodyTooLarge,
     UnsupportedMediaType,
 )
+
+
+async def _in_parts(results: AsyncIterator[Any], context: GatewayContext) -> Any:
+    """An operation's parts, once its first is ready; or, when it was refused before it ran
+    (it does not parse, validate, or fit its cost), the refusal as a whole answer, in JSON with
+    its status, as any other request error."""
+    parts = incremental_payloads(results, context)
+    first = await anext(parts, None)
+    if isinstance(first, ExecutionResult) and first.data is None and first.errors:
+        await parts.aclose()
+        return first
+
+    async def all_parts() -> AsyncGenerator[Any, None]:
+        if first is not None:
+            yield first
+        async for part in parts:
+            yield part
+
+    return all_parts()
+
+
+def _is_part(payload: object) -> bool:
+    return isinstance(payload, Mapping) and "hasNext" in payload
 
 
 def _refusal_of(exc: HTTPException) -> BadUserInput:

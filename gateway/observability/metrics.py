@@ -24,6 +24,7 @@ __all__ = [
     "GRAPHQL_SECONDS",
     "HTTP_REQUESTS",
     "HTTP_SECONDS",
+    "INCREMENTAL_PAYLOADS",
     "LIVE_SUBSCRIPTIONS",
     "UPSTREAM_CALLS",
     "UPSTREAM_SECONDS",
@@ -58,6 +59,12 @@ GRAPHQL_SECONDS = Histogram(
     "GraphQL operation latency by operation name.",
     ["operation"],
     buckets=_LATENCY,
+)
+INCREMENTAL_PAYLOADS = Counter(
+    "gateway_graphql_incremental_payloads",
+    "Parts of incremental answers (@defer, @stream) sent, by outcome: OK or the first error's"
+    " code.",
+    ["code"],
 )
 CACHE_LOOKUPS = Counter("gateway_response_cache_lookups", "Response cache lookups.", ["result"])
 UPSTREAM_CALLS = Counter(

@@ -35,6 +35,8 @@ from gateway.schema.extensions import (
     coded,
     request_id_of,
 )
+from gateway.schema.hints import CacheHints, hints_of
+from gateway.schema.incremental import WholeAnswers
 from gateway.schema.listed import ListedCounts
 from gateway.schema.live import Subscription
 from gateway.schema.number_pages import NumberPageQueries
@@ -97,6 +99,7 @@ class GatewaySchema(strawberry.federation.Schema):
     lean: LeanPipeline | None = None  # set by build_schema for the fast path
     bounds: Bounds = Bounds()  # set by build_schema from the limits
     listed: ListedCounts | None = None  # set by build_schema
+    hints: CacheHints = CacheHints()  # set by build_schema: the types' and fields' cache hints
 
     async def execute(
         self,
@@ -128,8 +131,8 @@ class GatewaySchema(strawberry.federation.Schema):
                 operation_extensions,
             )
             if result is not None:
-                return result
-        return await super().execute(
+                return _with_stale(result, context_value)
+        result = await super().execute(
             query,
             variable_values,
             context_value,
@@ -138,6 +141,7 @@ class GatewaySchema(strawberry.federation.Schema):
             allowed_operation_types,
             operation_extensions,
         )
+        return _with_stale(result, context_value)
 
     async def stream(
         self,
@@ -183,6 +187,14 @@ class GatewaySchema(strawberry.federation.Schema):
         errors[:] = [coded(error, request_id) for error in errors]
 
 
+def _with_stale(result: ExecutionResult, context: object) -> ExecutionResult:
+    """The result naming the fields its stale upstream answers filled (see GatewayContext)."""
+    stale = getattr(context, "stale", None)
+    if stale and isinstance(result, ExecutionResult):
+        result.extensions = {**(result.extensions or {}), "stale": list(stale)}
+    return result
+
+
 def _tracing() -> Any:
     """Strawberry's OpenTelemetry extension: a span per operation, its parsing, validation and
     each resolver, on whatever tracer provider the process set up."""
@@ -224,6 +236,7 @@ class Limits:
     max_representations: int = 100
     introspection: bool = True
     otel: bool = False
+    incremental: bool = True  # @defer and @stream (Strawberry's experimental support)
 
     @property
     def parsing(self) -> ParseLimits:
@@ -245,6 +258,7 @@ def limits_of(settings: Settings) -> Limits:
         max_representations=settings.max_representations,
         introspection=settings.introspection,
         otel=settings.otel,
+        incremental=settings.incremental_delivery,
     )
 
 
@@ -278,11 +292,16 @@ def build_schema(
     extensions += [
         lambda: LimitedValidation(shape, limits.max_merge_pairs, store),
         lambda: CostLimiter(max_cost=limits.max_cost, bounds=bounds),
+        WholeAnswers,
         OperationMetrics,  # before GatewayErrors, so that it sees the errors' codes
         GatewayErrors,
     ]
     options.setdefault(
-        "config", StrawberryConfig(batching_config={"max_operations": limits.max_batch_operations})
+        "config",
+        StrawberryConfig(
+            batching_config={"max_operations": limits.max_batch_operations},
+            enable_experimental_incremental_execution=limits.incremental,
+        ),
     )
     if fast:
         options.setdefault("execution_context_class", GatewayExecutor)
@@ -296,6 +315,7 @@ def build_schema(
     )
     schema.bounds = bounds
     schema.listed = ListedCounts(parsing, store)
+    schema.hints = hints_of(schema, graphql_schema(schema))
     # The lean pipeline knows the extensions above; introspection off and tracing add others.
     if store is not None and limits.introspection and not limits.otel and not schema.directives:
         schema.lean = LeanPipeline(

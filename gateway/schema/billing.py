@@ -8,6 +8,7 @@ from gateway.domain.auth import BILLING_READ
 from gateway.domain.billing import CREDIT_PRODUCTS_TOP, BillingStatus
 from gateway.domain.links import http_or_none
 from gateway.schema.args import Info
+from gateway.schema.hints import CacheControl
 
 __all__ = ["BillingQueries"]
 
@@ -46,6 +47,7 @@ class CreditProductType:
 @strawberry.type(
     name="BillingStatus",
     description="Billing health, subscription and credits (GET /api/billing/status).",
+    directives=[CacheControl(max_age=60)],
 )
 class BillingStatusType:
     organization_id: str = strawberry.field(description="The organization's id.")
@@ -59,7 +61,9 @@ class BillingStatusType:
     subscription: SubscriptionType | None = strawberry.field(
         description="Null on credit-only plans."
     )
-    credits: CreditsType = strawberry.field(description="Credits now.")
+    credits: CreditsType = strawberry.field(
+        description="Credits now.", directives=[CacheControl(max_age=10)]
+    )
     customer_portal_url: str | None = strawberry.field(
         description="Customer portal: an http(s) URL, or null (also when the one on record is"
         " not http(s), so that it is never served as a link)."
@@ -94,7 +98,11 @@ def billing_view(status: BillingStatus) -> BillingStatusType:
     )
 
 
-@strawberry.type(description="The purchased credits available (GET /api/credits/balance).")
+# Credits move with every message sent: an answer holding them is kept briefly.
+@strawberry.type(
+    description="The purchased credits available (GET /api/credits/balance).",
+    directives=[CacheControl(max_age=10)],
+)
 class CreditBalance:
     balance: int = strawberry.field(description="Purchased credits available to spend.")
 
@@ -102,7 +110,7 @@ class CreditBalance:
 async def load_billing(info: Info) -> BillingStatusType | None:
     principal = info.context.principal
     principal.require_tenant_scope(BILLING_READ)
-    status = await info.context.loaders.billing.get(principal.tenant_id)
+    status = await info.context.loaders.billing.get(principal.tenant_id, info)
     return None if status is None else billing_view(status)
 
 
@@ -121,5 +129,5 @@ class BillingQueries:
     async def credit_balance(self, info: Info) -> CreditBalance | None:
         principal = info.context.principal
         principal.require_tenant_scope(BILLING_READ)
-        balance = await info.context.loaders.credit_balances.get(principal.tenant_id)
+        balance = await info.context.loaders.credit_balances.get(principal.tenant_id, info)
         return None if balance is None else CreditBalance(balance=balance)

@@ -162,7 +162,7 @@ class SmsCampaignType(CampaignInterface):
     async def messages(self, info: Info) -> DeliveryTotals:
         if self.counts_hint is not None:
             return delivery_totals(self.counts_hint.counts)
-        return delivery_totals(await info.context.loaders.sms_counts.get(self.model.ref))
+        return delivery_totals(await info.context.loaders.sms_counts.get(self.model.ref, info))
 
 
 @strawberry.federation.type(
@@ -184,7 +184,7 @@ class EmailCampaignType(CampaignInterface):
     async def report(self, info: Info) -> EmailCampaignReportType:
         info.context.principal.require_tenant_scope(REPORTS_READ)
         return EmailCampaignReportType(
-            model=await info.context.loaders.email_reports.get(self.model)
+            model=await info.context.loaders.email_reports.get(self.model, info)
         )
 
     @strawberry.field(
@@ -201,7 +201,7 @@ class EmailCampaignType(CampaignInterface):
         info.context.principal.require_tenant_scope(REPORTS_READ)
         zone = parse_timezone(timezone, tz)
         request = EngagementRequest(campaign=self.model.ref, period=period, timezone=zone.key)
-        points = await info.context.loaders.engagements.get(request)
+        points = await info.context.loaders.engagements.get(request, info)
         return [engagement_point(point) for point in points]
 
 

@@ -54,6 +54,12 @@ class GatewayContext:
     # operation's estimate when it selects that list (None: not counted, priced at its cap).
     listed_numbers: int | None = None
     live: LiveConnection | None = None
+    # Whether the client takes @defer and @stream parts as they come (a multipart or event
+    # stream answer, a socket); otherwise they are part of the whole answer.
+    incremental: bool = False
+    # Fields answered from stale upstream answers: {path, source, ageSeconds} each, named in
+    # the answer's `extensions.stale`.
+    stale: list[dict[str, object]] = field(default_factory=list)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

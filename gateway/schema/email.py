@@ -266,7 +266,9 @@ class EmailReports:
         self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
     ) -> EmailDashboardType | None:
         request = past_days_request(info, past_days, timezone, tz)
-        return EmailDashboardType(model=await info.context.loaders.email_dashboards.get(request))
+        return EmailDashboardType(
+            model=await info.context.loaders.email_dashboards.get(request, info)
+        )
 
     @strawberry.field(
         description="Email performance over the window (GET /api/reports/email/overall)."
@@ -275,7 +277,7 @@ class EmailReports:
         self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
     ) -> EmailPerformance | None:
         request = past_days_request(info, past_days, timezone, tz)
-        return performance(await info.context.loaders.email_overall.get(request))
+        return performance(await info.context.loaders.email_overall.get(request, info))
 
     @strawberry.field(
         description="Email activity per local day (GET /api/reports/email/overall/histogram)."
@@ -284,7 +286,7 @@ class EmailReports:
         self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
     ) -> list[EmailHistogramDay] | None:
         request = past_days_request(info, past_days, timezone, tz)
-        points = await info.context.loaders.email_histograms.get(request)
+        points = await info.context.loaders.email_histograms.get(request, info)
         return [
             EmailHistogramDay(
                 date=p.day,

@@ -55,9 +55,11 @@ class GatewayErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is not None and result.errors:
+        # An incremental answer's initial part has errors; its container, none of its own.
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
             request_id = request_id_of(self.execution_context.context)
-            result.errors = [coded(error, request_id) for error in result.errors]
+            result.errors = [coded(error, request_id) for error in errors]
 
 
 def coded(error: GraphQLError, request_id: str | None) -> GraphQLError:
@@ -141,7 +143,7 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         context = self.execution_context
-        errors = context.result.errors if context.result is not None else None
+        errors = getattr(context.result, "errors", None)
         record_operation(context.operation_name, errors, started, keyed(context.context), STOCK)
 
 

@@ -26,6 +26,7 @@ from gateway.errors import GatewayError
 from gateway.observability.metrics import BATCH_SIZES
 from gateway.providers.base import NATIVE, ProviderRegistry
 from gateway.providers.flights import SingleFlight
+from gateway.providers.upstream.kept import stale_age
 
 __all__ = ["Loaders", "SourceLoader"]
 
@@ -78,10 +79,18 @@ class SourceLoader(DataLoader[K, V | GatewayError], Generic[K, V]):
                 results[i] = answer
         return results
 
-    async def get(self, key: K) -> V:
-        # aiodataloader raises the GatewayError answered for this key instead of returning it.
+    async def get(self, key: K, info: Any = None) -> V:
+        """The key's value; aiodataloader raises the GatewayError answered for it instead. With
+        the field's `info`, a value served stale is named in the answer's extensions."""
         value = await self.load(key)
         assert not isinstance(value, GatewayError)
+        if info is not None:
+            stale = stale_age(value)
+            if stale is not None:
+                source, age = stale
+                info.context.stale.append(
+                    {"path": info.path.as_list(), "source": source, "ageSeconds": round(age, 1)}
+                )
         return value
 
 

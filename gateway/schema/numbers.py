@@ -62,7 +62,7 @@ async def load_dashboard(
     zone = parse_timezone(timezone, tz)
     today = context.clock().astimezone(zone).date()
     request = DashboardRequest(number=ref, period=period, timezone=zone.key, today=today)
-    return NumberDashboardType(model=await context.loaders.dashboards.get(request))
+    return NumberDashboardType(model=await context.loaders.dashboards.get(request, info))
 
 
 @strawberry.federation.type(

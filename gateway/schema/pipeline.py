@@ -11,7 +11,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    execute,
+    experimental_execute_incrementally,
 )
 from graphql import ExecutionResult as CoreResult
 from graphql.execution import Executor
@@ -24,6 +24,7 @@ from gateway.schema.bounds import Bounds
 from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import LEAN, coded, keyed, record_operation, request_id_of
+from gateway.schema.incremental import mentions_incremental
 
 if TYPE_CHECKING:
     from gateway.schema.context import GatewayContext
@@ -77,8 +78,8 @@ class LeanPipeline:
         """The result, or None when Strawberry's own pipeline must answer."""
         started = time.perf_counter()
         document = self._known(query, context)
-        if document is None or query is None:
-            return None
+        if document is None or query is None or mentions_incremental(query):
+            return None  # @defer and @stream take Strawberry's way (see WholeAnswers)
         name = _operation_name(document, operation_name)
         operation = _operation(document, name)
         if operation is None or OperationType(operation.operation.value) not in allowed:
@@ -94,7 +95,9 @@ class LeanPipeline:
         if context is not None and left is not None:
             context.cost_left = left - cost
         try:
-            outcome = execute(
+            # The one graphql-core entry that runs with @defer in the schema; the document has
+            # none, so the outcome is one whole result.
+            outcome = experimental_execute_incrementally(
                 self.schema,
                 document,
                 root_value=root_value,
@@ -105,7 +108,10 @@ class LeanPipeline:
                 is_awaitable=_IS_AWAITABLE,
                 operation_extensions=operation_extensions,
             )
-            result = outcome if isinstance(outcome, CoreResult) else await outcome
+            if isinstance(outcome, CoreResult):
+                result = outcome
+            else:
+                result = await cast("Awaitable[CoreResult]", outcome)
         except Exception as escaped:  # as the stock path answers it: masked and logged
             failed = escaped if isinstance(escaped, GraphQLError) else None
             result = CoreResult(None, [failed or GraphQLError("", original_error=escaped)])

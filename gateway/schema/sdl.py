@@ -35,11 +35,13 @@ def schema_file_sdl(schema: Schema) -> str:
     definitions and do without them in `_service`; graphql-js `buildSchema` and the tools built
     on it need them to read the file at all."""
     definitions: list[str] = []
+    sdl = schema.as_str()
     for directive in sorted(graphql_schema(schema).directives, key=lambda d: d.name):
-        if is_specified_directive(directive):
+        # The SDL defines some itself (@defer and @stream, which the subgraph executes).
+        if is_specified_directive(directive) or f"directive @{directive.name}(" in sdl:
             continue
         # One missing above is printed as Strawberry defines it; the tests say if tools take it.
         for definition in SPEC_DEFINITIONS.get(directive.name, (print_directive(directive),)):
             if definition not in definitions:
                 definitions.append(definition)
-    return "\n\n".join([schema.as_str(), *definitions])
+    return "\n\n".join([sdl, *definitions])

@@ -140,7 +140,7 @@ class SmsAnalytics:
         tz: TzArg = None,
     ) -> SmsOverview | None:
         request = range_request(info, start_date, end_date, timezone, tz)
-        o = await info.context.loaders.sms_overviews.get(request)
+        o = await info.context.loaders.sms_overviews.get(request, info)
         return SmsOverview(
             start=o.request.start,
             end=o.request.end,
@@ -162,7 +162,7 @@ class SmsAnalytics:
         tz: TzArg = None,
     ) -> list[SmsTrendDay] | None:
         request = range_request(info, start_date, end_date, timezone, tz)
-        days = await info.context.loaders.sms_trends.get(request)
+        days = await info.context.loaders.sms_trends.get(request, info)
         return [
             SmsTrendDay(
                 date=d.day,
@@ -189,7 +189,7 @@ class SmsAnalytics:
         if not 1 <= limit <= MAX_LIMIT:
             raise BadUserInput(f"limit must be between 1 and {MAX_LIMIT}", argument="limit")
         request = range_request(info, start_date, end_date, timezone, tz, limit=limit)
-        top = await info.context.loaders.top_campaigns.get(request)
+        top = await info.context.loaders.top_campaigns.get(request, info)
         return [SmsCampaignType(model=row.campaign, counts_hint=row) for row in top]
 
     @strawberry.field(description="Delivery by local hour and day of week; default range 90 days.")
@@ -202,7 +202,7 @@ class SmsAnalytics:
         tz: TzArg = None,
     ) -> BestSendTimes | None:
         request = range_request(info, start_date, end_date, timezone, tz, default_days=90)
-        best = await info.context.loaders.best_send_times.get(request)
+        best = await info.context.loaders.best_send_times.get(request, info)
         return BestSendTimes(
             by_hour=[send_time(s) for s in best.by_hour],
             by_day_of_week=[send_time(s) for s in best.by_day_of_week],
@@ -223,7 +223,7 @@ class SmsAnalytics:
     ) -> list[CampaignExportRow] | None:
         # One row past the bound tells a window over it without reading the window whole.
         request = range_request(info, start_date, end_date, timezone, tz, limit=MAX_EXPORT_ROWS + 1)
-        rows = await info.context.loaders.campaign_exports.get(request)
+        rows = await info.context.loaders.campaign_exports.get(request, info)
         if len(rows) > MAX_EXPORT_ROWS:
             raise TooManyResults(
                 f"the window holds more than the {MAX_EXPORT_ROWS} campaigns"

@@ -88,7 +88,9 @@ def test_check_says_plainly_that_the_store_is_missing(
     assert not data.exists()
     assert run(capsys, "init", "--data-dir", str(data))[0] == 0
     code, out, _ = run(capsys, "check", "--data-dir", str(data))
-    assert code == 0 and out.startswith("ok: settings, store (sqlite:///")
+    assert (
+        code == 0 and out.startswith("ok: settings, platforms (") and ", store (sqlite:///" in out
+    )
 
 
 def test_serve_without_the_demo_says_how_to_get_a_key(tmp_path: Path) -> None:

@@ -24,7 +24,6 @@ from gateway.http.negotiation import (
     accepted,
     may_stream,
     streams,
-    wants_incremental,
 )
 from tests.support.gateway import Gateway, World, fixed_clock, serve
 from tests.support.npm import installed
@@ -205,24 +204,23 @@ def test_each_client_s_accept_gives_a_whole_answer_and_its_stream() -> None:
     assert accepted(URQL_SUBSCRIPTION).first == event_stream  # only a stream: a stream
     assert accepted(APOLLO_QUERY).first == graphql_response
     assert accepted(APOLLO_SUBSCRIPTION).stream == multipart
-    assert accepted(APOLLO_DEFER).stream is None  # deferSpec: not a stream served here yet
+    assert accepted(APOLLO_DEFER).stream == Media(MediaType.MULTIPART_INCREMENTAL)
+    assert accepted(APOLLO_DEFER).first == graphql_response  # parts only when asked for
     assert accepted("text/event-stream, application/json;q=0").whole is None
 
 
-def test_what_streams_is_a_subscription_or_incremental_delivery() -> None:
+def test_what_streams_beside_json_is_a_subscription() -> None:
     assert streams(parse(SUBSCRIPTION), None)
     assert not streams(parse(QUERY), None)
     two = "query Q { viewer { tenantId } } subscription S { dashboard { totals { total } } }"
     assert streams(parse(two), "S") and not streams(parse(two), "Q")
     assert not streams(parse(two), None)  # which one is unclear: a whole answer, with the error
     deferred = "{ viewer { tenantId ... @defer { scopes } } }"
-    assert wants_incremental(parse(deferred)) and streams(parse(deferred), None)
-    assert wants_incremental(parse("{ numbers @stream(initialCount: 1) { id } }"))
-    assert not wants_incremental(parse("{ viewer { tenantId @include(if: true) } }"))
-    # The test on the text never misses a document that streams.
-    for text in (SUBSCRIPTION, two, deferred):
+    assert not streams(parse(deferred), None)  # in parts only if asked: choose_delivery
+    # The test on the text never misses a subscription.
+    for text in (SUBSCRIPTION, two):
         assert may_stream(text)
-    assert not may_stream(QUERY)
+    assert not may_stream(QUERY) and not may_stream(deferred)
 
 
 @pytest.fixture(scope="session")

@@ -210,3 +210,47 @@ async def test_a_served_gateway_exports_its_spans_over_otlp(tmp_path: Path) -> N
             for scope in resource.scope_spans:
                 names |= {s.name for s in scope.spans if s.trace_id.hex() == trace_id}
     assert {"POST /graphql", "GraphQL Query"} <= names, names
+
+
+async def test_a_deferred_parts_spans_end_within_the_requests_server_span(
+    tmp_path: Path, platforms: tuple[Path, list[dict[str, str]]]
+) -> None:
+    sources, _ = platforms
+    key = await tenant_key(tmp_path / "gateway.sqlite3")
+    exporter = record_spans()
+    trace_id = secrets.token_hex(16)
+    headers = {
+        "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+        "x-api-key": key,
+        "accept": "multipart/mixed;deferSpec=20220824,application/json",
+    }
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
+        demo=False,
+        sources_file=sources,
+        otel=True,
+        rate_limit=0,
+    )
+    query = """query Board { viewer { tenantId }
+      ... @defer { email { overall(pastDays: 7) { sent } } } }"""
+    async for gateway in serve(create_app(settings, clock=fixed_clock)):
+        async with gateway.session.post(
+            gateway.url, json={"query": query}, headers=headers
+        ) as response:
+            assert response.headers["content-type"].startswith("multipart/mixed")
+            body = await response.text()
+    assert '"incremental"' in body and '"sent"' in body
+    mine = [s for s in exporter.get_finished_spans() if s.context.trace_id == int(trace_id, 16)]
+    by_name = {span.name: span for span in mine}
+    server = by_name["POST /graphql"]
+    upstream = [s for s in mine if s.kind.name == "CLIENT"]
+    assert upstream, sorted(by_name)  # the deferred part's call to the email platform
+    assert all(s.end_time is not None and server.end_time is not None for s in mine)
+    assert max(s.end_time for s in mine if s.end_time) <= server.end_time
+    # Each span hangs under the server span, however deferred its work.
+    ids = {s.context.span_id: s for s in mine}
+    for span in upstream:
+        found = span
+        while found.parent is not None and found.parent.span_id in ids:
+            found = ids[found.parent.span_id]
+        assert found is server, span.name

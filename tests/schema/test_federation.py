@@ -402,3 +402,35 @@ async def test_hive_gateway_subscribes_over_http_by_default(
         async with gateway.session.post(url, json={"query": BOARD}, headers=unknown) as response:
             refused = await asyncio.wait_for(anext(events(response)), 10)
         assert [e["extensions"]["code"] for e in refused["errors"]] == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)
+async def test_hive_gateway_defers_a_part_of_a_query_to_this_subgraph(
+    gateway: Gateway, world: World, node_modules: Path
+) -> None:
+    # Hive Gateway plans @defer itself (deferStream); what it asks this subgraph for is its
+    # business, and the parts reach its client in the format it asked for.
+    deferred = """{ organization { id ... @defer(label: "numbers") {
+      numbers { phoneNumber owner { name } } } } }"""
+    async with supergraph("hive.mjs", gateway.url, "--defer") as url:
+        headers = {
+            "x-api-key": world.keys["acme_tenant"],
+            "accept": "multipart/mixed;deferSpec=20220824, application/json",
+        }
+        async with gateway.session.post(url, json={"query": deferred}, headers=headers) as r:
+            kind = r.headers["content-type"]
+            raw = (await r.read()).decode()
+    assert kind.startswith("multipart/mixed"), (kind, raw)
+    payloads = [
+        json.loads(chunk.partition("\r\n\r\n")[2])
+        for chunk in raw.split("\r\n---")
+        if "\r\n\r\n" in chunk and chunk.partition("\r\n\r\n")[2].strip()
+    ]
+    first, *rest = payloads
+    assert first["data"] == {"organization": {"id": "acme"}} and first["hasNext"] is True
+    [entry] = [e for p in rest for e in p.get("incremental", [])]
+    assert entry["path"] == ["organization"]
+    numbers = entry["data"]["numbers"]
+    assert [n["phoneNumber"] for n in numbers] == ["+5511900000001", "+5511900000002"]
+    assert all(n["owner"]["name"] for n in numbers)
+    assert rest[-1]["hasNext"] is False

@@ -57,7 +57,7 @@ def inject_serialization(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def inject_lean(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gateway.schema.pipeline, "execute", boom)
+    monkeypatch.setattr(gateway.schema.pipeline, "experimental_execute_incrementally", boom)
 
 
 STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {

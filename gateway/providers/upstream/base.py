@@ -36,7 +36,8 @@ from gateway.domain.numbers import (
 )
 from gateway.domain.sms import BestSendTimes, RangeRequest, SmsOverview, TrendDay
 from gateway.errors import GatewayError, UnsupportedBySource
-from gateway.providers.upstream.http import UpstreamClient
+from gateway.providers.upstream.http import STALE_SEEN, UpstreamClient
+from gateway.providers.upstream.kept import mark_stale
 from gateway.providers.upstream.shapes import validated
 
 __all__ = ["UpstreamProvider", "each"]
@@ -47,14 +48,26 @@ V = TypeVar("V")
 
 
 async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V | GatewayError]:
-    """Answer keys concurrently (under the client's concurrency limit), one error per key."""
-    results = await asyncio.gather(*(answer(key) for key in keys), return_exceptions=True)
+    """Answer keys concurrently (under the client's concurrency limit), one error per key. An
+    answer made of stale upstream answers is marked with the oldest one's age (see kept.py)."""
+    results = await asyncio.gather(*(_marked(answer, key) for key in keys), return_exceptions=True)
     answers: list[V | GatewayError] = []
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, GatewayError):
             raise result
         answers.append(result)
     return answers
+
+
+async def _marked(answer: Callable[[K], Awaitable[V]], key: K) -> V:
+    # Each key's answer runs as a task of its own (gather), so what it saw is its own.
+    seen: list[tuple[str, float]] = []
+    STALE_SEEN.set(seen)
+    value = await answer(key)
+    if seen:
+        source, age = max(seen, key=lambda found: found[1])
+        mark_stale(value, source, age)
+    return value
 
 
 class UpstreamProvider:

@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 import orjson
@@ -30,9 +30,10 @@ from gateway.errors import (
 from gateway.observability.metrics import CIRCUIT_OPEN, UPSTREAM_CALLS, UPSTREAM_SECONDS
 from gateway.observability.tracing import upstream_span
 from gateway.providers.upstream.breaker import Breaker, Ticket
+from gateway.providers.upstream.kept import KeptAnswers
 from gateway.providers.upstream.statuses import map_status
 
-__all__ = ["DEADLINE", "MEMO", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
+__all__ = ["DEADLINE", "MEMO", "STALE_SEEN", "TOUCHED", "UpstreamClient", "UpstreamResponse"]
 
 log = logging.getLogger("gateway.upstream")
 
@@ -45,6 +46,11 @@ TOUCHED: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("touch
 # The calls of the GraphQL request being answered, so that identical ones are made once.
 MEMO: contextvars.ContextVar[dict[tuple[object, ...], asyncio.Task[UpstreamResponse]] | None] = (
     contextvars.ContextVar("upstream_memo", default=None)
+)
+
+# The ages of stale answers one provider answer was made of (see providers.upstream.base.each).
+STALE_SEEN: contextvars.ContextVar[list[tuple[str, float]] | None] = contextvars.ContextVar(
+    "stale_seen", default=None
 )
 
 _RETRIED = {429, 500, 502, 503, 504}
@@ -67,6 +73,7 @@ class UpstreamResponse:
     status: int
     body: bytes
     headers: Mapping[str, str]
+    age: float | None = None  # seconds since the platform gave it, when it is served stale
 
     def json(self, source: str) -> object:
         try:
@@ -91,6 +98,10 @@ class UpstreamClient:
         self._slots = asyncio.Semaphore(config.max_concurrency)
         self.calls = 0  # requests sent, retries included: for tests and metrics
         self.last_outcome: str | None = None  # the last call's HTTP status, timeout or unreachable
+        self.kept = KeptAnswers(
+            config.cache_ttl_seconds, config.stale_seconds, config.stale_if_error_seconds
+        )
+        self._refreshing: dict[object, asyncio.Task[None]] = {}
 
     async def get(
         self,
@@ -112,13 +123,78 @@ class UpstreamClient:
             "accept": accept,
         }
         call = _Call(path, params, headers, credential)
+        key = (self.name, path, tuple(sorted(params.items())), tuple(sorted(headers.items())))
+        if self.kept.on:
+            return await self._revalidated(key, call)
+        return await self._memoized(key, call)
+
+    async def _memoized(self, key: tuple[object, ...], call: _Call) -> UpstreamResponse:
         memo = MEMO.get()
         if memo is None:
             return await self._call(call)
-        key = (self.name, path, tuple(sorted(params.items())), tuple(sorted(headers.items())))
         if key not in memo:
             memo[key] = asyncio.ensure_future(self._call(call))
         return await asyncio.shield(memo[key])
+
+    async def _revalidated(self, key: tuple[object, ...], call: _Call) -> UpstreamResponse:
+        """Stale-while-revalidate: a fresh kept answer as it is; one past its freshness but
+        within stale_seconds at once, while one refresh (one per call, however many ask) runs
+        in the background; else the platform's, or when it fails a kept one within
+        stale_if_error_seconds."""
+        found = self.kept.find(key)
+        if found is not None:
+            response, age = found
+            assert isinstance(response, UpstreamResponse)
+            if age <= self.kept.fresh:
+                return response
+            if age <= self.kept.fresh + self.kept.stale:
+                self._refresh(key, call)
+                return self._stale(response, age)
+        try:
+            response = await self._memoized(key, call)
+        except (UpstreamError, RateLimited) as error:
+            # The platform failing (5xx, unreachable, late, its circuit open, its rate), not
+            # refusing the question: only then does a kept answer stand in for its own.
+            failing = isinstance(error, RateLimited) or _counts_as_failure(error)
+            if not failing or found is None or found[1] > self.kept.fresh + self.kept.if_error:
+                raise
+            log.warning(
+                "%s failed (%s); answering from an answer %.0f s old",
+                self.name,
+                error.code,
+                found[1],
+            )
+            kept, age = found
+            assert isinstance(kept, UpstreamResponse)
+            return self._stale(kept, age)
+        self.kept.keep(key, response)
+        return response
+
+    def _stale(self, response: UpstreamResponse, age: float) -> UpstreamResponse:
+        seen = STALE_SEEN.get()
+        if seen is not None:
+            seen.append((self.name, age))
+        return replace(response, age=age)
+
+    def _refresh(self, key: tuple[object, ...], call: _Call) -> None:
+        if key in self._refreshing:
+            return  # one refresh at a time per call
+
+        async def refresh() -> None:
+            # Its own deadline (the source's), not the request's that found the answer stale.
+            DEADLINE.set(None)
+            MEMO.set(None)
+            TOUCHED.set(None)
+            try:
+                self.kept.keep(key, await self._call(call))
+            except GatewayError as error:
+                log.warning("refreshing %s %s failed: %s", self.name, call.path, error.code)
+            finally:
+                del self._refreshing[key]
+
+        self._refreshing[key] = asyncio.get_running_loop().create_task(
+            refresh(), context=contextvars.copy_context()
+        )
 
     async def _call(self, call: _Call) -> UpstreamResponse:
         """One call, its retries included: the breaker hears of it once."""
