@@ -33,8 +33,13 @@ __all__ = ["CacheControl", "CacheControlScope", "CacheHints", "hints_of"]
 
 @strawberry.enum(description="Who may keep an answer: anyone, or only the caller's own client.")
 class CacheControlScope(enum.Enum):
-    PUBLIC = "PUBLIC"
-    PRIVATE = "PRIVATE"
+    PUBLIC = strawberry.enum_value(
+        "PUBLIC",
+        description="Any cache may keep the answer (the gateway marks keyed answers private).",
+    )
+    PRIVATE = strawberry.enum_value(
+        "PRIVATE", description="Only the caller's own client may keep the answer."
+    )
 
 
 @strawberry.schema_directive(

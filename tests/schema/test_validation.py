@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -51,9 +52,17 @@ async def test_repeated_fields_over_the_limit_are_refused_fast(
     gateway: Gateway, world: World
 ) -> None:
     document = "{ " + "viewer { tenantId } " * 150 + "}"  # 600 tokens, 22,350 pairs
+    few = "{ viewer { tenantId } viewer { tenantId keyKind } }"
+    # The yardstick, measured beside it: a small valid document's round trip (median of five).
+    rounds = []
+    for _ in range(5):
+        started = time.perf_counter()
+        assert (await gateway.query(world.keys["acme_tenant"], few)).status == 200
+        rounds.append(time.perf_counter() - started)
+    baseline = statistics.median(rounds)
     started = time.perf_counter()
     answer = await gateway.query(world.keys["acme_tenant"], document)
-    assert time.perf_counter() - started < 0.2
+    assert time.perf_counter() - started < 20 * baseline
     assert answer.status == 400 and answer.data is None
     extensions = answer.body["errors"][0]["extensions"]
     assert extensions == {
@@ -62,9 +71,7 @@ async def test_repeated_fields_over_the_limit_are_refused_fast(
         "mergePairs": 22_350,
         "maxMergePairs": Limits().max_merge_pairs,
     }
-    # A few repeats, as fragments written apart make, are fine.
-    few = "{ viewer { tenantId } viewer { tenantId keyKind } }"
-    assert (await gateway.query(world.keys["acme_tenant"], few)).status == 200
+    # A few repeats, as fragments written apart make, are fine (the yardstick above).
 
 
 def test_a_keyed_callers_document_is_validated_once_and_an_anonymous_one_is_not_kept(
