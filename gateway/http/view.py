@@ -328,16 +328,18 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
             ttl = _ttl(request, touched)
-            headers = _caching_headers(response.body, ttl, touched, response.content_type)
-            cache.put(
-                admission.cache_key,
-                principal.tenant_id,
-                admission.cache_version,
-                response.body,
-                ttl,
-                headers,
-            )
+            # An answer with no lifetime (a source with TTL 0) is neither kept nor tagged:
+            # its headers, an ETag of its bytes among them, would go unused.
             if ttl > 0:
+                headers = _caching_headers(response.body, ttl, touched, response.content_type)
+                cache.put(
+                    admission.cache_key,
+                    principal.tenant_id,
+                    admission.cache_version,
+                    response.body,
+                    ttl,
+                    headers,
+                )
                 response.headers.update(headers)
                 response.headers["x-cache"] = "miss"
                 if not_modified(request, headers):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from itertools import chain
 
 from pydantic import TypeAdapter, model_validator
 
-from gateway.domain.messages import DailyDelivery, DeliveryCounts
+from gateway.domain.messages import DailySeries, DeliveryCounts
 from gateway.domain.numbers import DashboardRequest, NumberDashboard
 from gateway.errors import GatewayError
 from gateway.providers.upstream.base import UpstreamProvider, each
@@ -33,15 +34,14 @@ class _Counts(Shape):
         fit_int(max(self.sent, self.delivered, self.read), self.failed)
         return self
 
-    def counts(self) -> DeliveryCounts:
+    def sums(self) -> tuple[int, int, int, int, int]:
+        """queued, sent_only, failed, delivered_only and read, as a DailySeries keeps them."""
         delivered = max(self.delivered, self.read)
         sent = max(self.sent, delivered)
-        return DeliveryCounts(
-            sent_only=sent - delivered,
-            delivered_only=delivered - self.read,
-            read=self.read,
-            failed=self.failed,
-        )
+        return (0, sent - delivered, self.failed, delivered - self.read, self.read)
+
+    def counts(self) -> DeliveryCounts:
+        return DeliveryCounts.of(*self.sums())
 
 
 class _Point(_Counts):
@@ -54,6 +54,7 @@ class _Dashboard(Shape):
 
 
 DASHBOARD = TypeAdapter(_Dashboard)
+_NONE = (0, 0, 0, 0, 0)  # a day the upstream left out
 
 
 class PilotStatusProvider(UpstreamProvider):
@@ -90,9 +91,7 @@ class PilotStatusProvider(UpstreamProvider):
             DASHBOARD, response.json(self.name), self.name, "a dashboard", response.status
         )
         # Every local day is present in the graph, whatever the upstream left out.
-        by_day = {point.date: point.counts() for point in body.series}
+        by_day = {point.date: point.sums() for point in body.series}
         days = [request.today - timedelta(days=i) for i in range(request.period.days - 1, -1, -1)]
-        series = tuple(
-            DailyDelivery(day=day, counts=by_day.get(day, DeliveryCounts())) for day in days
-        )
+        series = DailySeries(days, chain.from_iterable(by_day.get(day, _NONE) for day in days))
         return NumberDashboard(request=request, totals=body.totals.counts(), series=series)
