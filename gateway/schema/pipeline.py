@@ -24,7 +24,7 @@ from gateway.schema.bounds import Bounds
 from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import LEAN, coded, keyed, record_operation, request_id_of
-from gateway.schema.plans import PLAN_FALLBACKS, PLANNED, Plan, plan_operation
+from gateway.schema.plans import PLAN_FALLBACKS, PLANNED, Direct, Plan, plan_operation
 
 if TYPE_CHECKING:
     from gateway.schema.context import GatewayContext
@@ -57,6 +57,7 @@ class LeanPipeline:
         executor_class: type[Executor[Any]],
         bounds: Bounds | None = None,
         planning: bool = True,
+        direct: Direct | None = None,
     ) -> None:
         self.schema = schema
         self.store = store
@@ -69,6 +70,7 @@ class LeanPipeline:
         # Execution plans by the text of the query and the operation's name; None: no plan.
         self._plans: dict[tuple[str, str | None], Plan | object | None] = {}
         self.planning = planning
+        self.direct = direct  # resolvers called as the framework calls them, without its wrapper
 
     async def execute(
         self,
@@ -153,7 +155,7 @@ class LeanPipeline:
         if isinstance(executor, list):
             return None  # the executor reports the variables' errors
         if plan is _UNPLANNED:
-            plan = plan_operation(self.schema, executor.operation, executor)
+            plan = plan_operation(self.schema, executor.operation, executor, self.direct)
             _keep(self._plans, key, plan)
             if plan is None:
                 return None

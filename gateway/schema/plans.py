@@ -31,6 +31,7 @@ from graphql.language import VariableNode
 from graphql.pyutils import Path
 
 from gateway.observability.metrics import EXECUTION_PLANS
+from gateway.schema.compat import DirectResolver
 from gateway.schema.compiled import (
     Bail,
     Compiler,
@@ -61,6 +62,7 @@ class _Field:
     typename: str | None = None  # __typename's answer
     attribute: str | None = None  # read straight from the source
     resolve: Resolve | None = None  # else this, with arguments
+    direct: DirectResolver | None = None  # or the resolver itself, as Strawberry calls it
     arguments: dict[str, Any] | None = None  # when they hang on no variable
     nullable: bool = True
     leaf: Callable[[Any], Any] | None = None
@@ -91,8 +93,16 @@ class Plan:
             return None
 
 
+# Makes a field's DirectResolver, given the arguments it is always asked with (None: they hang
+# on variables), or None where only the framework's own wrapper calls it exactly.
+Direct = Callable[[GraphQLField, dict[str, Any] | None], DirectResolver | None]
+
+
 def plan_operation(
-    schema: GraphQLSchema, operation: OperationDefinitionNode, executor: Executor[Any]
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    executor: Executor[Any],
+    direct: Direct | None = None,
 ) -> Plan | None:
     """The plan of a query without directives, fragments, introspection or abstract types;
     None for anything else (incremental delivery, @include and @skip, any directive the plan
@@ -104,7 +114,7 @@ def plan_operation(
     root_type = schema.query_type
     if root_type is None:
         return None
-    root = _plan(schema, root_type, [operation.selection_set], executor)
+    root = _plan(schema, root_type, [operation.selection_set], executor, direct)
     return None if root is None else Plan(root)
 
 
@@ -113,6 +123,7 @@ def _plan(
     parent: GraphQLObjectType,
     selection_sets: list[SelectionSetNode],
     executor: Executor[Any],
+    direct: Direct | None,
 ) -> _Selection | None:
     grouped: dict[str, list[FieldNode]] = {}
     for selection_set in selection_sets:
@@ -123,7 +134,7 @@ def _plan(
             grouped.setdefault(name, []).append(node)
     selection = _Selection(parent)
     for name, nodes in grouped.items():
-        planned = _plan_field(schema, parent, name, nodes, executor)
+        planned = _plan_field(schema, parent, name, nodes, executor, direct)
         if planned is None:
             return None
         selection.fields.append(planned)
@@ -136,6 +147,7 @@ def _plan_field(
     name: str,
     nodes: list[FieldNode],
     executor: Executor[Any],
+    direct: Direct | None,
 ) -> _Field | None:
     field_name = nodes[0].name.value
     if field_name == "__typename":
@@ -155,15 +167,23 @@ def _plan_field(
             arguments = _arguments(definition, nodes[0], executor)
             if all(isinstance(v, _CONSTANT) for v in arguments.values()):
                 planned.arguments = arguments  # else built anew for each request
+        if direct is not None:
+            planned.direct = direct(definition, planned.arguments)
     field_type, planned.nullable = _unwrap(definition.type)
     if is_list_type(field_type):
         planned.listed = True
         assert isinstance(field_type, GraphQLList)
         field_type, planned.items_nullable = _unwrap(field_type.of_type)
-    return planned if _plan_type(schema, planned, field_type, executor) else None
+    return planned if _plan_type(schema, planned, field_type, executor, direct) else None
 
 
-def _plan_type(schema: GraphQLSchema, planned: _Field, type_: Any, executor: Executor[Any]) -> bool:
+def _plan_type(
+    schema: GraphQLSchema,
+    planned: _Field,
+    type_: Any,
+    executor: Executor[Any],
+    direct: Direct | None,
+) -> bool:
     sets = [node.selection_set for node in planned.nodes if node.selection_set is not None]
     if is_leaf_type(type_):
         assert isinstance(type_, GraphQLLeafType)
@@ -175,7 +195,7 @@ def _plan_type(schema: GraphQLSchema, planned: _Field, type_: Any, executor: Exe
     if type_.is_type_of is not None and not _is_strawberry_type_check(type_):
         return False
     planned.object_type = type_
-    planned.sub = _plan(schema, type_, sets, executor)
+    planned.sub = _plan(schema, type_, sets, executor, direct)
     if planned.sub is None:
         return False
     if all(f.attribute is not None or f.typename is not None for f in planned.sub.fields):
@@ -249,6 +269,8 @@ def _resolve(
     if arguments is None:
         arguments = _arguments(planned.definition, planned.nodes[0], executor)
     try:
+        if planned.direct is not None:
+            return planned.direct(source, info, arguments)
         return planned.resolve(source, info, **arguments)
     except Exception:
         raise Bail from None

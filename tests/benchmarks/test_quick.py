@@ -17,6 +17,7 @@ from tests.benchmarks import (
     scale,
     statement_cache,
     store_scaling,
+    upstream_floor,
     webhook_numbers,
 )
 from tests.support.pgbouncer import PGBOUNCER
@@ -146,3 +147,14 @@ def test_scale_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"numbers (page 5|\(unpaged\)) +small +median_ms=", out), out
     assert re.search(r"_entities x100 +large +median_ms=", out), out
     assert re.search(r"peak rss_mb=\d+\.\d; worst ratio = \d+\.\d+", out), out
+
+
+def test_upstream_floor_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    upstream_floor.main(
+        ["--seconds", "0.5", "--rounds", "1", "--loader", "python", "--connections", "4"]
+    )
+    out = capsys.readouterr().out
+    for kind in ("floor", "upstream1"):
+        assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
+    assert "answers of the same size: True" in out, out
+    assert re.search(r"ratio upstream1/floor = \d+\.\d+ \(target >= 0\.333", out), out

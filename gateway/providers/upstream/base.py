@@ -48,6 +48,11 @@ V = TypeVar("V")
 
 async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V | GatewayError]:
     """Answer keys concurrently (under the client's concurrency limit), one error per key."""
+    if len(keys) == 1:  # one key needs no task of its own to run beside others
+        try:
+            return [await answer(keys[0])]
+        except GatewayError as error:
+            return [error]
     results = await asyncio.gather(*(answer(key) for key in keys), return_exceptions=True)
     answers: list[V | GatewayError] = []
     for result in results:
