@@ -4,7 +4,8 @@ per-field machinery, and hands anything unusual back to graphql-core."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -236,24 +237,32 @@ async def _run(
     parent = selection.parent
     values: list[Any] = []
     waiting: list[int] = []
-    for index, planned in enumerate(selection.fields):
-        if planned.typename is not None:
-            value: Any = planned.typename
-        elif planned.attribute is not None:
-            value = getattr(source, planned.attribute)
-        else:
-            value = _resolve(planned, parent, source, executor, path)
-            if executor.is_awaitable(value):
-                waiting.append(index)
-        values.append(value)
+    try:
+        for index, planned in enumerate(selection.fields):
+            if planned.typename is not None:
+                value: Any = planned.typename
+            elif planned.attribute is not None:
+                value = getattr(source, planned.attribute)
+            else:
+                value = _resolve(planned, parent, source, executor, path)
+                if executor.is_awaitable(value):
+                    waiting.append(index)
+            values.append(value)
+    except BaseException:
+        _close(values[i] for i in waiting)
+        raise
     if waiting:
         await _settle(values, waiting)
     nested: list[int] = []
-    for index, planned in enumerate(selection.fields):
-        completed = _complete(planned, values[index], executor, parent, path)
-        if executor.is_awaitable(completed):
-            nested.append(index)
-        values[index] = completed
+    try:
+        for index, planned in enumerate(selection.fields):
+            completed = _complete(planned, values[index], executor, parent, path)
+            if executor.is_awaitable(completed):
+                nested.append(index)
+            values[index] = completed
+    except BaseException:
+        _close(values[i] for i in nested)
+        raise
     if nested:
         await _settle(values, nested)
     return {planned.name: value for planned, value in zip(selection.fields, values, strict=True)}
@@ -274,6 +283,14 @@ def _resolve(
         return planned.resolve(source, info, **arguments)
     except Exception:
         raise Bail from None
+
+
+def _close(awaitables: Iterable[Any]) -> None:
+    """Close the coroutines a plan made but will not await, as it hands the operation back
+    (their work is asked for again by the executor; unawaited, each would warn)."""
+    for awaitable in awaitables:
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
 
 
 async def _settle(values: list[Any], indexes: list[int]) -> None:
@@ -312,9 +329,13 @@ def _complete(
     if planned.leaf is not None:
         leaf = planned.leaf
         return [_item_leaf(planned, leaf, item) for item in value]
-    items = [
-        _object(planned, item, executor, field_path, index) for index, item in enumerate(value)
-    ]
+    items: list[Any] = []
+    try:
+        for index, item in enumerate(value):
+            items.append(_object(planned, item, executor, field_path, index))
+    except BaseException:
+        _close(items)
+        raise
     return _gathered(items, executor) if any(executor.is_awaitable(i) for i in items) else items
 
 
