@@ -8,10 +8,12 @@ import ast
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 import strawberry
+from graphql import GraphQLResolveInfo
 from strawberry.permission import BasePermission
 
 import gateway
@@ -170,3 +172,27 @@ def test_the_oldest_framework_set_ci_runs_is_the_floor_pyproject_allows() -> Non
         ), name
     assert ".".join(map(str, strawberry_compat.SUPPORTED[0])) == pins["strawberry-graphql"]
     assert ".".join(map(str, aiohttp_compat.SUPPORTED[0])) == pins["aiohttp"]
+
+
+@strawberry.type
+class Guarded:
+    @strawberry.field(permission_classes=[Deny])  # type: ignore[untyped-decorator]
+    def secret(self, word: str = "x") -> str:
+        return word
+
+    @strawberry.field
+    def echo(self, info: strawberry.Info, word: str = "x") -> str:
+        return f"{word} from {info.field_name}"
+
+
+def test_a_resolver_is_called_directly_only_where_strawberrys_wrapper_adds_nothing() -> None:
+    schema = strawberry.Schema(query=Guarded)
+    query_type = strawberry_compat.graphql_schema(schema).query_type
+    assert query_type is not None
+    fields, direct = query_type.fields, strawberry_compat.direct_resolver
+    assert direct(schema, fields["secret"], None) is None  # a permission: the wrapper calls it
+    raw = cast("GraphQLResolveInfo[Any]", SimpleNamespace(field_name="echo"))
+    constant = direct(schema, fields["echo"], {"word": "hi"})
+    assert constant is not None and constant(None, raw, {}) == "hi from echo"
+    varying = direct(schema, fields["echo"], None)  # arguments that hang on variables
+    assert varying is not None and varying(None, raw, {"word": "yo"}) == "yo from echo"

@@ -192,6 +192,15 @@ class DailySeries(Sequence[DailyDelivery]):
     def __iter__(self) -> Iterator[DailyDelivery]:
         return (self._point(i) for i in range(len(self._days)))
 
+    def rows(self) -> Iterator[tuple[date, int, int, int, int, int]]:
+        """Each day with its counters (queued, sent_only, failed, delivered_only, read), as
+        plain tuples: reading a series this way builds no model (two per day otherwise)."""
+        s = self._sums
+        return (
+            (day, s[i], s[i + 1], s[i + 2], s[i + 3], s[i + 4])
+            for day, i in zip(self._days, range(0, len(s), 5), strict=True)
+        )
+
     def _point(self, i: int) -> DailyDelivery:
         return DailyDelivery.model_construct(
             day=self._days[i], counts=DeliveryCounts.of(*self._sums[5 * i : 5 * i + 5])

@@ -343,12 +343,13 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             ttl = _ttl(request, touched)
             # No longer than the shortest cache hint of the fields it holds (@cacheControl).
             operation = admission.operations[0]
-            hint = None
             if operation.query is not None:
                 hint = self.hints.max_age(operation.query, operation.operation_name)
-            if hint is not None:
-                ttl = min(ttl, hint)
-            if ttl <= 0 and hint is not None:
+                if hint is not None:
+                    ttl = min(ttl, hint)
+            # An answer with no lifetime (a hint of 0, a source with TTL 0) is neither kept nor
+            # tagged: its headers, an ETag of its bytes among them, would go unused.
+            if ttl <= 0:
                 response.headers["cache-control"] = "no-store"
                 return response
             headers = _caching_headers(response.body, ttl, touched, response.content_type)
@@ -360,11 +361,10 @@ class GatewayView(GraphQLView[GatewayContext, None]):
                 ttl,
                 headers,
             )
-            if ttl > 0:
-                response.headers.update(headers)
-                response.headers["x-cache"] = "miss"
-                if not_modified(request, headers):
-                    return web.Response(status=304, headers=headers)
+            response.headers.update(headers)
+            response.headers["x-cache"] = "miss"
+            if not_modified(request, headers):
+                return web.Response(status=304, headers=headers)
         elif isinstance(response, web.Response) and response.status == 200:
             response.headers["cache-control"] = "no-store"
         return response

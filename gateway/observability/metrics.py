@@ -54,6 +54,13 @@ EXECUTION_PATHS = Counter(
     " extensions).",
     ["path"],
 )
+EXECUTION_PLANS = Counter(
+    "gateway_graphql_execution_plans",
+    "Lean operations by how they ran: planned (a document seen before, run by its execution"
+    " plan) or handed_back (the plan met something only the executor answers exactly, such as"
+    " an error, and the executor answered it).",
+    ["outcome"],
+)
 GRAPHQL_SECONDS = Histogram(
     "gateway_graphql_operation_seconds",
     "GraphQL operation latency by operation name.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
 import strawberry
@@ -21,7 +22,7 @@ from gateway.schema.billing import BillingQueries
 from gateway.schema.bounds import Bounds
 from gateway.schema.campaigns import CampaignQueries, EmailCampaignType, SmsCampaignType
 from gateway.schema.channels import ChannelQueries
-from gateway.schema.compat import graphql_schema
+from gateway.schema.compat import direct_resolver, graphql_schema
 from gateway.schema.cost import CostLimiter
 from gateway.schema.delivery import DeliveryDay, DeliveryTotals
 from gateway.schema.documents import DocumentStore, ParseLimits
@@ -324,5 +325,6 @@ def build_schema(
             max_cost=limits.max_cost,
             executor_class=schema.execution_context_class,
             bounds=bounds,
+            direct=partial(direct_resolver, schema),
         )
     return schema

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import strawberry
 
-from gateway.domain.messages import DeliveryCounts
+from gateway.domain.messages import DailyDelivery, DailySeries, DeliveryCounts, rate
 
-__all__ = ["DeliveryDay", "DeliveryFigures", "DeliveryTotals", "delivery_day", "delivery_totals"]
+__all__ = [
+    "DeliveryDay",
+    "DeliveryFigures",
+    "DeliveryTotals",
+    "delivery_day",
+    "delivery_series",
+    "delivery_totals",
+]
 
 
 @strawberry.interface(
@@ -81,6 +89,46 @@ class _DayFromCounts(_FromCounts, DeliveryDay):
     def __init__(self, day: date, counts: DeliveryCounts) -> None:
         self.date = day
         self._counts = counts
+
+
+class _DayFromSums(DeliveryDay):
+    """A day of a DailySeries, from the five counters it keeps: no pydantic model for each
+    day. Figures read as DeliveryCounts reads them (the same sums, in the same order, when a
+    query asks for them), the plain counters as they are."""
+
+    def __init__(
+        self, day: date, queued: int, sent_only: int, failed: int, delivered_only: int, read: int
+    ) -> None:
+        self.date = day
+        self.queued, self.failed, self.read = queued, failed, read
+        self._sent_only, self._delivered_only = sent_only, delivered_only
+
+    @property
+    def total(self) -> int:  # type: ignore[override]
+        return self.queued + self._sent_only + self.failed + self._delivered_only + self.read
+
+    @property
+    def sent(self) -> int:  # type: ignore[override]
+        return self._sent_only + self._delivered_only + self.read
+
+    @property
+    def delivered(self) -> int:  # type: ignore[override]
+        return self._delivered_only + self.read
+
+    @property
+    def delivery_rate(self) -> float:  # type: ignore[override]
+        return rate(self.delivered, self.total)
+
+    @property
+    def read_rate(self) -> float:  # type: ignore[override]
+        return rate(self.read, self.delivered)
+
+
+def delivery_series(series: Sequence[DailyDelivery]) -> list[DeliveryDay]:
+    """The days of a series as DeliveryDay views; a DailySeries's without a model per day."""
+    if isinstance(series, DailySeries):
+        return [_DayFromSums(*row) for row in series.rows()]
+    return [delivery_day(point.day, point.counts) for point in series]
 
 
 def delivery_totals(counts: DeliveryCounts) -> DeliveryTotals:

@@ -36,6 +36,7 @@ V = TypeVar("V")
 BatchResult = list[V | GatewayError]
 
 _MISSING = GatewayError("the source gave no answer for this key")
+_SIZES: dict[str, Any] = {}
 
 
 class SourceLoader(DataLoader[K, V | GatewayError], Generic[K, V]):
@@ -56,7 +57,10 @@ class SourceLoader(DataLoader[K, V | GatewayError], Generic[K, V]):
 
     async def batch_load_fn(self, keys: Sequence[K]) -> BatchResult[V]:
         self.batches.append(len(keys))
-        BATCH_SIZES.labels(self.name).observe(len(keys))
+        sizes = _SIZES.get(self.name)
+        if sizes is None:  # one child per loader name, looked up once
+            sizes = _SIZES[self.name] = BATCH_SIZES.labels(self.name)
+        sizes.observe(len(keys))
         by_source: dict[str, list[int]] = defaultdict(list)
         for index, key in enumerate(keys):
             by_source[self._source_of(key)].append(index)

@@ -14,7 +14,7 @@ from gateway.domain.timewindows import Period, parse_timezone
 from gateway.errors import NotFound, NumberNotLinked
 from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
-from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_day, delivery_totals
+from gateway.schema.delivery import DeliveryDay, DeliveryTotals, delivery_series, delivery_totals
 from gateway.schema.ids import decode_id, encode_id
 from gateway.schema.node import Node
 
@@ -51,7 +51,7 @@ class NumberDashboardType:
 
     @strawberry.field(description="One point per local day, oldest first, zeros included.")
     def series(self) -> list[DeliveryDay]:
-        return [delivery_day(point.day, point.counts) for point in self.model.series]
+        return delivery_series(self.model.series)
 
 
 async def load_dashboard(

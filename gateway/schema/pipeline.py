@@ -25,6 +25,7 @@ from gateway.schema.cost import TooManyRepresentations, operation_cost
 from gateway.schema.documents import DocumentStore
 from gateway.schema.extensions import LEAN, coded, keyed, record_operation, request_id_of
 from gateway.schema.incremental import mentions_incremental
+from gateway.schema.plans import PLAN_FALLBACKS, PLANNED, Direct, Plan, plan_operation
 
 if TYPE_CHECKING:
     from gateway.schema.context import GatewayContext
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["KEPT", "LeanPipeline"]
 
 KEPT = 512  # costs kept, as many as DocumentCache keeps documents
+_UNPLANNED = object()  # a document whose plan was not made yet
 
 # What Strawberry gives graphql-core to tell awaitables (typed there as a TypeGuard).
 _IS_AWAITABLE = cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable)
@@ -55,6 +57,8 @@ class LeanPipeline:
         max_cost: int,
         executor_class: type[Executor[Any]],
         bounds: Bounds | None = None,
+        planning: bool = True,
+        direct: Direct | None = None,
     ) -> None:
         self.schema = schema
         self.store = store
@@ -64,6 +68,10 @@ class LeanPipeline:
         # By the text of the query, whose hash a str keeps (a document's is computed each time),
         # and what `numbers` holds for the caller: the one input of the estimate besides them.
         self._costs: dict[tuple[str, str | None, int | None], int] = {}
+        # Execution plans by the text of the query and the operation's name; None: no plan.
+        self._plans: dict[tuple[str, str | None], Plan | object | None] = {}
+        self.planning = planning
+        self.direct = direct  # resolvers called as the framework calls them, without its wrapper
 
     async def execute(
         self,
@@ -95,23 +103,27 @@ class LeanPipeline:
         if context is not None and left is not None:
             context.cost_left = left - cost
         try:
-            # The one graphql-core entry that runs with @defer in the schema; the document has
-            # none, so the outcome is one whole result.
-            outcome = experimental_execute_incrementally(
-                self.schema,
-                document,
-                root_value=root_value,
-                context_value=context,
-                variable_values=variables,
-                operation_name=name,
-                executor_class=self.executor_class,
-                is_awaitable=_IS_AWAITABLE,
-                operation_extensions=operation_extensions,
+            result = await self._planned(
+                query, document, name, root_value, context, variables, operation_extensions
             )
-            if isinstance(outcome, CoreResult):
-                result = outcome
-            else:
-                result = await cast("Awaitable[CoreResult]", outcome)
+            if result is None:
+                # The one graphql-core entry that runs with @defer in the schema; the document
+                # has none, so the outcome is one whole result.
+                outcome = experimental_execute_incrementally(
+                    self.schema,
+                    document,
+                    root_value=root_value,
+                    context_value=context,
+                    variable_values=variables,
+                    operation_name=name,
+                    executor_class=self.executor_class,
+                    is_awaitable=_IS_AWAITABLE,
+                    operation_extensions=operation_extensions,
+                )
+                if isinstance(outcome, CoreResult):
+                    result = outcome
+                else:
+                    result = await cast("Awaitable[CoreResult]", outcome)
         except Exception as escaped:  # as the stock path answers it: masked and logged
             failed = escaped if isinstance(escaped, GraphQLError) else None
             result = CoreResult(None, [failed or GraphQLError("", original_error=escaped)])
@@ -119,6 +131,47 @@ class LeanPipeline:
         errors = [coded(error, request_id) for error in result.errors or ()] or None
         record_operation(name, errors, started, True, LEAN)
         return ExecutionResult(data=result.data, errors=errors, extensions={})
+
+    async def _planned(
+        self,
+        query: str,
+        document: DocumentNode,
+        name: str | None,
+        root_value: Any,
+        context: GatewayContext | None,
+        variables: dict[str, Any] | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> CoreResult | None:
+        """The operation run by its plan, or None where the executor must run it (no plan
+        for its shape, bad variables, or anything the plan met that it does not answer)."""
+        key = (query, name)
+        plan = self._plans.get(key, _UNPLANNED)
+        if plan is None or not self.planning:
+            return None
+        executor = self.executor_class.build(
+            self.schema,
+            document,
+            root_value,
+            context,
+            variables,
+            name,
+            is_awaitable=_IS_AWAITABLE,
+            operation_extensions=operation_extensions,
+        )
+        if isinstance(executor, list):
+            return None  # the executor reports the variables' errors
+        if plan is _UNPLANNED:
+            plan = plan_operation(self.schema, executor.operation, executor, self.direct)
+            _keep(self._plans, key, plan)
+            if plan is None:
+                return None
+        assert isinstance(plan, Plan)
+        data = await plan.run(executor)
+        if data is None:
+            PLAN_FALLBACKS.inc()
+            return None
+        PLANNED.inc()
+        return CoreResult(data, None)
 
     def _known(self, query: str | None, context: GatewayContext | None) -> DocumentNode | None:
         """A keyed caller's kept document, if validating it found nothing (documents are kept,

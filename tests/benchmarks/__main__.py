@@ -24,6 +24,7 @@ from tests.benchmarks import (
     scale,
     statement_cache,
     store_scaling,
+    upstream_floor,
 )
 
 Run = tuple[str, Callable[[Sequence[str] | None], None], list[str], list[str]]
@@ -45,6 +46,12 @@ SUITE: list[Run] = [
             "--kinds",
             "plain,hit,miss,default,upstream2",
         ],
+    ),
+    (
+        "upstream path against its floor",
+        upstream_floor.main,
+        [],
+        ["--seconds", "0.5", "--rounds", "1", "--loader", "python", "--connections", "4"],
     ),
     (
         "store scaling",

@@ -66,7 +66,7 @@ class Bench:
 
     def ask(self, kind: str) -> tuple[str, str]:
         """The query and the key a kind's load sends."""
-        if kind.startswith("upstream"):
+        if kind.startswith("upstream") or kind == "floor":
             return self.upstream_query, self.tenant_key
         return QUERY, self.key
 
@@ -149,6 +149,14 @@ def start(kind: str, bench: Bench) -> subprocess.Popen[bytes]:
         "default": ["default"],
         "workers2": ["gateway", "--workers", "2"],
         "upstream2": ["gateway", "--workers", "2", "--sources", str(bench.root / "sources.toml")],
+        "upstream1": ["gateway", "--sources", str(bench.root / "sources.toml")],
+        "floor": [
+            "floor",
+            "--upstream",
+            f"http://127.0.0.1:{bench.ports['static']}",
+            "--key",
+            UPSTREAM_KEY,
+        ],
     }[kind]
     # The load comes from one key: the benchmark measures the gateway, not its rate limit.
     env = dict(os.environ, GATEWAY_LOG_LEVEL="WARNING", GATEWAY_RATE_LIMIT="0")

@@ -18,6 +18,7 @@ from tests.benchmarks import (
     scale,
     statement_cache,
     store_scaling,
+    upstream_floor,
     webhook_numbers,
 )
 from tests.support.pgbouncer import PGBOUNCER
@@ -165,3 +166,14 @@ def test_report_miss_quick(capsys: pytest.CaptureFixture[str]) -> None:
                 re.M,
             ), out
     assert re.search(r"worst document = \d+ plain requests \(target <= 50\)", out), out
+
+
+def test_upstream_floor_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    upstream_floor.main(
+        ["--seconds", "0.5", "--rounds", "1", "--loader", "python", "--connections", "4"]
+    )
+    out = capsys.readouterr().out
+    for kind in ("floor", "upstream1"):
+        assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
+    assert "answers of the same size: True" in out, out
+    assert re.search(r"ratio upstream1/floor = \d+\.\d+ \(target >= 0\.333", out), out

@@ -395,3 +395,54 @@ def test_the_fuzzers_variables(
     differential: Differential, query: str, variables: dict[str, Any]
 ) -> None:
     differential.same(query, json.loads(json.dumps(variables)), "tenant")
+
+
+def plans(outcome: str) -> float:
+    """Lean operations by how their plan ran (gateway_graphql_execution_plans)."""
+    sampled = REGISTRY.get_sample_value(
+        "gateway_graphql_execution_plans_total", {"outcome": outcome}
+    )
+    return sampled or 0.0
+
+
+def test_a_known_document_runs_by_its_plan(differential: Differential) -> None:
+    for query, key in (
+        ("{ dashboard(period: DAYS_7) { series { date total } totals { read } } }", "number"),
+        ("{ numbers { id phoneNumber dashboard(period: DAYS_7) { series { date } } } }", "tenant"),
+        ("{ sms { overview { messages { total deliveryRate } } } }", "tenant"),
+    ):
+        before = plans("planned")
+        differential.same(query, key=key)  # its second answer, on the lean path, is planned
+        assert plans("planned") - before == 1, query
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ dashboard(period: DAYS_7) { series @include(if: true) { date } } }",
+        "{ dashboard(period: DAYS_7) { series @skip(if: false) { date } } }",
+        "query Q @deprecated { dashboard { totals { total } } }",
+        "{ dashboard { ...Figures } } fragment Figures on NumberDashboard { totals { total } }",
+        "{ dashboard { ... on NumberDashboard { totals { total } } } }",
+        "{ __typename dashboard { __typename } __schema { queryType { name } } }",
+    ],
+)
+def test_what_the_plan_does_not_know_takes_the_executor(
+    differential: Differential, query: str
+) -> None:
+    # Any directive (incremental delivery's @defer and @stream among them), fragments,
+    # introspection: the executor answers, as it always did.
+    before = plans("planned"), plans("handed_back")
+    differential.same(query, key="number")
+    assert (plans("planned"), plans("handed_back")) == before
+
+
+def test_what_the_plan_cannot_answer_is_handed_back(differential: Differential) -> None:
+    # A null where none may be, a value an Int refuses, an error raised while reading: the
+    # executor answers again, with its errors and paths (and the same bytes as the stock path).
+    query = "{ dashboard(period: DAYS_7) { series { date read } } }"
+    differential.same(query, key="number")  # kept, planned
+    before = plans("handed_back")
+    answer = differential.same(query, key="number", faulty=True)
+    assert plans("handed_back") > before
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["INTERNAL_SERVER_ERROR"]

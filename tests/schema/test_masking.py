@@ -17,6 +17,7 @@ import gateway.schema.extensions
 import gateway.schema.listed
 import gateway.schema.live
 import gateway.schema.pipeline
+import gateway.schema.plans
 import gateway.schema.validation
 from gateway.errors import INTERNAL_CODE
 from gateway.providers.base import ProviderRegistry
@@ -58,6 +59,7 @@ def inject_serialization(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def inject_lean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gateway.schema.pipeline, "experimental_execute_incrementally", boom)
+    monkeypatch.setattr(gateway.schema.plans.Plan, "run", boom)  # a known document's plan
 
 
 STAGES: dict[str, Callable[[pytest.MonkeyPatch], None]] = {

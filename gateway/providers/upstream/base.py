@@ -50,6 +50,11 @@ V = TypeVar("V")
 async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V | GatewayError]:
     """Answer keys concurrently (under the client's concurrency limit), one error per key. An
     answer made of stale upstream answers is marked with the oldest one's age (see kept.py)."""
+    if len(keys) == 1:  # one key needs no task of its own to run beside others
+        try:
+            return [await _marked(answer, keys[0])]
+        except GatewayError as error:
+            return [error]
     results = await asyncio.gather(*(_marked(answer, key) for key in keys), return_exceptions=True)
     answers: list[V | GatewayError] = []
     for result in results:
@@ -60,10 +65,14 @@ async def each(keys: Sequence[K], answer: Callable[[K], Awaitable[V]]) -> list[V
 
 
 async def _marked(answer: Callable[[K], Awaitable[V]], key: K) -> V:
-    # Each key's answer runs as a task of its own (gather), so what it saw is its own.
+    # What this key's answer saw is its own: a task of its own under gather, and the caller's
+    # task for a lone key, where the mark is put back as it was once the answer is in.
     seen: list[tuple[str, float]] = []
-    STALE_SEEN.set(seen)
-    value = await answer(key)
+    token = STALE_SEEN.set(seen)
+    try:
+        value = await answer(key)
+    finally:
+        STALE_SEEN.reset(token)
     if seen:
         source, age = max(seen, key=lambda found: found[1])
         mark_stale(value, source, age)

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 import aiohttp
 import orjson
@@ -102,6 +103,11 @@ class UpstreamClient:
             config.cache_ttl_seconds, config.stale_seconds, config.stale_if_error_seconds
         )
         self._refreshing: dict[object, asyncio.Task[None]] = {}
+        # The source's metric children, looked up once: labels() checks its values under a
+        # lock on every call.
+        self._circuit_open = CIRCUIT_OPEN.labels(name)
+        self._seconds = UPSTREAM_SECONDS.labels(name)
+        self._outcomes: dict[str, Any] = {}
 
     async def get(
         self,
@@ -215,9 +221,11 @@ class UpstreamClient:
             self.breaker.record(True, time.monotonic(), trial=ticket is Ticket.TRIAL)
             return response
         finally:
-            CIRCUIT_OPEN.labels(self.name).set(int(self.breaker.is_open))
+            self._circuit_open.set(int(self.breaker.is_open))
 
     async def _admit(self, deadline: float) -> Ticket:
+        if not self.breaker.is_open:  # the common case: admitted at once, nothing to time
+            return Ticket.GO
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
                 ticket = await self.breaker.admit(time.monotonic())
@@ -263,11 +271,14 @@ class UpstreamClient:
     async def _slot(self, deadline: float) -> AsyncIterator[float]:
         """A free slot of the source's concurrency limit, and the seconds left once it is had:
         time spent queueing for it is time of the request's deadline."""
-        try:
-            async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise self._late() from None
+        if self._slots.locked():  # a free slot is taken at once: only a wait needs a timeout
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
+                    await self._slots.acquire()
+            except TimeoutError:
+                raise self._late() from None
+        else:
+            await self._slots.acquire()
         try:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -314,8 +325,11 @@ class UpstreamClient:
             ) from None
         finally:
             self.last_outcome = outcome
-            UPSTREAM_CALLS.labels(self.name, outcome).inc()
-            UPSTREAM_SECONDS.labels(self.name).observe(time.monotonic() - started)
+            counted = self._outcomes.get(outcome)
+            if counted is None:  # statuses and outcomes are a bounded few
+                counted = self._outcomes[outcome] = UPSTREAM_CALLS.labels(self.name, outcome)
+            counted.inc()
+            self._seconds.observe(time.monotonic() - started)
         if response.status >= 400:
             raise map_status(
                 self.name, response.status, response.body, response.headers, (call.credential,)
