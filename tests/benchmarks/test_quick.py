@@ -18,6 +18,7 @@ from tests.benchmarks import (
     statement_cache,
     store_scaling,
     webhook_numbers,
+    workload,
 )
 from tests.support.pgbouncer import PGBOUNCER
 
@@ -146,3 +147,18 @@ def test_scale_quick(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(r"numbers (page 5|\(unpaged\)) +small +median_ms=", out), out
     assert re.search(r"_entities x100 +large +median_ms=", out), out
     assert re.search(r"peak rss_mb=\d+\.\d; worst ratio = \d+\.\d+", out), out
+
+
+def test_workload_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    workload.main(["--quick"])
+    out = capsys.readouterr().out
+    for server in ("plain aiohttp", "mix, 1 worker", "mix, 2 workers"):
+        assert re.search(
+            rf"{server} +[\d,]+\.\d +\d+\.\d +\d+\.\d +\d\.\d\d +\d+\.\d{{3}} +\d+\.\d\d$",
+            out,
+            re.M,
+        ), out
+    assert "NOT CLEAN" not in out, out
+    for kind in ("numbers DAYS_90 x10", "sms bestSendTimes", "deliveryByChannel 90"):
+        assert re.search(rf"{kind} +miss_ms= *\d+\.\d\d plain_requests= *\d+", out), out
+    assert re.search(r"worst miss = \d+ plain requests \(target <= 50\)", out), out
