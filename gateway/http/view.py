@@ -91,6 +91,7 @@ __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView"]
 CACHEABLE = web.ResponseKey("cacheable", bool)
 ADMITTED = web.RequestKey("admitted", Admission)
 LIVE = web.RequestKey("live", LiveConnection)
+CONTEXT = web.RequestKey("context", GatewayContext)  # what the resolvers saw: see _ttl
 ANSWER_MEDIA = web.ResponseKey("media", Media)
 
 MAX_SUBSCRIPTIONS = 20  # live subscriptions one socket may hold at once
@@ -327,7 +328,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         ):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
-            ttl = _ttl(request, touched)
+            ttl = _ttl(request, touched, request.get(CONTEXT))
             headers = _caching_headers(response.body, ttl, touched, response.content_type)
             cache.put(
                 admission.cache_key,
@@ -517,7 +518,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         DEADLINE.set(time.monotonic() + settings.request_deadline_seconds)
         MEMO.set({})
         admission = request.get(ADMITTED)
-        return GatewayContext(
+        context = request[CONTEXT] = GatewayContext(
             caller=None if admission is None else admission.principal,
             registry=configuration_of(request).registry,
             request_id=request[REQUEST_ID],
@@ -531,6 +532,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             cost_left=None if admission is None else self.max_cost,
             live=request.get(LIVE),
         )
+        return context
 
     def create_response(
         self,
@@ -619,7 +621,21 @@ def _caching_headers(
     }
 
 
-def _ttl(request: web.Request, sources: set[str]) -> float:
-    """As long as the settings allow, and no longer than any upstream source it used allows."""
+def _ttl(request: web.Request, sources: set[str], context: GatewayContext | None) -> float:
+    """How long an answer is kept: no longer than any upstream source it used allows, and
+    otherwise by what its windows say. An answer that moves with the clock (a range ending now)
+    lives the configured TTL; one whose windows are whole local days, or given dates, cannot
+    change before one of its days ends unless its data does, which drops it at once: it lives
+    until then, at most the settled TTL. A TTL of 0 turns the cache off."""
+    settings = request.app[SETTINGS]
+    ttl = settings.cache_ttl_seconds
+    changes_at = None if context is None else context.changes_at
+    if ttl > 0 and context is not None:
+        if changes_at is None:
+            ttl = max(ttl, settings.cache_settled_ttl_seconds)
+        else:
+            left = (changes_at - context.clock()).total_seconds()
+            if left > 0:
+                ttl = min(max(ttl, settings.cache_settled_ttl_seconds), left)
     ttls = configuration_of(request).source_ttls
-    return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])
+    return min([ttl, *(ttls.get(s, 0.0) for s in sources)])

@@ -182,7 +182,8 @@ def wrk_round(url: str, script: Path, seconds: float, connections: int) -> Round
         text=True,
     )
     assert process.stdout is not None
-    out = process.stdout.read()
+    with process.stdout:
+        out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)  # the CPU wrk itself spent
     process.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - started
