@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from gateway.domain.messages import exact, half_up
@@ -62,6 +62,15 @@ def zone_names() -> frozenset[str]:
     )
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """The zone of a known name, loaded once per process. zoneinfo keeps only the 8 zones used
+    last for sure (and the rest while something holds them), so viewers spread over more zones
+    than that made it read and parse a zone file for almost every request; the names are
+    checked against the database first, so this holds a few hundred zones at most."""
+    return ZoneInfo(name)
+
+
 def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneInfo:
     """Resolve `timezone` (or its alias `tz`) to a zone; neither given means UTC."""
     if timezone is not None and tz is not None and timezone != tz:
@@ -71,11 +80,11 @@ def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneIn
         )
     name = timezone if timezone is not None else tz
     if name is None:
-        return ZoneInfo(DEFAULT_TIMEZONE)
+        return _zone(DEFAULT_TIMEZONE)
     try:
         if name not in zone_names():
             raise ValueError(name)
-        return ZoneInfo(name)
+        return _zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise BadUserInput(
             f"unknown timezone {name!r}: use an IANA name such as 'America/Sao_Paulo'",
@@ -107,7 +116,7 @@ class DayWindow:
 
     @classmethod
     def ending_today(cls, count: int, zone: ZoneInfo, now: datetime) -> DayWindow:
-        return cls(tuple(last_local_days(count, zone, now)), zone)
+        return cls(_days_ending(now.astimezone(zone).date(), count), zone)
 
     @classmethod
     def from_dates(cls, first: date, last: date, zone: ZoneInfo) -> DayWindow:
@@ -124,8 +133,21 @@ class DayWindow:
 
     def boundaries(self) -> list[int]:
         """Unix seconds of each day's start, then of the end of the last day."""
-        edges = [*self.days, self.days[-1] + timedelta(days=1)]
-        return [int(local_day_start(day, self.zone).timestamp()) for day in edges]
+        return list(_boundaries(self.days[0], len(self.days), self.zone))
+
+
+@lru_cache(maxsize=1024)
+def _days_ending(today: date, count: int) -> tuple[date, ...]:
+    return tuple(today - timedelta(days=offset) for offset in range(count - 1, -1, -1))
+
+
+@lru_cache(maxsize=4096)
+def _boundaries(first: date, count: int, zone: ZoneInfo) -> tuple[int, ...]:
+    # Kept: every dashboard of a window asks for the same edges (ten numbers' 90-day
+    # dashboards, 910 conversions to UTC), and a window's edges hold until its zone's rules
+    # change, which takes a new process.
+    edges = [first + timedelta(days=i) for i in range(count + 1)]
+    return tuple(int(local_day_start(day, zone).timestamp()) for day in edges)
 
 
 MAX_RANGE = timedelta(days=366)
