@@ -375,8 +375,8 @@ def run(args: argparse.Namespace, server: str | None) -> None:
         data = Path(args.keep or tmp)
         data.mkdir(parents=True, exist_ok=True)
         keys = asyncio.run(built(data, args))
-        url = f"sqlite:///{data / STORE}"
-        if server is not None:
+        url = args.store_url or f"sqlite:///{data / STORE}"
+        if server is not None and not args.store_url:
             from tests.benchmarks.store_scaling import copy_to_postgres
 
             started = time.perf_counter()
@@ -411,10 +411,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--keep", type=Path, help="build the store in this directory, or reuse the one there"
     )
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--store-url", help="serve this copy of the --keep store instead (PostgreSQL, say)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args = parser.parse_args([*QUICK, *(argv or sys.argv[1:])])
-    if args.backend == "postgresql":
+    if args.backend == "postgresql" and not args.store_url:
         from tests.support.pg import postgres_server
 
         with postgres_server(durable=True) as server:
