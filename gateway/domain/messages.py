@@ -192,6 +192,13 @@ class DailySeries(Sequence[DailyDelivery]):
     def __iter__(self) -> Iterator[DailyDelivery]:
         return (self._point(i) for i in range(len(self._days)))
 
+    def daily_counts(self) -> Iterator[tuple[date, DeliveryCounts]]:
+        """Each day with its counts, oldest first: what a view of the series reads, without a
+        DailyDelivery built around each (half the cost of iterating the points)."""
+        sums = self._sums
+        for i, day in enumerate(self._days):
+            yield day, DeliveryCounts.of(*sums[5 * i : 5 * i + 5])
+
     def _point(self, i: int) -> DailyDelivery:
         return DailyDelivery.model_construct(
             day=self._days[i], counts=DeliveryCounts.of(*self._sums[5 * i : 5 * i + 5])

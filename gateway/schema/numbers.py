@@ -51,7 +51,7 @@ class NumberDashboardType:
 
     @strawberry.field(description="One point per local day, oldest first, zeros included.")
     def series(self) -> list[DeliveryDay]:
-        return [delivery_day(point.day, point.counts) for point in self.model.series]
+        return [delivery_day(day, counts) for day, counts in self.model.series.daily_counts()]
 
 
 async def load_dashboard(
