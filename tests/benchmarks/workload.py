@@ -4,6 +4,7 @@
     python -m tests.benchmarks.workload --quick                # seconds: small store, short runs
     python -m tests.benchmarks.workload --keep DIR             # build the store once, then reuse
     python -m tests.benchmarks.workload --backend postgresql   # the same store on PostgreSQL
+    python -m tests.benchmarks.workload --baseline DIR         # another version beside this one
 
 The team judges the gateway's speed by this one. A store the size of a real tenant (`--numbers`
 WhatsApp numbers, `--campaigns` SMS and email campaigns, `--messages` WhatsApp messages over 120
@@ -20,6 +21,10 @@ sample holding DST zones and half-hour and 45-minute ones, with random periods, 
 date ranges. Then, per document kind, its cost on a miss: a gateway with the response cache
 off, each request in a zone that process was never asked before, the median in ms and in
 plain-handler requests (1 / the plain rate).
+
+`--baseline DIR` serves another version's gateway package (`git archive REV gateway | tar -x -C
+DIR`) beside this one from the same store, its rounds and misses interleaved with this one's:
+on a shared machine, the ratios of that one run are what to compare.
 """
 
 from __future__ import annotations
@@ -112,8 +117,15 @@ async def built(data: Path, args: argparse.Namespace) -> Keys:
 class Servers:
     root: Path
     store_url: str
+    baseline: Path | None = None  # another checkout's gateway, served beside this one
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def mixed(self) -> list[str]:
+        """The servers the mix is measured on: this gateway with 1 and 2 workers, and the
+        baseline's beside each."""
+        return [*SERVED, *(f"{name} base" for name in SERVED if self.baseline)]
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}/graphql"
@@ -124,6 +136,8 @@ class Servers:
         env["GATEWAY_METRICS_PORT"] = "0"  # servers side by side: each its own metrics port
         if not cache:
             env["GATEWAY_CACHE_TTL_SECONDS"] = "0"
+        if name.endswith(" base") and self.baseline is not None:
+            env["PYTHONPATH"] = str(self.baseline)  # its gateway package before this one
         if name == "plain":
             argv = ["-m", "tests.benchmarks.serve_one", "plain", "--body"]
             argv += [str(self.root / "plain.json"), "--database", "-"]
@@ -259,7 +273,7 @@ def _python_load(
 class Figures:
     rounds: dict[str, list[Round]] = field(default_factory=dict)
     cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # server CPU per request
-    miss_ms: dict[str, list[float]] = field(default_factory=dict)
+    miss_ms: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # by server
 
 
 def load_round(
@@ -275,38 +289,42 @@ def load_round(
 
 async def miss_costs(
     servers: Servers, keys: Keys, args: argparse.Namespace
-) -> dict[str, list[float]]:
-    """Each kind asked `runs` times of the cache-off gateway, each time in a zone no request has
-    named before; one warm request per kind first (documents parsed, connections open)."""
+) -> dict[str, dict[str, list[float]]]:
+    """Each kind asked `runs` times of the cache-off gateway (and of the baseline's, in turn),
+    each time in a zone no request has named before; one warm request per kind first
+    (documents parsed, connections open)."""
     zones = fresh_zones(args.seed)
-    costs: dict[str, list[float]] = {}
+    names = ["miss", *(["miss base"] if servers.baseline else [])]
+    costs: dict[str, dict[str, list[float]]] = {name: {} for name in names}
     headers = {"content-type": "application/json", "accept-encoding": "identity"}
     async with aiohttp.ClientSession() as session:
         for kind in KINDS:
-            key = keys.tenant[0] if kind.scope == "tenant" else keys.number[0]
-            costs[kind.name] = []
+            headers["x-api-key"] = keys.tenant[0] if kind.scope == "tenant" else keys.number[0]
             for run in range(args.runs + 1):
-                body = miss_body(kind, next(zones))
-                started = time.perf_counter()
-                async with session.post(
-                    servers.url("miss"), data=body, headers={**headers, "x-api-key": key}
-                ) as response:
-                    answer = await response.read()
-                elapsed = (time.perf_counter() - started) * 1000
-                if response.status != 200 or b'"errors"' in answer:
-                    raise AssertionError(f"{kind.name}: {answer[:600]!r}")
-                if run:
-                    costs[kind.name].append(elapsed)
+                for name in names:
+                    body = miss_body(kind, next(zones))
+                    started = time.perf_counter()
+                    async with session.post(servers.url(name), data=body, headers=headers) as sent:
+                        answer = await sent.read()
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if sent.status != 200 or b'"errors"' in answer:
+                        raise AssertionError(f"{kind.name}: {answer[:600]!r}")
+                    if run:
+                        costs[name].setdefault(kind.name, []).append(elapsed)
     return costs
 
 
 async def start_all(servers: Servers, keys: Keys) -> None:
     first = miss_body(KINDS[0], "UTC")
     servers.start("miss", cache=False)
-    for name, workers in SERVED.items():
-        servers.start(name, workers=workers)
-    for name in ("miss", *SERVED):
+    if servers.baseline:
+        servers.start("miss base", cache=False)
+    for name in servers.mixed:
+        servers.start(name, workers=SERVED[name.split()[0]])
+    for name in ("miss", *servers.mixed):
         answer = await ready(servers.url(name), keys.tenant[0], first)
+    if servers.baseline:
+        await ready(servers.url("miss base"), keys.tenant[0], first)
     (servers.root / "plain.json").write_bytes(answer)  # the yardstick answers these bytes
     servers.start("plain")
     await ready(servers.url("plain"), keys.tenant[0], first)
@@ -317,10 +335,10 @@ def measure(servers: Servers, keys: Keys, args: argparse.Namespace) -> Figures:
     asyncio.run(start_all(servers, keys))
     requests = mix_requests(keys, args.requests, args.seed)
     plain = [(keys.tenant[0], miss_body(KINDS[0], "UTC"))]
-    for name in ("plain", *SERVED):
+    for name in ("plain", *servers.mixed):
         figures.rounds[name], figures.cpu_ms[name] = [], []
     for _ in range(args.rounds):
-        for name in ("plain", *SERVED):
+        for name in ("plain", *servers.mixed):
             before = process_cpu(servers.processes[name].pid)
             result = load_round(servers, name, plain if name == "plain" else requests, args)
             after = process_cpu(servers.processes[name].pid)
@@ -348,6 +366,7 @@ def report(figures: Figures, args: argparse.Namespace) -> None:
     print(f"  {'server':<22} {'requests_per_s':>14} {'p50_ms':>8} {'p99_ms':>8} "
           f"{'hit_rate':>8} {'cpu_ms/req':>10} {'loader_cpu':>10}")  # fmt: skip
     labels = {"plain": "plain aiohttp", "w1": "mix, 1 worker", "w2": "mix, 2 workers"}
+    labels |= {f"{n} base": f"{labels[n]} (base)" for n in SERVED if f"{n} base" in figures.rounds}
     for name, label in labels.items():
         rounds = figures.rounds[name]
         bad = sum(r.bad for r in rounds)
@@ -361,12 +380,20 @@ def report(figures: Figures, args: argparse.Namespace) -> None:
         )
     for name in SERVED:
         print(f"  ratio {name}/plain = {median(name, 'rate') / plain:.4f}")
+        if f"{name} base" in figures.rounds:
+            base = median(f"{name} base", "rate")
+            print(f"  ratio {name}/base = {median(name, 'rate') / base:.2f} (target >= 5)")
     print(f"  per document kind on a miss in a fresh zone (cache off, {args.runs} runs each):")
     worst = 0.0
-    for kind, costs in figures.miss_ms.items():
+    base_costs = figures.miss_ms.get("miss base", {})
+    for kind, costs in figures.miss_ms["miss"].items():
         cost = statistics.median(costs)
         worst = max(worst, cost / plain_ms)
-        print(f"    {kind:<24} miss_ms={cost:8.2f} plain_requests={cost / plain_ms:8.0f}")
+        line = f"    {kind:<24} miss_ms={cost:8.2f} plain_requests={cost / plain_ms:8.0f}"
+        if kind in base_costs:
+            base = statistics.median(base_costs[kind])
+            line += f" base_ms={base:8.2f} ratio_to_base={cost / base:5.2f}"
+        print(line)
     print(f"  worst miss = {worst:.0f} plain requests (target <= 50)")
 
 
@@ -382,7 +409,7 @@ def run(args: argparse.Namespace, server: str | None) -> None:
             started = time.perf_counter()
             url = asyncio.run(copy_to_postgres(data / STORE, server))
             print(f"  copied it to PostgreSQL in {time.perf_counter() - started:.1f} s", flush=True)
-        servers = Servers(Path(tempfile.mkdtemp(dir=tmp)), url)
+        servers = Servers(Path(tempfile.mkdtemp(dir=tmp)), url, args.baseline)
         try:
             figures = measure(servers, keys, args)
         finally:
@@ -413,6 +440,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
         "--store-url", help="serve this copy of the --keep store instead (PostgreSQL, say)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a directory holding another version's gateway package (`git archive REV gateway"
+        " | tar -x -C DIR`): served beside this one, rounds interleaved, with ratios",
     )
     args = parser.parse_args(argv)
     if args.quick:
