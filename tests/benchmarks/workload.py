@@ -136,8 +136,9 @@ class Servers:
         env["GATEWAY_METRICS_PORT"] = "0"  # servers side by side: each its own metrics port
         if not cache:
             env["GATEWAY_CACHE_TTL_SECONDS"] = "0"
+        cwd = None
         if name.endswith(" base") and self.baseline is not None:
-            env["PYTHONPATH"] = str(self.baseline)  # its gateway package before this one
+            cwd = self.baseline  # `python -m` looks there first: its gateway package is served
         if name == "plain":
             argv = ["-m", "tests.benchmarks.serve_one", "plain", "--body"]
             argv += [str(self.root / "plain.json"), "--database", "-"]
@@ -146,7 +147,11 @@ class Servers:
             argv += ["--workers", str(workers)]
         argv += ["--port", str(self.ports[name])]
         self.processes[name] = subprocess.Popen(
-            [sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, *argv],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def stop(self) -> None:
