@@ -175,8 +175,11 @@ class TimeRange:
     def day_edges(self) -> list[int]:
         """Unix seconds cutting the range at local midnights: one interval per local day, the
         first and last clipped to the range."""
-        inner = [local_day_start(day, self.zone) for day in self.local_days()[1:]]
-        return [int(moment.timestamp()) for moment in (self.start, *inner, self.end)]
+        days = self.local_days()
+        # The midnights inside the range are a window's edges, kept (see _boundaries): a range
+        # ending now moves every request, its days only once a day.
+        inner = _boundaries(days[0] + timedelta(days=1), len(days) - 1, self.zone)[:-1]
+        return [int(self.start.timestamp()), *inner, int(self.end.timestamp())]
 
     @property
     def edges(self) -> list[int]:

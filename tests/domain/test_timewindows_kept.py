@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 
 from gateway.domain import timewindows
-from gateway.domain.timewindows import DayWindow, local_day_start, parse_timezone
+from gateway.domain.timewindows import DayWindow, TimeRange, local_day_start, parse_timezone
 
 # DST north and south, half-hour and 45-minute offsets, a 30-minute DST shift (Lord Howe).
 ZONES = (
@@ -63,3 +63,24 @@ def test_window_edges_are_each_local_midnight_and_kept() -> None:
     assert lengths == {86400, 86400 + 1800}  # Lord Howe's 24.5-hour day (DST ends 5 April)
     second.append(0)  # each caller gets its own list
     assert DayWindow.ending_today(30, zone, now).boundaries() == first
+
+
+def test_range_edges_are_the_local_midnights_inside_it() -> None:
+    for name in ZONES:
+        zone = parse_timezone(name)
+        for start, end in (
+            (datetime(2026, 3, 1, 10, 7, tzinfo=UTC), datetime(2026, 5, 30, 10, 7, tzinfo=UTC)),
+            (datetime(2026, 10, 20, tzinfo=UTC), datetime(2026, 11, 2, 23, 59, tzinfo=UTC)),
+            (datetime(2026, 4, 5, 1, tzinfo=UTC), datetime(2026, 4, 5, 2, tzinfo=UTC)),
+        ):
+            window = TimeRange(start, end, zone)
+            inner = [local_day_start(day, zone) for day in window.local_days()[1:]]
+            expected = [int(m.timestamp()) for m in (start, *inner, end)]
+            assert window.day_edges() == expected
+    hits = timewindows._boundaries.cache_info().hits
+    zone = parse_timezone("America/Santiago")
+    now = datetime(2026, 4, 5, 12, tzinfo=UTC)
+    for moved in range(3):  # a range ending now, asked three times a second apart
+        at = now + timedelta(seconds=moved)
+        TimeRange(at - timedelta(days=30), at, zone).day_edges()
+    assert timewindows._boundaries.cache_info().hits == hits + 2
