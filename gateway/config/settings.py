@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     cache_ttl_seconds: float = Field(
         30.0, ge=0, description="Longest life of a cached response; 0 turns the cache off."
     )
+    cache_settled_ttl_seconds: float = Field(
+        900.0,
+        ge=0,
+        description="Longest life of a cached answer that cannot change until one of its local"
+        " days ends (periods, pastDays, ranges between given dates) or its data moves (which"
+        " drops it at once); it is kept until that day ends, at most this long."
+        " GATEWAY_CACHE_TTL_SECONDS=0 still turns the cache off.",
+    )
     cache_megabytes: int = Field(64, ge=1, description="Memory the response cache may hold.")
     dashboard_memo: bool = Field(
         True,

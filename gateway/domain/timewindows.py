@@ -63,6 +63,15 @@ def zone_names() -> frozenset[str]:
     )
 
 
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """The zone of a known name, loaded once per process. zoneinfo keeps only the 8 zones used
+    last for sure (and the rest while something holds them), so viewers spread over more zones
+    than that made it read and parse a zone file for almost every request; the names are
+    checked against the database first, so this holds a few hundred zones at most."""
+    return ZoneInfo(name)
+
+
 def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneInfo:
     """Resolve `timezone` (or its alias `tz`) to a zone; neither given means UTC."""
     if timezone is not None and tz is not None and timezone != tz:
@@ -72,11 +81,11 @@ def parse_timezone(timezone: str | None = None, tz: str | None = None) -> ZoneIn
         )
     name = timezone if timezone is not None else tz
     if name is None:
-        return ZoneInfo(DEFAULT_TIMEZONE)
+        return _zone(DEFAULT_TIMEZONE)
     try:
         if name not in zone_names():
             raise ValueError(name)
-        return ZoneInfo(name)
+        return _zone(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise BadUserInput(
             f"unknown timezone {name!r}: use an IANA name such as 'America/Sao_Paulo'",
@@ -147,7 +156,7 @@ class DayWindow:
 
     @classmethod
     def ending_today(cls, count: int, zone: ZoneInfo, now: datetime) -> DayWindow:
-        return cls(tuple(last_local_days(count, zone, now)), zone)
+        return cls(_days_ending(now.astimezone(zone).date(), count), zone)
 
     @classmethod
     def from_dates(cls, first: date, last: date, zone: ZoneInfo) -> DayWindow:
@@ -164,8 +173,21 @@ class DayWindow:
 
     def boundaries(self) -> list[int]:
         """Unix seconds of each day's start, then of the end of the last day."""
-        edges = [*self.days, self.days[-1] + timedelta(days=1)]
-        return [int(local_day_start(day, self.zone).timestamp()) for day in edges]
+        return list(_boundaries(self.days[0], len(self.days), self.zone))
+
+
+@lru_cache(maxsize=1024)
+def _days_ending(today: date, count: int) -> tuple[date, ...]:
+    return tuple(today - timedelta(days=offset) for offset in range(count - 1, -1, -1))
+
+
+@lru_cache(maxsize=4096)
+def _boundaries(first: date, count: int, zone: ZoneInfo) -> tuple[int, ...]:
+    # Kept: every dashboard of a window asks for the same edges (ten numbers' 90-day
+    # dashboards, 910 conversions to UTC), and a window's edges hold until its zone's rules
+    # change, which takes a new process.
+    edges = [first + timedelta(days=i) for i in range(count + 1)]
+    return tuple(int(local_day_start(day, zone).timestamp()) for day in edges)
 
 
 MAX_RANGE = timedelta(days=366)
@@ -191,7 +213,11 @@ class TimeRange:
     def day_edges(self) -> list[int]:
         """Unix seconds cutting the range at local midnights: one interval per local day, the
         first and last clipped to the range."""
-        return list(_day_edges(self.start, self.end, self.zone))
+        days = self.local_days()
+        # The midnights inside the range are a window's edges, kept (see _boundaries): a range
+        # ending now moves every request, its days only once a day.
+        inner = _boundaries(days[0] + timedelta(days=1), len(days) - 1, self.zone)[:-1]
+        return [int(self.start.timestamp()), *inner, int(self.end.timestamp())]
 
     @property
     def edges(self) -> list[int]:
@@ -204,12 +230,6 @@ def _local_days(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, .
     first = start.astimezone(zone).date()
     last = (end - timedelta(microseconds=1)).astimezone(zone).date()
     return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
-
-
-@lru_cache(maxsize=256)
-def _day_edges(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[int, ...]:
-    inner = [local_day_start(day, zone) for day in _local_days(start, end, zone)[1:]]
-    return tuple(int(moment.timestamp()) for moment in (start, *inner, end))
 
 
 def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:

@@ -97,6 +97,7 @@ __all__ = ["MAX_SUBSCRIPTIONS", "GatewayView"]
 CACHEABLE = web.ResponseKey("cacheable", bool)
 ADMITTED = web.RequestKey("admitted", Admission)
 LIVE = web.RequestKey("live", LiveConnection)
+CONTEXT = web.RequestKey("context", GatewayContext)  # what the resolvers saw: see _ttl
 ANSWER_MEDIA = web.ResponseKey("media", Media)
 
 MAX_SUBSCRIPTIONS = 20  # live subscriptions one socket may hold at once
@@ -340,7 +341,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         ):
             assert isinstance(response, web.Response) and isinstance(response.body, bytes)
             touched = TOUCHED.get() or set()
-            ttl = _ttl(request, touched)
+            ttl = _ttl(request, touched, request.get(CONTEXT))
             # No longer than the shortest cache hint of the fields it holds (@cacheControl).
             operation = admission.operations[0]
             if operation.query is not None:
@@ -549,7 +550,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
         DEADLINE.set(time.monotonic() + settings.request_deadline_seconds)
         MEMO.set({})
         admission = request.get(ADMITTED)
-        return GatewayContext(
+        context = request[CONTEXT] = GatewayContext(
             caller=None if admission is None else admission.principal,
             registry=configuration_of(request).registry,
             request_id=request[REQUEST_ID],
@@ -565,6 +566,7 @@ class GatewayView(GraphQLView[GatewayContext, None]):
             # A socket sends parts as `next` messages; HTTP as the admission steps chose.
             incremental=True if admission is None else admission.incremental,
         )
+        return context
 
     def create_response(
         self,
@@ -679,7 +681,21 @@ def _caching_headers(
     }
 
 
-def _ttl(request: web.Request, sources: set[str]) -> float:
-    """As long as the settings allow, and no longer than any upstream source it used allows."""
+def _ttl(request: web.Request, sources: set[str], context: GatewayContext | None) -> float:
+    """How long an answer is kept: no longer than any upstream source it used allows, and
+    otherwise by what its windows say. An answer that moves with the clock (a range ending now)
+    lives the configured TTL; one whose windows are whole local days, or given dates, cannot
+    change before one of its days ends unless its data does, which drops it at once: it lives
+    until then, at most the settled TTL. A TTL of 0 turns the cache off."""
+    settings = request.app[SETTINGS]
+    ttl = settings.cache_ttl_seconds
+    changes_at = None if context is None else context.changes_at
+    if ttl > 0 and context is not None:
+        if changes_at is None:
+            ttl = max(ttl, settings.cache_settled_ttl_seconds)
+        else:
+            left = (changes_at - context.clock()).total_seconds()
+            if left > 0:
+                ttl = min(max(ttl, settings.cache_settled_ttl_seconds), left)
     ttls = configuration_of(request).source_ttls
-    return min([request.app[SETTINGS].cache_ttl_seconds, *(ttls.get(s, 0.0) for s in sources)])
+    return min([ttl, *(ttls.get(s, 0.0) for s in sources)])

@@ -87,7 +87,10 @@ def range_request(
     comparison routes each channel itself)."""
     context = info.context
     zone = parse_timezone(timezone, tz)
-    window = parse_range(start, end, zone, context.clock(), default_days)
+    now = context.clock()
+    window = parse_range(start, end, zone, now, default_days)
+    if end is None:  # the range ends now: it moves with the clock
+        context.changes_by(now)
     tenant_id = context.principal.tenant_id
     return RangeRequest(
         source=context.registry.source_for(tenant_id, "sms"),
@@ -108,6 +111,7 @@ def period_request(
     context = info.context
     zone = parse_timezone(timezone, tz)
     window = DayWindow.ending_today(period.days, zone, context.clock())
+    context.changes_by(window.end)
     return RangeRequest(
         source=context.registry.default_source,
         tenant_id=context.principal.tenant_id,
@@ -124,6 +128,7 @@ def past_days_request(
     context = info.context
     zone = parse_timezone(timezone, tz)
     current, _ = past_days(days, zone, context.clock())
+    context.changes_by(current.end)
     tenant_id = context.principal.tenant_id
     return PastDaysRequest(
         source=context.registry.source_for(tenant_id, "email"),

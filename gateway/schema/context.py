@@ -60,6 +60,9 @@ class GatewayContext:
     # Fields answered from stale upstream answers: {path, source, ageSeconds} each, named in
     # the answer's `extensions.stale`.
     stale: list[dict[str, object]] = field(default_factory=list)
+    # The first instant at which the answer may change with the clock alone, its data aside
+    # (see `changes_by`); None while nothing asked for a window that ends.
+    changes_at: datetime | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +71,14 @@ class GatewayContext:
     def fresh_loaders(self) -> None:
         """New loaders, their caches empty: a live subscription reads again after a change."""
         self.loaders = Loaders(self.registry)
+
+    def changes_by(self, moment: datetime) -> None:
+        """Note that the answer may change by `moment` even if its data does not: the end of
+        today in a window of local days ending today, or now for a range that ends now. The
+        response cache keeps an answer no longer than that (the tenant's data moving drops it
+        anyway)."""
+        if self.changes_at is None or moment < self.changes_at:
+            self.changes_at = moment
 
     @property
     def principal(self) -> Principal:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 import strawberry
 
 from gateway.domain.auth import ANALYTICS_READ
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef, WhatsAppNumber
-from gateway.domain.timewindows import Period, parse_timezone
+from gateway.domain.timewindows import Period, local_day_start, parse_timezone
 from gateway.errors import NotFound, NumberNotLinked
 from gateway.providers.native.store import row_id
 from gateway.schema.args import Info, PeriodArg, PeriodEnum, TimezoneArg, TzArg
@@ -61,6 +61,7 @@ async def load_dashboard(
     context.principal.require_scope(ANALYTICS_READ)
     zone = parse_timezone(timezone, tz)
     today = context.clock().astimezone(zone).date()
+    context.changes_by(local_day_start(today + timedelta(days=1), zone))
     request = DashboardRequest(number=ref, period=period, timezone=zone.key, today=today)
     return NumberDashboardType(model=await context.loaders.dashboards.get(request, info))
 

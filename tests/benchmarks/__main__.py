@@ -1,6 +1,6 @@
 """The whole benchmark suite, one benchmark after another, each printing its figures and ratio.
 
-    python -m tests.benchmarks            # the full suite (about 14 minutes on 2 cores)
+    python -m tests.benchmarks            # the full suite (about 17 minutes on 2 cores)
     python -m tests.benchmarks --quick    # small sizes: checks that everything runs
 
 The store-scaling benchmark builds a store of 10M messages for its largest size.
@@ -25,11 +25,13 @@ from tests.benchmarks import (
     statement_cache,
     store_scaling,
     upstream_floor,
+    workload,
 )
 
 Run = tuple[str, Callable[[Sequence[str] | None], None], list[str], list[str]]
 
 SUITE: list[Run] = [
+    ("realistic workload", workload.main, [], ["--quick"]),
     (
         "http throughput and workers",
         http_throughput.main,

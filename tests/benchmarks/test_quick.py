@@ -20,6 +20,7 @@ from tests.benchmarks import (
     store_scaling,
     upstream_floor,
     webhook_numbers,
+    workload,
 )
 from tests.support.pgbouncer import PGBOUNCER
 
@@ -177,3 +178,18 @@ def test_upstream_floor_quick(capsys: pytest.CaptureFixture[str]) -> None:
         assert re.search(rf"{kind} +requests_per_s=[\d,]+", out), out
     assert "answers of the same size: True" in out, out
     assert re.search(r"ratio upstream1/floor = \d+\.\d+ \(target >= 0\.333", out), out
+
+
+def test_workload_quick(capsys: pytest.CaptureFixture[str]) -> None:
+    workload.main(["--quick"])
+    out = capsys.readouterr().out
+    for server in ("plain aiohttp", "mix, 1 worker", "mix, 2 workers"):
+        assert re.search(
+            rf"{server} +[\d,]+\.\d +\d+\.\d +\d+\.\d +\d\.\d\d +\d+\.\d{{3}} +\d+\.\d\d$",
+            out,
+            re.M,
+        ), out
+    assert "NOT CLEAN" not in out, out
+    for kind in ("numbers DAYS_90 x10", "sms bestSendTimes", "deliveryByChannel 90"):
+        assert re.search(rf"{kind} +miss_ms= *\d+\.\d\d plain_requests= *\d+", out), out
+    assert re.search(r"worst miss = \d+ plain requests \(target <= 50\)", out), out
