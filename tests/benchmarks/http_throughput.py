@@ -153,7 +153,7 @@ def start(kind: str, bench: Bench) -> subprocess.Popen[bytes]:
         "floor": [
             "floor",
             "--upstream",
-            f"http://127.0.0.1:{bench.ports['static']}",
+            f"http://127.0.0.1:{bench.ports.get('static')}",  # only the floor asks it
             "--key",
             UPSTREAM_KEY,
         ],

@@ -176,7 +176,7 @@ async def test_a_deferred_part_is_priced_like_the_rest(
     async for running in upstreams(world, tmp_path, monkeypatch, max_cost=cost):
         parts = await multipart_parts(running.gateway, key, DASHBOARD)
         assert len(parts) == 2
-        assert all("errors" not in part.body for part in parts)
+        assert all("errors" not in part.body for part in parts), [p.body for p in parts]
     # One below: refused before anything runs, as a whole answer, like the whole document.
     async for running in upstreams(world, tmp_path, monkeypatch, max_cost=cost - 1):
         headers = {"x-api-key": key, "accept": APOLLO}

@@ -35,6 +35,7 @@ TABLE: dict[type[GatewayError], tuple[str, int]] = {
     errors.RateLimited: ("RATE_LIMITED", 429),
     errors.PaymentRequired: ("PAYMENT_REQUIRED", 402),
     errors.UnsupportedBySource: ("UNSUPPORTED_BY_SOURCE", 400),
+    errors.TimezoneNotSupported: ("TIMEZONE_NOT_SUPPORTED", 400),
     errors.UpstreamError: ("UPSTREAM_ERROR", 502),
     errors.UpstreamTimeout: ("UPSTREAM_TIMEOUT", 502),
     errors.UpstreamUnavailable: ("UPSTREAM_UNAVAILABLE", 502),
