@@ -117,7 +117,7 @@ def past_days_request(
 ) -> PastDaysRequest:
     context = info.context
     zone = parse_timezone(timezone, tz)
-    current, _ = past_days(days, zone, context.clock())
+    current = past_days(days, zone, context.clock())
     tenant_id = context.principal.tenant_id
     return PastDaysRequest(
         source=context.registry.source_for(tenant_id, "email"),

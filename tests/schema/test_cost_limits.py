@@ -1,0 +1,141 @@
+"""The cost estimate at its edges: window clamps and defaults, pages at the largest, fragments
+beside fields, and the limit over HTTP at its value, past it, and for the operation named."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from gateway.config.settings import Settings
+from gateway.http.app import create_app
+from gateway.schema import build_schema
+from gateway.schema.cost import MAX_PAGE, operation_cost
+from tests.support.gateway import Gateway, World, fixed_clock, serve
+
+SCHEMA = build_schema()._schema
+
+
+def cost(document: str, variables: dict[str, Any] | None = None) -> int:
+    return operation_cost(SCHEMA, parse(document), None, variables)
+
+
+def test_fields_before_and_after_a_fragment_all_count() -> None:
+    assert cost("{ viewer { tenantId ... on Viewer { keyKind } } }") == 1 + 2
+    assert cost("{ viewer { tenantId keyKind ...V } } fragment V on Viewer { scopes }") == 1 + 3
+    assert cost("{ viewer { ... on Viewer { keyKind } tenantId } }") == 1 + 2
+
+
+def test_the_largest_page_is_one_hundred_whatever_is_asked() -> None:
+    # Written out: the constant is the contract the fields' own page checks share.
+    assert MAX_PAGE == 100
+    page = "query($n: Int) { campaigns(first: $n) { edges { node { id } } } }"
+    # Per item: edges, node, id.
+    assert cost(page, {"n": 99}) == 1 + 99 * 3
+    assert cost(page, {"n": 100}) == 1 + 100 * 3
+    assert cost(page, {"n": 101}) == 1 + 100 * 3
+    assert cost(page, {"n": 0}) == 1
+
+
+ENGAGEMENT = """query($id: ID!) { campaign(id: $id) { ... on EmailCampaign {
+    engagement%s { opens } } } }"""
+
+
+@pytest.mark.parametrize(
+    ("argument", "points"),
+    [("", 24), ("(period: HOURS_24)", 24), ("(period: WEEK)", 7), ("(period: MONTH)", 30)],
+)
+def test_engagement_costs_its_points_and_holds_that_many(argument: str, points: int) -> None:
+    # campaign, engagement folding its points, and a list of that many points of one field.
+    assert cost(ENGAGEMENT % argument, {"id": "x"}) == 1 + (1 + points + points * 1)
+
+
+@pytest.mark.parametrize(
+    ("past_days", "days"), [(-5, 1), (0, 1), (1, 1), (2, 2), (89, 89), (90, 90), (91, 90)]
+)
+def test_past_days_count_between_one_and_ninety(past_days: int, days: int) -> None:
+    # A pastDays the field refuses counts as the nearest it accepts: the field says what is wrong.
+    histogram = f"{{ email {{ histogram(pastDays: {past_days}) {{ date }} }} }}"
+    assert cost(histogram) == 1 + (1 + days + days * 1)
+    # The dashboard folds the window before too.
+    dashboard = f"{{ email {{ dashboard(pastDays: {past_days}) {{ emailsSent {{ value }} }} }} }}"
+    assert cost(dashboard) == 1 + (1 + 2 * days + (1 + 1))
+
+
+BEST = "{ sms { bestSendTimes%s { byHour { slot } } } }"
+TRENDS = "{ sms { trends%s { date } } }"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "days"),
+    [
+        ("", None),
+        ('(startDate: "2026-01-01")', None),  # one side given: the default span from it
+        ('(endDate: "2026-01-01")', None),
+        ('(startDate: "2026-01-01", endDate: "2026-01-11")', 10),
+        ('(startDate: "2026-01-01", endDate: "2026-01-11T05:00")', 11),  # a partial last day
+        ('(startDate: "2026-01-01T05:00", endDate: "2026-01-11")', 11),
+        ('(startDate: "2026-01-01", endDate: "2026-01-01")', 1),  # refused, counted at least 1
+        ('(startDate: "2025-01-01", endDate: "2026-01-03")', 366),  # refused, counted at most
+    ],
+)
+def test_ranges_count_their_days_and_best_send_times_default_to_ninety(
+    arguments: str, days: int | None
+) -> None:
+    # bestSendTimes folds its window into 24 hours (and 7 days); trends holds a point per day.
+    best, trends = (90, 30) if days is None else (days, days)
+    assert cost(BEST % arguments) == 1 + (1 + best + (1 + 24 * 1))
+    assert cost(TRENDS % arguments) == 1 + (1 + trends + trends * 1)
+
+
+@pytest.fixture
+async def priced(world: World, tmp_path: Path) -> AsyncIterator[Gateway]:
+    settings = Settings(
+        store_url=world.store.url, demo=False, cache_ttl_seconds=0, rate_limit=0, max_cost=30
+    )
+    async for running in serve(create_app(settings, clock=fixed_clock)):
+        yield running
+
+
+async def post(
+    gateway: Gateway, world: World, query: str, variables: dict[str, Any], name: str | None
+) -> tuple[int, dict[str, Any]]:
+    body = {"query": query, "variables": variables, "operationName": name}
+    headers = {"x-api-key": world.keys["acme_tenant"]}
+    async with gateway.session.post(gateway.url, json=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+# A page of n numbers costs 1 + n x (edges, cursor); __typename at the root costs 1 more.
+PAGE = "numbersConnection(first: $n) { edges { cursor } }"
+
+
+async def test_an_operation_exactly_at_the_cost_limit_runs_and_one_more_is_refused(
+    priced: Gateway, world: World
+) -> None:
+    query = f"query($n: Int) {{ {PAGE} __typename }}"
+    status, body = await post(priced, world, query, {"n": 14}, None)  # 1 + 28 + 1 = 30
+    assert status == 200 and "errors" not in body, body
+    status, body = await post(priced, world, query, {"n": 15}, None)  # 32
+    assert status == 400 and body["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "limit": "maxCost",
+        "cost": 32,
+        "maxCost": 30,
+    }
+
+
+async def test_the_limit_estimates_the_operation_named_with_the_request_s_variables(
+    priced: Gateway, world: World
+) -> None:
+    # Two operations: the one named runs, and its page is the one the variables ask for.
+    query = f"query Cheap {{ viewer {{ tenantId }} }} query Page($n: Int) {{ {PAGE} }}"
+    status, body = await post(priced, world, query, {"n": 14}, "Page")  # 29
+    assert status == 200 and len(body["data"]["numbersConnection"]["edges"]) == 2, body
+    status, body = await post(priced, world, query, {"n": 15}, "Page")  # 31, not the default 20
+    assert status == 400 and body["errors"][0]["extensions"]["cost"] == 31
+    status, body = await post(priced, world, query, {"n": 15}, "Cheap")
+    assert status == 200 and body["data"] == {"viewer": {"tenantId": "acme"}}
