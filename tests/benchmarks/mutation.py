@@ -3,6 +3,7 @@
     python -m tests.benchmarks.mutation                      # every module, one after another
     python -m tests.benchmarks.mutation --only shape,cost    # some of them
     python -m tests.benchmarks.mutation --survivors          # also list each surviving mutant
+    python -m tests.benchmarks.mutation --integration        # with the HTTP and report tests too
 
 Each module runs in a copy of the source tree of its own (build/mutation/<module>), with mutmut
 (pinned in the dev extra) told to mutate that one file and to run the test files that import it
@@ -28,8 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The integration tests every module of the core answers through: HTTP, execution, the reports,
-# limits and admission.
+# The integration tests every module of the core answers through (HTTP, execution, the reports,
+# limits and admission), added to each module's own with --integration: several times slower,
+# for what they add is a second look at rules the module's own tests state one by one.
 INTEGRATION = (
     "tests/http/test_http.py",
     "tests/http/test_limits.py",
@@ -43,7 +45,7 @@ INTEGRATION = (
 @dataclass(frozen=True)
 class Module:
     source: str
-    tests: tuple[str, ...]
+    tests: tuple[str, ...]  # the module's own tests, and those of what folds through it
 
 
 MODULES: dict[str, Module] = {
@@ -51,9 +53,8 @@ MODULES: dict[str, Module] = {
         "gateway/domain/timewindows.py",
         (
             "tests/domain/test_timewindows.py",
-            "tests/domain/test_properties.py",
             "tests/domain/test_time_arguments.py",
-            *INTEGRATION,
+            "tests/domain/test_properties.py",
         ),
     ),
     "cost": Module(
@@ -62,20 +63,15 @@ MODULES: dict[str, Module] = {
             "tests/schema/test_cost.py",
             "tests/schema/test_cost_limits.py",
             "tests/schema/test_listed_cost.py",
-            *INTEGRATION,
         ),
     ),
     "shape": Module(
         "gateway/schema/shape.py",
-        ("tests/schema/test_shape.py", "tests/schema/test_validation.py", *INTEGRATION),
+        ("tests/schema/test_shape.py", "tests/schema/test_validation.py"),
     ),
     "intervals": Module(
         "gateway/providers/native/intervals.py",
-        (
-            "tests/providers/native/test_intervals.py",
-            "tests/providers/native/test_report_reads.py",
-            *INTEGRATION,
-        ),
+        ("tests/providers/native/test_intervals.py", "tests/providers/native/test_report_reads.py"),
     ),
     "rollups": Module(
         "gateway/providers/native/ingest/rollups.py",
@@ -83,10 +79,17 @@ MODULES: dict[str, Module] = {
             "tests/providers/native/test_ingest.py",
             "tests/providers/native/test_arrival_order.py",
             "tests/providers/native/test_event_ingest.py",
-            *INTEGRATION,
         ),
     ),
 }
+
+# Tests that time the code against a fixed bound: mutmut's trampolines slow every call of the
+# mutated module, so on a busy machine they fail on the unchanged code and mutmut stops there.
+TIMED = (
+    "tests/schema/test_validation.py::test_merge_pairs_count_fields_sharing_a_path_in_pairs",
+    "tests/schema/test_validation.py::test_repeated_fields_over_the_limit_are_refused_fast",
+    "tests/schema/test_validation.py::test_doubling_fragments_under_aliases_are_refused_in_linear_time",
+)
 
 # Statuses mutmut reports, and whether each counts as the tests catching the mutant.
 CAUGHT = {"killed", "timeout", "segfault", "caught by type check"}
@@ -96,7 +99,7 @@ def workdir(name: str) -> Path:
     return ROOT / "build" / "mutation" / name
 
 
-def prepare(name: str, module: Module) -> Path:
+def prepare(name: str, module: Module, integration: bool) -> Path:
     """A fresh copy of the source and tests, whose pyproject.toml tells mutmut what to do."""
     here = workdir(name)
     shutil.rmtree(here, ignore_errors=True)
@@ -104,7 +107,8 @@ def prepare(name: str, module: Module) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
     for folder in ("gateway", "tests"):
         shutil.copytree(ROOT / folder, here / folder, ignore=ignore)
-    tests = [path for path in module.tests if (ROOT / path).exists()]
+    chosen = (*module.tests, *INTEGRATION) if integration else module.tests
+    tests = [path for path in chosen if (ROOT / path).exists()]
     settings = (ROOT / "pyproject.toml").read_text()
     settings += (
         "\n[tool.mutmut]\n"
@@ -112,7 +116,9 @@ def prepare(name: str, module: Module) -> Path:
         f'only_mutate = ["{module.source}"]\n'
         f"pytest_add_cli_args_test_selection = {tests!r}\n"
         # One process per mutant (mutmut's children are the parallelism); SQLite only.
-        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-k", "not postgresql"]\n'
+        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-k", "not postgresql"'
+        + "".join(f', "--deselect", "{test}"' for test in TIMED)
+        + "]\n"
         "use_git_change_detection = false\n"
     ).replace("'", '"')
     (here / "pyproject.toml").write_text(settings)
@@ -135,8 +141,10 @@ def statuses(here: Path) -> dict[str, str]:
     return found
 
 
-def run(name: str, module: Module, children: int, survivors: bool) -> tuple[int, int, float]:
-    here = prepare(name, module)
+def run(
+    name: str, module: Module, children: int, survivors: bool, integration: bool
+) -> tuple[int, int, float]:
+    here = prepare(name, module, integration)
     began = time.monotonic()
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     with (here / "mutmut.log").open("w") as log:
@@ -172,13 +180,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--only", default=",".join(MODULES), help="modules, comma-separated")
     parser.add_argument("--children", type=int, default=2, help="mutants run at once")
     parser.add_argument("--survivors", action="store_true", help="list every survivor")
+    parser.add_argument(
+        "--integration", action="store_true", help="add the HTTP and report tests to each module"
+    )
     args = parser.parse_args(argv)
     names = [name for name in args.only.split(",") if name]
     unknown = [name for name in names if name not in MODULES]
     if unknown:
         parser.error(f"unknown modules {unknown}; known: {', '.join(MODULES)}")
     for name in names:
-        run(name, MODULES[name], args.children, args.survivors)
+        run(name, MODULES[name], args.children, args.survivors, args.integration)
 
 
 if __name__ == "__main__":
