@@ -169,7 +169,7 @@ def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:
             day = date.fromisoformat(value)
             moment = datetime.combine(day, time(0), tzinfo=zone)
         else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value)  # Python 3.11 reads a Z suffix itself
     except ValueError:
         raise BadUserInput(
             f"{argument} {value!r} is not an ISO 8601 date or datetime", argument=argument

@@ -42,6 +42,13 @@ INTEGRATION = (
 )
 
 
+INGEST = (
+    "tests/providers/native/test_ingest.py",
+    "tests/providers/native/test_arrival_order.py",
+    "tests/providers/native/test_event_ingest.py",
+)
+
+
 @dataclass(frozen=True)
 class Module:
     source: str
@@ -73,15 +80,12 @@ MODULES: dict[str, Module] = {
         "gateway/providers/native/intervals.py",
         ("tests/providers/native/test_intervals.py", "tests/providers/native/test_report_reads.py"),
     ),
-    "rollups": Module(
-        "gateway/providers/native/ingest/rollups.py",
-        (
-            "tests/providers/native/test_ingest.py",
-            "tests/providers/native/test_arrival_order.py",
-            "tests/providers/native/test_event_ingest.py",
-        ),
-    ),
+    # The provider code that sums and folds what arrives into the rollups.
+    "rollups": Module("gateway/providers/native/ingest/rollups.py", INGEST),
+    "messages": Module("gateway/providers/native/ingest/messages.py", INGEST),
 }
+
+MACHINE_ZONE = "Pacific/Chatham"  # +12:45, +13:45 in its summer
 
 # Tests that time the code against a fixed bound: mutmut's trampolines slow every call of the
 # mutated module, so on a busy machine they fail on the unchanged code and mutmut stops there.
@@ -105,7 +109,7 @@ def prepare(name: str, module: Module, integration: bool) -> Path:
     shutil.rmtree(here, ignore_errors=True)
     here.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
-    for folder in ("gateway", "tests"):
+    for folder in ("gateway", "tests", "examples"):
         shutil.copytree(ROOT / folder, here / folder, ignore=ignore)
     chosen = (*module.tests, *INTEGRATION) if integration else module.tests
     tests = [path for path in chosen if (ROOT / path).exists()]
@@ -113,6 +117,7 @@ def prepare(name: str, module: Module, integration: bool) -> Path:
     settings += (
         "\n[tool.mutmut]\n"
         'source_paths = ["gateway"]\n'
+        'also_copy = ["examples"]\n'  # the example queries some tests estimate
         f'only_mutate = ["{module.source}"]\n'
         f"pytest_add_cli_args_test_selection = {tests!r}\n"
         # One process per mutant (mutmut's children are the parallelism); SQLite only.
@@ -146,7 +151,9 @@ def run(
 ) -> tuple[int, int, float]:
     here = prepare(name, module, integration)
     began = time.monotonic()
-    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # The machine's zone far from UTC: a mutant that reads or gives an instant in the machine's
+    # zone instead of the request's, or instead of UTC, looks right on a machine in UTC.
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TZ": MACHINE_ZONE}
     with (here / "mutmut.log").open("w") as log:
         ran = subprocess.run(
             [sys.executable, "-m", "mutmut", "run", "--max-children", str(children)],

@@ -52,6 +52,7 @@ def test_an_instant_without_an_offset_is_local_to_the_zone(
     value: str, zone: ZoneInfo, instant: datetime
 ) -> None:
     parsed = parse_instant(value, zone, "startDate")
+    # The same instant, and in UTC: not in the zone asked, nor in the machine's.
     assert parsed == instant and parsed.utcoffset() == timedelta(0)
 
 
@@ -95,13 +96,23 @@ def test_the_first_and_last_instants_answered_for_are_accepted(value: str) -> No
 def test_instants_outside_1900_to_2200_are_bad_user_input(value: str, zone: ZoneInfo) -> None:
     refused = refusal(parse_instant, value, zone, "startDate")
     assert refused.extensions == {"code": "BAD_USER_INPUT", "argument": "startDate"}
-    assert "outside the dates the gateway answers for" in refused.message
-    assert "(1900-01-01 to 2200-01-01 UTC)" in refused.message
+    assert refused.message == (
+        f"startDate {value!r} is outside the dates the gateway answers for"
+        " (1900-01-01 to 2200-01-01 UTC)"
+    )
 
 
 def test_the_bounds_are_the_first_instants_of_1900_and_2200_in_utc() -> None:
     assert datetime(1900, 1, 1, tzinfo=UTC) == EARLIEST_ARGUMENT
     assert datetime(2200, 1, 1, tzinfo=UTC) == LATEST_ARGUMENT
+
+
+def test_local_midnights_are_given_in_utc() -> None:
+    # The instants a window starts and ends at are shown to clients (a bucket's start): in UTC,
+    # never in the machine's zone.
+    for zone in (SAO_PAULO, KATHMANDU, SANTIAGO):
+        start = DayWindow.ending_today(3, zone, NOW).start
+        assert start.utcoffset() == timedelta(0)
 
 
 def test_a_range_of_dates_runs_from_local_midnight_to_local_midnight() -> None:
@@ -115,6 +126,18 @@ def test_a_range_of_dates_runs_from_local_midnight_to_local_midnight() -> None:
     )
 
 
+def test_a_range_s_refusals_name_the_argument_at_fault() -> None:
+    for start, end, argument in [
+        ("2026-13-01", "2026-03-01", "startDate"),
+        ("2026-03-01", "2026-13-01", "endDate"),
+        (None, "1800-01-01", "endDate"),
+        ("1800-01-01", None, "startDate"),
+    ]:
+        refused = refusal(parse_range, start, end, SAO_PAULO, NOW)
+        assert refused.extensions == {"code": "BAD_USER_INPUT", "argument": argument}
+        assert refused.message.startswith(f"{argument} ")
+
+
 def test_a_range_defaults_to_the_days_before_now() -> None:
     assert parse_range(None, None, SAO_PAULO, NOW) == TimeRange(
         NOW - timedelta(days=30), NOW, SAO_PAULO
@@ -124,8 +147,10 @@ def test_a_range_defaults_to_the_days_before_now() -> None:
     end = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
     assert parse_range(None, "2026-03-01", SAO_PAULO, NOW).start == end - timedelta(days=30)
     assert parse_range("2026-11-01", None, SAO_PAULO, NOW).end == NOW
-    # A now that is not in UTC still ends the range at the same instant.
-    assert parse_range(None, None, SANTIAGO, NOW.astimezone(KATHMANDU)).end.tzinfo == UTC
+    # A now that is not in UTC still ends the range at the same instant, in UTC.
+    default = parse_range(None, None, SANTIAGO, NOW.astimezone(KATHMANDU))
+    assert default.end == NOW and default.end.utcoffset() == timedelta(0)
+    assert default.start.utcoffset() == timedelta(0)
 
 
 def test_a_range_is_at_least_one_instant_and_at_most_366_days() -> None:
@@ -160,6 +185,9 @@ def test_a_range_s_local_days_and_their_edges_are_cut_in_its_zone() -> None:
         KATHMANDU,
     )
     assert nepal.local_days() == [date(2026, 3, 2)]
+    # An end one microsecond into a local day touches that day.
+    touching = TimeRange(window.start, window.end + timedelta(microseconds=1), SAO_PAULO)
+    assert touching.local_days() == [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)]
     # From 10:07 on the day Santiago's clocks went back (at 24:00 -03 on 2026-04-04, to 23:00
     # -04: a day of 25 hours) to 05:00 two days later: the first and last days clipped.
     santiago = parse_range("2026-04-04T10:07", "2026-04-06T05:00", SANTIAGO, NOW)
