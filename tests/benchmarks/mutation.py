@@ -46,6 +46,7 @@ INGEST = (
     "tests/providers/native/test_ingest.py",
     "tests/providers/native/test_arrival_order.py",
     "tests/providers/native/test_event_ingest.py",
+    "tests/providers/native/test_ingest_batches.py",
 )
 
 
