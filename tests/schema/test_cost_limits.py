@@ -13,7 +13,8 @@ from graphql import parse
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
 from gateway.schema import build_schema
-from gateway.schema.cost import MAX_PAGE, operation_cost
+from gateway.schema.bounds import Bounds
+from gateway.schema.cost import MAX_PAGE, TooManyRepresentations, operation_cost
 from tests.support.gateway import Gateway, World, fixed_clock, serve
 
 SCHEMA = build_schema()._schema
@@ -38,6 +39,18 @@ def test_the_largest_page_is_one_hundred_whatever_is_asked() -> None:
     assert cost(page, {"n": 100}) == 1 + 100 * 3
     assert cost(page, {"n": 101}) == 1 + 100 * 3
     assert cost(page, {"n": 0}) == 1
+
+
+def test_too_many_representations_say_how_many_and_the_bound() -> None:
+    entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+    three = {"r": [{"__typename": "Organization", "id": "acme"}] * 3}
+    bounds = Bounds(max_representations=2)
+    with pytest.raises(TooManyRepresentations) as refused:
+        operation_cost(SCHEMA, parse(entities), None, three, bounds)
+    assert refused.value.message == (
+        "_entities was sent 3 representations in one operation, over the limit of 2; send them"
+        " in operations of 2 at most"
+    )
 
 
 ENGAGEMENT = """query($id: ID!) { campaign(id: $id) { ... on EmailCampaign {
@@ -126,6 +139,39 @@ async def test_an_operation_exactly_at_the_cost_limit_runs_and_one_more_is_refus
         "cost": 32,
         "maxCost": 30,
     }
+    assert body["errors"][0]["message"] == (
+        "the operation's estimated cost is 32, over the limit of 30; ask for smaller pages or"
+        " fewer fields"
+    )
+
+
+async def test_a_batch_s_operations_share_one_budget_and_the_refusal_says_which_was_spent(
+    priced: Gateway, world: World
+) -> None:
+    headers = {"x-api-key": world.keys["acme_tenant"]}
+    query = f"query($n: Int) {{ {PAGE} }}"
+
+    async def batch(*pages: int) -> list[dict[str, Any]]:
+        body = [{"query": query, "variables": {"n": n}} for n in pages]
+        async with priced.session.post(priced.url, json=body, headers=headers) as response:
+            answers: list[dict[str, Any]] = await response.json()
+            return answers
+
+    # 21 and 9: together under 30, each answered.
+    assert all("errors" not in answer for answer in await batch(10, 4))
+    # 21, then 21 over the 9 left: refused as the request's, not the operation's, excess.
+    first, second = await batch(10, 10)
+    assert "errors" not in first
+    assert second["errors"][0]["extensions"]["cost"] == 21
+    assert second["errors"][0]["message"] == (
+        "the operation's estimated cost is 21, over the 9 that the request's other operations"
+        " left of the limit of 30; send fewer at once"
+    )
+    # One over the limit on its own is told so, whatever the others left.
+    _, alone = await batch(1, 20)
+    assert alone["errors"][0]["message"].endswith(
+        "estimated cost is 41, over the limit of 30; ask for smaller pages or fewer fields"
+    )
 
 
 async def test_the_limit_estimates_the_operation_named_with_the_request_s_variables(
