@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from graphql import parse
 
 from gateway.config.settings import Settings
 from gateway.http.app import create_app
-from gateway.schema import build_schema
+from gateway.schema import Limits, build_schema
 from gateway.schema.bounds import Bounds
 from gateway.schema.cost import MAX_PAGE, TooManyRepresentations, operation_cost
 from tests.support.gateway import Gateway, World, fixed_clock, serve
@@ -102,6 +103,85 @@ def test_ranges_count_their_days_and_best_send_times_default_to_ninety(
     best, trends = (90, 30) if days is None else (days, days)
     assert cost(BEST % arguments) == 1 + (1 + best + (1 + 24 * 1))
     assert cost(TRENDS % arguments) == 1 + (1 + trends + trends * 1)
+
+
+# The limit as the schema applies it, in process (the HTTP tests below show the same answers).
+LIMITED = build_schema(limits=Limits(max_cost=30))
+
+
+async def limited(
+    document: str,
+    variables: dict[str, Any] | None = None,
+    name: str | None = None,
+    cost_left: int | None = None,
+) -> tuple[Any, SimpleNamespace]:
+    context = SimpleNamespace(caller=None, parsed={}, cost_left=cost_left, request_id=None)
+    result = await LIMITED.execute(
+        document, variable_values=variables, context_value=context, operation_name=name
+    )
+    return result, context
+
+
+def refused_cost(result: Any) -> int | None:
+    """The estimate a maxCost refusal names, or None when the operation was let run."""
+    for error in result.errors or ():
+        extensions = error.extensions or {}
+        if extensions.get("limit") == "maxCost":
+            assert result.data is None
+            return int(extensions["cost"])
+    return None
+
+
+async def test_the_schema_runs_an_operation_at_the_limit_and_refuses_one_past_it() -> None:
+    query = "query($n: Int) { numbersConnection(first: $n) { edges { cursor } } __typename }"
+    at_limit, _ = await limited(query, {"n": 14})  # 1 + 28 + 1 = 30
+    assert refused_cost(at_limit) is None
+    past, _ = await limited(query, {"n": 15})
+    assert refused_cost(past) == 32
+    assert past.errors[0].message == (
+        "the operation's estimated cost is 32, over the limit of 30; ask for smaller pages or"
+        " fewer fields"
+    )
+
+
+async def test_the_schema_estimates_the_operation_named_with_its_variables() -> None:
+    query = (
+        "query Cheap { __typename } "
+        "query Page($n: Int) { numbersConnection(first: $n) { edges { cursor } } }"
+    )
+    assert refused_cost((await limited(query, {"n": 14}, "Page"))[0]) is None  # 29
+    assert refused_cost((await limited(query, {"n": 15}, "Page"))[0]) == 31  # not 41
+    cheap, _ = await limited(query, {"n": 15}, "Cheap")
+    assert cheap.errors is None and cheap.data == {"__typename": "Query"}
+
+
+async def test_the_schema_spends_a_request_s_budget_and_says_when_it_is_spent() -> None:
+    query = "query($n: Int) { numbersConnection(first: $n) { edges { cursor } } }"
+    ran, context = await limited(query, {"n": 10}, cost_left=40)  # 21 of 40
+    assert refused_cost(ran) is None and context.cost_left == 19
+    spent, context = await limited(query, {"n": 10}, cost_left=19)
+    assert refused_cost(spent) == 21 and context.cost_left == 19
+    assert spent.errors[0].message == (
+        "the operation's estimated cost is 21, over the 19 that the request's other operations"
+        " left of the limit of 30; send fewer at once"
+    )
+    over, context = await limited(query, {"n": 20}, cost_left=100)  # 41: over the limit itself
+    assert refused_cost(over) == 41 and context.cost_left == 100
+    assert over.errors[0].message.endswith(
+        "over the limit of 30; ask for smaller pages or fewer fields"
+    )
+    # Without a budget (not over HTTP), the limit alone.
+    alone, context = await limited(query, {"n": 10})
+    assert refused_cost(alone) is None and context.cost_left is None
+
+
+async def test_the_schema_refuses_too_many_representations_before_running() -> None:
+    entities = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }"
+    many = {"r": [{"__typename": "Organization", "id": "acme"}] * 101}
+    result, _ = await limited(entities, many)
+    assert result.data is None
+    assert result.errors[0].message.startswith("_entities was sent 101 representations")
+    assert result.errors[0].extensions["limit"] == "maxRepresentations"
 
 
 @pytest.fixture
