@@ -31,6 +31,26 @@ def test_fields_before_and_after_a_fragment_all_count() -> None:
     assert cost("{ viewer { ... on Viewer { keyKind } tenantId } }") == 1 + 2
 
 
+def test_what_validation_refuses_costs_nothing_and_no_operation_costs_zero() -> None:
+    # Validation refuses these before anything runs; the estimate neither fails nor counts them.
+    assert cost("{ viewer { ...Missing tenantId } }") == 1 + 1
+    assert cost("{ viewer { nope tenantId } }") == 1 + 1
+    two = "query A { __typename } query B { __typename }"
+    assert operation_cost(SCHEMA, parse(two), None) == 0  # which one is ambiguous
+    assert operation_cost(SCHEMA, parse(two), "Missing") == 0
+    # A required pastDays left out of the variables counts as the most it may be.
+    missing = "query($p: Int!) { email { histogram(pastDays: $p) { date } } }"
+    assert cost(missing, {}) == 1 + (1 + 90 + 90)
+
+
+@pytest.mark.parametrize(("levels", "expected"), [(1, 3), (2, 4), (3, 5), (4, 5), (6, 5)])
+def test_of_type_costs_only_as_deep_as_the_schema_wraps_a_type(levels: int, expected: int) -> None:
+    # No type of this schema is wrapped more than three times (as [X!]! is):
+    # an ofType deeper is null, and what it selects costs nothing.
+    chain = "ofType { " * levels + "name" + " }" * levels
+    assert cost(f'{{ __type(name: "Query") {{ {chain} }} }}') == expected
+
+
 def test_the_largest_page_is_one_hundred_whatever_is_asked() -> None:
     # Written out: the constant is the contract the fields' own page checks share.
     assert MAX_PAGE == 100
