@@ -190,9 +190,23 @@ async def test_the_schema_spends_a_request_s_budget_and_says_when_it_is_spent() 
     assert over.errors[0].message.endswith(
         "over the limit of 30; ask for smaller pages or fewer fields"
     )
+    # At the limit itself but over what was left: the budget is what it is over.
+    at_limit = "query($n: Int) { numbersConnection(first: $n) { edges { cursor } } __typename }"
+    left, _ = await limited(at_limit, {"n": 14}, cost_left=20)  # 30
+    assert left.errors[0].message == (
+        "the operation's estimated cost is 30, over the 20 that the request's other operations"
+        " left of the limit of 30; send fewer at once"
+    )
     # Without a budget (not over HTTP), the limit alone.
     alone, context = await limited(query, {"n": 10})
     assert refused_cost(alone) is None and context.cost_left is None
+
+
+async def test_the_schema_estimates_without_a_context_too() -> None:
+    ran = await LIMITED.execute("{ __typename }")
+    assert ran.errors is None and ran.data == {"__typename": "Query"}
+    refused = await LIMITED.execute("{ numbersConnection(first: 15) { edges { cursor } } }")
+    assert refused_cost(refused) == 31
 
 
 async def test_the_schema_refuses_too_many_representations_before_running() -> None:
