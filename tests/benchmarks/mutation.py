@@ -113,7 +113,7 @@ def prepare(name: str, module: Module, integration: bool) -> Path:
     for folder in ("gateway", "tests", "examples"):
         shutil.copytree(ROOT / folder, here / folder, ignore=ignore)
     chosen = (*module.tests, *INTEGRATION) if integration else module.tests
-    tests = [path for path in chosen if (ROOT / path).exists()]
+    tests = list(chosen)
     settings = (ROOT / "pyproject.toml").read_text()
     settings += (
         "\n[tool.mutmut]\n"
