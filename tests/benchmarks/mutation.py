@@ -11,7 +11,8 @@ or answer through it, on SQLite only (the PostgreSQL runs test the same arithmet
 are far slower). The score printed is raw: killed (or timed out) over all mutants, equivalent
 ones included; docs/testing.md lists the survivors with the reason each is left. A module's
 directory stays after the run, so that `cd build/mutation/<module> && mutmut show <name>` shows
-a survivor's diff.
+a survivor's diff. Every module, one after another, took 13 minutes on a 2-core machine shared
+with other test runs.
 """
 
 from __future__ import annotations
@@ -112,8 +113,7 @@ def prepare(name: str, module: Module, integration: bool) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.pyc")
     for folder in ("gateway", "tests", "examples"):
         shutil.copytree(ROOT / folder, here / folder, ignore=ignore)
-    chosen = (*module.tests, *INTEGRATION) if integration else module.tests
-    tests = list(chosen)
+    tests = [*module.tests, *INTEGRATION] if integration else list(module.tests)
     settings = (ROOT / "pyproject.toml").read_text()
     settings += (
         "\n[tool.mutmut]\n"
