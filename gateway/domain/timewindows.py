@@ -240,7 +240,7 @@ def parse_instant(value: str, zone: ZoneInfo, argument: str) -> datetime:
             day = date.fromisoformat(value)
             moment = datetime.combine(day, time(0), tzinfo=zone)
         else:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value)  # Python 3.11 reads a Z suffix itself
     except ValueError:
         raise BadUserInput(
             f"{argument} {value!r} is not an ISO 8601 date or datetime", argument=argument
@@ -278,14 +278,12 @@ def parse_range(
     return TimeRange(start_at, end_at, zone)
 
 
-def past_days(count: int, zone: ZoneInfo, now: datetime) -> tuple[DayWindow, DayWindow]:
-    """The `count` local days ending today, and the `count` days before them."""
+def past_days(count: int, zone: ZoneInfo, now: datetime) -> DayWindow:
+    """The `count` local days ending today (1 to 90). The reports compare them with the `count`
+    days before, which they work out from the days they are given."""
     if not 1 <= count <= 90:
         raise BadUserInput("pastDays must be between 1 and 90", argument="pastDays")
-    current = DayWindow.ending_today(count, zone, now)
-    first = current.days[0]
-    previous = DayWindow.from_dates(first - timedelta(days=count), first - timedelta(days=1), zone)
-    return current, previous
+    return DayWindow.ending_today(count, zone, now)
 
 
 def percent_diff(current: float, previous: float) -> float | None:

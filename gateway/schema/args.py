@@ -127,7 +127,7 @@ def past_days_request(
 ) -> PastDaysRequest:
     context = info.context
     zone = parse_timezone(timezone, tz)
-    current, _ = past_days(days, zone, context.clock())
+    current = past_days(days, zone, context.clock())
     context.changes_by(current.end)
     tenant_id = context.principal.tenant_id
     return PastDaysRequest(

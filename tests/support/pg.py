@@ -1,6 +1,8 @@
 """A throwaway PostgreSQL server on a loopback port, for the tests and benchmarks.
 
-GATEWAY_TEST_POSTGRES_URL names a server to use instead (a superuser's DSN). Otherwise Debian's
+GATEWAY_TEST_POSTGRES_URL names a server to use instead (a superuser's DSN);
+GATEWAY_TEST_POSTGRES_TIMEZONE starts the server with that `TimeZone` (CI runs the native store's
+tests once with one far from UTC, so that nothing leans on the server's zone). Otherwise Debian's
 packages (`postgresql`) provide initdb and pg_ctl, and a cluster is made in a temp directory,
 owned by the `postgres` user when running as root (the server refuses to run as root), trusting
 loopback connections only, and removed afterwards.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import glob
 import os
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -89,6 +92,9 @@ def postgres_server(*, durable: bool = False, private: bool = False) -> Iterator
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=200"
         if not durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        zone = os.environ.get("GATEWAY_TEST_POSTGRES_TIMEZONE")
+        if zone:
+            options += f" -c timezone={shlex.quote(zone)}"
         start = _as_owner(
             [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-o", options, "-w", "start"]
         )
