@@ -77,8 +77,8 @@ def test_the_site_builds_strictly_and_offline(tmp_path: Path) -> None:
 
 
 TEST_COMMAND = (
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]' ./platforms/sendgrid"
-    " && .venv/bin/python -m pytest"
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
+    " && .venv/bin/pip install ./platforms/sendgrid && .venv/bin/python -m pytest"
 )
 
 
