@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from gateway.config.sources import AREAS, UpstreamSource
+from gateway.domain.email import DAILY_FIGURES
 from gateway.domain.platform_events import WebhookShapes
 from gateway.providers.upstream.base import UpstreamProvider
 from gateway.providers.upstream.http import UpstreamClient
@@ -47,6 +48,8 @@ class GraphField:
     coordinate: str
     area: str
     arguments: tuple[str, ...] = ()
+    # The figures of a window a platform may declare it counts within one day only.
+    daily_figures: tuple[str, ...] = ()
 
 
 # Every field an upstream platform can answer, by area; the capability matrix's rows.
@@ -63,8 +66,8 @@ FIELDS: tuple[GraphField, ...] = (
     GraphField("Query.campaigns", "sms"),
     GraphField("Query.billing", "sms"),
     GraphField("Query.creditBalance", "sms"),
-    GraphField("EmailReports.dashboard", "email", ("pastDays", "timezone")),
-    GraphField("EmailReports.overall", "email", ("pastDays", "timezone")),
+    GraphField("EmailReports.dashboard", "email", ("pastDays", "timezone"), tuple(DAILY_FIGURES)),
+    GraphField("EmailReports.overall", "email", ("pastDays", "timezone"), tuple(DAILY_FIGURES)),
     GraphField("EmailReports.histogram", "email", ("pastDays", "timezone")),
     GraphField("Query.campaign/email", "email"),
     GraphField("EmailCampaign.report", "email"),
@@ -78,11 +81,16 @@ _COORDINATES = {f.coordinate: f for f in FIELDS}
 class Answers:
     """One graph field a platform answers. `unsupported` names arguments it cannot answer
     (given, they are UNSUPPORTED_BY_SOURCE); `utc_days` says it counts by UTC day, so a
-    timezone other than UTC is TIMEZONE_NOT_SUPPORTED rather than a near miss."""
+    timezone other than UTC is TIMEZONE_NOT_SUPPORTED rather than a near miss; `daily_only`
+    names figures it counts within one day only (distinct recipients of each day, such as
+    "opened" and "clicked"): over a window of several days they, and the rates built from them,
+    are UNSUPPORTED_BY_SOURCE in their own fields rather than the days' figures added up (a
+    window of one day is exact)."""
 
     field: str
     unsupported: frozenset[str] = frozenset()
     utc_days: bool = False
+    daily_only: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = _COORDINATES.get(self.field)
@@ -90,6 +98,11 @@ class Answers:
             raise ValueError(f"no graph field {self.field!r} a platform can answer")
         if extra := self.unsupported - set(known.arguments):
             raise ValueError(f"{self.field} has no argument {', '.join(sorted(extra))}")
+        if extra := self.daily_only - set(known.daily_figures):
+            raise ValueError(
+                f"{self.field} has no figure {', '.join(sorted(extra))} counted by day"
+                f" (it may declare: {', '.join(known.daily_figures) or 'none'})"
+            )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ def _cell(platform: Platform, coordinate: str, argument: str | None) -> str:
         return "no"
     if argument == "timezone" and answer.utc_days:
         return "UTC only"
+    if argument == "pastDays" and answer.daily_only:
+        return f"1 only for {', '.join(sorted(answer.daily_only))}"
     return "yes"
 
 

@@ -42,8 +42,10 @@ EMAIL = """query ($id: ID!) { email {
     engagement(period: HOURS_24) { start opens } } } }"""
 EMAIL_ID = {"id": encode_id("EmailCampaign", "er", "em-007")}
 SENDGRID = """query ($id: ID!) { email {
-  dashboard(pastDays: 1) { emailsSent { value previous diff } delivered { value } }
-  overall(pastDays: 2) { sent delivered opens { unique total } bounces { hard soft total } }
+  dashboard(pastDays: 1) { emailsSent { value previous diff } delivered { value }
+    counts { uniqueOpens { value previous } } }
+  overall(pastDays: 2) { sent delivered opens { total } bounces { hard soft total } }
+  day: overall(pastDays: 1) { opens { unique total } }
   histogram(pastDays: 2) { date sent uniqueOpens } }
   campaign(id: $id) { name ... on EmailCampaign {
     report { performance { sent opens { unique } } linkActivity { url clicks } } } } }"""
@@ -156,9 +158,12 @@ async def test_sendgrid_examples_map_into_the_graph(contract: Contract, world: W
     assert email["overall"] == {
         "sent": 2200,
         "delivered": 2180,
-        "opens": {"unique": 900, "total": 1500},
+        "opens": {"total": 1500},
         "bounces": {"hard": 18, "soft": 2, "total": 20},
     }
+    # One UTC day: SendGrid's own uniques, exact.
+    assert email["day"] == {"opens": {"unique": 500, "total": 800}}
+    assert email["dashboard"]["counts"]["uniqueOpens"] == {"value": 500, "previous": 400}
     assert email["histogram"] == [
         {"date": "2026-11-21", "sent": 1000, "uniqueOpens": 400},
         {"date": "2026-11-22", "sent": 1200, "uniqueOpens": 500},
@@ -179,7 +184,11 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
         """query ($id: ID!) { email {
           local: overall(pastDays: 7, timezone: "America/Sao_Paulo") { sent }
           utc: overall(pastDays: 7, timezone: "UTC") { sent }
-          dashboard(pastDays: 7) { newContacts { value } } }
+          uniques: overall(pastDays: 2) { opens { unique } }
+          rate: overall(pastDays: 2) { clicks { rate } }
+          dashboard(pastDays: 7) { newContacts { value } }
+          board: dashboard(pastDays: 2) { openRate { value } }
+          counted: dashboard(pastDays: 2) { counts { uniqueClicks { value } } } }
           campaign(id: $id) { ... on EmailCampaign {
             report { linkActivity { uniqueClicks } } } } }""",
         SINGLE_SEND,
@@ -187,10 +196,18 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
     codes = {tuple(e["path"]): e["extensions"]["code"] for e in answer.body["errors"]}
     assert codes == {
         ("email", "local"): "TIMEZONE_NOT_SUPPORTED",
+        # Over two days SendGrid's uniques would be each day's added up: refused, each in its
+        # own field, with why.
+        ("email", "uniques", "opens", "unique"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "rate", "clicks", "rate"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "board", "openRate"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "counted", "counts", "uniqueClicks"): "UNSUPPORTED_BY_SOURCE",
         ("email", "dashboard", "newContacts"): "UNSUPPORTED_BY_SOURCE",
         ("campaign", "report", "linkActivity", 0, "uniqueClicks"): "UNSUPPORTED_BY_SOURCE",
     }, answer.body
     assert answer.data["email"]["utc"] == {"sent": 2200}
+    [said] = [e["message"] for e in answer.body["errors"] if e["path"][1] == "uniques"]
+    assert said.startswith("sg counts unique opens within one UTC day only: over 2 days")
     engagement = await contract.query(
         world.keys["globex_tenant"],
         "query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {"

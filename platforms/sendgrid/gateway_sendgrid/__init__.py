@@ -21,6 +21,9 @@ class SendGridSource(UpstreamSource):
     base_url: str = Field("https://api.sendgrid.com", pattern=r"^https?://")
 
 
+DAILY = frozenset({"opened", "clicked"})
+
+
 def _provider(client: UpstreamClient, credentials: Credentials) -> SendGridProvider:
     return SendGridProvider(client, dict(credentials.secrets))
 
@@ -31,8 +34,9 @@ PLATFORM = Platform(
     package="analytics-gateway-sendgrid",
     title="SendGrid (email statistics)",
     answers=(
-        Answers("EmailReports.dashboard", utc_days=True),
-        Answers("EmailReports.overall", utc_days=True),
+        # Its uniques are each UTC day's: over several days, not distinct recipients.
+        Answers("EmailReports.dashboard", utc_days=True, daily_only=DAILY),
+        Answers("EmailReports.overall", utc_days=True, daily_only=DAILY),
         Answers("EmailReports.histogram", utc_days=True),
         Answers("Query.campaign/email"),
         Answers("EmailCampaign.report"),
@@ -41,8 +45,10 @@ PLATFORM = Platform(
     provider=_provider,
     notes={
         "EmailReports.dashboard": "campaignsSent and newContacts: UNSUPPORTED_BY_SOURCE (not in"
-        " SendGrid's stats); unique opens and clicks are daily uniques added up",
-        "EmailReports.overall": "unique opens and clicks are daily uniques added up",
+        " SendGrid's stats); unique opens and clicks (and their rates) over more than one day:"
+        " UNSUPPORTED_BY_SOURCE (SendGrid counts uniques per UTC day)",
+        "EmailReports.overall": "unique opens and clicks (and their rates) over more than one"
+        " day: UNSUPPORTED_BY_SOURCE (SendGrid counts uniques per UTC day)",
         "EmailReports.histogram": "uniqueOpens and uniqueClicks are SendGrid's uniques of each"
         " day (a recipient opening on two days counts on both, not on the first only)",
         "EmailCampaign.report": "a single send; linkActivity.uniqueClicks:"

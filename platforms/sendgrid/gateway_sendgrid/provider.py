@@ -3,9 +3,11 @@
 - Dashboard, overall and histogram: GET /v3/stats (global stats) by day. SendGrid aggregates by
   UTC day and this endpoint takes no timezone: the platform declares these fields `utc_days`,
   so the graph refuses another timezone with TIMEZONE_NOT_SUPPORTED before calling.
-  Unique opens and clicks over several days are SendGrid's daily uniques added up (a recipient
-  opening on two days counts twice); campaigns sent and new contacts are not in its stats, and
-  the dashboard's two fields answer UNSUPPORTED_BY_SOURCE.
+  SendGrid's unique opens and clicks are each UTC day's: the platform declares them
+  `daily_only`, so over several days the graph refuses them (and their rates) rather than the
+  days' uniques added up (a recipient opening on two days counted twice); campaigns sent and
+  new contacts are not in its stats, and the dashboard's two fields answer
+  UNSUPPORTED_BY_SOURCE.
 - A campaign is a single send: GET /v3/marketing/singlesends/{id} for its name and status,
   GET /v3/marketing/stats/singlesends/{id} for its counts (all A/B variations together), and
   GET /v3/marketing/stats/singlesends/{id}/links for clicks per link (its first page of 50;

@@ -13,7 +13,13 @@ import pytest
 from aiohttp import web
 
 from gateway.domain.campaigns import CampaignRef, CampaignStatus, Channel
-from gateway.domain.email import EmailCounts, EngagementPeriod, EngagementRequest, PastDaysRequest
+from gateway.domain.email import (
+    EmailCounts,
+    EmailDashboard,
+    EngagementPeriod,
+    EngagementRequest,
+    PastDaysRequest,
+)
 from gateway.errors import TimezoneNotSupported, UnsupportedBySource, UpstreamError
 from gateway.platforms import load_platforms
 from gateway.platforms.guard import DeclaredProvider
@@ -139,6 +145,19 @@ async def test_overall_adds_up_the_utc_days_of_the_window(adapter: DeclaredProvi
     assert (counts.hard_bounced, counts.soft_bounced) == (43, 2)
     assert counts.sent == counts.delivered + 45
     assert (counts.opened, counts.opens, counts.clicked) == (20 * 43, 30 * 43, 4 * 43)
+    # Those uniques are each UTC day's added up: marked, so that the graph refuses them.
+    assert counts.inexact == {"opened", "clicked"}
+
+
+async def test_uniques_of_one_utc_day_are_exact(adapter: DeclaredProvider) -> None:
+    [counts] = await adapter.load_email_overall([window(1)])
+    assert isinstance(counts, EmailCounts) and counts.inexact == frozenset()
+    assert counts.opened == 20 * 22
+    [board] = await adapter.load_email_dashboards([window(1)])
+    assert isinstance(board, EmailDashboard) and board.current.counts.inexact == frozenset()
+    [wider] = await adapter.load_email_dashboards([window(2)])
+    assert isinstance(wider, EmailDashboard)
+    assert wider.current.counts.inexact == wider.previous.counts.inexact == {"opened", "clicked"}
 
 
 async def test_the_dashboard_compares_with_the_days_before_in_one_call(
