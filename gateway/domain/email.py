@@ -97,6 +97,10 @@ class EmailCampaignReport(BaseModel):
     campaign: Campaign
     counts: EmailCounts
     links: tuple[LinkActivity, ...]
+    # Set when the platform holds more link rows than its adapter reads for one report (the
+    # bound it read up to): the most clicked links cannot be told from part of them, so the
+    # graph answers the report's link activity TOO_MANY_RESULTS, its counts as ever.
+    links_bound: int | None = None
 
     @field_validator("links")
     @classmethod

@@ -18,7 +18,7 @@ from gateway.domain.email import (
 )
 from gateway.domain.links import is_http_url
 from gateway.domain.timewindows import percent_diff
-from gateway.errors import UnsupportedBySource
+from gateway.errors import TooManyResults, UnsupportedBySource
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
 from gateway.schema.email_counts import EmailDashboardCounts, refuse_inexact
 
@@ -136,6 +136,16 @@ class EmailCampaignReportType:
         " a link on record that is not http(s) is left out, so that it is never served as a link."
     )
     def link_activity(self) -> list[LinkActivityType]:
+        if (bound := self.model.links_bound) is not None:
+            source = self.model.campaign.ref.source
+            raise TooManyResults(
+                f"{source} holds more than the {bound} link rows read for one campaign's"
+                " report, so its most clicked links cannot be told (its platform's"
+                " documentation says how to raise the bound)",
+                limit="maxLinkRows",
+                max=bound,
+                source=source,
+            )
         return [
             LinkActivityType(
                 url=link.url,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.appkeys import CONFIGURATION
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.support.contracts import PS_NUMBER, TENANTS, Contract
@@ -219,6 +220,39 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
     # (the dashboard's asks other dates).
     asked = [line for line in contract.prisms["sg"].lines[marks:] if "/v3/stats?" in line]
     assert not any("Sao_Paulo" in line for line in asked)
+
+
+async def test_sendgrid_link_stats_are_followed_page_by_page_up_to_the_bound(
+    contract: Contract, world: World
+) -> None:
+    # Prism answers every page of the send's link stats with a next one: the plugin follows
+    # `_metadata.next` (its page_token, as the document allows) up to its bound, then says so.
+    contract.prefer("example=paged", "sg")
+    app = contract.gateway.server.app
+    assert app is not None
+    client = app[CONFIGURATION].in_use.registry.get("sg").client  # type: ignore[attr-defined]
+    calls = client.calls
+    answer = await contract.query(
+        world.keys["globex_tenant"],
+        """query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {
+          report { performance { sent } linkActivity { url clicks } } } } }""",
+        SINGLE_SEND,
+    )
+    [error] = answer.body["errors"]
+    assert error["path"] == ["campaign", "report", "linkActivity"]
+    assert error["extensions"] == {
+        "code": "TOO_MANY_RESULTS",
+        "limit": "maxLinkRows",
+        "max": 20 * 50,
+        "source": "sg",
+    }
+    # linkActivity, report and campaign are non-null: the error nulls up to the campaign.
+    assert answer.data == {"campaign": None}
+    # The single send, its stats, the first page of its link stats and the page of the
+    # example's next token (the contract fixture fails a request the document disallows); the
+    # 18 more pages asking that same token again are the shared client's identical calls,
+    # answered once.
+    assert client.calls - calls == 2 + 2
 
 
 ERRORS = [

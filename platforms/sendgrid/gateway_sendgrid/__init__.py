@@ -8,7 +8,7 @@ from pydantic import Field
 from gateway.config.sources import UpstreamSource
 from gateway.platforms import Answers, Credentials, Platform
 from gateway.providers.upstream import UpstreamClient
-from gateway_sendgrid.provider import SendGridProvider
+from gateway_sendgrid.provider import MAX_LINK_PAGES, SendGridProvider
 
 __all__ = ["PLATFORM", "SendGridProvider", "SendGridSource"]
 
@@ -19,13 +19,18 @@ class SendGridSource(UpstreamSource):
     # SendGrid's global API; EU subusers use https://api.eu.sendgrid.com. Its key goes in
     # `Authorization: Bearer`, the shared default.
     base_url: str = Field("https://api.sendgrid.com", pattern=r"^https?://")
+    # The pages of a single send's link stats one report reads at most (50 rows each); a send
+    # with more answers its link activity TOO_MANY_RESULTS.
+    max_link_pages: int = Field(MAX_LINK_PAGES, ge=1, le=200)
 
 
 DAILY = frozenset({"opened", "clicked"})
 
 
 def _provider(client: UpstreamClient, credentials: Credentials) -> SendGridProvider:
-    return SendGridProvider(client, dict(credentials.secrets))
+    config = client.config
+    pages = config.max_link_pages if isinstance(config, SendGridSource) else MAX_LINK_PAGES
+    return SendGridProvider(client, dict(credentials.secrets), max_link_pages=pages)
 
 
 PLATFORM = Platform(
