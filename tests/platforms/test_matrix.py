@@ -8,8 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from gateway.platforms import load_platforms
-from gateway.platforms.matrix import BEGIN, END, capability_matrix
+from gateway.platforms import FIELDS, load_platforms
+from gateway.platforms.matrix import (
+    BEGIN,
+    END,
+    METHODS_BEGIN,
+    METHODS_END,
+    capability_matrix,
+    methods_table,
+)
+from gateway.providers.upstream import UpstreamProvider
 
 PAGE = Path(__file__).parents[2] / "docs" / "platforms.md"
 # The platforms the repository ships: the built-in ones and SendGrid's package.
@@ -36,3 +44,12 @@ def test_the_matrix_says_which_fields_sendgrid_counts_in_utc_only() -> None:
     assert sendgrid is not None
     rows = [row for row in capability_matrix([sendgrid]).splitlines() if "UTC only" in row]
     assert len(rows) == 3  # the dashboard's, overall's and histogram's timezone
+
+
+def test_the_docs_say_which_methods_answer_each_field() -> None:
+    text = PAGE.read_text()
+    documented = text[text.index(METHODS_BEGIN) : text.index(METHODS_END) + len(METHODS_END)]
+    assert documented == methods_table()
+    for field in FIELDS:
+        for method in field.methods:
+            assert callable(getattr(UpstreamProvider, method)), (field.coordinate, method)
