@@ -28,7 +28,7 @@ def refuse_inexact(name: str, request: PastDaysRequest, *counts: EmailCounts) ->
         return
     said = _SAID.get(figure, figure)
     raise UnsupportedBySource(
-        f"{request.source} counts {said} within one UTC day only: over {request.past_days}"
+        f"{request.source} counts {said} within one day only: over {request.past_days}"
         f" days they would be each day's added up (a recipient on two days counted twice),"
         f" not distinct recipients; they are exact with pastDays: 1, and per day in the"
         f" histogram",

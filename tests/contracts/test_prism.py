@@ -208,7 +208,7 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
     }, answer.body
     assert answer.data["email"]["utc"] == {"sent": 2200}
     [said] = [e["message"] for e in answer.body["errors"] if e["path"][1] == "uniques"]
-    assert said.startswith("sg counts unique opens within one UTC day only: over 2 days")
+    assert said.startswith("sg counts unique opens within one day only: over 2 days")
     engagement = await contract.query(
         world.keys["globex_tenant"],
         "query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {"

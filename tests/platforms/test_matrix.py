@@ -53,3 +53,11 @@ def test_the_docs_say_which_methods_answer_each_field() -> None:
     for field in FIELDS:
         for method in field.methods:
             assert callable(getattr(UpstreamProvider, method)), (field.coordinate, method)
+    # And every method an adapter may answer with is some field's, the numbers' listing aside
+    # (the native store's).
+    answering = {
+        name
+        for name in vars(UpstreamProvider)
+        if name.startswith(("load_", "page_", "count_")) and not name.endswith("numbers")
+    }
+    assert answering == {method for field in FIELDS for method in field.methods}
