@@ -166,12 +166,23 @@ async def test_a_send_with_more_link_pages_than_the_bound_says_so() -> None:
 
 
 def test_the_bound_is_a_source_setting_with_a_default() -> None:
-    source = gateway_sendgrid.SendGridSource.model_validate({"platform": "sendgrid"})
-    assert source.max_link_pages == MAX_LINK_PAGES == 20
-    with pytest.raises(ValueError, match="max_link_pages"):
-        gateway_sendgrid.SendGridSource.model_validate(
-            {"platform": "sendgrid", "max_link_pages": 0}
-        )
+    def source(**fields: object) -> gateway_sendgrid.SendGridSource:
+        return gateway_sendgrid.SendGridSource.model_validate({"platform": "sendgrid", **fields})
+
+    assert source().max_link_pages == MAX_LINK_PAGES == 20
+    assert source(max_link_pages=1).max_link_pages == 1
+    assert source(max_link_pages=200).max_link_pages == 200
+    for past in (0, 201):
+        with pytest.raises(ValueError, match="max_link_pages"):
+            source(max_link_pages=past)
+
+
+async def test_one_page_is_a_bound_too() -> None:
+    report, asked = await link_pages(paged_fake(), pages=1, bound=1)
+    assert isinstance(report, EmailCampaignReport) and report.links_bound is None
+    report, asked = await link_pages(paged_fake(), pages=2, bound=1)
+    assert isinstance(report, EmailCampaignReport) and report.links_bound == 50
+    assert asked == ["-"]
 
 
 async def test_a_next_page_without_a_token_is_an_upstream_error() -> None:
