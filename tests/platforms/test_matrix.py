@@ -46,6 +46,16 @@ def test_the_matrix_says_which_fields_sendgrid_counts_in_utc_only() -> None:
     assert len(rows) == 3  # the dashboard's, overall's and histogram's timezone
 
 
+
+@pytest.mark.usefixtures("sendgrid_package")
+def test_the_matrix_says_which_figures_sendgrid_answers_for_one_day_only() -> None:
+    sendgrid = load_platforms().get("sendgrid")
+    assert sendgrid is not None
+    rows = [row for row in capability_matrix([sendgrid]).splitlines() if "1 only" in row]
+    # The dashboard's and overall's pastDays; the histogram's days are each exact.
+    assert rows == ["| email |  | `pastDays` | 1 only for clicked, opened |"] * 2
+
+
 def test_the_docs_say_which_methods_answer_each_field() -> None:
     text = PAGE.read_text()
     documented = text[text.index(METHODS_BEGIN) : text.index(METHODS_END) + len(METHODS_END)]
