@@ -46,7 +46,6 @@ def test_the_matrix_says_which_fields_sendgrid_counts_in_utc_only() -> None:
     assert len(rows) == 3  # the dashboard's, overall's and histogram's timezone
 
 
-
 @pytest.mark.usefixtures("sendgrid_package")
 def test_the_matrix_says_which_figures_sendgrid_answers_for_one_day_only() -> None:
     sendgrid = load_platforms().get("sendgrid")
