@@ -22,7 +22,8 @@ Inside a GraphQL response that has run, every error is a field's, and the status
     └── UpstreamError            UPSTREAM_ERROR              502 (source, upstreamStatus)
         ├── UpstreamTimeout      UPSTREAM_TIMEOUT            502
         └── UpstreamUnavailable  UPSTREAM_UNAVAILABLE        502
-            └── StoreUnavailable UPSTREAM_UNAVAILABLE        503 (source "native", retryAfter)
+            ├── StoreUnavailable UPSTREAM_UNAVAILABLE        503 (source "native", retryAfter)
+            └── PlatformUnavailable UPSTREAM_UNAVAILABLE     503 (source, retryAfter)
 
 Anything that is not a GatewayError reaches the client as INTERNAL_SERVER_ERROR with its message
 masked; see `gateway.schema.extensions`."""
@@ -41,6 +42,7 @@ __all__ = [
     "NotFound",
     "NumberNotLinked",
     "PaymentRequired",
+    "PlatformUnavailable",
     "RateLimited",
     "StoreUnavailable",
     "TenantScopeNotAllowed",
@@ -217,3 +219,19 @@ class StoreUnavailable(UpstreamUnavailable):
         retry_after: int = RETRY_AFTER_SECONDS,
     ) -> None:
         super().__init__(message, source="native", retryAfter=retry_after)
+
+
+class PlatformUnavailable(UpstreamUnavailable):
+    """A source's platform is not installed, or its package failed to load: the gateway cannot
+    take what is sent to that source until it restarts with the platform. 503 with Retry-After,
+    so that a webhook sender keeps the delivery and sends it again (nothing was stored)."""
+
+    status = 503
+    # What `retryAfter` says: installing or repairing a package and restarting takes a minute
+    # or so; a sender backing off further is fine, each event is taken once.
+    RETRY_AFTER_SECONDS = 60
+
+    def __init__(
+        self, message: str, *, source: str, retry_after: int = RETRY_AFTER_SECONDS
+    ) -> None:
+        super().__init__(message, source=source, retryAfter=retry_after)

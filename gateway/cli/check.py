@@ -47,6 +47,12 @@ async def check_command(args: argparse.Namespace) -> int:
     platforms = load_platforms()
     for broken in platforms.broken.values():
         print(f"platform {broken.name} ({broken.package}) is unavailable: {broken.reason}")
+    problems += [
+        f"platform {platform.name} ({platform.package}) is incomplete: {missing}, so that field"
+        " answers UNSUPPORTED_BY_SOURCE"
+        for platform in platforms.available.values()
+        for missing in platform.missing_methods()
+    ]
     try:
         config, _ = load_sources(settings.sources_file, platforms=platforms)
         problems += [

@@ -118,8 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     listing = command(
         "platforms",
         platforms_command,
-        "List the installed platform plugins, the areas each answers and its version, and"
-        " those installed but unavailable (exit 1 if any), with why.",
+        "List the installed platform plugins, the areas each answers and its version, a plugin"
+        " declaring a field its adapter has no method for, and those installed but"
+        " unavailable, with why (exit 1 if any of either).",
         store=False,
     )
     listing.add_argument("--json", action="store_true", help="print them as JSON")

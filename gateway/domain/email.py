@@ -11,6 +11,7 @@ from gateway.domain.campaigns import Campaign, CampaignRef
 from gateway.domain.messages import rate
 
 __all__ = [
+    "DAILY_FIGURES",
     "LINK_ACTIVITY_TOP",
     "EmailCampaignReport",
     "EmailCounts",
@@ -38,6 +39,10 @@ class EmailCounts(BaseModel):
     soft_bounced: int = 0
     hard_bounced: int = 0
     unsubscribed: int = 0
+    # Figures its platform counts within one day only, here over several days: each day's
+    # figure added up (a recipient opening on two days counted twice), not the window's. The
+    # graph answers them, and the rates built from them, UNSUPPORTED_BY_SOURCE.
+    inexact: frozenset[str] = frozenset()
 
     @property
     def bounced(self) -> int:
@@ -60,8 +65,18 @@ class EmailCounts(BaseModel):
             **{
                 name: getattr(self, name) + getattr(other, name)
                 for name in EmailCounts.model_fields
-            }
+                if name != "inexact"
+            },
+            inexact=self.inexact | other.inexact,
         )
+
+
+# The figures of a window's email counts that a platform may declare it counts within one day
+# only (`Answers.daily_only`), and the rates built from each.
+DAILY_FIGURES: dict[str, tuple[str, ...]] = {
+    "opened": ("open_rate",),
+    "clicked": ("click_rate",),
+}
 
 
 class LinkActivity(BaseModel):
@@ -82,6 +97,10 @@ class EmailCampaignReport(BaseModel):
     campaign: Campaign
     counts: EmailCounts
     links: tuple[LinkActivity, ...]
+    # Set when the platform holds more link rows than its adapter reads for one report (the
+    # bound it read up to): the most clicked links cannot be told from part of them, so the
+    # graph answers the report's link activity TOO_MANY_RESULTS, its counts as ever.
+    links_bound: int | None = None
 
     @field_validator("links")
     @classmethod

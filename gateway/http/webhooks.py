@@ -17,10 +17,10 @@ from gateway.errors import (
     BadUserInput,
     BodyTimeout,
     GatewayError,
+    PlatformUnavailable,
     RateLimited,
     StoreUnavailable,
     Unauthenticated,
-    UpstreamUnavailable,
 )
 from gateway.http.appkeys import ANONYMOUS, CHANGES, CONFIGURATION, SETTINGS, STORE, VERSIONS
 from gateway.http.clients import client_address
@@ -125,8 +125,11 @@ async def _receive(request: web.Request) -> web.Response:
     if source is not None:
         shapes = request.app[CONFIGURATION].platforms.webhooks(source.platform)
         if shapes is None:  # its platform's package is not installed, or failed to load
-            why = f"the platform {source.platform} of webhook source {source.name} is unavailable"
-            return _refuse(UpstreamUnavailable(why, source=source.name))
+            why = (
+                f"the platform {source.platform} of webhook source {source.name} is unavailable;"
+                " nothing was stored, send it again later"
+            )
+            return _refuse(PlatformUnavailable(why, source=source.name))
         verify = shapes.signature_check or check_signature
         problem = verify(
             source.secret,

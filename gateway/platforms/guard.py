@@ -21,6 +21,7 @@ from gateway.domain.email import (
     EmailCampaignReport,
     EmailCounts,
     EmailDashboard,
+    EmailDashboardFigures,
     EmailPoint,
     EngagementRequest,
     PastDaysRequest,
@@ -185,17 +186,43 @@ class DeclaredProvider(UpstreamProvider):
 
         return await self._checked(refs, refuse, self.adapter.load_sms_counts)
 
+    def _inexact(self, coordinate: str, request: PastDaysRequest) -> frozenset[str]:
+        """The figures of a window the platform counts within one day only, when the window
+        has more than one day (each day's figure added up would be a near miss)."""
+        answer = self._answers.get(coordinate)
+        if answer is None or request.past_days <= 1:
+            return frozenset()
+        return answer.daily_only
+
     async def load_email_dashboards(
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailDashboard | GatewayError]:
         field = "EmailReports.dashboard"
-        return await self._checked(requests, self._tz(field), self.adapter.load_email_dashboards)
+        answers = await self._checked(requests, self._tz(field), self.adapter.load_email_dashboards)
+        marked: list[EmailDashboard | GatewayError] = []
+        for request, board in zip(requests, answers, strict=True):
+            inexact = self._inexact(field, request)
+            if inexact and isinstance(board, EmailDashboard):
+                board = board.model_copy(
+                    update={
+                        "current": _marked_figures(board.current, inexact),
+                        "previous": _marked_figures(board.previous, inexact),
+                    }
+                )
+            marked.append(board)
+        return marked
 
     async def load_email_overall(
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailCounts | GatewayError]:
         field = "EmailReports.overall"
-        return await self._checked(requests, self._tz(field), self.adapter.load_email_overall)
+        answers = await self._checked(requests, self._tz(field), self.adapter.load_email_overall)
+        return [
+            _marked(counts, inexact)
+            if isinstance(counts, EmailCounts) and (inexact := self._inexact(field, request))
+            else counts
+            for request, counts in zip(requests, answers, strict=True)
+        ]
 
     async def load_email_histograms(
         self, requests: Sequence[PastDaysRequest]
@@ -236,6 +263,16 @@ class DeclaredProvider(UpstreamProvider):
             lambda _: self.refusal("Query.creditBalance"),
             self.adapter.load_credit_balances,
         )
+
+
+def _marked(counts: EmailCounts, inexact: frozenset[str]) -> EmailCounts:
+    return counts.model_copy(update={"inexact": counts.inexact | inexact})
+
+
+def _marked_figures(
+    figures: EmailDashboardFigures, inexact: frozenset[str]
+) -> EmailDashboardFigures:
+    return figures.model_copy(update={"counts": _marked(figures.counts, inexact)})
 
 
 class UnavailablePlatform(UpstreamProvider):

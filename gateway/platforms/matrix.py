@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from gateway.platforms.api import FIELDS, Platform
 
-__all__ = ["BEGIN", "END", "capability_matrix"]
+__all__ = ["BEGIN", "END", "METHODS_BEGIN", "METHODS_END", "capability_matrix", "methods_table"]
 
 BEGIN = "<!-- capability matrix: begin (gateway platforms --matrix) -->"
 END = "<!-- capability matrix: end -->"
+METHODS_BEGIN = "<!-- adapter methods: begin (gateway.platforms.FIELDS) -->"
+METHODS_END = "<!-- adapter methods: end -->"
+
+
+def methods_table() -> str:
+    """A Markdown table: per area and field a plugin may declare, the UpstreamProvider
+    methods its adapter overrides to answer it."""
+    lines = ["| area | field | the adapter overrides |", "|---|---|---|"]
+    for field in FIELDS:
+        methods = ", ".join(f"`{m}`" for m in field.methods)
+        lines.append(f"| {field.area} | `{field.coordinate}` | {methods} |")
+    return "\n".join([METHODS_BEGIN, "", *lines, "", METHODS_END])
 
 
 def _cell(platform: Platform, coordinate: str, argument: str | None) -> str:
@@ -21,6 +33,8 @@ def _cell(platform: Platform, coordinate: str, argument: str | None) -> str:
         return "no"
     if argument == "timezone" and answer.utc_days:
         return "UTC only"
+    if argument == "pastDays" and answer.daily_only:
+        return f"1 only for {', '.join(sorted(answer.daily_only))}"
     return "yes"
 
 

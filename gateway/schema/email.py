@@ -14,26 +14,48 @@ from gateway.domain.email import (
     EmailCounts,
     EmailDashboard,
     EmailPoint,
+    PastDaysRequest,
 )
 from gateway.domain.links import is_http_url
 from gateway.domain.timewindows import percent_diff
-from gateway.errors import UnsupportedBySource
+from gateway.errors import TooManyResults, UnsupportedBySource
 from gateway.schema.args import Info, PastDaysArg, TimezoneArg, TzArg, past_days_request
-from gateway.schema.email_counts import EmailDashboardCounts
+from gateway.schema.email_counts import EmailDashboardCounts, refuse_inexact
 
 __all__ = ["EmailCampaignReportType", "EmailQueries", "EngagementPoint", "engagement_point"]
 
 
 @strawberry.type(description="Unique recipients and their rate, and every event counted.")
 class Engagement:
-    unique: int = strawberry.field(
+    distinct: strawberry.Private[int]
+    events: strawberry.Private[int]
+    share: strawberry.Private[float]
+    figure: strawberry.Private[str]  # its name in EmailCounts, for a platform's inexact ones
+    counts: strawberry.Private[EmailCounts]
+    request: strawberry.Private[PastDaysRequest | None]
+
+    def _exact(self) -> None:
+        if self.request is not None:
+            refuse_inexact(self.figure, self.request, self.counts)
+
+    @strawberry.field(
         description="Distinct recipients with at least one; over a window, those whose first"
         " one falls in it (so that windows add up)."
     )
-    total: int = strawberry.field(description="Every event, repeats included.")
-    rate: float = strawberry.field(
+    def unique(self) -> int:
+        self._exact()
+        return self.distinct
+
+    @strawberry.field(description="Every event, repeats included.")
+    def total(self) -> int:
+        return self.events
+
+    @strawberry.field(
         description="The rate: unique / delivered * 100, rounded half-up to 2 places."
     )
+    def rate(self) -> float:
+        self._exact()
+        return self.share
 
 
 @strawberry.type(description="Bounces: hard (permanent) plus soft (temporary) make the total.")
@@ -53,12 +75,28 @@ class EmailPerformance:
     unsubscribes: int = strawberry.field(description="Recipients who unsubscribed.")
 
 
-def performance(counts: EmailCounts) -> EmailPerformance:
+def performance(counts: EmailCounts, request: PastDaysRequest | None = None) -> EmailPerformance:
+    """A campaign's performance, or a window's (`request`), where a figure its platform counts
+    within one day only is refused in its own fields."""
     return EmailPerformance(
         sent=counts.sent,
         delivered=counts.delivered,
-        opens=Engagement(unique=counts.opened, total=counts.opens, rate=counts.open_rate),
-        clicks=Engagement(unique=counts.clicked, total=counts.clicks, rate=counts.click_rate),
+        opens=Engagement(
+            distinct=counts.opened,
+            events=counts.opens,
+            share=counts.open_rate,
+            figure="opened",
+            counts=counts,
+            request=request,
+        ),
+        clicks=Engagement(
+            distinct=counts.clicked,
+            events=counts.clicks,
+            share=counts.click_rate,
+            figure="clicked",
+            counts=counts,
+            request=request,
+        ),
         bounces=Bounces(hard=counts.hard_bounced, soft=counts.soft_bounced, total=counts.bounced),
         unsubscribes=counts.unsubscribed,
     )
@@ -98,6 +136,16 @@ class EmailCampaignReportType:
         " a link on record that is not http(s) is left out, so that it is never served as a link."
     )
     def link_activity(self) -> list[LinkActivityType]:
+        if (bound := self.model.links_bound) is not None:
+            source = self.model.campaign.ref.source
+            raise TooManyResults(
+                f"{source} holds more than the {bound} link rows read for one campaign's"
+                " report, so its most clicked links cannot be told (its platform's"
+                " documentation says how to raise the bound)",
+                limit="maxLinkRows",
+                max=bound,
+                source=source,
+            )
         return [
             LinkActivityType(
                 url=link.url,
@@ -173,6 +221,7 @@ class EmailDashboardType:
 
     def _pair(self, name: str) -> DashboardFigure:
         now, before = self.model.current, self.model.previous
+        refuse_inexact(name, self.model.request, now.counts, before.counts)
         if hasattr(now, name):
             current, previous = getattr(now, name), getattr(before, name)
             if current is None or previous is None:
@@ -277,7 +326,7 @@ class EmailReports:
         self, info: Info, past_days: PastDaysArg, timezone: TimezoneArg = None, tz: TzArg = None
     ) -> EmailPerformance | None:
         request = past_days_request(info, past_days, timezone, tz)
-        return performance(await info.context.loaders.email_overall.get(request, info))
+        return performance(await info.context.loaders.email_overall.get(request, info), request)
 
     @strawberry.field(
         description="Email activity per local day (GET /api/reports/email/overall/histogram)."

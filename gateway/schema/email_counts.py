@@ -5,10 +5,35 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.domain.email import EmailDashboard, EmailDashboardFigures
+from gateway.domain.email import (
+    DAILY_FIGURES,
+    EmailCounts,
+    EmailDashboard,
+    EmailDashboardFigures,
+    PastDaysRequest,
+)
 from gateway.domain.timewindows import percent_diff
+from gateway.errors import UnsupportedBySource
 
-__all__ = ["DashboardCount", "EmailDashboardCounts"]
+__all__ = ["DashboardCount", "EmailDashboardCounts", "refuse_inexact"]
+
+_SAID = {"opened": "unique opens", "clicked": "unique clicks"}
+
+
+def refuse_inexact(name: str, request: PastDaysRequest, *counts: EmailCounts) -> None:
+    """UNSUPPORTED_BY_SOURCE when the figure `name` (or the rate built from it) is, in any of
+    `counts`, one its platform counts within one day only, over a window of several days."""
+    figure = next((f for f, rates in DAILY_FIGURES.items() if name == f or name in rates), None)
+    if figure is None or not any(figure in c.inexact for c in counts):
+        return
+    said = _SAID.get(figure, figure)
+    raise UnsupportedBySource(
+        f"{request.source} counts {said} within one day only: over {request.past_days}"
+        f" days they would be each day's added up (a recipient on two days counted twice),"
+        f" not distinct recipients; they are exact with pastDays: 1, and per day in the"
+        f" histogram",
+        source=request.source,
+    )
 
 
 @strawberry.type(description="A count now, in the preceding window, and the change.")
@@ -35,6 +60,8 @@ class EmailDashboardCounts:
     model: strawberry.Private[EmailDashboard]
 
     def _pair(self, name: str) -> DashboardCount:
+        board = self.model
+        refuse_inexact(name, board.request, board.current.counts, board.previous.counts)
         now = _count(self.model.current, name)
         before = _count(self.model.previous, name)
         return DashboardCount(value=now, previous=before, diff=percent_diff(now, before))

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -25,12 +25,15 @@ from pathlib import Path
 from aiohttp import web
 
 from gateway.config.sources import SourcesConfig
-from gateway.platforms import Credentials, Platform
+from gateway.domain.email import EmailCounts, PastDaysRequest
+from gateway.errors import GatewayError
+from gateway.platforms import Answers, Credentials, Platform
 from gateway.platforms.guard import DeclaredProvider
-from gateway.providers.upstream import upstream_clients
+from gateway.providers.upstream import UpstreamProvider, upstream_clients
 from gateway.testing.fakes import FakeState, _app
 
 __all__ = [
+    "INCOMPLETE",
     "FakeState",
     "PrismMock",
     "fake_upstream",
@@ -160,3 +163,26 @@ def prism_mock(prism: Path, document: Path, port: int, timeout: float = 60) -> I
         reader.join(timeout=10)
         assert process.stdout is not None
         process.stdout.close()
+
+
+class _HalfMail(UpstreamProvider):
+    """Answers the email overall; the histogram its platform declares too, it lacks."""
+
+    async def load_email_overall(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailCounts | GatewayError]:
+        return [EmailCounts() for _ in requests]
+
+
+# A deliberately incomplete plugin, for tests of what `gateway platforms` and `gateway check`
+# say of one: it declares EmailReports.histogram, and its adapter does not override
+# load_email_histograms (so the field would answer UNSUPPORTED_BY_SOURCE despite it).
+INCOMPLETE = Platform(
+    name="halfmail",
+    version="0.1",
+    package="gateway-halfmail",
+    title="Half mail (incomplete, for tests)",
+    answers=(Answers("EmailReports.overall"), Answers("EmailReports.histogram")),
+    provider=lambda client, credentials: _HalfMail(client, dict(credentials.secrets)),
+    adapter=_HalfMail,
+)

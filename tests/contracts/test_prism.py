@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.domain.auth import KeyKind, default_scopes
+from gateway.http.appkeys import CONFIGURATION
 from gateway.providers.native.tenancy import Tenancy
 from gateway.schema.ids import encode_id
 from tests.support.contracts import PS_NUMBER, TENANTS, Contract
@@ -42,8 +43,10 @@ EMAIL = """query ($id: ID!) { email {
     engagement(period: HOURS_24) { start opens } } } }"""
 EMAIL_ID = {"id": encode_id("EmailCampaign", "er", "em-007")}
 SENDGRID = """query ($id: ID!) { email {
-  dashboard(pastDays: 1) { emailsSent { value previous diff } delivered { value } }
-  overall(pastDays: 2) { sent delivered opens { unique total } bounces { hard soft total } }
+  dashboard(pastDays: 1) { emailsSent { value previous diff } delivered { value }
+    counts { uniqueOpens { value previous } } }
+  overall(pastDays: 2) { sent delivered opens { total } bounces { hard soft total } }
+  day: overall(pastDays: 1) { opens { unique total } }
   histogram(pastDays: 2) { date sent uniqueOpens } }
   campaign(id: $id) { name ... on EmailCampaign {
     report { performance { sent opens { unique } } linkActivity { url clicks } } } } }"""
@@ -156,9 +159,12 @@ async def test_sendgrid_examples_map_into_the_graph(contract: Contract, world: W
     assert email["overall"] == {
         "sent": 2200,
         "delivered": 2180,
-        "opens": {"unique": 900, "total": 1500},
+        "opens": {"total": 1500},
         "bounces": {"hard": 18, "soft": 2, "total": 20},
     }
+    # One UTC day: SendGrid's own uniques, exact.
+    assert email["day"] == {"opens": {"unique": 500, "total": 800}}
+    assert email["dashboard"]["counts"]["uniqueOpens"] == {"value": 500, "previous": 400}
     assert email["histogram"] == [
         {"date": "2026-11-21", "sent": 1000, "uniqueOpens": 400},
         {"date": "2026-11-22", "sent": 1200, "uniqueOpens": 500},
@@ -179,7 +185,11 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
         """query ($id: ID!) { email {
           local: overall(pastDays: 7, timezone: "America/Sao_Paulo") { sent }
           utc: overall(pastDays: 7, timezone: "UTC") { sent }
-          dashboard(pastDays: 7) { newContacts { value } } }
+          uniques: overall(pastDays: 2) { opens { unique } }
+          rate: overall(pastDays: 2) { clicks { rate } }
+          dashboard(pastDays: 7) { newContacts { value } }
+          board: dashboard(pastDays: 2) { openRate { value } }
+          counted: dashboard(pastDays: 2) { counts { uniqueClicks { value } } } }
           campaign(id: $id) { ... on EmailCampaign {
             report { linkActivity { uniqueClicks } } } } }""",
         SINGLE_SEND,
@@ -187,10 +197,18 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
     codes = {tuple(e["path"]): e["extensions"]["code"] for e in answer.body["errors"]}
     assert codes == {
         ("email", "local"): "TIMEZONE_NOT_SUPPORTED",
+        # Over two days SendGrid's uniques would be each day's added up: refused, each in its
+        # own field, with why.
+        ("email", "uniques", "opens", "unique"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "rate", "clicks", "rate"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "board", "openRate"): "UNSUPPORTED_BY_SOURCE",
+        ("email", "counted", "counts", "uniqueClicks"): "UNSUPPORTED_BY_SOURCE",
         ("email", "dashboard", "newContacts"): "UNSUPPORTED_BY_SOURCE",
         ("campaign", "report", "linkActivity", 0, "uniqueClicks"): "UNSUPPORTED_BY_SOURCE",
     }, answer.body
     assert answer.data["email"]["utc"] == {"sent": 2200}
+    [said] = [e["message"] for e in answer.body["errors"] if e["path"][1] == "uniques"]
+    assert said.startswith("sg counts unique opens within one day only: over 2 days")
     engagement = await contract.query(
         world.keys["globex_tenant"],
         "query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {"
@@ -202,6 +220,39 @@ async def test_sendgrid_says_what_it_cannot_answer(contract: Contract, world: Wo
     # (the dashboard's asks other dates).
     asked = [line for line in contract.prisms["sg"].lines[marks:] if "/v3/stats?" in line]
     assert not any("Sao_Paulo" in line for line in asked)
+
+
+async def test_sendgrid_link_stats_are_followed_page_by_page_up_to_the_bound(
+    contract: Contract, world: World
+) -> None:
+    # Prism answers every page of the send's link stats with a next one: the plugin follows
+    # `_metadata.next` (its page_token, as the document allows) up to its bound, then says so.
+    contract.prefer("example=paged", "sg")
+    app = contract.gateway.server.app
+    assert app is not None
+    client = app[CONFIGURATION].in_use.registry.get("sg").client  # type: ignore[attr-defined]
+    calls = client.calls
+    answer = await contract.query(
+        world.keys["globex_tenant"],
+        """query ($id: ID!) { campaign(id: $id) { ... on EmailCampaign {
+          report { performance { sent } linkActivity { url clicks } } } } }""",
+        SINGLE_SEND,
+    )
+    [error] = answer.body["errors"]
+    assert error["path"] == ["campaign", "report", "linkActivity"]
+    assert error["extensions"] == {
+        "code": "TOO_MANY_RESULTS",
+        "limit": "maxLinkRows",
+        "max": 20 * 50,
+        "source": "sg",
+    }
+    # linkActivity, report and campaign are non-null: the error nulls up to the campaign.
+    assert answer.data == {"campaign": None}
+    # The single send, its stats, the first page of its link stats and the page of the
+    # example's next token (the contract fixture fails a request the document disallows); the
+    # 18 more pages asking that same token again are the shared client's identical calls,
+    # answered once.
+    assert client.calls - calls == 2 + 2
 
 
 ERRORS = [

@@ -14,9 +14,11 @@ from gateway.cli import main
 from gateway.config.settings import Settings
 from gateway.config.sources import SourcesError, load_sources
 from gateway.http.app import create_app
-from gateway.platforms import Platforms, load_platforms
+from gateway.platforms import Answers, Platform, Platforms, load_platforms
+from gateway.providers.upstream import UpstreamProvider
+from gateway.testing.plugins import INCOMPLETE
 from tests.support.gateway import Gateway, World, fixed_clock, serve
-from tests.support.plugins import broken_platform, crashing_platform
+from tests.support.plugins import broken_platform, crashing_platform, incomplete_platform
 
 BROKEN_SOURCES = """
 [sources.mail]
@@ -147,6 +149,8 @@ def test_gateway_platforms_lists_them_and_the_broken_one(
         "areas": ["numbers"],
         "title": "Pilot Status (WhatsApp numbers)",
         "webhooks": "pilotstatus",
+        "incomplete": [],
+        "adapterChecked": True,
     }
     assert listed["unavailable"] == []
     broken_platform(tmp_path, monkeypatch)
@@ -167,6 +171,70 @@ def test_gateway_check_names_a_source_on_a_broken_platform(
     out = capsys.readouterr().out
     assert "platform brokenmail (gateway-brokenmail) is unavailable" in out
     assert "source mail: its platform brokenmail is unavailable, so its fields will answer" in out
+
+
+def test_a_declared_field_whose_method_the_adapter_lacks_is_found() -> None:
+    assert INCOMPLETE.missing_methods() == [
+        "EmailReports.histogram is declared, but _HalfMail does not override load_email_histograms"
+    ]
+    # Declared alone, what it overrides, it is complete.
+    complete = Platform(
+        name="halfmail",
+        version="0",
+        package="x",
+        title="x",
+        answers=(Answers("EmailReports.overall"),),
+        provider=INCOMPLETE.provider,
+        adapter=INCOMPLETE.adapter,
+    )
+    assert complete.missing_methods() == []
+    # A field answered by two methods needs both; the class comes from provider's annotation.
+
+    def provider(client: object, credentials: object) -> UpstreamProvider:
+        raise AssertionError("never built")
+
+    listing = Platform(
+        name="x",
+        version="0",
+        package="x",
+        title="x",
+        answers=(Answers("Query.campaigns"),),
+        provider=provider,
+    )
+    assert listing.adapter_class() is UpstreamProvider
+    assert [m.split()[-1] for m in listing.missing_methods()] == [
+        "page_campaigns",
+        "count_campaigns",
+    ]
+
+
+def test_gateway_platforms_and_check_report_an_incomplete_plugin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    incomplete_platform(tmp_path / "site", monkeypatch)
+    assert main(["platforms"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("halfmail 0.1 (gateway-halfmail): email")
+    assert out[at + 1] == (
+        "  incomplete: EmailReports.histogram is declared, but _HalfMail does not override"
+        " load_email_histograms; that field answers UNSUPPORTED_BY_SOURCE"
+    )
+    assert not any("incomplete" in line for line in out[:at] + out[at + 2 :])
+    assert main(["platforms", "--json"]) == 0
+    [half] = [
+        p
+        for p in json.loads(capsys.readouterr().out)["platforms"]
+        if p["package"] == "gateway-halfmail"
+    ]
+    assert half["incomplete"] == INCOMPLETE.missing_methods()
+    monkeypatch.setenv("GATEWAY_STORE_URL", f"sqlite:///{tmp_path}/gateway.sqlite3")
+    assert main(["check"]) == 1
+    checked = capsys.readouterr().out
+    assert (
+        "platform halfmail (gateway-halfmail) is incomplete: EmailReports.histogram is declared,"
+        " but _HalfMail does not override load_email_histograms, so that field answers"
+        " UNSUPPORTED_BY_SOURCE"
+    ) in checked
 
 
 async def test_a_plugins_own_failure_stays_in_its_fields(

@@ -4,12 +4,18 @@ typed, before the adapter is called, and the keys it is asked keep their order."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import aiohttp
 import pytest
 
 from gateway.config.sources import UpstreamSource
+from gateway.domain.email import (
+    EmailCounts,
+    EmailDashboard,
+    EmailDashboardFigures,
+    PastDaysRequest,
+)
 from gateway.domain.sms import RangeRequest, TrendDay
 from gateway.errors import GatewayError, TimezoneNotSupported, UnsupportedBySource
 from gateway.platforms import FIELDS, Answers, Credentials, Platform
@@ -32,6 +38,23 @@ class Trends(UpstreamProvider):
         raise AssertionError("not declared: never asked")
 
 
+class Mail(Trends):
+    """Answers every email window with the same counts (uniques each day's own)."""
+
+    async def load_email_overall(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailCounts | GatewayError]:
+        return [EmailCounts(sent=10, opened=4, clicked=2) for _ in requests]
+
+    async def load_email_dashboards(
+        self, requests: Sequence[PastDaysRequest]
+    ) -> list[EmailDashboard | GatewayError]:
+        figures = EmailDashboardFigures(
+            counts=EmailCounts(opened=4), campaigns_sent=1, new_contacts=0
+        )
+        return [EmailDashboard(request=r, current=figures, previous=figures) for r in requests]
+
+
 def platform(*answers: Answers) -> Platform:
     return Platform(
         name="stub",
@@ -39,7 +62,7 @@ def platform(*answers: Answers) -> Platform:
         package="stub",
         title="Stub",
         answers=answers,
-        provider=lambda client, credentials: Trends(client, dict(credentials.secrets)),
+        provider=lambda client, credentials: Mail(client, dict(credentials.secrets)),
     )
 
 
@@ -65,7 +88,7 @@ def ask(timezone: str = "UTC", *, start_given: bool = False) -> RangeRequest:
 def guarded(client: UpstreamClient, *answers: Answers) -> tuple[DeclaredProvider, Trends]:
     declared = platform(*answers)
     adapter = declared.provider(client, Credentials({}))
-    assert isinstance(adapter, Trends)
+    assert isinstance(adapter, Mail)
     return DeclaredProvider(declared, adapter), adapter
 
 
@@ -108,7 +131,49 @@ async def test_an_argument_declared_unsupported_is_refused_only_when_given(
     assert left == [] and len(adapter.asked) == 1
 
 
+def window(days: int) -> PastDaysRequest:
+    return PastDaysRequest(
+        source="stub-source", tenant_id="acme", past_days=days, timezone="UTC", today=date.min
+    )
+
+
+async def test_figures_counted_by_day_are_marked_inexact_over_more_than_one_day(
+    client: UpstreamClient,
+) -> None:
+    daily = frozenset({"opened", "clicked"})
+    provider, _ = guarded(
+        client,
+        Answers("EmailReports.overall", daily_only=daily),
+        Answers("EmailReports.dashboard", daily_only=frozenset({"opened"})),
+    )
+    one, two, ninety = await provider.load_email_overall([window(1), window(2), window(90)])
+    assert isinstance(one, EmailCounts) and one.inexact == frozenset()
+    assert isinstance(two, EmailCounts) and two.inexact == daily
+    assert isinstance(ninety, EmailCounts) and ninety.inexact == daily
+    assert (two.opened, two.sent) == (4, 10)  # the figures kept, the graph refuses them
+    exact, marked = await provider.load_email_dashboards([window(1), window(2)])
+    assert isinstance(exact, EmailDashboard) and isinstance(marked, EmailDashboard)
+    assert exact.current.counts.inexact == exact.previous.counts.inexact == frozenset()
+    assert marked.current.counts.inexact == marked.previous.counts.inexact == {"opened"}
+    assert marked.current.campaigns_sent == 1
+
+
+async def test_a_platform_declaring_no_daily_figures_is_exact_over_any_window(
+    client: UpstreamClient,
+) -> None:
+    provider, _ = guarded(client, Answers("EmailReports.overall"))
+    [counts] = await provider.load_email_overall([window(30)])
+    assert isinstance(counts, EmailCounts) and counts.inexact == frozenset()
+    assert (counts + counts).inexact == frozenset()
+    marked = counts.model_copy(update={"inexact": frozenset({"opened"})})
+    assert (counts + marked).inexact == {"opened"} and (counts + marked).opened == 8
+
+
 def test_every_declarable_argument_is_known_and_fields_are_checked() -> None:
+    with pytest.raises(ValueError, match="no figure opened counted by day"):
+        Answers("EmailReports.histogram", daily_only=frozenset({"opened"}))
+    with pytest.raises(ValueError, match="no figure sent counted by day"):
+        Answers("EmailReports.overall", daily_only=frozenset({"sent"}))
     assert {a for field in FIELDS for a in field.arguments} <= set(ARGUMENTS)
     with pytest.raises(ValueError, match="no graph field"):
         Answers("EmailReports.everything")

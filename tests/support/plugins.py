@@ -83,3 +83,12 @@ def crashing_platform(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An installed platform whose adapter fails with an exception of its own."""
     broken_platform(folder, monkeypatch, "crashmail")
     (folder / "gateway_crashmail.py").write_text(CRASHMAIL)
+
+
+def incomplete_platform(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed platform declaring a field its adapter has no method for (the test kit's
+    deliberately incomplete `gateway.testing.plugins.INCOMPLETE`)."""
+    broken_platform(folder, monkeypatch, "halfmail")
+    (folder / "gateway_halfmail.py").write_text(
+        "from gateway.testing.plugins import INCOMPLETE as PLATFORM\n"
+    )

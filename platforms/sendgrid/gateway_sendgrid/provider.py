@@ -3,13 +3,17 @@
 - Dashboard, overall and histogram: GET /v3/stats (global stats) by day. SendGrid aggregates by
   UTC day and this endpoint takes no timezone: the platform declares these fields `utc_days`,
   so the graph refuses another timezone with TIMEZONE_NOT_SUPPORTED before calling.
-  Unique opens and clicks over several days are SendGrid's daily uniques added up (a recipient
-  opening on two days counts twice); campaigns sent and new contacts are not in its stats, and
-  the dashboard's two fields answer UNSUPPORTED_BY_SOURCE.
+  SendGrid's unique opens and clicks are each UTC day's: the platform declares them
+  `daily_only`, so over several days the graph refuses them (and their rates) rather than the
+  days' uniques added up (a recipient opening on two days counted twice); campaigns sent and
+  new contacts are not in its stats, and the dashboard's two fields answer
+  UNSUPPORTED_BY_SOURCE.
 - A campaign is a single send: GET /v3/marketing/singlesends/{id} for its name and status,
   GET /v3/marketing/stats/singlesends/{id} for its counts (all A/B variations together), and
-  GET /v3/marketing/stats/singlesends/{id}/links for clicks per link (its first page of 50;
-  SendGrid counts no unique clicks per link, so that field is UNSUPPORTED_BY_SOURCE).
+  GET /v3/marketing/stats/singlesends/{id}/links for clicks per link, page after page
+  (`_metadata.next`) up to the source's max_link_pages (20 pages of 50 rows); a send with more
+  answers its link activity TOO_MANY_RESULTS rather than the most clicked of a part. SendGrid
+  counts no unique clicks per link, so that field is UNSUPPORTED_BY_SOURCE.
 """
 
 from __future__ import annotations
@@ -29,16 +33,29 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.errors import GatewayError
-from gateway.providers.upstream import UpstreamProvider, each
+from gateway.providers.upstream import UpstreamClient, UpstreamProvider, each
 from gateway_sendgrid.shapes import GLOBAL_STATS, LINKS, SINGLE_SEND, SINGLE_SEND_STATS
 
 __all__ = ["SendGridProvider"]
 
 LINKS_PAGE = 50  # the largest page SendGrid's link stats give
+# How many pages of a single send's link stats one report reads at most, unless the source
+# sets `max_link_pages`: 20 pages of 50 rows (a row per link, place and A/B variation).
+MAX_LINK_PAGES = 20
 
 
 class SendGridProvider(UpstreamProvider):
     platform = "sendgrid"
+
+    def __init__(
+        self,
+        client: UpstreamClient,
+        secrets: dict[tuple[str, str], str],
+        *,
+        max_link_pages: int = MAX_LINK_PAGES,
+    ) -> None:
+        super().__init__(client, secrets)
+        self.max_link_pages = max_link_pages
 
     async def _days(self, tenant_id: str, first: date, last: date) -> dict[date, EmailCounts]:
         """SendGrid's counts per UTC day from `first` to `last`, both included."""
@@ -127,21 +144,31 @@ class SendGridProvider(UpstreamProvider):
             stats = await self.fetch(
                 path, {"aggregated_by": "total"}, ref.tenant_id, SINGLE_SEND_STATS
             )
-            links = await self.fetch(
-                f"{path}/links", {"page_size": str(LINKS_PAGE)}, ref.tenant_id, LINKS
-            )
-            clicks: dict[str, int] = {}
-            for link in links.results:  # one row per A/B variation and place in the email
-                clicks[link.url] = clicks.get(link.url, 0) + link.clicks
+            clicks, complete = await self._clicks(f"{path}/links", ref.tenant_id)
             return EmailCampaignReport(
                 campaign=campaign,
                 counts=stats.counts(),
                 links=tuple(
                     LinkActivity(url=url, clicks=n, unique_clicks=None) for url, n in clicks.items()
                 ),
+                links_bound=None if complete else self.max_link_pages * LINKS_PAGE,
             )
 
         return await each(campaigns, one)
+
+    async def _clicks(self, path: str, tenant_id: str) -> tuple[dict[str, int], bool]:
+        """Clicks per URL over the pages of a single send's link stats, following
+        `_metadata.next` up to the source's `max_link_pages`; and whether that was all."""
+        clicks: dict[str, int] = {}
+        params = {"page_size": str(LINKS_PAGE)}
+        for _ in range(self.max_link_pages):
+            links = await self.fetch(path, params, tenant_id, LINKS)
+            for link in links.results:  # one row per A/B variation and place in the email
+                clicks[link.url] = clicks.get(link.url, 0) + link.clicks
+            if (token := links.metadata.next_token) is None:
+                return clicks, True
+            params = {"page_size": str(LINKS_PAGE), "page_token": token}
+        return clicks, False
 
 
 def _figures(counts: EmailCounts) -> EmailDashboardFigures:

@@ -9,7 +9,9 @@ none). Mail SendGrid still defers or dropped is not counted as sent.
 
 from __future__ import annotations
 
-from pydantic import Field, TypeAdapter
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import Field, TypeAdapter, field_validator
 
 from gateway.domain.campaigns import CampaignStatus
 from gateway.domain.email import EmailCounts
@@ -98,8 +100,33 @@ class _Link(Shape):
     clicks: Count
 
 
+class _Page(Shape):
+    # The next page's URL; absent on the last page.
+    next: str | None = None
+
+    @field_validator("next")
+    @classmethod
+    def _has_token(cls, url: str | None) -> str | None:
+        if url is not None and not _token(url):
+            raise ValueError("the next page's URL has no page_token")
+        return url
+
+    @property
+    def next_token(self) -> str | None:
+        """The page token of the next page, from its URL (SendGrid's documents say to call
+        that URL; the plugin asks the same path with that token, so that an answer never sends
+        the key to another host)."""
+        return None if self.next is None else _token(self.next)
+
+
+def _token(url: str) -> str:
+    [token] = parse_qs(urlsplit(url).query).get("page_token") or [""]
+    return token
+
+
 class _Links(Shape):
     results: list[_Link]
+    metadata: _Page = Field(default_factory=_Page, alias="_metadata")
 
 
 LINKS = TypeAdapter(_Links)

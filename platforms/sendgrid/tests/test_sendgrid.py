@@ -11,9 +11,18 @@ from pathlib import Path
 import gateway_sendgrid
 import pytest
 from aiohttp import web
+from gateway_sendgrid.provider import MAX_LINK_PAGES
 
-from gateway.domain.campaigns import CampaignRef, CampaignStatus, Channel
-from gateway.domain.email import EmailCounts, EngagementPeriod, EngagementRequest, PastDaysRequest
+from gateway.domain.campaigns import Campaign, CampaignRef, CampaignStatus, Channel
+from gateway.domain.email import (
+    LINK_ACTIVITY_TOP,
+    EmailCampaignReport,
+    EmailCounts,
+    EmailDashboard,
+    EngagementPeriod,
+    EngagementRequest,
+    PastDaysRequest,
+)
 from gateway.errors import TimezoneNotSupported, UnsupportedBySource, UpstreamError
 from gateway.platforms import load_platforms
 from gateway.platforms.guard import DeclaredProvider
@@ -95,6 +104,107 @@ async def send_links(request: web.Request) -> web.Response:
     )
 
 
+PAGES = web.AppKey("pages", int)  # how many pages of link stats the paged fake holds
+
+
+async def paged_links(request: web.Request) -> web.Response:
+    """50 rows a page over the app's PAGES pages, each page pointing to the next by its URL
+    (`_metadata.next`, with a page_token), as SendGrid's documents say."""
+    assert request.query["page_size"] == "50"
+    page = int(request.query.get("page_token", "p1")[1:])
+    rows = [{"url": f"https://x.example/{page}/{i}", "clicks": 1 + i} for i in range(50)]
+    # The same link on every page, from another place or A/B variation: added up.
+    rows[0] = {"url": "https://x.example/everywhere", "clicks": 100}
+    metadata: dict[str, object] = {"count": 50 * request.app[PAGES]}
+    if page < request.app[PAGES]:
+        metadata["next"] = f"{request.url.with_query(page_size=50, page_token=f'p{page + 1}')}"
+    return web.json_response({"results": rows, "_metadata": metadata})
+
+
+async def link_pages(links: web.Application, pages: int, bound: int) -> tuple[object, list[str]]:
+    """The report of a send whose link stats hold `pages` pages, read with max_link_pages
+    `bound`, and the page tokens asked."""
+    links[PAGES] = pages
+    async with (
+        serving(links) as url,
+        platform_adapter(
+            gateway_sendgrid.PLATFORM, url, secret="SG.key", retries=0, max_link_pages=bound
+        ) as built,
+    ):
+        ref = CampaignRef(source="src", tenant_id="acme", channel=Channel.EMAIL, campaign_id=SEND)
+        [campaign] = await built.load_campaigns([ref])
+        assert isinstance(campaign, Campaign)
+        [report] = await built.load_email_reports([campaign])
+    asked = [
+        params.get("page_token", "-")
+        for path, params in links[STATE].calls
+        if path.endswith("/links")
+    ]
+    return report, asked
+
+
+def paged_fake() -> web.Application:
+    routes = [*ROUTES[:3], web.get("/v3/marketing/stats/singlesends/{id}/links", paged_links)]
+    return fake_upstream(routes, keys={"SG.key": "acme"})
+
+
+async def test_link_stats_are_read_page_after_page_up_to_the_bound() -> None:
+    report, asked = await link_pages(paged_fake(), pages=3, bound=3)
+    assert isinstance(report, EmailCampaignReport)
+    assert asked == ["-", "p2", "p3"] and report.links_bound is None
+    top = report.links[0]
+    assert (top.url, top.clicks) == ("https://x.example/everywhere", 300)  # 100 on each page
+    assert report.links[1].clicks == 50 and len(report.links) == LINK_ACTIVITY_TOP
+
+
+async def test_a_send_with_more_link_pages_than_the_bound_says_so() -> None:
+    report, asked = await link_pages(paged_fake(), pages=4, bound=3)
+    assert isinstance(report, EmailCampaignReport)
+    assert asked == ["-", "p2", "p3"]  # the fourth page is never asked
+    assert report.links_bound == 150  # three pages of 50 rows
+    assert report.counts.delivered == 1000  # the counts stand
+
+
+def test_the_bound_is_a_source_setting_with_a_default() -> None:
+    def source(**fields: object) -> gateway_sendgrid.SendGridSource:
+        return gateway_sendgrid.SendGridSource.model_validate({"platform": "sendgrid", **fields})
+
+    assert source().max_link_pages == MAX_LINK_PAGES == 20
+    assert source(max_link_pages=1).max_link_pages == 1
+    assert source(max_link_pages=200).max_link_pages == 200
+    for past in (0, 201):
+        with pytest.raises(ValueError, match="max_link_pages"):
+            source(max_link_pages=past)
+
+
+async def test_one_page_is_a_bound_too() -> None:
+    report, asked = await link_pages(paged_fake(), pages=1, bound=1)
+    assert isinstance(report, EmailCampaignReport) and report.links_bound is None
+    report, asked = await link_pages(paged_fake(), pages=2, bound=1)
+    assert isinstance(report, EmailCampaignReport) and report.links_bound == 50
+    assert asked == ["-"]
+
+
+async def test_a_next_page_without_a_token_is_an_upstream_error() -> None:
+    async def no_token(request: web.Request) -> web.Response:
+        rows = [{"url": "https://x.example/a", "clicks": 1}]
+        next_url = "https://api.sendgrid.com/v3/marketing/stats/singlesends/x/links"
+        return web.json_response({"results": rows, "_metadata": {"next": next_url}})
+
+    routes = [*ROUTES[:3], web.get("/v3/marketing/stats/singlesends/{id}/links", no_token)]
+    app = fake_upstream(routes, keys={"SG.key": "acme"})
+    app[PAGES] = 1
+    async with (
+        serving(app) as url,
+        platform_adapter(gateway_sendgrid.PLATFORM, url, secret="SG.key", retries=0) as built,
+    ):
+        ref = CampaignRef(source="src", tenant_id="acme", channel=Channel.EMAIL, campaign_id=SEND)
+        [campaign] = await built.load_campaigns([ref])
+        assert isinstance(campaign, Campaign)
+        [report] = await built.load_email_reports([campaign])
+    assert isinstance(report, UpstreamError) and "page_token" in report.message
+
+
 ROUTES = [
     web.get("/v3/stats", stats),
     web.get("/v3/marketing/singlesends/{id}", single_send),
@@ -139,6 +249,19 @@ async def test_overall_adds_up_the_utc_days_of_the_window(adapter: DeclaredProvi
     assert (counts.hard_bounced, counts.soft_bounced) == (43, 2)
     assert counts.sent == counts.delivered + 45
     assert (counts.opened, counts.opens, counts.clicked) == (20 * 43, 30 * 43, 4 * 43)
+    # Those uniques are each UTC day's added up: marked, so that the graph refuses them.
+    assert counts.inexact == {"opened", "clicked"}
+
+
+async def test_uniques_of_one_utc_day_are_exact(adapter: DeclaredProvider) -> None:
+    [counts] = await adapter.load_email_overall([window(1)])
+    assert isinstance(counts, EmailCounts) and counts.inexact == frozenset()
+    assert counts.opened == 20 * 22
+    [board] = await adapter.load_email_dashboards([window(1)])
+    assert isinstance(board, EmailDashboard) and board.current.counts.inexact == frozenset()
+    [wider] = await adapter.load_email_dashboards([window(2)])
+    assert isinstance(wider, EmailDashboard)
+    assert wider.current.counts.inexact == wider.previous.counts.inexact == {"opened", "clicked"}
 
 
 async def test_the_dashboard_compares_with_the_days_before_in_one_call(
