@@ -78,7 +78,7 @@ def test_the_site_builds_strictly_and_offline(tmp_path: Path) -> None:
 
 TEST_COMMAND = (
     "python3 -m venv .venv && .venv/bin/pip install -e '.[dev]'"
-    " && .venv/bin/pip install ./platforms/sendgrid && .venv/bin/python -m pytest"
+    " && .venv/bin/pip install ./examples/platforms/sendgrid && .venv/bin/python -m pytest"
 )
 
 

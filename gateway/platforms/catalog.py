@@ -17,7 +17,9 @@ log = logging.getLogger("gateway.platforms")
 
 # Platforms published as their own packages, so that a sources file naming one that is not
 # installed is told what to install.
-KNOWN_PACKAGES = {"sendgrid": "analytics-gateway-sendgrid (platforms/sendgrid in the repository)"}
+KNOWN_PACKAGES = {
+    "sendgrid": "analytics-gateway-sendgrid (examples/platforms/sendgrid in the repository)"
+}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ HERE = Path(__file__).parent
 @pytest.fixture(scope="session")
 def sendgrid_package(tmp_path_factory: pytest.TempPathFactory) -> None:
     """SendGrid's platform package, installed with pip unless the environment has it."""
-    project = HERE.parents[1] / "platforms" / "sendgrid"
+    project = HERE.parents[1] / "examples" / "platforms" / "sendgrid"
     install_plugin("analytics-gateway-sendgrid", project, tmp_path_factory.mktemp("sendgrid"))
 
 

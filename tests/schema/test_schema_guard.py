@@ -1,7 +1,7 @@
 """The schema's clients are guarded: schema.graphql breaks nothing of the last release's schema
-(schema/releases/) that CHANGELOG.md does not record, by GraphQL Inspector's diff, and
+(tests/schema_tools/releases/) that CHANGELOG.md does not record, by GraphQL Inspector's diff, and
 graphql-schema-linter finds nothing with the project's configuration (both pinned in
-schema/package.json). docs/schema.md gives the rules and the release procedure."""
+tests/schema_tools/package.json). docs/schema.md gives the rules and the release procedure."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The schema guard: what changed in schema.graphql since the last release (its schema kept in
-schema/releases/), as GraphQL Inspector's `diff` finds it, against what CHANGELOG.md's
+tests/schema_tools/releases/), as GraphQL Inspector's `diff` finds it, against what CHANGELOG.md's
 [Unreleased] section records (docs/schema.md gives the rules and the release procedure).
 
 - A breaking change is listed under `### Breaking`; a dangerous one (a default value, an
@@ -43,7 +43,9 @@ __all__ = [
 ROOT = Path(__file__).parents[2]
 SCHEMA_FILE = ROOT / "schema.graphql"
 CHANGELOG = ROOT / "CHANGELOG.md"
-TOOLS = ROOT / "schema"  # package.json: GraphQL Inspector and graphql-schema-linter, pinned
+TOOLS = (
+    ROOT / "tests" / "schema_tools"
+)  # package.json: GraphQL Inspector and graphql-schema-linter, pinned
 RELEASES = TOOLS / "releases"
 
 BREAKING, DANGEROUS = "BREAKING", "DANGEROUS"
@@ -92,7 +94,7 @@ def install_tools() -> Path:
 
 def changes_between(old: Path, new: Path) -> list[Change]:
     """Every change from `old` to `new`, by GraphQL Inspector's diff (with the handler in
-    schema/changes.cjs, which prints them as JSON)."""
+    tests/schema_tools/changes.cjs, which prints them as JSON)."""
     run = subprocess.run(
         [
             str(TOOLS / "node_modules" / ".bin" / "graphql-inspector"),
@@ -179,7 +181,7 @@ def released_versions(changelog: str) -> list[tuple[int, int, int]]:
 
 
 def last_release() -> tuple[str, Path]:
-    """The newest release's version and its schema file in schema/releases/."""
+    """The newest release's version and its schema file in tests/schema_tools/releases/."""
     versions = []
     for path in RELEASES.glob("v*.graphql"):
         version = tuple(int(part) for part in path.stem.removeprefix("v").split("."))
