@@ -40,6 +40,7 @@ TABLE: dict[type[GatewayError], tuple[str, int]] = {
     errors.UpstreamTimeout: ("UPSTREAM_TIMEOUT", 502),
     errors.UpstreamUnavailable: ("UPSTREAM_UNAVAILABLE", 502),
     errors.StoreUnavailable: ("UPSTREAM_UNAVAILABLE", 503),
+    errors.PlatformUnavailable: ("UPSTREAM_UNAVAILABLE", 503),
     PersistedQueryNotFound: ("PERSISTED_QUERY_NOT_FOUND", 200),
     PersistedQueryNotSupported: ("PERSISTED_QUERY_NOT_SUPPORTED", 400),
     DocumentNotTrusted: ("PERSISTED_QUERY_NOT_IN_LIST", 400),
