@@ -158,7 +158,10 @@ async def test_webhooks_and_exports_in_an_outage_are_told_to_retry(
         # The store watch goes on, and /readyz names the cause.
         unready = await readiness(gateway)
         assert unready["status"] == "store unreachable"
-        assert unready["reason"] in {"ConnectionRefusedError", "CannotConnectNowError"}, unready
+        # Refused once the server is down; reset (or told it is shutting down) while it stops,
+        # which a loaded machine may catch.
+        outage = {"ConnectionRefusedError", "ConnectionResetError", "CannotConnectNowError"}
+        assert unready["reason"] in outage, unready
 
         await asyncio.to_thread(set_running, private_server, True)
         assert (await readiness(gateway, ready=True))["status"] == "ready"
