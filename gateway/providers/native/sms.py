@@ -21,7 +21,7 @@ from gateway.providers.native.campaigns import (
     sms_campaigns_counted,
     sms_performance_created,
 )
-from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.intervals import KeptSums, Rollup, sum_intervals
 from gateway.providers.native.store import Store
 
 __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
@@ -67,12 +67,17 @@ async def overview(store: Store, request: RangeRequest) -> SmsOverview:
     )
 
 
-async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
+async def trends(
+    store: Store, request: RangeRequest, kept: KeptSums | None = None
+) -> list[TrendDay]:
     window = time_range(request)
     days = window.local_days()
-    sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
-        0, [(0, 0, 0, 0)] * len(days)
-    )
+    tenant_id = request.tenant_id
+    sums = (
+        await sum_intervals(
+            store, SMS_ROLLUP, [tenant_id], window.day_edges(), kept=kept, tenant_id=tenant_id
+        )
+    ).get(0, [(0, 0, 0, 0)] * len(days))
     if request.messages_only:  # the comparison reads messages: no campaign is counted
         per_day: list[dict[str, int]] = [{} for _ in days]
     else:
