@@ -55,17 +55,18 @@ Known = dict[Interval, dict[object, Sums]]
 class KeptSums:
     """Interval sums of each tenant's rollups, kept while the tenant's data version stands
     (ingest moves it in the same transaction as the data, so a kept sum is never stale), at
-    most `max_intervals` intervals in all: the sets asked least recently are dropped first.
-    An interval's sums take some 200-300 bytes, so the default bound holds about 25 MB."""
+    most `max_sums` sums in all (one per interval and group): the sets asked least recently
+    are dropped first. A sum takes some 150-250 bytes, so the default bound holds about 30 MB.
+    """
 
-    def __init__(self, versions: TenantVersions, max_intervals: int = 100_000) -> None:
+    def __init__(self, versions: TenantVersions, max_sums: int = 150_000) -> None:
         self.versions = versions
-        self.max_intervals = max_intervals
+        self.max_sums = max_sums
         self._sets: OrderedDict[tuple[object, ...], tuple[int, Known]] = OrderedDict()
         self._size = 0
 
     def __len__(self) -> int:
-        """Intervals kept."""
+        """Sums kept."""
         return self._size
 
     def get(self, key: tuple[object, ...], tenant_id: str) -> Known:
@@ -82,15 +83,20 @@ class KeptSums:
         found = self._sets.get(key)
         if found is None or found[0] != version:
             if found is not None:
-                self._size -= len(found[1])
+                self._size -= _count(found[1])
             found = self._sets[key] = (version, {})
-        before = len(found[1])
-        found[1].update(sums)
-        self._size += len(found[1]) - before
+        kept = found[1]
+        for interval, groups in sums.items():
+            self._size += len(groups) - len(kept.get(interval, ()))
+            kept[interval] = groups
         self._sets.move_to_end(key)
-        while self._size > self.max_intervals and self._sets:
+        while self._size > self.max_sums and self._sets:
             _, (_, dropped) = self._sets.popitem(last=False)
-            self._size -= len(dropped)
+            self._size -= _count(dropped)
+
+
+def _count(known: Known) -> int:
+    return sum(map(len, known.values()))
 
 
 async def sum_intervals(

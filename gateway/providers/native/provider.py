@@ -75,7 +75,7 @@ class NativeProvider:
         self.memo = memo
         # And the daily sums they and the other reports were built from: a zone of an offset
         # already asked reads none of them again.
-        self.kept = KeptSums(memo.versions) if memo else None
+        self.kept = KeptSums(memo.versions) if memo is not None else None
 
     # WhatsApp numbers
 
@@ -179,7 +179,7 @@ class NativeProvider:
     async def load_best_send_times(
         self, requests: Sequence[RangeRequest]
     ) -> list[BestSendTimes | GatewayError]:
-        return await each(requests, lambda r: sms.best_send_times(self.store, r))
+        return await each(requests, lambda r: sms.best_send_times(self.store, r, self.kept))
 
     async def load_campaign_exports(
         self, requests: Sequence[RangeRequest]

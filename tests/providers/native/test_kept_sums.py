@@ -11,15 +11,22 @@ from zoneinfo import ZoneInfo
 
 from gateway.domain.messages import DailySeries
 from gateway.domain.numbers import DashboardRequest, NumberDashboard, NumberRef
+from gateway.domain.sms import RangeRequest
 from gateway.domain.timewindows import DayWindow, Period
 from gateway.providers.native import Store
 from gateway.providers.native.dashboards import daily_series
 from gateway.providers.native.intervals import KeptSums
 from gateway.providers.native.provider import NativeProvider
+from gateway.providers.native.sms import best_send_times
 from gateway.providers.native.tenancy import Tenancy
 from gateway.providers.versions import TenantVersions, VersionedMemo
 from tests.support.gateway import ingest
-from tests.support.reports import dumped, reference_daily_series, seed_traffic
+from tests.support.reports import (
+    dumped,
+    reference_best_send_times,
+    reference_daily_series,
+    seed_traffic,
+)
 
 TENANT = "kept"
 NOW = datetime(2026, 4, 12, 13, 37, 21, tzinfo=UTC)
@@ -69,7 +76,7 @@ async def test_a_zone_of_an_offset_asked_before_reads_nothing(store: Store) -> N
     kept = KeptSums(TenantVersions())
     first = await series(counted, numbers, DUBAI, kept)
     assert counted.reads >= 1
-    assert len(kept) == 90
+    assert len(kept) == 90 * len(numbers)  # a sum per day and number
     counted.reads = 0
     again = await series(counted, numbers, MAURITIUS, kept)
     assert counted.reads == 0
@@ -81,7 +88,7 @@ async def test_a_zone_of_an_offset_asked_before_reads_nothing(store: Store) -> N
     # Another offset's days are other intervals: read, and then kept beside the first.
     kolkata = await series(counted, numbers, KOLKATA, kept)
     assert counted.reads >= 1
-    assert len(kept) == 180
+    assert len(kept) == 180 * len(numbers)
     slow = await reference_daily_series(store, numbers, window(KOLKATA))
     assert {n: dumped(s) for n, s in kolkata.items()} == {n: dumped(s) for n, s in slow.items()}
 
@@ -131,17 +138,17 @@ async def test_the_kept_sums_are_bounded(store: Store) -> None:
     numbers = await seeded(store)
     one, rest = numbers[:1], numbers[1:]  # two sets of sums: one per list of numbers
     counted = Counted(store)
-    kept = KeptSums(TenantVersions(), max_intervals=180)
+    kept = KeptSums(TenantVersions(), max_sums=90 * len(numbers))
     await series(counted, one, DUBAI, kept)
     await series(counted, rest, DUBAI, kept)
-    assert len(kept) == 180  # at the bound: both kept
+    assert len(kept) == 90 * len(numbers)  # at the bound: both kept
     counted.reads = 0
     await series(counted, one, MAURITIUS, kept)
     await series(counted, rest, MAURITIUS, kept)
     assert counted.reads == 0
     # Just past it: the set asked least recently (the first) goes.
     await series(counted, rest, KOLKATA, kept, 1)
-    assert len(kept) == 91
+    assert len(kept) == 91 * len(rest)
     counted.reads = 0
     await series(counted, rest, MAURITIUS, kept)
     assert counted.reads == 0
@@ -179,3 +186,25 @@ async def test_the_served_provider_keeps_sums_across_zones(store: Store) -> None
     plain = NativeProvider(counted)
     await plain.load_dashboards(asked(MAURITIUS))
     assert counted.reads > 0
+
+
+async def test_best_send_times_of_an_offset_asked_before_read_nothing(store: Store) -> None:
+    await seeded(store)
+    counted = Counted(store)
+    kept = KeptSums(TenantVersions())
+    end = NOW.replace(minute=0, second=0)  # on the grid: no slivers to count from messages
+
+    def asked(zone: str) -> RangeRequest:
+        start = end - timedelta(days=90)
+        return RangeRequest(source="native", tenant_id=TENANT, start=start, end=end, timezone=zone)
+
+    first = await best_send_times(counted, asked(DUBAI), kept)
+    assert counted.reads == 1
+    counted.reads = 0
+    again = await best_send_times(counted, asked(MAURITIUS), kept)
+    assert counted.reads == 0
+    assert dumped(again) == dumped(first)
+    assert dumped(again) == dumped(await reference_best_send_times(store, asked(MAURITIUS)))
+    other = await best_send_times(counted, asked(KOLKATA), kept)
+    assert counted.reads == 1
+    assert dumped(other) == dumped(await reference_best_send_times(store, asked(KOLKATA)))
