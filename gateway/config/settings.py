@@ -92,8 +92,9 @@ class Settings(BaseSettings):
     cache_megabytes: int = Field(64, ge=1, description="Memory the response cache may hold.")
     dashboard_memo: bool = Field(
         True,
-        description="Keep computed dashboards until their tenant's data moves, across queries"
-        " and keys; off to measure the store itself.",
+        description="Keep computed dashboards, and the daily sums reports are built from, until"
+        " their tenant's data moves, across queries, keys and zones of one offset; off to"
+        " measure the store itself.",
     )
     workers: int = Field(1, ge=1, le=64, description="Worker processes sharing the port.")
     max_depth: int = Field(

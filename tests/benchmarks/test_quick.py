@@ -162,7 +162,8 @@ def test_report_miss_quick(capsys: pytest.CaptureFixture[str]) -> None:
     for backend in ("sqlite", "postgresql"):
         for document in ("numbers dashboard DAYS_90", "sms bestSendTimes", "deliveryByChannel"):
             assert re.search(
-                rf"{backend} +{document}.*? +\d+\.\d\d +\d+\.\d\d +\d+\.\d +\d+ +\d+\.\d\d +\d+$",
+                rf"{backend} +{document}.*? +\d+\.\d\d +\d+\.\d\d +\d+\.\d +\d+ +\d+\.\d\d +\d+"
+                r" +\d+\.\d\d +\d+ +\d+\.\d\d +\d+$",
                 out,
                 re.M,
             ), out

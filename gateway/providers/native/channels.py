@@ -9,7 +9,7 @@ from gateway.domain.messages import DailyDelivery, DeliveryCounts
 from gateway.domain.sms import RangeRequest
 from gateway.providers.native.dashboards import FINAL_STATUS_SUMS
 from gateway.providers.native.dashboards import counts as whatsapp_counts
-from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.intervals import KeptSums, Rollup, sum_intervals
 from gateway.providers.native.sms import time_range
 from gateway.providers.native.store import Store
 
@@ -43,22 +43,30 @@ async def _daily(
     request: RangeRequest,
     rollup: Rollup,
     to_counts: Callable[[Sequence[int]], DeliveryCounts],
+    kept: KeptSums | None,
 ) -> list[DailyDelivery]:
     window = time_range(request)
     days = window.local_days()
-    sums = (await sum_intervals(store, rollup, [request.tenant_id], window.day_edges())).get(
-        0, [(0,) * len(rollup.bucket_sums)] * len(days)
-    )
+    tenant_id = request.tenant_id
+    sums = (
+        await sum_intervals(
+            store, rollup, [tenant_id], window.day_edges(), kept=kept, tenant_id=tenant_id
+        )
+    ).get(0, [(0,) * len(rollup.bucket_sums)] * len(days))
     return [
         DailyDelivery.model_construct(day=day, counts=to_counts(values))
         for day, values in zip(days, sums, strict=True)
     ]
 
 
-async def whatsapp_daily(store: Store, request: RangeRequest) -> list[DailyDelivery]:
-    return await _daily(store, request, TENANT_NUMBERS, whatsapp_counts)
+async def whatsapp_daily(
+    store: Store, request: RangeRequest, kept: KeptSums | None = None
+) -> list[DailyDelivery]:
+    return await _daily(store, request, TENANT_NUMBERS, whatsapp_counts, kept)
 
 
-async def email_daily(store: Store, request: RangeRequest) -> list[DailyDelivery]:
+async def email_daily(
+    store: Store, request: RangeRequest, kept: KeptSums | None = None
+) -> list[DailyDelivery]:
     """Email sends by send day: total is sent, failed is bounced, delivered the rest."""
-    return await _daily(store, request, EMAIL_COHORT, _email_counts)
+    return await _daily(store, request, EMAIL_COHORT, _email_counts, kept)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from gateway.domain.messages import DailySeries, DeliveryCounts
 from gateway.domain.timewindows import DayWindow
-from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.intervals import KeptSums, Rollup, sum_intervals
 from gateway.providers.native.store import Store, placeholders
 
 __all__ = ["daily_series", "whatsapp_rollup"]
@@ -33,12 +33,20 @@ def counts(sums: Sequence[int]) -> DeliveryCounts:
 
 
 async def daily_series(
-    store: Store, number_ids: Sequence[int], window: DayWindow
+    store: Store,
+    number_ids: Sequence[int],
+    window: DayWindow,
+    *,
+    kept: KeptSums | None = None,
+    tenant_id: str | None = None,
 ) -> dict[int, DailySeries]:
     """Every local day of `window` for each number, zeros included, in one query: as the
-    compact series a dashboard keeps, no model built per day."""
+    compact series a dashboard keeps, no model built per day. With `kept`, days already summed
+    for the numbers of `tenant_id` are not read again."""
     rollup = whatsapp_rollup(f"number_id IN ({placeholders(number_ids)})", group="number_id")
-    sums = await sum_intervals(store, rollup, list(number_ids), window.boundaries())
+    sums = await sum_intervals(
+        store, rollup, list(number_ids), window.boundaries(), kept=kept, tenant_id=tenant_id
+    )
     days = tuple(window.days)
     zero = (0,) * (5 * len(days))
     return {n: DailySeries(days, _flat(sums[n]) if n in sums else zero) for n in number_ids}

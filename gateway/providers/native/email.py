@@ -20,7 +20,7 @@ from gateway.domain.email import (
     PastDaysRequest,
 )
 from gateway.domain.timewindows import DayWindow, local_day_start
-from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.intervals import KeptSums, Rollup, sum_intervals
 from gateway.providers.native.store import Row, Store, placeholders
 
 __all__ = ["campaign_reports", "dashboard", "engagement", "histogram", "overall", "windows"]
@@ -52,12 +52,19 @@ def _counts(sums: Sequence[int]) -> EmailCounts:
 
 
 async def _series(
-    store: Store, where: str, params: Sequence[object], edges: Sequence[int]
+    store: Store,
+    where: str,
+    params: Sequence[object],
+    edges: Sequence[int],
+    kept: KeptSums | None = None,
+    tenant_id: str | None = None,
 ) -> list[EmailCounts]:
     # Email events keep no rows to count slivers from; local-day and local-hour edges are on
     # the 15-minute grid in every zone in use since the 1980s.
     rollup = Rollup(buckets="email_buckets", bucket_sums=_SUMS, where=where, hours="email_hours")
-    sums = (await sum_intervals(store, rollup, params, edges)).get(0)
+    sums = (await sum_intervals(store, rollup, params, edges, kept=kept, tenant_id=tenant_id)).get(
+        0
+    )
     zero = (0,) * len(_SUMS)
     return [_counts(values) for values in (sums or [zero] * (len(edges) - 1))]
 
@@ -70,14 +77,17 @@ def windows(request: PastDaysRequest) -> tuple[DayWindow, DayWindow]:
     return current, previous
 
 
-async def dashboard(store: Store, request: PastDaysRequest) -> EmailDashboard:
+async def dashboard(
+    store: Store, request: PastDaysRequest, kept: KeptSums | None = None
+) -> EmailDashboard:
     current, previous = windows(request)
     edges = [
         int(previous.start.timestamp()),
         int(current.start.timestamp()),
         int(current.end.timestamp()),
     ]
-    before, now = await _series(store, "tenant_id = ?", [request.tenant_id], edges)
+    tenant_id = request.tenant_id
+    before, now = await _series(store, "tenant_id = ?", [tenant_id], edges, kept, tenant_id)
     row = await store.fetch_one(
         "SELECT "
         "(SELECT count(*) FROM campaigns WHERE tenant_id = ? AND channel = 'email' "

@@ -4,19 +4,25 @@ An interval's whole hours come from the hourly rollup, the quarters at its edges
 or :45) from the 15-minute one; the slivers of it that do not fill a bucket (a range starting
 at 10:07, a zone whose midnight is off the grid) come from the rows the rollup was built from,
 so every answer is exact and costs O(hours + edge quarters + sliver rows).
+
+Sums already computed are kept (`KeptSums`) while their tenant's data version stands: a local
+day is a UTC interval, and viewers in zones of one offset ask the same intervals, so a report
+asked in a zone never seen before reads from the store only the days no zone asked yet.
 """
 
 from __future__ import annotations
 
 import itertools
 import operator
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.domain.timewindows import BUCKET_SECONDS
 from gateway.providers.native.store import Store
+from gateway.providers.versions import TenantVersions
 
-__all__ = ["Rollup", "int_rows", "sum_intervals"]
+__all__ = ["KeptSums", "Rollup", "int_rows", "sum_intervals"]
 
 
 @dataclass(frozen=True)
@@ -41,14 +47,98 @@ class Rollup:
 
 
 Sums = tuple[int, ...]
+Interval = tuple[int, int]
+# Per interval, each group's sums (a group with nothing in the interval is absent).
+Known = dict[Interval, dict[object, Sums]]
+
+
+class KeptSums:
+    """Interval sums of each tenant's rollups, kept while the tenant's data version stands
+    (ingest moves it in the same transaction as the data, so a kept sum is never stale), at
+    most `max_sums` sums in all (one per interval and group): the sets asked least recently
+    are dropped first. A sum takes some 150-250 bytes, so the default bound holds about 30 MB.
+    """
+
+    def __init__(self, versions: TenantVersions, max_sums: int = 150_000) -> None:
+        self.versions = versions
+        self.max_sums = max_sums
+        self._sets: OrderedDict[tuple[object, ...], tuple[int, Known]] = OrderedDict()
+        self._size = 0
+
+    def __len__(self) -> int:
+        """Sums kept."""
+        return self._size
+
+    def get(self, key: tuple[object, ...], tenant_id: str) -> Known:
+        found = self._sets.get(key)
+        if found is None or found[0] != self.versions.version(tenant_id):
+            return {}
+        self._sets.move_to_end(key)
+        return found[1]
+
+    def put(self, key: tuple[object, ...], tenant_id: str, version: int, sums: Known) -> None:
+        """Keep `sums`, computed at `version`: nothing if the tenant's data moved since."""
+        if version != self.versions.version(tenant_id):
+            return
+        found = self._sets.get(key)
+        if found is None or found[0] != version:
+            if found is not None:
+                self._size -= _count(found[1])
+            found = self._sets[key] = (version, {})
+        kept = found[1]
+        for interval, groups in sums.items():
+            self._size += len(groups) - len(kept.get(interval, ()))
+            kept[interval] = groups
+        self._sets.move_to_end(key)
+        while self._size > self.max_sums and self._sets:
+            _, (_, dropped) = self._sets.popitem(last=False)
+            self._size -= _count(dropped)
+
+
+def _count(known: Known) -> int:
+    return sum(map(len, known.values()))
 
 
 async def sum_intervals(
-    store: Store, rollup: Rollup, params: Sequence[object], edges: Sequence[int]
+    store: Store,
+    rollup: Rollup,
+    params: Sequence[object],
+    edges: Sequence[int],
+    *,
+    kept: KeptSums | None = None,
+    tenant_id: str | None = None,
 ) -> dict[object, list[Sums]]:
-    """For each group, the sums over [edges[i], edges[i+1]) for every i (Unix seconds)."""
-    whole, slivers = _split(edges)
-    count = len(edges) - 1
+    """For each group, the sums over [edges[i], edges[i+1]) for every i (Unix seconds).
+    With `kept` (and the tenant whose data `rollup` and `params` read), intervals already
+    summed at the tenant's current data version are not read again."""
+    intervals = list(itertools.pairwise(edges))
+    if kept is None or tenant_id is None:
+        return await _sum_intervals(store, rollup, params, intervals)
+    key = (tenant_id, rollup, tuple(params))
+    version = kept.versions.version(tenant_id)
+    known = kept.get(key, tenant_id)
+    missing = [interval for interval in intervals if interval not in known]
+    computed: Known = {}
+    if missing:
+        fresh = await _sum_intervals(store, rollup, params, missing)
+        computed = {
+            interval: {group: sums[i] for group, sums in fresh.items()}
+            for i, interval in enumerate(missing)
+        }
+        if kept.versions.version(tenant_id) != version:  # the data moved meanwhile
+            return await _sum_intervals(store, rollup, params, intervals)
+        kept.put(key, tenant_id, version, computed)
+    zero = (0,) * len(rollup.bucket_sums)
+    per_interval = [computed[i] if i in computed else known[i] for i in intervals]
+    groups = dict.fromkeys(group for sums in per_interval for group in sums)
+    return {group: [sums.get(group, zero) for sums in per_interval] for group in groups}
+
+
+async def _sum_intervals(
+    store: Store, rollup: Rollup, params: Sequence[object], intervals: Sequence[Interval]
+) -> dict[object, list[Sums]]:
+    whole, slivers = _split_intervals(intervals)
+    count = len(intervals)
     zero = (0,) * len(rollup.bucket_sums)
     totals: dict[object, list[Sums]] = {}
 
@@ -129,8 +219,14 @@ def _hours_and_edges(first: int, last: int) -> tuple[int, ...]:
 def _split(edges: Sequence[int]) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
     """(interval, first bucket, end bucket) for whole buckets; (interval, lo, hi) in seconds for
     the slivers left over."""
+    return _split_intervals(list(itertools.pairwise(edges)))
+
+
+def _split_intervals(
+    intervals: Sequence[Interval],
+) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]:
     whole, slivers = [], []
-    for i, (lo, hi) in enumerate(itertools.pairwise(edges)):
+    for i, (lo, hi) in enumerate(intervals):
         first = -(-lo // BUCKET_SECONDS)
         last = hi // BUCKET_SECONDS
         if first >= last:

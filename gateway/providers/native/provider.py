@@ -40,6 +40,7 @@ from gateway.providers.native import campaigns, email, sms
 from gateway.providers.native.billing import billing_statuses
 from gateway.providers.native.channels import email_daily, whatsapp_daily
 from gateway.providers.native.dashboards import daily_series
+from gateway.providers.native.intervals import KeptSums
 from gateway.providers.native.numbers import count_numbers, numbers_page
 from gateway.providers.native.store import Store
 from gateway.providers.native.tenancy import NumberRecord, Tenancy
@@ -72,6 +73,9 @@ class NativeProvider:
         self.tenancy = Tenancy(store)
         # Dashboards already computed at the tenant's current data version.
         self.memo = memo
+        # And the daily sums they and the other reports were built from: a zone of an offset
+        # already asked reads none of them again.
+        self.kept = KeptSums(memo.versions) if memo is not None else None
 
     # WhatsApp numbers
 
@@ -116,7 +120,7 @@ class NativeProvider:
         self, requests: Sequence[DashboardRequest]
     ) -> list[NumberDashboard | GatewayError]:
         answers: dict[DashboardRequest, NumberDashboard] = {}
-        by_window: dict[tuple[int, str, object], list[DashboardRequest]] = defaultdict(list)
+        by_window: dict[tuple[str, int, str, object], list[DashboardRequest]] = defaultdict(list)
         versions = {}
         for request in requests:
             tenant_id = request.number.tenant_id
@@ -127,14 +131,18 @@ class NativeProvider:
             if self.memo:
                 versions[request] = self.memo.versions.version(tenant_id)
             # Requests sharing a window (the usual case: one query, many numbers): one query.
-            by_window[request.period.days, request.timezone, request.today].append(request)
-        for (days, timezone, _), group in by_window.items():
+            by_window[tenant_id, request.period.days, request.timezone, request.today].append(
+                request
+            )
+        for (tenant_id, days, timezone, _), group in by_window.items():
             today = group[0].today
             window = DayWindow.from_dates(
                 today - timedelta(days=days - 1), today, ZoneInfo(timezone)
             )
             ids = sorted({r.number.number_id for r in group})
-            series = await daily_series(self.store, ids, window)
+            series = await daily_series(
+                self.store, ids, window, kept=self.kept, tenant_id=tenant_id
+            )
             for request in group:
                 points = series[request.number.number_id]
                 answers[request] = NumberDashboard.model_construct(
@@ -149,7 +157,7 @@ class NativeProvider:
     async def load_whatsapp_daily(
         self, requests: Sequence[RangeRequest]
     ) -> list[list[DailyDelivery] | GatewayError]:
-        return await each(requests, lambda r: whatsapp_daily(self.store, r))
+        return await each(requests, lambda r: whatsapp_daily(self.store, r, self.kept))
 
     # SMS analytics
 
@@ -161,7 +169,7 @@ class NativeProvider:
     async def load_sms_trends(
         self, requests: Sequence[RangeRequest]
     ) -> list[list[TrendDay] | GatewayError]:
-        return await each(requests, lambda r: sms.trends(self.store, r))
+        return await each(requests, lambda r: sms.trends(self.store, r, self.kept))
 
     async def load_top_campaigns(
         self, requests: Sequence[RangeRequest]
@@ -171,7 +179,7 @@ class NativeProvider:
     async def load_best_send_times(
         self, requests: Sequence[RangeRequest]
     ) -> list[BestSendTimes | GatewayError]:
-        return await each(requests, lambda r: sms.best_send_times(self.store, r))
+        return await each(requests, lambda r: sms.best_send_times(self.store, r, self.kept))
 
     async def load_campaign_exports(
         self, requests: Sequence[RangeRequest]
@@ -207,7 +215,7 @@ class NativeProvider:
     async def load_email_dashboards(
         self, requests: Sequence[PastDaysRequest]
     ) -> list[EmailDashboard | GatewayError]:
-        return await each(requests, lambda r: email.dashboard(self.store, r))
+        return await each(requests, lambda r: email.dashboard(self.store, r, self.kept))
 
     async def load_email_overall(
         self, requests: Sequence[PastDaysRequest]
@@ -238,7 +246,7 @@ class NativeProvider:
     async def load_email_daily(
         self, requests: Sequence[RangeRequest]
     ) -> list[list[DailyDelivery] | GatewayError]:
-        return await each(requests, lambda r: email_daily(self.store, r))
+        return await each(requests, lambda r: email_daily(self.store, r, self.kept))
 
     # Billing
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from gateway.domain.campaigns import CampaignStatusCounts, SmsCampaignPerformance
@@ -21,7 +22,7 @@ from gateway.providers.native.campaigns import (
     sms_campaigns_counted,
     sms_performance_created,
 )
-from gateway.providers.native.intervals import Rollup, sum_intervals
+from gateway.providers.native.intervals import KeptSums, Rollup, sum_intervals
 from gateway.providers.native.store import Store
 
 __all__ = ["best_send_times", "overview", "top_campaigns", "trends"]
@@ -67,12 +68,17 @@ async def overview(store: Store, request: RangeRequest) -> SmsOverview:
     )
 
 
-async def trends(store: Store, request: RangeRequest) -> list[TrendDay]:
+async def trends(
+    store: Store, request: RangeRequest, kept: KeptSums | None = None
+) -> list[TrendDay]:
     window = time_range(request)
     days = window.local_days()
-    sums = (await sum_intervals(store, SMS_ROLLUP, [request.tenant_id], window.day_edges())).get(
-        0, [(0, 0, 0, 0)] * len(days)
-    )
+    tenant_id = request.tenant_id
+    sums = (
+        await sum_intervals(
+            store, SMS_ROLLUP, [tenant_id], window.day_edges(), kept=kept, tenant_id=tenant_id
+        )
+    ).get(0, [(0, 0, 0, 0)] * len(days))
     if request.messages_only:  # the comparison reads messages: no campaign is counted
         per_day: list[dict[str, int]] = [{} for _ in days]
     else:
@@ -112,14 +118,15 @@ _WEEKS_AHEAD = 7 * 86_400 * 1_000
 def _send_time_sql(reads: Sequence[tuple[str, str, int]]) -> str:
     """Whole buckets or hours summed by local hour and day of week, one GROUP BY per span of
     one UTC offset: local time is the row's start plus the span's offset. 1970-01-01 was a
-    Thursday, day 4 when Sunday is 0."""
+    Thursday, day 4 when Sunday is 0. Each row comes back with its read's index."""
     selects = []
     for table, column, seconds in reads:
         local = f"(CAST({column} AS BIGINT) * {seconds} + CAST(? AS BIGINT))"
         selects.append(
-            f"SELECT ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, sum(queued), sum(sent), "
+            f"SELECT CAST(? AS BIGINT), ({local} / 3600) % 24, ({local} / 86400 + 4) % 7, "
+            "sum(queued), sum(sent), "
             f"sum(failed), sum(delivered) FROM {table} WHERE tenant_id = ? AND {column} >= ? "
-            f"AND {column} < ? GROUP BY 1, 2"
+            f"AND {column} < ? GROUP BY 2, 3"
         )
     return " UNION ALL ".join(selects)
 
@@ -147,9 +154,42 @@ def _send_time_reads(
     return reads
 
 
-async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
+async def _send_time_sums(
+    store: Store, tenant_id: str, first: int, last: int, zone: ZoneInfo, kept: KeptSums | None
+) -> list[dict[object, tuple[int, ...]]]:
+    """For each read covering buckets [first, last), its sums by (local hour, day of week):
+    those kept at the tenant's data version as they are, the rest in one statement."""
+    reads = _send_time_reads(first, last, zone)
+    version = kept.versions.version(tenant_id) if kept is not None else 0
+    keys = [(tenant_id, "send times", table, offset) for table, _, _, offset, _, _ in reads]
+    found = [
+        kept.get(key, tenant_id).get((lo, hi)) if kept is not None else None
+        for key, (*_, lo, hi) in zip(keys, reads, strict=True)
+    ]
+    missing = [k for k, sums in enumerate(found) if sums is None]
+    if missing:
+        params: list[object] = []
+        for k in missing:
+            *_, offset, lo, hi = reads[k]
+            shifted = offset + _WEEKS_AHEAD
+            params += [k, shifted, shifted, tenant_id, lo, hi]
+        sql = _send_time_sql([reads[k][:3] for k in missing])
+        read: dict[int, dict[object, tuple[int, ...]]] = {k: {} for k in missing}  # by read
+        for k, hour, day, *values in await store.fetch_all(sql, params):
+            read[int(k)][int(hour), int(day)] = tuple(int(v) for v in values)
+        for k, sums in read.items():
+            found[k] = sums
+            if kept is not None:
+                kept.put(keys[k], tenant_id, version, {(reads[k][4], reads[k][5]): sums})
+    return [sums for sums in found if sums is not None]
+
+
+async def best_send_times(
+    store: Store, request: RangeRequest, kept: KeptSums | None = None
+) -> BestSendTimes:
     """Sums by local hour and day of week, counted by the store: a few rows per offset of the
-    zone in the window (at most 168 each), not the window's thousands of buckets."""
+    zone in the window (at most 168 each), not the window's thousands of buckets. With `kept`,
+    a span already summed at its offset (by any zone that shares it) is not read again."""
     window = time_range(request)
     zone = window.zone
     hours = [[0] * 4 for _ in range(24)]
@@ -164,14 +204,10 @@ async def best_send_times(store: Store, request: RangeRequest) -> BestSendTimes:
     first, last = -(-start // BUCKET_SECONDS), end // BUCKET_SECONDS
     slivers = [(start, end)]
     if first < last:
-        reads = _send_time_reads(first, last, zone)
-        params: list[object] = []
-        for *_, offset, lo, hi in reads:
-            shifted = offset + _WEEKS_AHEAD
-            params += [shifted, shifted, request.tenant_id, lo, hi]
-        sql = _send_time_sql([(table, column, seconds) for table, column, seconds, *_ in reads])
-        for hour, day, *values in await store.fetch_all(sql, params):
-            add(int(hour), int(day), [int(v) for v in values])
+        for sums in await _send_time_sums(store, request.tenant_id, first, last, zone, kept):
+            for slot, values in sums.items():
+                hour, day = cast("tuple[int, int]", slot)
+                add(hour, day, values)
         slivers = [(start, first * BUCKET_SECONDS), (last * BUCKET_SECONDS, end)]
     for lo, hi in slivers:
         if lo < hi:
