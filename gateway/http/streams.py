@@ -163,38 +163,43 @@ class LiveStream:
 def admit_stream(admission: Admission) -> LiveConnection | GatewayError:
     """The stream's connection, held as a socket is within the key's same share, and one of
     its tenant's live subscriptions (the caller gives it back when the stream ends); or why
-    not."""
-    app, principal, credential = admission.request.app, admission.principal, admission.credential
-    if principal is None or credential is None:
-        # Introspection may come without a key, but not held open.
-        return Unauthenticated("a stream needs a key: send x-api-key (or x-api-key-id)")
-    limit = app[SETTINGS].max_sockets_per_key
-    if app[SOCKETS].held_by(principal.key_handle) >= limit:
-        return RateLimited(
-            f"a key may hold {limit} sockets and streams at once", limit="maxSocketsPerKey"
-        )
-    if admission.batch:
-        return BadUserInput("a stream carries one operation, not a batch")
-    refusal = app[SUBSCRIPTIONS].take(principal.tenant_id)
+    not. Introspection may come without a key, but not held open."""
+    refusal = _within_share(admission, "a stream")
     if refusal is not None:
         return refusal
-    address = client_address(admission.request, app[SETTINGS].trusted_proxies)
-    return LiveConnection(address, principal, credential.hash)
+    if admission.batch:
+        return BadUserInput("a stream carries one operation, not a batch")
+    assert admission.principal is not None  # _within_share refuses a caller without a key
+    refusal = admission.request.app[SUBSCRIPTIONS].take(admission.principal.tenant_id)
+    return refusal if refusal is not None else _connection(admission)
 
 
 def admit_incremental(admission: Admission) -> LiveConnection | GatewayError:
     """The connection of an answer sent in parts: held within its key's share of sockets and
     streams (and closed with them when the key is revoked or the gateway stops) while it runs,
     but no live subscription: it ends when its last part is sent."""
-    app, principal, credential = admission.request.app, admission.principal, admission.credential
-    if principal is None or credential is None:
-        return Unauthenticated("an answer in parts needs a key: send x-api-key (or x-api-key-id)")
+    refusal = _within_share(admission, "an answer in parts")
+    return refusal if refusal is not None else _connection(admission)
+
+
+def _within_share(admission: Admission, what: str) -> GatewayError | None:
+    """Why `what` may not be held open for this caller: no key, or the key's share of sockets
+    and streams all held."""
+    app, principal = admission.request.app, admission.principal
+    if principal is None or admission.credential is None:
+        return Unauthenticated(f"{what} needs a key: send x-api-key (or x-api-key-id)")
     limit = app[SETTINGS].max_sockets_per_key
     if app[SOCKETS].held_by(principal.key_handle) >= limit:
         return RateLimited(
             f"a key may hold {limit} sockets and streams at once", limit="maxSocketsPerKey"
         )
-    address = client_address(admission.request, app[SETTINGS].trusted_proxies)
+    return None
+
+
+def _connection(admission: Admission) -> LiveConnection:
+    request, principal, credential = admission.request, admission.principal, admission.credential
+    assert principal is not None and credential is not None  # admitted by _within_share
+    address = client_address(request, request.app[SETTINGS].trusted_proxies)
     return LiveConnection(address, principal, credential.hash)
 
 
